@@ -1,0 +1,353 @@
+#include "app.hpp"
+
+#include <boost/asio/post.hpp>
+#include <fmt/format.h>
+
+#include "core/text.hpp"
+#include "payload/classify.hpp"
+#include "scan/frame.hpp"
+#include "service/log.hpp"
+#include "service/notify.hpp"
+
+namespace ravao {
+namespace asio = boost::asio;
+
+namespace {
+constexpr auto expiry_period = std::chrono::seconds(30);
+
+std::string masked_person(const classified_payload& p) {
+  if (!p.who) return {};
+  return text::mask_id(p.who->id_number);
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) {
+    if (!out.empty()) out += ',';
+    out += s;
+  }
+  return out;
+}
+}  // namespace
+
+app::app(asio::io_context& io, config cfg)
+    : io_(io),
+      cfg_(std::move(cfg)),
+      control_(io.get_executor(), [this](const boost::json::object& r) { return handle_control(r); }),
+      signals_(io, SIGTERM, SIGINT, SIGHUP),
+      expiry_timer_(io),
+      watchdog_timer_(io),
+      status_timer_(io) {}
+
+app::~app() {
+  if (committer_) committer_->stop();
+}
+
+result<void> app::start() {
+  started_ms_ = now().wall_ms;
+  auto s = store::open(cfg_.store.path, store::mode::read_write, cfg_.site.utc_offset);
+  if (!s) return std::unexpected(s.error());
+  const store_health health = s->health();
+  if (!health.recovered_from.empty()) {
+    log::critical("store.corrupt",
+                  "the store was corrupt and has been moved aside (kept, not deleted); a fresh store was started",
+                  {{"path", cfg_.store.path.string()}, {"moved_to", health.recovered_from}});
+  }
+  committer_ = std::make_unique<committer>(
+      std::move(*s), cfg_.visits, io_.get_executor(),
+      [this](commit_report r) { on_committed(std::move(r)); },
+      [this](const error& e, std::size_t pending) { on_store_failure(e, pending); });
+  auto ro = store::open(cfg_.store.path, store::mode::read_only, cfg_.site.utc_offset);
+  if (!ro) return std::unexpected(ro.error());
+  reader_ = std::move(*ro);
+
+  if (auto r = control_.listen(cfg_.control.socket, cfg_.control.group); !r) return r;
+  for (const auto& c : cfg_.counters) start_counter(c);
+
+  wait_signals();
+  committer_->expire(now());  // visits left open by a previous run
+  schedule_expiry();
+  if (auto wd = notify::watchdog_interval()) schedule_watchdog(*wd);
+  log::info("daemon.started", "ravaod is running",
+            {{"site", cfg_.site.id}, {"counters", std::to_string(cfg_.counters.size())},
+             {"store", cfg_.store.path.string()}, {"socket", cfg_.control.socket.string()},
+             {"version", RAVAO_VERSION}});
+  notify::ready();
+  status_changed();
+  return {};
+}
+
+void app::start_counter(const counter_config& c) {
+  const scanner_config* sc = cfg_.find_scanner(c.scanner);
+  counter_runtime& rt = counters_[c.id];
+  rt.cfg = c;
+  rt.scanner = *sc;
+  rt.state = device_state::starting;
+  rt.state_since_ms = now().wall_ms;
+  const std::string id = c.id;
+  scanner_sink sink{
+      [this, id](std::string_view raw) { on_frame(id, raw); },
+      [this, id](std::size_t n, std::string_view head) { on_overflow(id, n, head); },
+      [this, id](device_state st, std::string_view why) { on_scanner_state(id, st, why); },
+  };
+  rt.source = make_scanner(*sc, io_.get_executor(), std::move(sink));
+  rt.source->start();
+}
+
+void app::stop_counter(counter_runtime& rt) {
+  if (rt.source) rt.source->stop();
+  rt.source.reset();
+}
+
+void app::on_frame(const std::string& counter_id, std::string_view raw) {
+  auto it = counters_.find(counter_id);
+  if (it == counters_.end() || stopping_) return;
+  counter_runtime& rt = it->second;
+  ++rt.frames;
+  const auto received = std::chrono::steady_clock::now();
+  const timestamp at = now();
+  auto frame = sanitize_frame(raw);
+  if (!frame) {
+    const auto& rej = frame.error();
+    log::warning("scan.rejected", "scan refused by the frame policy",
+                 {{"counter", counter_id}, {"reason", rej.reason},
+                  {"length", std::to_string(rej.length)}, {"offset", std::to_string(rej.offset)},
+                  {"preview", rej.preview}});
+    rt.last_event = "rejected: " + rej.reason;
+    committer_->submit(rejection_request{counter_id, rej.reason, rej.length, rej.preview, at});
+    return;
+  }
+  scan_request req;
+  req.counter_id = counter_id;
+  req.mode = rt.cfg.mode;
+  req.payload = classify(frame->text);
+  if (frame->had_bom && !req.payload.has_flag("bom")) req.payload.flags.emplace_back("bom");
+  req.symbology = frame->symbology;
+  req.at = at;
+  if (!committer_->submit(std::move(req), received)) {
+    log::error("scan.dropped",
+               "scan could not be queued: the store has been unavailable too long and the queue is full",
+               {{"counter", counter_id}});
+    rt.last_event = "dropped: store unavailable";
+  }
+}
+
+void app::on_overflow(const std::string& counter_id, std::size_t discarded, std::string_view head) {
+  log::warning("scan.rejected", "scan longer than max_scan_bytes discarded",
+               {{"counter", counter_id}, {"reason", "too_long"}, {"length", std::to_string(discarded)},
+                {"preview", text::hex_prefix(head)}});
+  if (auto it = counters_.find(counter_id); it != counters_.end()) it->second.last_event = "rejected: too_long";
+  committer_->submit(rejection_request{counter_id, "too_long", discarded, text::hex_prefix(head), now()});
+}
+
+void app::on_scanner_state(const std::string& counter_id, device_state s, std::string_view reason) {
+  auto it = counters_.find(counter_id);
+  if (it == counters_.end()) return;
+  counter_runtime& rt = it->second;
+  const bool was_online = rt.state == device_state::online;
+  rt.state = s;
+  rt.reason = reason;
+  rt.state_since_ms = now().wall_ms;
+  const std::initializer_list<log::field> fields = {
+      {"counter", counter_id}, {"scanner", rt.scanner.id}, {"device", rt.scanner.device},
+      {"reason", std::string(reason)}};
+  if (s == device_state::online) log::info("scanner.online", "scanner is online", fields);
+  else if (was_online) log::warning("scanner.gone", "scanner went offline", fields);
+  else log::warning("scanner.offline", "scanner is not available", fields);
+  status_changed();
+}
+
+void app::on_committed(commit_report report) {
+  for (const auto& s : report.scans) {
+    const auto& p = s.request.payload;
+    const auto latency_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - s.received).count();
+    const std::string name =
+        s.outcome.effect == scan_effect::duplicate ? "scan.duplicate" : "scan.accepted";
+    log::info(name, to_string(s.outcome.effect),
+              {{"counter", s.request.counter_id}, {"seq", std::to_string(s.outcome.seq)},
+               {"kind", std::string(to_string(p.kind))}, {"visit", std::to_string(s.outcome.visit_id)},
+               {"person", masked_person(p)}, {"flags", join(p.flags)},
+               {"latency_us", std::to_string(latency_us)}});
+    if (p.kind == payload_kind::cccd && (p.has_flag("id_sex_mismatch") || p.has_flag("id_century_mismatch") ||
+                                         p.has_flag("id_birth_year_mismatch"))) {
+      log::warning("scan.identity_mismatch",
+                   "the ID number does not agree with the card's sex or birth date: check the card",
+                   {{"counter", s.request.counter_id}, {"seq", std::to_string(s.outcome.seq)},
+                    {"flags", join(p.flags)}});
+    }
+    if (auto it = counters_.find(s.request.counter_id); it != counters_.end()) {
+      it->second.last_event = fmt::format("{} {}", to_string(s.outcome.effect), format_local(s.request.at.wall_ms, cfg_.site.utc_offset));
+    }
+    ++accepted_;
+  }
+  if (report.expired_closed > 0) {
+    log::info("visit.auto_closed", "open visits closed automatically",
+              {{"count", std::to_string(report.expired_closed)}});
+  }
+  if (!store_available_) {
+    store_available_ = true;
+    log::notice("store.recovered", "the store accepts writes again; queued scans were committed");
+  }
+  status_changed();
+}
+
+void app::on_store_failure(const error& e, std::size_t pending) {
+  if (store_available_) {
+    store_available_ = false;
+    log::critical("store.unavailable",
+                  "cannot write the store; scans are held in memory and retried (free disk space?)",
+                  {{"error", e.message()}, {"pending", std::to_string(pending)}});
+    status_changed();
+  }
+}
+
+void app::wait_signals() {
+  signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    if (sig == SIGHUP) {
+      reload();
+      wait_signals();
+      return;
+    }
+    shutdown(sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  });
+}
+
+void app::reload() {
+  notify::reloading();
+  log::info("config.reloading", "reloading configuration", {{"file", cfg_.source.string()}});
+  auto next = load_config(cfg_.source);
+  if (!next) {
+    for (const auto& d : next.error()) {
+      log::error("config.rejected", d.to_string(), {{"file", d.file}, {"line", std::to_string(d.line)}});
+    }
+    last_reload_ = fmt::format("rejected ({} errors); previous configuration kept", next.error().size());
+    log::error("config.reload_failed", "new configuration rejected; the running one is kept",
+               {{"errors", std::to_string(next.error().size())}});
+    notify::ready();
+    status_changed();
+    return;
+  }
+  config n = std::move(*next);
+  // Site, store and control need a restart; keep the running values.
+  const auto restart_needed = [&](std::string_view what) {
+    log::warning("config.restart_required", "change takes effect after a restart", {{"section", std::string(what)}});
+  };
+  if (n.site.id != cfg_.site.id || n.site.name != cfg_.site.name || n.site.utc_offset != cfg_.site.utc_offset) {
+    restart_needed("site");
+    n.site = cfg_.site;
+  }
+  if (n.store.path != cfg_.store.path || n.store.retention_days != cfg_.store.retention_days) {
+    restart_needed("store");
+    n.store = cfg_.store;
+  }
+  if (n.control.socket != cfg_.control.socket || n.control.group != cfg_.control.group) {
+    restart_needed("control");
+    n.control = cfg_.control;
+  }
+  // Counters whose counter and scanner settings are unchanged keep their open
+  // device: a scan in flight is never lost to a reload.
+  int kept = 0, started = 0, stopped = 0;
+  for (auto it = counters_.begin(); it != counters_.end();) {
+    const counter_config* nc = n.find_counter(it->first);
+    const scanner_config* ns = nc ? n.find_scanner(nc->scanner) : nullptr;
+    if (nc && ns && *ns == it->second.scanner) {
+      it->second.cfg = *nc;
+      ++kept;
+      ++it;
+      continue;
+    }
+    stop_counter(it->second);
+    it = counters_.erase(it);
+    ++stopped;
+  }
+  cfg_ = std::move(n);
+  for (const auto& c : cfg_.counters) {
+    if (!counters_.contains(c.id)) {
+      start_counter(c);
+      ++started;
+    }
+  }
+  committer_->update_settings(cfg_.visits);
+  last_reload_ = fmt::format("applied: {} counters kept, {} started, {} stopped", kept, started, stopped);
+  log::info("config.reloaded", last_reload_,
+            {{"kept", std::to_string(kept)}, {"started", std::to_string(started)}, {"stopped", std::to_string(stopped)}});
+  notify::ready();
+  status_changed();
+}
+
+void app::shutdown(std::string_view why) {
+  if (stopping_) return;
+  stopping_ = true;
+  notify::stopping();
+  log::info("daemon.stopping", "stopping: no new scans; committing what is in flight", {{"signal", std::string(why)}});
+  for (auto& [id, rt] : counters_) stop_counter(rt);
+  control_.stop();
+  signals_.cancel();
+  expiry_timer_.cancel();
+  watchdog_timer_.cancel();
+  status_timer_.cancel();
+  // Drains and commits the queue; its last reports are posted to the loop,
+  // which runs them (scan.accepted lines) before run() returns.
+  committer_->stop();
+  const store_state st = committer_->state();
+  if (!st.available) {
+    log::error("daemon.stopped_with_pending", "store unavailable at shutdown; unacknowledged scans were not saved",
+               {{"error", st.last_error}});
+  }
+  asio::post(io_, [] { log::info("daemon.stopped", "ravaod stopped"); });
+}
+
+void app::schedule_expiry() {
+  expiry_timer_.expires_after(expiry_period);
+  expiry_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    committer_->expire(now());
+    schedule_expiry();
+  });
+}
+
+void app::schedule_watchdog(std::chrono::microseconds interval) {
+  // Pinged from the loop: a loop stuck anywhere stops the pings and systemd
+  // restarts us. A store stuck in a write does not block the loop, but a
+  // committer that fails for longer than the interval still pings: it is
+  // alive, retrying, and says so in STATUS.
+  notify::watchdog();
+  watchdog_timer_.expires_after(interval);
+  watchdog_timer_.async_wait([this, interval](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    schedule_watchdog(interval);
+  });
+}
+
+void app::status_changed() {
+  // Coalesced: at most one STATUS= per half second, and only when it changed.
+  if (status_pending_ || stopping_) return;
+  status_pending_ = true;
+  status_timer_.expires_after(std::chrono::milliseconds(500));
+  status_timer_.async_wait([this](const boost::system::error_code& ec) {
+    status_pending_ = false;
+    if (ec) return;
+    std::string line = status_line();
+    if (line != last_status_) {
+      notify::status(line);
+      last_status_ = std::move(line);
+    }
+  });
+}
+
+std::string app::status_line() const {
+  std::size_t online = 0;
+  for (const auto& [id, rt] : counters_) online += rt.state == device_state::online ? 1 : 0;
+  const store_totals t = committer_->totals();
+  const bool today = t.today == local_day(now().wall_ms, cfg_.site.utc_offset);
+  std::string line = fmt::format("{} counters, {}/{} devices online, {} visits today, {} open", counters_.size(),
+                                 online, counters_.size(), today ? t.visits_today : 0, t.open_visits);
+  const store_state st = committer_->state();
+  if (!st.available) line += fmt::format("; STORE UNAVAILABLE ({} scans waiting): {}", st.pending, st.last_error);
+  if (reader_ && !reader_->health().recovered_from.empty()) line += "; store was corrupt, moved aside";
+  return line;
+}
+
+}  // namespace ravao

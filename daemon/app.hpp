@@ -1,0 +1,88 @@
+#pragma once
+// ravaod's wiring: configuration, the store and its committer, the counters'
+// scanner sources, the control socket, signals and systemd notifications.
+// Data flows one way: scanner source -> frame -> sanitize -> classify ->
+// committer (durable records) -> acknowledgement log and status.
+//
+// Everything here runs on the one io_context thread except the committer's
+// writer thread, which talks back only by posting to this executor.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json/object.hpp>
+
+#include <map>
+#include <memory>
+#include <optional>
+
+#include "config/config.hpp"
+#include "control/server.hpp"
+#include "drivers/scanner_source.hpp"
+#include "store/committer.hpp"
+
+namespace ravao {
+
+class app {
+ public:
+  app(boost::asio::io_context& io, config cfg);
+  ~app();
+
+  // Opens the store, starts devices and the control socket, then READY=1.
+  result<void> start();
+
+ private:
+  struct counter_runtime {
+    counter_config cfg;
+    scanner_config scanner;
+    std::shared_ptr<scanner_source> source;
+    device_state state = device_state::starting;
+    std::string reason;
+    std::int64_t state_since_ms = 0;
+    std::string last_event;
+    std::uint64_t frames = 0;
+  };
+
+  void start_counter(const counter_config& c);
+  void stop_counter(counter_runtime& rt);
+  void on_frame(const std::string& counter_id, std::string_view raw);
+  void on_overflow(const std::string& counter_id, std::size_t discarded, std::string_view head);
+  void on_scanner_state(const std::string& counter_id, device_state s, std::string_view reason);
+  void on_committed(commit_report report);
+  void on_store_failure(const error& e, std::size_t pending);
+
+  void wait_signals();
+  void reload();
+  void shutdown(std::string_view why);
+  void schedule_expiry();
+  void schedule_watchdog(std::chrono::microseconds interval);
+  void status_changed();
+  std::string status_line() const;
+
+  boost::json::value handle_control(const boost::json::object& request);
+  boost::json::value status_json() const;
+  boost::json::value counters_json() const;
+  boost::json::value visits_json(const boost::json::object& request) const;
+  boost::json::value events_json(const boost::json::object& request) const;
+  boost::json::value devices_json() const;
+
+  boost::asio::io_context& io_;
+  config cfg_;
+  std::unique_ptr<committer> committer_;     // owns the writing store (writer thread)
+  std::optional<store> reader_;               // read-only connection for ravaoctl
+  std::map<std::string, counter_runtime> counters_;
+  control_server control_;
+  boost::asio::signal_set signals_;
+  boost::asio::steady_timer expiry_timer_;
+  boost::asio::steady_timer watchdog_timer_;
+  boost::asio::steady_timer status_timer_;
+  std::string last_status_;
+  bool status_pending_ = false;
+  bool store_available_ = true;
+  bool stopping_ = false;
+  std::string last_reload_;  // outcome of the last SIGHUP, for status
+  std::int64_t started_ms_ = 0;
+  std::uint64_t accepted_ = 0;
+};
+
+}  // namespace ravao

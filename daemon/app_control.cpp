@@ -1,0 +1,221 @@
+// ravaod's answers to ravaoctl (protocol: docs/control.md). Personal data
+// leaves the daemon masked: ID numbers as 0010******45, names as NGUYỄN V. A.
+
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "app.hpp"
+#include "control/since.hpp"
+#include "core/text.hpp"
+
+namespace ravao {
+namespace json = boost::json;
+
+namespace {
+
+std::string arg_string(const json::object& r, std::string_view key) {
+  const auto* v = r.if_contains(key);
+  if (!v || v->is_null()) return {};
+  if (!v->is_string()) throw std::invalid_argument(fmt::format("\"{}\" must be a string", key));
+  return std::string(v->as_string());
+}
+
+int arg_limit(const json::object& r) {
+  const auto* v = r.if_contains("limit");
+  if (!v || v->is_null()) return 200;
+  if (!v->is_int64() || v->as_int64() < 1 || v->as_int64() > 100'000)
+    throw std::invalid_argument("\"limit\" must be an integer from 1 to 100000");
+  return static_cast<int>(v->as_int64());
+}
+
+json::value time_value(const std::optional<std::int64_t>& ms, std::chrono::minutes off) {
+  if (!ms) return nullptr;
+  return json::value(format_local(*ms, off));
+}
+
+template <class T>
+T unwrap(result<T> r) {
+  if (!r) throw std::runtime_error(r.error().message());
+  return std::move(*r);
+}
+
+}  // namespace
+
+json::value app::handle_control(const json::object& r) {
+  const std::string cmd = arg_string(r, "cmd");
+  if (cmd == "status") return status_json();
+  if (cmd == "counters") return counters_json();
+  if (cmd == "visits") return visits_json(r);
+  if (cmd == "events") return events_json(r);
+  if (cmd == "devices") return devices_json();
+  if (cmd == "ping") return "pong";
+  throw std::invalid_argument(fmt::format("unknown command \"{}\" (expected status, counters, visits, events, devices)", cmd));
+}
+
+json::value app::status_json() const {
+  const timestamp t = now();
+  const store_totals totals = committer_->totals();
+  const store_state st = committer_->state();
+  const store_health health = reader_->health();
+  std::size_t online = 0;
+  for (const auto& [id, rt] : counters_) online += rt.state == device_state::online ? 1 : 0;
+  const bool today = totals.today == local_day(t.wall_ms, cfg_.site.utc_offset);
+  json::object store_obj{
+      {"path", cfg_.store.path.string()},
+      {"available", st.available},
+      {"error", st.last_error},
+      {"pending_scans", st.pending},
+      {"schema_version", health.schema_version},
+      {"file_bytes", health.file_bytes},
+      {"recovered_from", health.recovered_from},
+      {"last_seq", totals.last_seq},
+  };
+  std::vector<std::string> alarms;
+  if (!st.available) alarms.push_back("store unavailable: " + st.last_error);
+  if (!health.recovered_from.empty())
+    alarms.push_back("store was corrupt and was moved aside to " + health.recovered_from);
+  for (const auto& [id, rt] : counters_) {
+    if (rt.state != device_state::online) alarms.push_back(fmt::format("counter {}: scanner {} {}: {}", id, rt.scanner.id, to_string(rt.state), rt.reason));
+  }
+  json::array alarm_arr;
+  for (auto& a : alarms) alarm_arr.emplace_back(a);
+  return json::object{
+      {"site", json::object{{"id", cfg_.site.id}, {"name", cfg_.site.name}}},
+      {"version", RAVAO_VERSION},
+      {"pid", ::getpid()},
+      {"started", format_local(started_ms_, cfg_.site.utc_offset)},
+      {"now", format_local(t.wall_ms, cfg_.site.utc_offset)},
+      {"clock_synchronised", t.synced},
+      {"boot_id", boot_id()},
+      {"config", cfg_.source.string()},
+      {"last_reload", last_reload_},
+      {"counters", counters_.size()},
+      {"devices_online", online},
+      {"devices_total", counters_.size()},
+      {"visits_today", today ? totals.visits_today : 0},
+      {"open_visits", totals.open_visits},
+      {"duplicates", totals.duplicates},
+      {"rejected", totals.rejected},
+      {"scans_since_start", accepted_},
+      {"store", std::move(store_obj)},
+      {"alarms", std::move(alarm_arr)},
+      {"summary", status_line()},
+  };
+}
+
+json::value app::counters_json() const {
+  const auto rows = unwrap(reader_->counters(now()));
+  json::array out;
+  for (const auto& [id, rt] : counters_) {
+    json::object o{
+        {"id", id},
+        {"name", rt.cfg.name},
+        {"mode", to_string(rt.cfg.mode)},
+        {"scanner", rt.scanner.id},
+        {"scanner_kind", to_string(rt.scanner.kind)},
+        {"device", rt.scanner.device},
+        {"state", to_string(rt.state)},
+        {"reason", rt.reason},
+        {"printer", rt.cfg.printer.value_or("")},
+        {"last_event", rt.last_event},
+        {"open_visits", 0}, {"visits_today", 0}, {"records_today", 0}, {"duplicates", 0}, {"rejected", 0},
+        {"last_scan", nullptr},
+    };
+    for (const auto& c : rows) {
+      if (c.counter_id != id) continue;
+      o["open_visits"] = c.open_visits;
+      o["visits_today"] = c.visits_today;
+      o["records_today"] = c.records_today;
+      o["duplicates"] = c.duplicates;
+      o["rejected"] = c.rejected;
+      o["last_scan"] = time_value(c.last_scan_wall_ms, cfg_.site.utc_offset);
+    }
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+json::value app::visits_json(const json::object& r) const {
+  visit_filter f;
+  f.counter_id = arg_string(r, "counter");
+  if (!f.counter_id.empty() && !cfg_.find_counter(f.counter_id) )
+    throw std::invalid_argument(fmt::format("no counter \"{}\" in the configuration", f.counter_id));
+  if (const auto since = arg_string(r, "since"); !since.empty())
+    f.since_wall_ms = unwrap(parse_since(since, now().wall_ms, cfg_.site.utc_offset));
+  if (const auto* o = r.if_contains("open"); o && o->is_bool()) f.open_only = o->as_bool();
+  f.limit = arg_limit(r);
+  json::array out;
+  for (const auto& v : unwrap(reader_->visits(f))) {
+    out.push_back(json::object{
+        {"id", v.id},
+        {"counter", v.counter_id},
+        {"person_id", text::mask_id(v.person_id)},
+        {"person_name", text::mask_name(v.person_name)},
+        {"opened", time_value(v.opened_wall_ms, cfg_.site.utc_offset)},
+        {"opened_ms", v.opened_wall_ms ? json::value(*v.opened_wall_ms) : json::value(nullptr)},
+        {"closed", time_value(v.closed_wall_ms, cfg_.site.utc_offset)},
+        {"closed_ms", v.closed_wall_ms ? json::value(*v.closed_wall_ms) : json::value(nullptr)},
+        {"closed_at_counter", v.closed_counter_id},
+        {"close_reason", v.close_reason},
+        {"open", !v.closed_wall_ms.has_value()},
+        {"clock_synchronised", v.opened_clock_synced},
+        {"duplicates", v.duplicates},
+        {"rescans", v.rescans},
+    });
+  }
+  return out;
+}
+
+json::value app::events_json(const json::object& r) const {
+  record_filter f;
+  f.counter_id = arg_string(r, "counter");
+  if (const auto since = arg_string(r, "since"); !since.empty())
+    f.since_wall_ms = unwrap(parse_since(since, now().wall_ms, cfg_.site.utc_offset));
+  if (const auto* a = r.if_contains("after_seq"); a && a->is_int64()) f.after_seq = a->as_int64();
+  f.limit = arg_limit(r);
+  json::array out;
+  for (const auto& e : unwrap(reader_->records(f))) {
+    out.push_back(json::object{
+        {"seq", e.seq},
+        {"type", e.type},
+        {"counter", e.counter_id},
+        {"visit", e.visit_id},
+        {"payload_kind", e.payload_kind},
+        {"person_id", text::mask_id(e.person_id)},
+        {"person_name", text::mask_name(e.person_name)},
+        {"payload", text::escape_for_log(e.payload, 256)},
+        {"symbology", e.symbology},
+        {"flags", e.flags},
+        {"close_reason", e.close_reason},
+        {"time", format_local(e.wall_ms, cfg_.site.utc_offset)},
+        {"wall_ms", e.wall_ms},
+        {"boot_id", e.boot_id},
+        {"boottime_ns", e.boottime_ns},
+        {"clock_synchronised", e.clock_synced},
+    });
+  }
+  return out;
+}
+
+json::value app::devices_json() const {
+  json::array out;
+  for (const auto& [id, rt] : counters_) {
+    out.push_back(json::object{
+        {"id", rt.scanner.id},
+        {"type", "scanner"},
+        {"kind", to_string(rt.scanner.kind)},
+        {"device", rt.scanner.device},
+        {"counter", id},
+        {"state", to_string(rt.state)},
+        {"reason", rt.reason},
+        {"since", format_local(rt.state_since_ms, cfg_.site.utc_offset)},
+        {"frames", rt.frames},
+        {"last_event", rt.last_event},
+    });
+  }
+  return out;
+}
+
+}  // namespace ravao

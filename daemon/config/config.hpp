@@ -1,0 +1,118 @@
+#pragma once
+// The validated, immutable configuration. load_config() is the one validation
+// used both at start-up and by `ravaod --check-config` (and on SIGHUP): every
+// problem is reported as FILE:LINE: message, all of them, not just the first.
+// Keys are declared once in a table (config/schema.cpp) with type, default,
+// range and documentation; unknown keys are errors.
+
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ravao {
+
+struct site_config {
+  std::string id;    // [a-z0-9][a-z0-9._-]{0,63}
+  std::string name;  // shown on slips and in status
+  std::chrono::minutes utc_offset{7 * 60};  // "+07:00": local time for "today" and end of day
+};
+
+struct store_config {
+  std::filesystem::path path;  // absolute after loading
+  int retention_days = 30;     // 1..3650
+};
+
+struct control_config {
+  std::filesystem::path socket;  // absolute after loading
+  std::string group;             // socket group; empty: the daemon's primary group
+};
+
+struct visits_config {
+  std::chrono::milliseconds duplicate_window{5000};  // 0..600000
+  std::chrono::seconds max_duration{4 * 3600};      // 60 .. 7 days
+  std::optional<std::chrono::minutes> end_of_day;   // local time "HH:MM"; none: off
+};
+
+enum class scanner_kind { serial, stdin_, usb_hid };
+std::string_view to_string(scanner_kind k);  // "serial", "stdin", "usb-hid"
+
+struct scanner_config {
+  std::string id;
+  scanner_kind kind = scanner_kind::serial;
+  std::string device;         // serial: tty path (absolute after loading); usb-hid: match spec
+  unsigned baud = 9600;       // serial only: one of the standard rates
+  std::size_t max_scan_bytes = 8192;  // 64 .. 65536: longer frames are rejected
+  int line = 0;               // line of the [[scanner]] header, for messages
+  friend bool operator==(const scanner_config&, const scanner_config&) = default;
+};
+
+enum class counter_mode { entry, exit, toggle };
+std::string_view to_string(counter_mode m);  // "entry", "exit", "toggle"
+
+struct counter_config {
+  std::string id;
+  std::string name;
+  std::string scanner;  // id of a [[scanner]]; each scanner serves one counter
+  std::optional<std::string> printer;  // id of a [[printer]]
+  counter_mode mode = counter_mode::toggle;
+  int line = 0;
+  friend bool operator==(const counter_config&, const counter_config&) = default;
+};
+
+enum class printer_kind { usb, lp, tcp, serial, file };
+std::string_view to_string(printer_kind k);
+
+// Validated now so counters can name printers; driven by the printing work.
+struct printer_config {
+  std::string id;
+  printer_kind kind = printer_kind::file;
+  int paper_width_mm = 80;  // 58 | 80
+  std::string device;       // lp, serial
+  std::string address;      // tcp: host:port
+  std::filesystem::path path;  // file: output folder (absolute after loading)
+  int line = 0;
+};
+
+struct config {
+  std::filesystem::path source;  // the file it was loaded from
+  site_config site;
+  store_config store;
+  control_config control;
+  visits_config visits;
+  std::vector<scanner_config> scanners;
+  std::vector<counter_config> counters;
+  std::vector<printer_config> printers;
+
+  const scanner_config* find_scanner(std::string_view id) const;
+  const counter_config* find_counter(std::string_view id) const;
+  const counter_config* counter_for_scanner(std::string_view scanner_id) const;
+  const printer_config* find_printer(std::string_view id) const;
+};
+
+struct config_diagnostic {
+  std::string file;
+  int line = 0;  // 0 when the problem has no line (file unreadable)
+  std::string message;
+  std::string to_string() const;  // "FILE:LINE: message" (or "FILE: message")
+};
+
+using config_result = std::expected<config, std::vector<config_diagnostic>>;
+
+// Reads and validates a file. Relative paths in it resolve against the
+// file's folder.
+config_result load_config(const std::filesystem::path& file);
+
+// The same validation for text in memory; `file` names it in diagnostics and
+// anchors relative paths.
+config_result parse_config(std::string_view toml_text, const std::filesystem::path& file);
+
+// Markdown table of every key (name, type, default, range, doc), generated
+// from the schema table: `ravaod --print-config-keys`.
+std::string describe_config_keys();
+
+}  // namespace ravao

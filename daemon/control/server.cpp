@@ -1,0 +1,180 @@
+#include "control/server.hpp"
+
+#include <grp.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "service/log.hpp"
+
+namespace ravao {
+namespace asio = boost::asio;
+namespace json = boost::json;
+using local_socket = asio::local::stream_protocol::socket;
+
+namespace {
+constexpr auto idle_timeout = std::chrono::seconds(60);
+
+std::string error_reply(std::string_view msg) {
+  json::object o;
+  o["ok"] = false;
+  o["error"] = msg;
+  return json::serialize(o) + "\n";
+}
+}  // namespace
+
+control_server::control_server(asio::any_io_executor ex, handler h)
+    : ex_(ex), handler_(std::move(h)), acceptor_(ex) {}
+
+result<void> control_server::listen(const std::filesystem::path& path, const std::string& group) {
+  namespace fs = std::filesystem;
+  std::error_code fec;
+  if (path.has_parent_path()) fs::create_directories(path.parent_path(), fec);
+  if (fs::exists(fs::symlink_status(path, fec))) {
+    // A socket file left by a killed ravaod is stale; a live one means another
+    // daemon owns it and we must not steal it.
+    local_socket probe(ex_);
+    boost::system::error_code ec;
+    probe.connect(asio::local::stream_protocol::endpoint(path.string()), ec);
+    if (!ec) {
+      return fail(errc::invalid_argument,
+                  fmt::format("control socket {} is in use by another running ravaod", path.string()));
+    }
+    fs::remove(path, fec);
+  }
+  boost::system::error_code ec;
+  acceptor_.open(asio::local::stream_protocol(), ec);
+  if (!ec) acceptor_.bind(asio::local::stream_protocol::endpoint(path.string()), ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return fail_errno(ec.value(), fmt::format("cannot listen on control socket {}", path.string()));
+  }
+  path_ = path;
+  socket_gid_ = static_cast<unsigned>(::getegid());
+  if (!group.empty()) {
+    struct group* g = ::getgrnam(group.c_str());
+    if (!g) return fail(errc::invalid_argument, fmt::format("control group \"{}\" does not exist", group));
+    socket_gid_ = static_cast<unsigned>(g->gr_gid);
+    if (::chown(path.c_str(), static_cast<uid_t>(-1), g->gr_gid) != 0) {
+      return fail_errno(errno, fmt::format("cannot give {} to group {}", path.string(), group));
+    }
+  }
+  if (::chmod(path.c_str(), 0660) != 0) return fail_errno(errno, "cannot chmod " + path.string());
+  asio::co_spawn(ex_, accept_loop(), asio::detached);
+  return {};
+}
+
+void control_server::stop() {
+  stopped_ = true;
+  boost::system::error_code ec;
+  acceptor_.close(ec);
+  for (auto& w : sessions_) {
+    if (auto s = w.lock()) s->close(ec);
+  }
+  sessions_.clear();
+  if (!path_.empty()) {
+    std::error_code fec;
+    std::filesystem::remove(path_, fec);
+  }
+}
+
+bool control_server::peer_allowed(int fd, std::string& who) const {
+  struct ucred cred {};
+  socklen_t len = sizeof cred;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return false;
+  who = fmt::format("uid={} pid={}", cred.uid, cred.pid);
+  if (cred.uid == 0 || cred.uid == ::geteuid() || cred.gid == socket_gid_) return true;
+  // Supplementary groups of the peer's user.
+  struct passwd* pw = ::getpwuid(cred.uid);
+  if (!pw) return false;
+  int n = 64;
+  std::vector<gid_t> groups(static_cast<std::size_t>(n));
+  if (::getgrouplist(pw->pw_name, pw->pw_gid, groups.data(), &n) < 0) {
+    groups.resize(static_cast<std::size_t>(n));
+    if (::getgrouplist(pw->pw_name, pw->pw_gid, groups.data(), &n) < 0) return false;
+  }
+  for (int i = 0; i < n; ++i) {
+    if (groups[static_cast<std::size_t>(i)] == socket_gid_) return true;
+  }
+  return false;
+}
+
+asio::awaitable<void> control_server::accept_loop() {
+  while (!stopped_) {
+    auto sock = std::make_shared<local_socket>(ex_);
+    boost::system::error_code ec;
+    co_await acceptor_.async_accept(*sock, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (stopped_ || ec == asio::error::operation_aborted) co_return;
+      log::warning("control.accept_failed", ec.message());
+      continue;
+    }
+    std::erase_if(sessions_, [](const auto& w) { return w.expired(); });
+    sessions_.push_back(sock);
+    asio::co_spawn(ex_, serve(sock), asio::detached);
+  }
+}
+
+asio::awaitable<void> control_server::serve(std::shared_ptr<local_socket> sock) {
+  using namespace asio::experimental::awaitable_operators;
+  boost::system::error_code ec;
+  std::string who;
+  if (!peer_allowed(sock->native_handle(), who)) {
+    log::warning("control.denied", "control connection refused", {{"peer", who}});
+    const std::string reply = error_reply(
+        "permission denied: your user is not in the control socket's group (add it with "
+        "`usermod -aG ravao USER`, then log in again)");
+    co_await asio::async_write(*sock, asio::buffer(reply), asio::redirect_error(asio::use_awaitable, ec));
+    sock->close(ec);
+    co_return;
+  }
+  std::string buffer;
+  asio::steady_timer idle(ex_);
+  while (sock->is_open()) {
+    idle.expires_after(idle_timeout);
+    auto dyn = asio::dynamic_buffer(buffer, max_request_bytes);
+    auto done = co_await (
+        asio::async_read_until(*sock, dyn, '\n', asio::redirect_error(asio::use_awaitable, ec)) ||
+        idle.async_wait(asio::use_awaitable));
+    if (done.index() == 1 || ec) {
+      if (ec == asio::error::not_found) {
+        const std::string reply = error_reply("request too long");
+        co_await asio::async_write(*sock, asio::buffer(reply), asio::redirect_error(asio::use_awaitable, ec));
+      }
+      break;
+    }
+    const std::size_t n = std::get<0>(done);
+    const std::string line = buffer.substr(0, n);
+    buffer.erase(0, n);
+    std::string reply;
+    try {
+      json::value req = json::parse(line);
+      if (!req.is_object()) throw std::invalid_argument("request must be a JSON object");
+      json::object out;
+      out["ok"] = true;
+      out["result"] = handler_(req.as_object());
+      reply = json::serialize(out) + "\n";
+    } catch (const std::exception& ex) {
+      reply = error_reply(ex.what());
+    }
+    co_await asio::async_write(*sock, asio::buffer(reply), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) break;
+  }
+  sock->close(ec);
+}
+
+}  // namespace ravao

@@ -1,0 +1,59 @@
+#pragma once
+// The control socket ravaoctl talks to: a unix stream socket, mode 0660,
+// owned by the configured group. Each connection sends requests as one JSON
+// object per line, {"cmd": "status", ...}, and gets one JSON line back per
+// request: {"ok": true, "result": ...} or {"ok": false, "error": "..."}.
+// Protocol reference: docs/control.md.
+//
+// Access: the peer's credentials (SO_PEERCRED) are checked on accept: root,
+// the daemon's own user, and members of the socket's group are served; anyone
+// else gets {"ok":false,"error":"permission denied ..."} and is disconnected.
+//
+// Ownership: the server owns its acceptor and the sessions it spawns; stop()
+// closes the acceptor and every open session. A session that sends nothing
+// for idle_timeout is closed.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <list>
+#include <memory>
+
+#include "core/error.hpp"
+
+namespace ravao {
+
+class control_server {
+ public:
+  // Throws std::exception to answer {"ok":false,"error":what()}.
+  using handler = std::function<boost::json::value(const boost::json::object& request)>;
+
+  control_server(boost::asio::any_io_executor ex, handler h);
+
+  // Binds (replacing a stale socket file, refusing a live one), sets mode 0660
+  // and the group (empty: keep the daemon's), and starts accepting.
+  result<void> listen(const std::filesystem::path& path, const std::string& group);
+  void stop();
+
+  static constexpr std::size_t max_request_bytes = 64 * 1024;
+
+ private:
+  boost::asio::awaitable<void> accept_loop();
+  boost::asio::awaitable<void> serve(std::shared_ptr<boost::asio::local::stream_protocol::socket> sock);
+  bool peer_allowed(int fd, std::string& who) const;
+
+  boost::asio::any_io_executor ex_;
+  handler handler_;
+  boost::asio::local::stream_protocol::acceptor acceptor_;
+  std::filesystem::path path_;
+  unsigned socket_gid_ = 0;
+  std::list<std::weak_ptr<boost::asio::local::stream_protocol::socket>> sessions_;
+  bool stopped_ = false;
+};
+
+}  // namespace ravao

@@ -1,0 +1,79 @@
+#include "core/clock.hpp"
+
+#include <sys/timex.h>
+#include <time.h>
+
+#include <atomic>
+#include <fstream>
+
+#include <fmt/format.h>
+
+namespace ravao {
+namespace {
+
+std::int64_t read_clock_ns(clockid_t id) {
+  struct timespec ts {};
+  ::clock_gettime(id, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+  std::int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
+}  // namespace
+
+bool clock_synchronised() {
+  struct timex tx {};
+  const int state = ::adjtimex(&tx);
+  return state != TIME_ERROR && (tx.status & STA_UNSYNC) == 0;
+}
+
+timestamp now() {
+  // The sync flag only changes when NTP steps in; one adjtimex per second is
+  // plenty and keeps the scan path to two clock reads.
+  static std::atomic<std::int64_t> checked_at{-1'000'000'000'000};
+  static std::atomic<bool> synced{false};
+  timestamp t;
+  t.boottime_ns = read_clock_ns(CLOCK_BOOTTIME);
+  t.wall_ms = read_clock_ns(CLOCK_REALTIME) / 1'000'000;
+  if (t.boottime_ns - checked_at.load(std::memory_order_relaxed) > 1'000'000'000) {
+    synced.store(clock_synchronised(), std::memory_order_relaxed);
+    checked_at.store(t.boottime_ns, std::memory_order_relaxed);
+  }
+  t.synced = synced.load(std::memory_order_relaxed);
+  return t;
+}
+
+const std::string& boot_id() {
+  static const std::string id = [] {
+    std::ifstream in("/proc/sys/kernel/random/boot_id");
+    std::string s;
+    std::getline(in, s);
+    return s.empty() ? std::string("unknown") : s;
+  }();
+  return id;
+}
+
+std::int64_t elapsed_ms(const timestamp& a, const timestamp& b) {
+  return (b.boottime_ns - a.boottime_ns) / 1'000'000;
+}
+
+std::int64_t local_day(std::int64_t wall_ms, std::chrono::minutes utc_offset) {
+  return floor_div(wall_ms + utc_offset.count() * 60'000, 86'400'000);
+}
+
+std::string format_local(std::int64_t wall_ms, std::chrono::minutes utc_offset) {
+  const std::int64_t local_ms = wall_ms + utc_offset.count() * 60'000;
+  const std::int64_t days = floor_div(local_ms, 86'400'000);
+  const std::int64_t sec_of_day = floor_div(local_ms - days * 86'400'000, 1000);
+  const std::chrono::sys_days d{std::chrono::days{days}};
+  const std::chrono::year_month_day ymd{d};
+  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", static_cast<int>(ymd.year()),
+                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                     sec_of_day / 3600, (sec_of_day / 60) % 60, sec_of_day % 60);
+}
+
+}  // namespace ravao

@@ -1,0 +1,45 @@
+#pragma once
+// Text helpers for untrusted UTF-8: validation, NFC normalisation, masking
+// for display, and escaping for logs. Everything here is pure and total: any
+// byte sequence is a valid input and nothing throws.
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace ravao::text {
+
+// Offset of the first byte that is not part of well-formed UTF-8 (overlongs,
+// surrogates and code points above U+10FFFF are ill-formed), or nullopt.
+std::optional<std::size_t> first_invalid_utf8(std::string_view s);
+
+// NFC form of valid UTF-8 (libunistring). Input must be valid UTF-8; on any
+// failure the input is returned unchanged.
+std::string to_nfc(std::string_view s);
+
+// True when `s` (valid UTF-8) is already in NFC.
+bool is_nfc(std::string_view s);
+
+// Upper-case of valid UTF-8 including Vietnamese letters (ư -> Ư, đ -> Đ).
+std::string to_upper(std::string_view s);
+
+// Display form of a person's name: family name kept, every other word reduced
+// to its first letter and a dot, all upper case: "Nguyễn Văn An" ->
+// "NGUYỄN V. A.". Empty in, empty out.
+std::string mask_name(std::string_view full_name);
+
+// Display form of an ID number: first 4 and last 2 characters kept, the rest
+// replaced by '*': "001099012345" -> "0010******45". Short values (< 7
+// characters) keep only the last character.
+std::string mask_id(std::string_view id_number);
+
+// Printable, single-line rendering of arbitrary bytes for logs and tables:
+// valid UTF-8 printable text is kept; control bytes, invalid UTF-8 and '\\'
+// become \xNN escapes. At most max_bytes of input are rendered, then "...".
+std::string escape_for_log(std::string_view bytes, std::size_t max_bytes = 64);
+
+// Hex of the first max_bytes bytes: "1b40e3".
+std::string hex_prefix(std::string_view bytes, std::size_t max_bytes = 32);
+
+}  // namespace ravao::text

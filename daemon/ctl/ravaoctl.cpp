@@ -1,0 +1,220 @@
+// ravaoctl: inspect a running ravaod through its control socket.
+// Usage: ravaoctl --help. Protocol: docs/control.md.
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "config/config.hpp"
+#include "ctl/table.hpp"
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr const char* default_config = "/etc/ravao/ravao.toml";
+constexpr const char* default_socket = "/run/ravao/ravaod.sock";
+
+// Exit codes: 0 ok, 1 the daemon answered with an error, 2 usage,
+// 3 daemon not running, 4 permission denied, 5 configuration unreadable.
+enum exit_code { ok = 0, daemon_error = 1, usage_error = 2, not_running = 3, denied = 4, bad_config = 5 };
+
+void usage(std::FILE* to) {
+  std::fprintf(to,
+      "usage: ravaoctl [--config FILE | --socket PATH] [--json] COMMAND [options]\n"
+      "commands:\n"
+      "  status                         site, store, devices online, visits today, open visits, alarms\n"
+      "  counters                       every counter: mode, scanner state, today's visits\n"
+      "  visits [--since T] [--counter C] [--open] [--limit N]\n"
+      "                                 visits, newest first (ID numbers and names masked)\n"
+      "  events [--since T] [--counter C] [--after-seq N] [--limit N]\n"
+      "                                 the record log in sequence order\n"
+      "  devices                        every scanner: state, why, last event\n"
+      "T: today | 30m | 2h | 7d | 2026-11-23 | 2026-11-23T08:30 (site local time)\n"
+      "The socket is taken from --socket, else from the configuration (--config, default %s).\n",
+      default_config);
+}
+
+struct reply {
+  exit_code code = ok;
+  json::value result;
+};
+
+[[noreturn]] void die(exit_code code, const std::string& msg) {
+  std::fprintf(stderr, "ravaoctl: %s\n", msg.c_str());
+  std::exit(code);
+}
+
+reply call(const std::string& socket_path, const json::object& request) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) die(daemon_error, fmt::format("socket: {}", std::strerror(errno)));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (socket_path.size() >= sizeof addr.sun_path) die(usage_error, "socket path too long: " + socket_path);
+  std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
+  timeval tv{30, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    const int err = errno;
+    if (err == ENOENT || err == ECONNREFUSED)
+      die(not_running, fmt::format("ravaod is not running (no control socket at {}); start it with "
+                                   "`systemctl start ravao` and see `journalctl -u ravao`", socket_path));
+    if (err == EACCES || err == EPERM)
+      die(denied, fmt::format("permission denied on {}: add your user to the socket's group "
+                              "(`ls -l {}` shows it; e.g. `sudo usermod -aG ravao $USER`, then log in again)",
+                              socket_path, socket_path));
+    die(daemon_error, fmt::format("cannot connect to {}: {}", socket_path, std::strerror(err)));
+  }
+  const std::string line = json::serialize(request) + "\n";
+  if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size()))
+    die(daemon_error, fmt::format("cannot send to ravaod: {}", std::strerror(errno)));
+  std::string in;
+  char buf[65536];
+  while (in.find('\n') == std::string::npos) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) die(daemon_error, fmt::format("no answer from ravaod: {}", std::strerror(errno)));
+    if (n == 0) break;
+    in.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  if (in.empty()) die(daemon_error, "ravaod closed the connection without answering");
+  boost::system::error_code ec;
+  json::value v = json::parse(in.substr(0, in.find('\n')), ec);
+  if (ec || !v.is_object()) die(daemon_error, "ravaod sent an answer that is not JSON");
+  const auto& o = v.as_object();
+  const auto* okv = o.if_contains("ok");
+  if (!okv || !okv->is_bool() || !okv->as_bool()) {
+    const auto* e = o.if_contains("error");
+    const std::string msg = e && e->is_string() ? std::string(e->as_string()) : "unknown error";
+    die(msg.starts_with("permission denied") ? denied : daemon_error, msg);
+  }
+  const auto* r = o.if_contains("result");
+  return reply{ok, r ? *r : json::value(nullptr)};
+}
+
+std::string str(const json::value& v) {
+  if (v.is_string()) return std::string(v.as_string());
+  if (v.is_null()) return "-";
+  if (v.is_bool()) return v.as_bool() ? "yes" : "no";
+  return json::serialize(v);
+}
+
+std::string field(const json::object& o, std::string_view k) {
+  const auto* v = o.if_contains(k);
+  return v ? str(*v) : "-";
+}
+
+void print_status(const json::value& r) {
+  const auto& o = r.as_object();
+  const auto& site = o.at("site").as_object();
+  const auto& st = o.at("store").as_object();
+  std::printf("site:          %s (%s)\n", field(site, "name").c_str(), field(site, "id").c_str());
+  std::printf("ravaod:        %s, pid %s, since %s\n", field(o, "version").c_str(), field(o, "pid").c_str(),
+              field(o, "started").c_str());
+  std::printf("clock:         %s%s\n", field(o, "now").c_str(),
+              o.at("clock_synchronised").as_bool() ? "" : " (NOT synchronised: times are provisional)");
+  std::printf("counters:      %s, devices online %s/%s\n", field(o, "counters").c_str(),
+              field(o, "devices_online").c_str(), field(o, "devices_total").c_str());
+  std::printf("visits today:  %s, open now %s, duplicates %s, rejected scans %s\n", field(o, "visits_today").c_str(),
+              field(o, "open_visits").c_str(), field(o, "duplicates").c_str(), field(o, "rejected").c_str());
+  std::printf("store:         %s, %s, %s bytes, last record #%s\n", field(st, "path").c_str(),
+              st.at("available").as_bool() ? "ok" : ("UNAVAILABLE: " + field(st, "error")).c_str(),
+              field(st, "file_bytes").c_str(), field(st, "last_seq").c_str());
+  if (const auto lr = field(o, "last_reload"); !lr.empty() && lr != "-") std::printf("last reload:   %s\n", lr.c_str());
+  const auto& alarms = o.at("alarms").as_array();
+  for (const auto& a : alarms) std::printf("ALARM:         %s\n", str(a).c_str());
+}
+
+void print_rows(const json::value& r, const std::vector<std::pair<std::string, std::string>>& cols) {
+  ravao::ctl::table t;
+  std::vector<std::string> header;
+  for (const auto& c : cols) header.push_back(c.second);
+  t.add(header);
+  for (const auto& row : r.as_array()) {
+    std::vector<std::string> cells;
+    for (const auto& c : cols) cells.push_back(field(row.as_object(), c.first));
+    t.add(cells);
+  }
+  std::cout << t.render();
+  if (r.as_array().empty()) std::cout << "(none)\n";
+}
+
+std::string socket_from_config(const std::string& path, bool explicit_config) {
+  auto cfg = ravao::load_config(path);
+  if (cfg) return cfg->control.socket.string();
+  if (!explicit_config && access(path.c_str(), F_OK) != 0) return default_socket;
+  std::string msg = "cannot use the configuration to find the socket:";
+  for (const auto& d : cfg.error()) msg += "\n  " + d.to_string();
+  die(bad_config, msg + "\n(or name the socket with --socket PATH)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path = default_config, socket_path, command;
+  bool explicit_config = false, as_json = false;
+  json::object request;
+  const auto need = [&](int& i) -> std::string {
+    if (i + 1 >= argc) die(usage_error, fmt::format("{} needs a value", argv[i]));
+    return argv[++i];
+  };
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--help" || a == "-h") { usage(stdout); return ok; }
+    else if (a == "--config" || a == "-c") { config_path = need(i); explicit_config = true; }
+    else if (a == "--socket") socket_path = need(i);
+    else if (a == "--json") as_json = true;
+    else if (a == "--since") request["since"] = need(i);
+    else if (a == "--counter") request["counter"] = need(i);
+    else if (a == "--open") request["open"] = true;
+    else if (a == "--limit" || a == "--after-seq") {
+      const std::string v = need(i);
+      char* end = nullptr;
+      const long long n = std::strtoll(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || n < 0) die(usage_error, fmt::format("{} needs a number, got \"{}\"", a, v));
+      request[a == "--limit" ? "limit" : "after_seq"] = n;
+    } else if (!a.starts_with("-") && command.empty()) command = a;
+    else { usage(stderr); die(usage_error, fmt::format("unknown argument \"{}\"", a)); }
+  }
+  if (command.empty()) { usage(stderr); return usage_error; }
+  if (command != "status" && command != "counters" && command != "visits" && command != "events" &&
+      command != "devices") {
+    usage(stderr);
+    die(usage_error, fmt::format("unknown command \"{}\"", command));
+  }
+  if (socket_path.empty()) socket_path = socket_from_config(config_path, explicit_config);
+  request["cmd"] = command;
+  const reply r = call(socket_path, request);
+  if (as_json) {
+    std::cout << json::serialize(r.result) << '\n';
+    return ok;
+  }
+  if (command == "status") print_status(r.result);
+  else if (command == "counters")
+    print_rows(r.result, {{"id", "COUNTER"}, {"name", "NAME"}, {"mode", "MODE"}, {"scanner", "SCANNER"},
+                          {"state", "STATE"}, {"visits_today", "TODAY"}, {"open_visits", "OPEN"},
+                          {"last_scan", "LAST SCAN"}, {"reason", "DETAIL"}});
+  else if (command == "visits")
+    print_rows(r.result, {{"id", "VISIT"}, {"counter", "COUNTER"}, {"person_name", "NAME"}, {"person_id", "ID NUMBER"},
+                          {"opened", "IN"}, {"closed", "OUT"}, {"close_reason", "CLOSED BY"}});
+  else if (command == "events")
+    print_rows(r.result, {{"seq", "SEQ"}, {"time", "TIME"}, {"type", "TYPE"}, {"counter", "COUNTER"},
+                          {"payload_kind", "KIND"}, {"person_id", "ID NUMBER"}, {"flags", "FLAGS"}});
+  else if (command == "devices")
+    print_rows(r.result, {{"id", "DEVICE"}, {"type", "TYPE"}, {"kind", "KIND"}, {"counter", "COUNTER"},
+                          {"state", "STATE"}, {"since", "SINCE"}, {"device", "PATH"}, {"reason", "DETAIL"}});
+  return ok;
+}

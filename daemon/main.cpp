@@ -1,0 +1,109 @@
+// ravaod: the ravao gateway daemon. Usage: ravaod --help.
+
+#include <cstdio>
+#include <iostream>
+#include <string_view>
+
+#include <boost/asio/io_context.hpp>
+#include <sqlite3.h>
+
+#include "app.hpp"
+#include "service/log.hpp"
+
+namespace {
+
+constexpr std::string_view default_config = "/etc/ravao/ravao.toml";
+
+void usage(std::FILE* to) {
+  std::fprintf(to,
+               "usage: ravaod [--config FILE]        run the daemon (default %s)\n"
+               "       ravaod --check-config FILE    validate FILE: prints FILE:LINE: message per error\n"
+               "       ravaod --print-config-keys    every configuration key, as Markdown\n"
+               "       ravaod --version\n"
+               "options: --log-level debug|info|notice|warning|error   --log-target auto|stderr|journal\n",
+               default_config.data());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace ravao;
+  std::string config_path(default_config);
+  std::string check_path;
+  log::level level = log::level::info;
+  log::sink target = log::sink::automatic;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    const auto value = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "ravaod: %s needs a value\n", argv[i]);
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--config" || a == "-c") config_path = value();
+    else if (a == "--check-config") check_path = value();
+    else if (a == "--print-config-keys") {
+      std::cout << describe_config_keys();
+      return 0;
+    } else if (a == "--version") {
+      std::printf("ravaod %s\n", RAVAO_VERSION);
+      return 0;
+    } else if (a == "--help" || a == "-h") {
+      usage(stdout);
+      return 0;
+    } else if (a == "--log-level") {
+      const std::string v = value();
+      if (v == "debug") level = log::level::debug;
+      else if (v == "info") level = log::level::info;
+      else if (v == "notice") level = log::level::notice;
+      else if (v == "warning") level = log::level::warning;
+      else if (v == "error") level = log::level::error;
+      else { std::fprintf(stderr, "ravaod: unknown log level \"%s\"\n", v.c_str()); return 2; }
+    } else if (a == "--log-target") {
+      const std::string v = value();
+      if (v == "auto") target = log::sink::automatic;
+      else if (v == "stderr") target = log::sink::stderr_text;
+      else if (v == "journal") target = log::sink::journal;
+      else { std::fprintf(stderr, "ravaod: unknown log target \"%s\"\n", v.c_str()); return 2; }
+    } else {
+      std::fprintf(stderr, "ravaod: unknown argument \"%s\"\n", argv[i]);
+      usage(stderr);
+      return 2;
+    }
+  }
+
+  if (!check_path.empty()) {
+    // Exactly the validation start-up runs; nothing printed when valid.
+    auto cfg = load_config(check_path);
+    if (cfg) return 0;
+    for (const auto& d : cfg.error()) std::cout << d.to_string() << '\n';
+    return 1;
+  }
+
+  log::init(target, level);
+  auto cfg = load_config(config_path);
+  if (!cfg) {
+    for (const auto& d : cfg.error()) {
+      log::error("config.invalid", d.to_string(), {{"file", d.file}, {"line", std::to_string(d.line)}});
+    }
+    return 1;
+  }
+  if (sqlite3_threadsafe() == 0) {
+    log::critical("daemon.failed", "SQLite was built without thread support");
+    return 1;
+  }
+  try {
+    boost::asio::io_context io(1);
+    app daemon(io, std::move(*cfg));
+    if (auto r = daemon.start(); !r) {
+      log::critical("daemon.failed", r.error().message());
+      return 1;
+    }
+    io.run();
+  } catch (const std::exception& ex) {
+    log::critical("daemon.crashed", ex.what());
+    return 1;
+  }
+  return 0;
+}

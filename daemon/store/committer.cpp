@@ -1,0 +1,159 @@
+#include "store/committer.hpp"
+
+#include <boost/asio/post.hpp>
+
+namespace ravao {
+
+committer::committer(store s, visits_config settings, boost::asio::any_io_executor loop,
+                     report_handler on_committed, failure_handler on_failure, std::size_t max_pending,
+                     std::chrono::milliseconds retry_interval)
+    : store_(std::move(s)),
+      loop_(std::move(loop)),
+      on_committed_(std::move(on_committed)),
+      on_failure_(std::move(on_failure)),
+      max_pending_(max_pending),
+      retry_interval_(retry_interval),
+      settings_(settings),
+      totals_(store_.totals()),
+      thread_([this] { run(); }) {}
+
+committer::~committer() { stop(); }
+
+bool committer::submit(scan_request r, std::chrono::steady_clock::time_point received) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || scans_.size() >= max_pending_) return false;
+    scans_.push_back(committed_scan{std::move(r), {}, received});
+  }
+  wake_.notify_one();
+  return true;
+}
+
+void committer::submit(rejection_request r) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || rejections_.size() >= max_pending_) return;
+    rejections_.push_back(std::move(r));
+  }
+  wake_.notify_one();
+}
+
+void committer::expire(timestamp now) {
+  {
+    std::lock_guard lock(mutex_);
+    expire_at_ = now;
+  }
+  wake_.notify_one();
+}
+
+void committer::update_settings(visits_config settings) {
+  std::lock_guard lock(mutex_);
+  settings_ = settings;
+}
+
+void committer::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+store_state committer::state() const {
+  std::lock_guard lock(mutex_);
+  auto s = state_;
+  s.pending = scans_.size();
+  return s;
+}
+
+store_totals committer::totals() const {
+  std::lock_guard lock(mutex_);
+  return totals_;
+}
+
+void committer::run() {
+  // Batch under construction; survives failed commits so nothing is lost.
+  std::vector<committed_scan> batch;
+  std::vector<rejection_request> rejections;
+  constexpr std::size_t max_batch = 2048;
+  bool failing = false;
+
+  while (true) {
+    std::optional<timestamp> expire_at;
+    visits_config settings;
+    {
+      std::unique_lock lock(mutex_);
+      if (failing) {
+        wake_.wait_for(lock, retry_interval_, [&] { return stopping_; });
+      } else {
+        wake_.wait(lock, [&] {
+          return stopping_ || !scans_.empty() || !rejections_.empty() || expire_at_;
+        });
+      }
+      while (batch.size() < max_batch && !scans_.empty()) {
+        batch.push_back(std::move(scans_.front()));
+        scans_.pop_front();
+      }
+      for (auto& r : rejections_) rejections.push_back(std::move(r));
+      rejections_.clear();
+      expire_at.swap(expire_at_);
+      settings = settings_;
+      if (batch.empty() && rejections.empty() && !expire_at && stopping_) return;
+      // A store that keeps failing while we are asked to stop: give up on the
+      // batch (it was never acknowledged) rather than hang shutdown.
+      if (failing && stopping_) return;
+    }
+
+    commit_report report;
+    if (!batch.empty() || !rejections.empty()) {
+      std::vector<scan_request> requests;
+      requests.reserve(batch.size());
+      for (auto& s : batch) requests.push_back(s.request);
+      const auto t0 = std::chrono::steady_clock::now();
+      auto out = store_.apply(requests, rejections, settings);
+      if (!out) {
+        failing = true;
+        const std::size_t pending = batch.size() + state().pending;
+        {
+          std::lock_guard lock(mutex_);
+          state_.available = false;
+          state_.last_error = out.error().message();
+        }
+        boost::asio::post(loop_, [h = on_failure_, e = out.error(), pending] { h(e, pending); });
+        if (expire_at) {
+          std::lock_guard lock(mutex_);
+          if (!expire_at_) expire_at_ = expire_at;
+        }
+        continue;
+      }
+      report.commit_time =
+          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0);
+      for (std::size_t i = 0; i < batch.size(); ++i) batch[i].outcome = (*out)[i];
+      report.scans = std::move(batch);
+      report.rejections = std::move(rejections);
+      batch.clear();
+      rejections.clear();
+    }
+    if (expire_at) {
+      auto closed = store_.close_expired(*expire_at, settings);
+      if (closed) report.expired_closed = *closed;
+      else {
+        std::lock_guard lock(mutex_);
+        if (!expire_at_) expire_at_ = expire_at;  // retried with the next wake-up
+      }
+    }
+    failing = false;
+    report.totals = store_.totals();
+    {
+      std::lock_guard lock(mutex_);
+      state_.available = true;
+      state_.last_error.clear();
+      totals_ = report.totals;
+    }
+    boost::asio::post(loop_, [h = on_committed_, r = std::move(report)]() mutable { h(std::move(r)); });
+  }
+}
+
+}  // namespace ravao

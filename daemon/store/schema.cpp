@@ -1,0 +1,113 @@
+#include "store/schema.hpp"
+
+#include <array>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "store/sqlite.hpp"
+
+namespace ravao::schema {
+namespace {
+
+// Append only: a released migration is never edited.
+constexpr std::array<std::string_view, 1> migrations = {
+    // 1: records (the upload log), visits, rejected-scan samples, counters' tallies.
+    R"sql(
+CREATE TABLE records (
+  seq          INTEGER PRIMARY KEY,  -- per-gateway, gap-free, increasing
+  type         TEXT NOT NULL,        -- visit_opened | visit_closed | scan | command
+  counter_id   TEXT NOT NULL,
+  visit_id     INTEGER,
+  payload_kind TEXT,                 -- empty for automatic closes
+  person_id    TEXT,                 -- ID number (identity key)
+  person_name  TEXT,
+  person_json  TEXT,                 -- birth date, sex, address, old ID, issue date
+  payload      TEXT,                 -- payload text for kinds without identity
+  symbology    TEXT,
+  flags        TEXT,
+  close_reason TEXT,
+  wall_ms      INTEGER NOT NULL,
+  boot_id      TEXT NOT NULL,
+  boottime_ns  INTEGER NOT NULL,
+  clock_synced INTEGER NOT NULL
+);
+CREATE TABLE visits (
+  id                 INTEGER PRIMARY KEY,
+  person_id          TEXT NOT NULL,
+  person_name        TEXT,
+  counter_id         TEXT NOT NULL,
+  opened_seq         INTEGER,
+  opened_wall_ms     INTEGER,
+  opened_synced      INTEGER NOT NULL DEFAULT 0,
+  last_wall_ms       INTEGER NOT NULL,
+  last_boot_id       TEXT NOT NULL,
+  last_boottime_ns   INTEGER NOT NULL,
+  closed_seq         INTEGER,
+  closed_wall_ms     INTEGER,
+  closed_counter_id  TEXT,
+  close_reason       TEXT,
+  duplicates         INTEGER NOT NULL DEFAULT 0,
+  rescans            INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX visits_open ON visits(person_id) WHERE closed_seq IS NULL;
+CREATE TABLE rejected_scans (
+  id          INTEGER PRIMARY KEY,
+  counter_id  TEXT NOT NULL,
+  reason      TEXT NOT NULL,
+  length      INTEGER NOT NULL,
+  preview     TEXT NOT NULL,
+  wall_ms     INTEGER NOT NULL,
+  boot_id     TEXT NOT NULL,
+  boottime_ns INTEGER NOT NULL
+);
+CREATE TABLE counter_tallies (
+  counter_id TEXT PRIMARY KEY,
+  duplicates INTEGER NOT NULL DEFAULT 0,
+  rejected   INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+)sql",
+};
+
+result<int> user_version(sqlite3* db) {
+  sql::statement st(db, "PRAGMA user_version");
+  auto row = st.step();
+  if (!row) return std::unexpected(row.error());
+  const int v = static_cast<int>(st.int64(0));
+  st.reset();
+  return v;
+}
+
+}  // namespace
+
+int latest_version() { return static_cast<int>(migrations.size()); }
+
+result<int> migrate(sqlite3* db) {
+  auto found = user_version(db);
+  if (!found) return found;
+  if (*found > latest_version()) {
+    return fail(errc::store_unavailable,
+                fmt::format("store schema version {} is newer than this ravaod understands ({}): "
+                            "install the newer ravaod or restore a matching backup",
+                            *found, latest_version()));
+  }
+  for (int v = *found; v < latest_version(); ++v) {
+    if (auto r = sql::exec(db, "BEGIN IMMEDIATE"); !r) return std::unexpected(r.error());
+    auto r = sql::exec(db, migrations[static_cast<std::size_t>(v)]);
+    if (r) r = sql::exec(db, fmt::format("PRAGMA user_version = {}", v + 1));
+    if (r) r = sql::exec(db, "COMMIT");
+    if (!r) {
+      (void)sql::exec(db, "ROLLBACK");
+      auto e = r.error();
+      e.context = fmt::format("migration to schema {} failed: {}", v + 1, e.context);
+      return std::unexpected(e);
+    }
+  }
+  return *found;
+}
+
+}  // namespace ravao::schema

@@ -1,0 +1,204 @@
+#include "store/store.hpp"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <ctime>
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include "store/schema.hpp"
+#include "store/store_impl.hpp"
+
+namespace ravao {
+namespace fs = std::filesystem;
+
+store::impl::~impl() {
+  // Statements must be finalized before the connection closes.
+  ins_record = {}; ins_visit = {}; ins_exit_only = {}; find_open_here = {}; find_open_any = {};
+  close_visit = {}; touch_visit = {}; dup_visit = {}; tally_dup = {}; tally_rej = {};
+  ins_rejected = {}; open_visits = {};
+  if (db) sqlite3_close_v2(db);
+}
+
+void store::impl::prepare_write_statements() {
+  ins_record = sql::statement(db,
+      "INSERT INTO records(seq,type,counter_id,visit_id,payload_kind,person_id,person_name,"
+      "person_json,payload,symbology,flags,close_reason,wall_ms,boot_id,boottime_ns,clock_synced) "
+      "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)");
+  ins_visit = sql::statement(db,
+      "INSERT INTO visits(person_id,person_name,counter_id,opened_seq,opened_wall_ms,opened_synced,"
+      "last_wall_ms,last_boot_id,last_boottime_ns) VALUES(?1,?2,?3,?4,?5,?6,?5,?7,?8)");
+  ins_exit_only = sql::statement(db,
+      "INSERT INTO visits(person_id,person_name,counter_id,last_wall_ms,last_boot_id,last_boottime_ns,"
+      "closed_seq,closed_wall_ms,closed_counter_id,close_reason) "
+      "VALUES(?1,?2,?3,?4,?5,?6,?7,?4,?3,'exit_without_entry')");
+  find_open_here = sql::statement(db,
+      "SELECT id FROM visits WHERE person_id=?1 AND closed_seq IS NULL AND counter_id=?2");
+  find_open_any = sql::statement(db,
+      "SELECT id FROM visits WHERE person_id=?1 AND closed_seq IS NULL ORDER BY id");
+  close_visit = sql::statement(db,
+      "UPDATE visits SET closed_seq=?2, closed_wall_ms=?3, closed_counter_id=?4, close_reason=?5 "
+      "WHERE id=?1");
+  touch_visit = sql::statement(db,
+      "UPDATE visits SET rescans=rescans+1, last_wall_ms=?2, last_boot_id=?3, last_boottime_ns=?4 "
+      "WHERE id=?1");
+  dup_visit = sql::statement(db, "UPDATE visits SET duplicates=duplicates+1 WHERE id=?1");
+  tally_dup = sql::statement(db,
+      "INSERT INTO counter_tallies(counter_id,duplicates) VALUES(?1,1) "
+      "ON CONFLICT(counter_id) DO UPDATE SET duplicates=duplicates+1");
+  tally_rej = sql::statement(db,
+      "INSERT INTO counter_tallies(counter_id,rejected) VALUES(?1,1) "
+      "ON CONFLICT(counter_id) DO UPDATE SET rejected=rejected+1");
+  ins_rejected = sql::statement(db,
+      "INSERT INTO rejected_scans(counter_id,reason,length,preview,wall_ms,boot_id,boottime_ns) "
+      "VALUES(?1,?2,?3,?4,?5,?6,?7)");
+  open_visits = sql::statement(db,
+      "SELECT id, counter_id, person_id, person_name, last_wall_ms, last_boot_id, last_boottime_ns "
+      "FROM visits WHERE closed_seq IS NULL");
+}
+
+namespace {
+
+std::string utc_stamp() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  return buf;
+}
+
+result<sqlite3*> open_connection(const fs::path& path, bool create) {
+  sqlite3* db = nullptr;
+  const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+  const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    auto e = sql::make_error(db, rc, fmt::format("cannot open store {}", path.string()));
+    sqlite3_close_v2(db);
+    return std::unexpected(e);
+  }
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, 5000);
+  return db;
+}
+
+// quick_check and a first read of the schema: a file that is not SQLite, a
+// damaged page or a torn header all surface here.
+result<void> check_integrity(sqlite3* db) {
+  sql::statement st;
+  try {
+    st = sql::statement(db, "PRAGMA quick_check");
+  } catch (const std::exception& ex) {
+    return fail(errc::store_corrupt, ex.what());
+  }
+  auto row = st.step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return fail(errc::store_corrupt, "quick_check returned nothing");
+  std::string verdict = st.text(0);
+  st.reset();
+  if (verdict != "ok") return fail(errc::store_corrupt, "quick_check: " + verdict);
+  return {};
+}
+
+result<void> configure(sqlite3* db) {
+  // WAL + synchronous=FULL: the WAL is fsync'd at every commit, so an
+  // acknowledged scan survives power loss.
+  if (auto r = sql::exec(db, "PRAGMA journal_mode=WAL"); !r) return r;
+  return sql::exec(db,
+                   "PRAGMA synchronous=FULL; PRAGMA cache_size=-1024; "
+                   "PRAGMA wal_autocheckpoint=1000; PRAGMA temp_store=MEMORY");
+}
+
+}  // namespace
+
+result<store> store::open(const fs::path& path, mode m, std::chrono::minutes utc_offset) {
+  auto p = std::make_unique<impl>();
+  p->open_mode = m;
+  p->path = path;
+  p->utc_offset = utc_offset;
+
+  if (m == mode::read_only) {
+    auto db = open_connection(path, false);
+    if (!db) return std::unexpected(db.error());
+    p->db = *db;
+    if (auto r = sql::exec(p->db, "PRAGMA query_only=1; PRAGMA cache_size=-512"); !r)
+      return std::unexpected(r.error());
+    return store(std::move(p));
+  }
+
+  std::error_code ec;
+  if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
+  if (ec) {
+    return fail(errc::store_unavailable,
+                fmt::format("cannot create store folder {}: {}", path.parent_path().string(), ec.message()));
+  }
+  const bool existed = fs::exists(path, ec);
+  std::string recovered_from;
+
+  auto db = open_connection(path, true);
+  if (!db) return std::unexpected(db.error());
+  p->db = *db;
+  if (existed) {
+    auto check = check_integrity(p->db);
+    if (check) check = configure(p->db);
+    if (!check && check.error().code == make_error_code(errc::store_corrupt)) {
+      sqlite3_close_v2(p->db);
+      p->db = nullptr;
+      const std::string aside = path.string() + ".corrupt-" + utc_stamp();
+      for (const char* suffix : {"", "-wal", "-shm"}) {
+        const fs::path from = path.string() + suffix;
+        if (fs::exists(from, ec)) fs::rename(from, aside + suffix, ec);
+        if (ec) {
+          return fail(errc::store_corrupt,
+                      fmt::format("store {} is corrupt ({}) and could not be moved aside: {}",
+                                  path.string(), check.error().context, ec.message()));
+        }
+      }
+      recovered_from = aside;
+      auto fresh = open_connection(path, true);
+      if (!fresh) return std::unexpected(fresh.error());
+      p->db = *fresh;
+    } else if (!check) {
+      return std::unexpected(check.error());
+    }
+  }
+  if (auto r = configure(p->db); !r) return std::unexpected(r.error());
+  ::chmod(path.c_str(), 0600);
+  if (auto r = schema::migrate(p->db); !r) return std::unexpected(r.error());
+  if (!recovered_from.empty()) {
+    auto r = sql::exec(p->db, fmt::format(
+        "INSERT OR REPLACE INTO meta(key,value) VALUES('recovered_from','{}'),('recovered_at_ms','{}')",
+        recovered_from, std::time(nullptr) * 1000));
+    if (!r) return std::unexpected(r.error());
+  }
+  p->prepare_write_statements();
+  if (auto r = p->load_state(); !r) return std::unexpected(r.error());
+  return store(std::move(p));
+}
+
+store::store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+store::store(store&&) noexcept = default;
+store& store::operator=(store&&) noexcept = default;
+store::~store() = default;
+
+const store_totals& store::totals() const { return impl_->totals; }
+
+store_health store::health() const {
+  store_health h;
+  h.schema_version = schema::latest_version();
+  sql::statement st(impl_->db, "SELECT key, value FROM meta WHERE key IN ('recovered_from','recovered_at_ms')");
+  while (true) {
+    auto row = st.step();
+    if (!row || !*row) break;
+    const std::string k = st.text(0);
+    if (k == "recovered_from") h.recovered_from = st.text(1);
+    if (k == "recovered_at_ms") h.recovered_at_ms = std::strtoll(st.text(1).c_str(), nullptr, 10);
+  }
+  struct stat sb {};
+  if (::stat(impl_->path.c_str(), &sb) == 0) h.file_bytes = sb.st_size;
+  return h;
+}
+
+}  // namespace ravao

@@ -1,0 +1,184 @@
+#pragma once
+// The durable store: one SQLite file in WAL mode with synchronous=FULL. A scan
+// counts as accepted only once the transaction holding its records commits.
+// Every record gets the next per-gateway sequence number (gap-free,
+// increasing) in the same transaction: the future upload position.
+//
+// Threading: a store object is used by one thread at a time. ravaod gives the
+// writing store to the committer thread (store/committer.hpp) and opens a
+// second, read-only store on the event loop for ravaoctl queries.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "payload/classify.hpp"
+
+struct sqlite3;
+
+namespace ravao {
+
+// What a counter's scanner delivered, classified, with the moment it arrived.
+struct scan_request {
+  std::string counter_id;
+  counter_mode mode = counter_mode::toggle;
+  classified_payload payload;
+  std::string symbology;
+  timestamp at;
+};
+
+// A frame the scanner delivered that the frame policy refused.
+struct rejection_request {
+  std::string counter_id;
+  std::string reason;
+  std::size_t length = 0;
+  std::string preview;
+  timestamp at;
+};
+
+enum class scan_effect {
+  visit_opened,
+  visit_closed,        // closed one or more open visits of the person
+  exit_without_entry,  // exit scan with no open visit: recorded as a closed visit without an opening
+  rescan,              // entry scan while already checked in here: extends the visit, no record
+  duplicate,           // same person/payload at the same counter within the window: counted only
+  event_recorded,      // payload without identity: one scan record
+  command_recorded,    // RAVAO:CMD: barcode: one command record
+};
+std::string_view to_string(scan_effect e);
+
+struct scan_outcome {
+  scan_effect effect = scan_effect::event_recorded;
+  std::int64_t seq = 0;       // the last record written for this scan; 0 when none
+  std::int64_t visit_id = 0;  // the visit opened/closed/extended; 0 when none
+  int records = 0;            // records written for this scan
+};
+
+// Running totals kept by the writing store, cheap to copy.
+struct store_totals {
+  std::int64_t last_seq = 0;
+  std::int64_t open_visits = 0;
+  std::int64_t visits_today = 0;  // opened on the local day `today`
+  std::int64_t today = 0;         // local day number the count refers to
+  std::int64_t duplicates = 0;
+  std::int64_t rejected = 0;
+};
+
+struct visit_row {
+  std::int64_t id = 0;
+  std::string counter_id;
+  std::string person_id;    // clear ID number; callers mask for display
+  std::string person_name;  // clear full name; callers mask for display
+  std::optional<std::int64_t> opened_wall_ms;
+  std::optional<std::int64_t> closed_wall_ms;
+  std::string closed_counter_id;
+  std::string close_reason;  // "", "scan", "max_duration", "end_of_day", "exit_without_entry"
+  bool opened_clock_synced = false;
+  std::int64_t duplicates = 0;
+  std::int64_t rescans = 0;
+};
+
+struct visit_filter {
+  std::optional<std::int64_t> since_wall_ms;  // visits with activity at or after
+  std::string counter_id;                     // empty: all
+  bool open_only = false;
+  int limit = 200;
+};
+
+struct record_row {
+  std::int64_t seq = 0;
+  std::string type;  // "visit_opened", "visit_closed", "scan", "command"
+  std::string counter_id;
+  std::int64_t visit_id = 0;
+  std::string payload_kind;
+  std::string person_id;
+  std::string person_name;
+  std::string payload;  // payload text for kinds without identity
+  std::string symbology;
+  std::string flags;    // comma separated
+  std::string close_reason;
+  std::int64_t wall_ms = 0;
+  std::string boot_id;
+  std::int64_t boottime_ns = 0;
+  bool clock_synced = false;
+};
+
+struct record_filter {
+  std::int64_t after_seq = 0;
+  std::optional<std::int64_t> since_wall_ms;
+  std::string counter_id;
+  int limit = 200;
+};
+
+struct counter_row {
+  std::string counter_id;
+  std::int64_t open_visits = 0;
+  std::int64_t visits_today = 0;
+  std::int64_t records_today = 0;
+  std::int64_t duplicates = 0;
+  std::int64_t rejected = 0;
+  std::optional<std::int64_t> last_scan_wall_ms;
+};
+
+struct store_health {
+  int schema_version = 0;
+  std::string recovered_from;  // non-empty when a corrupt store was moved aside
+  std::int64_t recovered_at_ms = 0;
+  std::int64_t file_bytes = 0;
+};
+
+class store {
+ public:
+  enum class mode { read_write, read_only };
+
+  // Opens (creating folder and file when needed) and migrates the store. A
+  // read-write open runs `PRAGMA quick_check`; a corrupt file is moved aside
+  // as PATH.corrupt-<UTC time> (with its -wal/-shm), kept, and a fresh store
+  // started; store_health().recovered_from says so from then on.
+  static result<store> open(const std::filesystem::path& path, mode m,
+                            std::chrono::minutes utc_offset = std::chrono::minutes{420});
+
+  store(store&&) noexcept;
+  store& operator=(store&&) noexcept;
+  ~store();
+
+  // Applies the batch in order in one transaction (group commit). On failure
+  // nothing of the batch is applied and it may be retried as a whole.
+  result<std::vector<scan_outcome>> apply(std::span<const scan_request> scans,
+                                          std::span<const rejection_request> rejections,
+                                          const visits_config& settings);
+
+  // Closes visits past max_duration (since their last scan) or past the most
+  // recent end of day; one visit_closed record each. Returns how many.
+  result<int> close_expired(const timestamp& now, const visits_config& settings);
+
+  // Deletes local-only data past retention (rejected-scan samples). Records are
+  // never deleted here: that waits for upload acknowledgement (sync work).
+  result<int> prune(const timestamp& now, int retention_days);
+
+  const store_totals& totals() const;
+
+  result<std::vector<visit_row>> visits(const visit_filter& f) const;
+  result<std::vector<record_row>> records(const record_filter& f) const;
+  result<std::vector<counter_row>> counters(const timestamp& now) const;
+  result<store_totals> read_totals(const timestamp& now) const;
+  store_health health() const;
+
+  static constexpr int schema_version = 1;
+
+  struct impl;  // defined in store/store_impl.hpp, private to store/*.cpp
+
+ private:
+  explicit store(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace ravao

@@ -1,0 +1,44 @@
+#pragma once
+// The scanner seam: a source turns a device into raw scan lines. Framing
+// (line_framer) happens here because only the source knows where its bytes
+// end; sanitizing, classification and recording are the daemon's, identical
+// for every kind of source.
+//
+// Contract: callbacks run on the executor given to make_scanner(), never
+// after stop() returned. start() and stop() are called on that executor.
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "config/config.hpp"
+
+namespace ravao {
+
+enum class device_state { starting, online, offline, error };
+std::string_view to_string(device_state s);  // "starting", "online", "offline", "error"
+
+struct scanner_sink {
+  std::function<void(std::string_view raw_line)> on_frame;
+  std::function<void(std::size_t discarded_bytes, std::string_view head)> on_overflow;
+  // Called on every change; reason says why in words ("device gone: Input/output error").
+  std::function<void(device_state, std::string_view reason)> on_state;
+};
+
+class scanner_source {
+ public:
+  virtual ~scanner_source() = default;
+  virtual void start() = 0;
+  virtual void stop() = 0;
+};
+
+// Unknown or unsupported kinds are an error from config validation; this
+// function is only called with a validated config.
+std::shared_ptr<scanner_source> make_scanner(const scanner_config& cfg, boost::asio::any_io_executor ex,
+                                             scanner_sink sink);
+
+}  // namespace ravao

@@ -1,0 +1,41 @@
+#pragma once
+// `kind = "serial"`: CDC-ACM (/dev/ttyACM*), USB-serial bridges and RS-232,
+// through asio::serial_port (raw mode, 8N1, no flow control, the configured
+// baud). The tty is opened with TIOCEXCL so no other program reads our scans.
+// When the device goes away (EIO/EOF on unplug) the scanner is reported
+// offline and reopened every reopen_interval until it is back; no restart.
+
+#include <boost/asio/serial_port.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "drivers/scanner_source.hpp"
+#include "scan/frame.hpp"
+
+namespace ravao {
+
+class serial_scanner final : public scanner_source, public std::enable_shared_from_this<serial_scanner> {
+ public:
+  serial_scanner(scanner_config cfg, boost::asio::any_io_executor ex, scanner_sink sink,
+                 std::chrono::milliseconds reopen_interval = std::chrono::milliseconds(1000));
+  void start() override;
+  void stop() override;
+
+ private:
+  boost::asio::awaitable<void> run();
+  bool open_port(std::string& why);
+  void set_state(device_state s, std::string_view reason);
+
+  scanner_config cfg_;
+  scanner_sink sink_;
+  boost::asio::serial_port port_;   // owned; closed by stop() to cancel a pending read
+  boost::asio::steady_timer retry_;  // owned; cancelled by stop()
+  std::chrono::milliseconds reopen_interval_;
+  line_framer framer_;
+  device_state state_ = device_state::starting;
+  std::string reason_;
+  bool stopped_ = false;
+};
+
+}  // namespace ravao

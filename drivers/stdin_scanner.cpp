@@ -1,0 +1,74 @@
+#include "drivers/stdin_scanner.hpp"
+
+#include <unistd.h>
+
+#include <array>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace ravao {
+namespace asio = boost::asio;
+
+stdin_scanner::stdin_scanner(scanner_config cfg, asio::any_io_executor ex, scanner_sink sink)
+    : cfg_(std::move(cfg)), sink_(std::move(sink)), in_(ex), framer_(cfg_.max_scan_bytes) {}
+
+void stdin_scanner::start() {
+  asio::co_spawn(in_.get_executor(), [self = shared_from_this()] { return self->run(); }, asio::detached);
+}
+
+void stdin_scanner::stop() {
+  stopped_ = true;
+  boost::system::error_code ignored;
+  in_.close(ignored);
+}
+
+asio::awaitable<void> stdin_scanner::run() {
+  auto self = shared_from_this();
+  const auto on_frame = [this](std::string_view line) {
+    if (!stopped_ && sink_.on_frame) sink_.on_frame(line);
+  };
+  const auto on_overflow = [this](std::size_t n, std::string_view head) {
+    if (!stopped_ && sink_.on_overflow) sink_.on_overflow(n, head);
+  };
+  const int fd = ::dup(STDIN_FILENO);
+  if (fd < 0) {
+    if (sink_.on_state) sink_.on_state(device_state::error, "cannot use standard input");
+    co_return;
+  }
+  boost::system::error_code ec;
+  in_.assign(fd, ec);
+  // epoll refuses regular files (EPERM): read those with plain read(2),
+  // yielding to the loop between chunks.
+  const bool regular_file = static_cast<bool>(ec);
+  if (regular_file) in_.assign(fd);  // never registered; owned for closing only
+  if (sink_.on_state) sink_.on_state(device_state::online, "reading standard input");
+
+  std::array<char, 4096> buf{};
+  std::string why = "end of input";
+  while (!stopped_) {
+    std::size_t n = 0;
+    if (regular_file) {
+      const ssize_t r = ::read(fd, buf.data(), buf.size());
+      if (r < 0) ec = boost::system::error_code(errno, boost::system::system_category());
+      else if (r == 0) ec = asio::error::eof;
+      else n = static_cast<std::size_t>(r);
+      co_await asio::post(in_.get_executor(), asio::use_awaitable);
+    } else {
+      n = co_await in_.async_read_some(asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (n > 0) framer_.feed(std::span<const char>(buf.data(), n), on_frame, on_overflow);
+    if (ec) {
+      if (ec != asio::error::eof) why = "standard input failed: " + ec.message();
+      break;
+    }
+  }
+  if (stopped_) co_return;
+  framer_.flush(on_frame, on_overflow);
+  if (sink_.on_state) sink_.on_state(device_state::offline, why);
+}
+
+}  // namespace ravao

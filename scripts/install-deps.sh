@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package ravao needs to build, run its demo and run
+# its test suite. Idempotent: only missing packages are installed.
+# Runs as root, or through sudo when available. Never reads standard input.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  clang-16 libclang-rt-16-dev
+  libboost1.81-dev libboost-json1.81-dev libboost-test1.81-dev libboost-url1.81-dev
+  libusb-1.0-0-dev libqrencode-dev libsqlite3-dev sqlite3 libsystemd-dev libssl-dev
+  libtomlplusplus-dev libfmt-dev libunistring-dev libsodium-dev
+  libfreetype-dev libpng-dev fonts-dejavu-core
+  libzbar-dev umockdev libumockdev-dev
+  python3 util-linux procps e2fsprogs
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then
+  if command -v sudo >/dev/null; then sudo_cmd=(sudo -n); else
+    echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1
+  fi
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq </dev/null
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null

@@ -1,0 +1,125 @@
+// End to end: ravaod on pty scanners, checked through ravaoctl --json.
+
+#include <boost/test/unit_test.hpp>
+
+#include <signal.h>
+
+#include "integration/common.hpp"
+
+using namespace ravao::test;
+namespace json = boost::json;
+
+struct three_counters {
+  daemon_under_test d{three_counter_config()};
+  fake_serial_scanner in{d.dir() / "tty-in"};
+  fake_serial_scanner out{d.dir() / "tty-out"};
+  fake_serial_scanner desk{d.dir() / "tty-desk"};
+  three_counters() {
+    d.start();
+    BOOST_TEST_REQUIRE(wait_state(d, "in", "online"));
+    BOOST_TEST_REQUIRE(wait_state(d, "out", "online"));
+    BOOST_TEST_REQUIRE(wait_state(d, "desk", "online"));
+  }
+};
+
+BOOST_FIXTURE_TEST_CASE(entry_and_exit_across_counters_make_one_visit, three_counters) {
+  in.send(cccd_payload("001090012345") + "\r\n");
+  BOOST_TEST_REQUIRE(wait_records(d, 1));
+  out.send(cccd_payload("001090012345") + "\n");
+  BOOST_TEST_REQUIRE(wait_records(d, 2));
+  auto visits = d.ctl({"visits"}).as_array();
+  BOOST_TEST_REQUIRE(visits.size() == 1u);
+  const auto& v = visits[0].as_object();
+  BOOST_TEST(as_str(v.at("counter")) == "in");
+  BOOST_TEST(as_str(v.at("closed_at_counter")) == "out");
+  BOOST_TEST(as_str(v.at("close_reason")) == "scan");
+  BOOST_TEST(as_str(v.at("person_id")) == "0010******45");  // masked by default
+  BOOST_TEST(as_str(v.at("person_name")) == "NGUYỄN V. A.");
+  BOOST_TEST(!v.at("open").as_bool());
+  auto status = d.ctl({"status"}).as_object();
+  BOOST_TEST(as_int(status.at("visits_today")) == 1);
+  BOOST_TEST(as_int(status.at("open_visits")) == 0);
+  BOOST_TEST(as_int(status.at("devices_online")) == 3);
+  // The acknowledgement is logged only after the commit, with the record's seq.
+  BOOST_TEST(eventually([&] { return d.count_log("scan.accepted") == 2; }));
+  BOOST_TEST(d.log().find("seq=2") != std::string::npos);
+  // ID numbers never appear in clear in the log.
+  BOOST_TEST(d.log().find("001090012345") == std::string::npos);
+}
+
+BOOST_FIXTURE_TEST_CASE(toggle_duplicate_and_opaque_scans, three_counters) {
+  desk.send(cccd_payload("001090012345") + "\r");
+  desk.send(cccd_payload("001090012345") + "\r");  // within 5 s: duplicate
+  desk.send("https://example.invalid/menu\r");      // opaque: one scan event
+  BOOST_TEST_REQUIRE(wait_records(d, 2));
+  BOOST_TEST(eventually([&] { return d.count_log("scan.duplicate") == 1; }));
+  auto events = d.ctl({"events"}).as_array();
+  BOOST_TEST_REQUIRE(events.size() == 2u);
+  BOOST_TEST(as_str(events[0].at("type")) == "visit_opened");
+  BOOST_TEST(as_str(events[1].at("type")) == "scan");
+  BOOST_TEST(as_str(events[1].at("payload_kind")) == "opaque");
+  BOOST_TEST(as_int(events[0].at("seq")) == 1);
+  BOOST_TEST(as_int(events[1].at("seq")) == 2);
+  auto counters = d.ctl({"counters"}).as_array();
+  for (const auto& c : counters) {
+    if (c.at("id").as_string() == "desk") BOOST_TEST(as_int(c.at("duplicates")) == 1);
+  }
+  auto open = d.ctl({"visits", "--open", "--counter", "desk"}).as_array();
+  BOOST_TEST(open.size() == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(bad_frames_are_rejected_and_the_next_scan_still_works, three_counters) {
+  desk.send(std::string(1 << 20, 'A'));              // 1 MiB without a newline...
+  desk.send("\n");                                   // ...ends here: too_long
+  desk.send(std::string("AB\0CD\n", 6));             // NUL
+  desk.send("\x1b@\x1d" "V\x42\n");                 // ESC/POS commands: ESC is refused
+  desk.send("caf\xc3\x28\n");                        // invalid UTF-8
+  desk.send("\xef\xbb\xbf" + cccd_payload("001090012345") + "\r\n");  // BOM: accepted, flagged
+  BOOST_TEST_REQUIRE(wait_records(d, 1));
+  BOOST_TEST(eventually([&] { return d.count_log("scan.rejected") == 4; }));
+  const std::string log = d.log();
+  for (const char* reason : {"reason=too_long", "reason=nul_byte", "reason=control_byte", "reason=invalid_utf8"})
+    BOOST_TEST(log.find(reason) != std::string::npos, reason);
+  auto events = d.ctl({"events"}).as_array();
+  BOOST_TEST_REQUIRE(events.size() == 1u);
+  BOOST_TEST(as_str(events[0].at("payload_kind")) == "cccd");
+  BOOST_TEST(as_str(events[0].at("flags")).find("bom") != std::string::npos);
+  auto status = d.ctl({"status"}).as_object();
+  BOOST_TEST(as_int(status.at("rejected")) == 4);
+  BOOST_TEST(d.proc().running());
+}
+
+BOOST_FIXTURE_TEST_CASE(unplugged_scanner_goes_offline_and_comes_back, three_counters) {
+  desk.unplug();
+  BOOST_TEST_REQUIRE(wait_state(d, "desk", "offline"), d.log());
+  BOOST_TEST(eventually([&] { return d.count_log("scanner.gone") >= 1; }));
+  auto status = d.ctl({"status"}).as_object();
+  BOOST_TEST(as_int(status.at("devices_online")) == 2);
+  BOOST_TEST(!status.at("alarms").as_array().empty());
+  // Other counters keep working meanwhile.
+  in.send(cccd_payload("001090012345") + "\n");
+  BOOST_TEST_REQUIRE(wait_records(d, 1));
+  desk.plug();
+  BOOST_TEST_REQUIRE(wait_state(d, "desk", "online"));
+  desk.send(cccd_payload("079190000001", "Lê Thị Hoa", "02021990", "Nữ") + "\n");
+  BOOST_TEST_REQUIRE(wait_records(d, 2));
+}
+
+BOOST_FIXTURE_TEST_CASE(sigterm_commits_what_is_in_flight_and_exits_zero, three_counters) {
+  for (int i = 0; i < 50; ++i) desk.send("ITEM-" + std::to_string(i) + "\n");
+  BOOST_TEST_REQUIRE(wait_records(d, 50));
+  d.stop(SIGTERM);
+  auto st = d.wait_exit();
+  BOOST_TEST_REQUIRE(st.has_value());
+  BOOST_TEST(st->exited);
+  BOOST_TEST(st->code == 0);
+  BOOST_TEST(d.log().find("daemon.stopped") != std::string::npos);
+  BOOST_TEST(!std::filesystem::exists(d.socket_path()));
+  // Restart: everything is still there, and the sequence continues.
+  d.start();
+  desk.send("AFTER\n");
+  BOOST_TEST_REQUIRE(wait_records(d, 51));
+  auto events = d.ctl({"events", "--after-seq", "50"}).as_array();
+  BOOST_TEST_REQUIRE(events.size() == 1u);
+  BOOST_TEST(as_int(events[0].at("seq")) == 51);
+}

@@ -1,0 +1,233 @@
+#include "support/harness.hpp"
+
+#include <fcntl.h>
+#include <pty.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace ravao::test {
+namespace fs = std::filesystem;
+
+temp_dir::temp_dir() {
+  const char* base = std::getenv("TMPDIR");
+  std::string tmpl = std::string(base ? base : "/tmp") + "/ravao-test-XXXXXX";
+  if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+}
+
+temp_dir::~temp_dir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+void write_file(const fs::path& p, std::string_view content) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.write(content.data(), static_cast<std::streamsize>(content.size()));
+  if (!out) throw std::runtime_error("cannot write " + p.string());
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+fake_serial_scanner::fake_serial_scanner(fs::path link) : link_(std::move(link)) { plug(); }
+
+fake_serial_scanner::~fake_serial_scanner() { unplug(); }
+
+void fake_serial_scanner::plug() {
+  unplug();
+  char name[256];
+  struct termios raw {};
+  ::cfmakeraw(&raw);
+  if (::openpty(&master_, &slave_, name, &raw, nullptr) != 0) throw std::runtime_error("openpty failed");
+  ::fcntl(master_, F_SETFD, FD_CLOEXEC);
+  ::fcntl(slave_, F_SETFD, FD_CLOEXEC);
+  std::error_code ec;
+  fs::remove(link_, ec);
+  fs::create_symlink(name, link_);
+}
+
+void fake_serial_scanner::unplug() {
+  std::error_code ec;
+  fs::remove(link_, ec);
+  if (slave_ >= 0) ::close(slave_);
+  if (master_ >= 0) ::close(master_);
+  master_ = slave_ = -1;
+}
+
+void fake_serial_scanner::send(std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(master_, bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw std::runtime_error("write to pty master failed");
+    }
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+process::process(std::vector<std::string> argv, const fs::path& stdout_file, const fs::path& stderr_file,
+                 std::map<std::string, std::string> env, std::optional<fs::path> stdin_file) {
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    const int in = ::open(stdin_file ? stdin_file->c_str() : "/dev/null", O_RDONLY);
+    const int out = ::open(stdout_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    const int err = ::open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ::dup2(in, 0);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    ::close_range(3, ~0U, 0);  // the test's pty masters must not leak into the child
+    ::setpgid(0, 0);
+    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+}
+
+process::~process() {
+  if (running()) {
+    ::kill(pid_, SIGKILL);
+    wait(10s);
+  }
+}
+
+void process::signal(int sig) const { ::kill(pid_, sig); }
+
+bool process::running() {
+  if (status_) return false;
+  return !wait(0ms).has_value();
+}
+
+std::optional<exit_status> process::wait(std::chrono::milliseconds deadline) {
+  if (status_) return status_;
+  const auto end = std::chrono::steady_clock::now() + deadline;
+  while (true) {
+    int st = 0;
+    const pid_t r = ::waitpid(pid_, &st, WNOHANG);
+    if (r == pid_) {
+      exit_status es;
+      if (WIFEXITED(st)) { es.exited = true; es.code = WEXITSTATUS(st); }
+      if (WIFSIGNALED(st)) es.signal = WTERMSIG(st);
+      status_ = es;
+      return status_;
+    }
+    if (std::chrono::steady_clock::now() >= end) return std::nullopt;
+    std::this_thread::sleep_for(5ms);
+  }
+}
+
+run_result run(const std::vector<std::string>& argv, std::chrono::milliseconds deadline) {
+  temp_dir d;
+  run_result rr;
+  process p(argv, d / "out", d / "err");
+  auto st = p.wait(deadline);
+  if (!st) throw std::runtime_error("command timed out: " + argv.front());
+  rr.code = st->exited ? st->code : 128 + st->signal;
+  rr.out = read_file(d / "out");
+  rr.err = read_file(d / "err");
+  return rr;
+}
+
+bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds deadline) {
+  const auto end = std::chrono::steady_clock::now() + deadline;
+  while (true) {
+    if (pred()) return true;
+    if (std::chrono::steady_clock::now() >= end) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+}
+
+namespace {
+std::string replace_all(std::string s, std::string_view from, std::string_view to) {
+  for (std::size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size())
+    s.replace(pos, from.size(), to);
+  return s;
+}
+}  // namespace
+
+daemon_under_test::daemon_under_test(std::string config_text, std::map<std::string, std::string> env)
+    : env_(std::move(env)) {
+  write_file(config_path(), replace_all(std::move(config_text), "{dir}", dir_.path().string()));
+}
+
+daemon_under_test::~daemon_under_test() {
+  if (proc_ && proc_->running()) {
+    proc_->signal(SIGKILL);
+    proc_->wait(10s);
+  }
+}
+
+void daemon_under_test::start() {
+  ++starts_;
+  proc_ = std::make_unique<process>(
+      std::vector<std::string>{RAVAOD_PATH, "--config", config_path().string(), "--log-target", "stderr"},
+      dir_ / "ravaod.stdout", log_path(), env_);
+  const bool up = eventually([&] {
+    if (!proc_->running()) return true;
+    return ctl_raw({"status"}).code == 0;
+  }, 30s);
+  if (!up || !proc_->running()) throw std::runtime_error("ravaod did not start; log:\n" + log());
+}
+
+void daemon_under_test::stop(int sig) {
+  proc_->signal(sig);
+  if (!proc_->wait(30s)) throw std::runtime_error("ravaod did not stop; log:\n" + log());
+}
+
+std::optional<exit_status> daemon_under_test::wait_exit(std::chrono::milliseconds deadline) {
+  return proc_->wait(deadline);
+}
+
+run_result daemon_under_test::ctl_raw(const std::vector<std::string>& args) const {
+  std::vector<std::string> argv{RAVAOCTL_PATH, "--socket", socket_path().string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run(argv);
+}
+
+boost::json::value daemon_under_test::ctl(const std::vector<std::string>& args) const {
+  std::vector<std::string> a{"--json"};
+  a.insert(a.end(), args.begin(), args.end());
+  auto r = ctl_raw(a);
+  if (r.code != 0) throw std::runtime_error("ravaoctl failed (" + std::to_string(r.code) + "): " + r.err);
+  return boost::json::parse(r.out);
+}
+
+std::string daemon_under_test::log() const { return read_file(log_path()); }
+
+std::size_t daemon_under_test::count_log(std::string_view needle) const {
+  const std::string text = log();
+  std::size_t n = 0;
+  for (std::size_t pos = 0; (pos = text.find(needle, pos)) != std::string::npos; pos += needle.size()) ++n;
+  return n;
+}
+
+std::string cccd_payload(std::string_view id12, std::string_view name, std::string_view dob, std::string_view sex) {
+  std::string s;
+  s += id12;
+  s += "||";
+  s += name;
+  s += '|';
+  s += dob;
+  s += '|';
+  s += sex;
+  s += "|Thôn 3, Xã Ia Kênh, Thành phố Pleiku, Gia Lai|15082021";
+  return s;
+}
+
+}  // namespace ravao::test
