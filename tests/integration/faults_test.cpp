@@ -13,6 +13,7 @@
 
 #include <map>
 #include <set>
+#include <atomic>
 #include <thread>
 
 #include "integration/common.hpp"
@@ -48,24 +49,37 @@ BOOST_AUTO_TEST_CASE(kill_9_during_bursts_never_loses_an_acknowledged_scan) {
   std::vector<fake_serial_scanner*> scanners{&in, &out, &desk};
   std::map<std::int64_t, std::string> acked_total;
   int sent = 0;
-  constexpr int rounds = 6;
+  constexpr int rounds = 8;
   for (int round = 0; round < rounds; ++round) {
     d.start();
-    // A burst from three ptys at once; kill -9 while it is being committed.
-    for (int i = 0; i < 300; ++i) {
-      auto* s = scanners[static_cast<std::size_t>(i % 3)];
-      s->send("R" + std::to_string(round) + "-N" + std::to_string(sent++) + "\n");
-      if (i == 200) {
-        // Let some acknowledgements happen before the kill.
-        BOOST_TEST_REQUIRE(eventually([&] { return acknowledged(d.log()).size() > acked_total.size(); }));
-        d.proc().signal(SIGKILL);
-        break;
-      }
+    // Three writers burst at once; the daemon is killed while they are still
+    // writing, once it has acknowledged a few dozen more scans.
+    std::atomic<bool> halt{false};
+    std::atomic<int> written{0}, done{0};
+    std::vector<std::thread> writers;
+    for (std::size_t w = 0; w < scanners.size(); ++w) {
+      writers.emplace_back([&, w] {
+        for (int i = 0; i < 5000 && !halt; ++i) {
+          scanners[w]->send("R" + std::to_string(round) + "-W" + std::to_string(w) + "-N" + std::to_string(i) + "\n");
+          ++written;
+        }
+        ++done;
+      });
     }
+    const std::size_t before = acked_total.size();
+    BOOST_TEST_REQUIRE(eventually([&] { return acknowledged(d.log()).size() >= before + 40 + 20 * round; }));
+    d.proc().signal(SIGKILL);
     d.wait_exit();
+    halt = true;
+    // Writers blocked on a full pty are released by draining it.
+    BOOST_TEST_REQUIRE(eventually([&] {
+      for (auto* s : scanners) s->drain();
+      return done == static_cast<int>(scanners.size());
+    }));
+    for (auto& t : writers) t.join();
+    sent += written;
     const auto acked = acknowledged(d.log());
     acked_total.insert(acked.begin(), acked.end());
-    // Unread bytes from the killed run must not leak into the next one.
     for (auto* s : scanners) s->plug();
   }
   d.start();
@@ -85,6 +99,7 @@ BOOST_AUTO_TEST_CASE(kill_9_during_bursts_never_loses_an_acknowledged_scan) {
     BOOST_TEST(present[seq] == counter, "seq " << seq << " was acknowledged for another counter");
   }
   BOOST_TEST(acked_total.size() >= static_cast<std::size_t>(rounds));
+  BOOST_TEST(present.size() < static_cast<std::size_t>(sent));  // the kills did land mid-burst
   BOOST_TEST_MESSAGE("sent " << sent << ", acknowledged " << acked_total.size() << ", stored " << present.size());
 }
 

@@ -78,6 +78,15 @@ void fake_serial_scanner::send(std::string_view bytes) {
   }
 }
 
+void fake_serial_scanner::drain() {
+  char buf[4096];
+  const int flags = ::fcntl(slave_, F_GETFL);
+  ::fcntl(slave_, F_SETFL, flags | O_NONBLOCK);
+  while (::read(slave_, buf, sizeof buf) > 0) {
+  }
+  ::fcntl(slave_, F_SETFL, flags);
+}
+
 process::process(std::vector<std::string> argv, const fs::path& stdout_file, const fs::path& stderr_file,
                  std::map<std::string, std::string> env, std::optional<fs::path> stdin_file) {
   pid_ = ::fork();

@@ -49,6 +49,8 @@ class fake_serial_scanner {
   void unplug();
   // Writes all bytes to the master (the scanner "sends" them).
   void send(std::string_view bytes);
+  // Reads and discards what waits on the slave side (nobody else reads it).
+  void drain();
   const std::filesystem::path& link() const { return link_; }
 
  private:

@@ -1,0 +1,225 @@
+#pragma once
+// ravaod as a child process with its stderr piped into the bench. A reader
+// thread splits the log into lines and timestamps each with steady_clock as
+// it arrives; benches observe lines through a callback and wait on counts
+// with deadlines. The daemon is SIGKILLed if still running at destruction.
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include <boost/json.hpp>
+
+#include "bench_util.hpp"
+
+namespace ravao::bench {
+
+// The value of `key=` in a log line ("" when absent; quotes not removed).
+inline std::string_view log_field(std::string_view line, std::string_view key) {
+  std::size_t pos = 0;
+  while ((pos = line.find(key, pos)) != std::string_view::npos) {
+    if ((pos == 0 || line[pos - 1] == ' ') && line.size() > pos + key.size() && line[pos + key.size()] == '=') {
+      const std::size_t start = pos + key.size() + 1;
+      return line.substr(start, line.find(' ', start) - start);
+    }
+    pos += key.size();
+  }
+  return {};
+}
+
+inline std::int64_t log_int(std::string_view line, std::string_view key) {
+  const std::string v(log_field(line, key));
+  return v.empty() ? -1 : std::strtoll(v.c_str(), nullptr, 10);
+}
+
+struct log_counts {
+  std::size_t started = 0, online = 0, accepted = 0, duplicate = 0, rejected = 0, dropped = 0, stopped = 0;
+};
+
+class daemon_process {
+ public:
+  using line_handler = std::function<void(std::string_view line, clock_type::time_point at)>;
+
+  daemon_process(const fs::path& config, line_handler on_line = {}) : on_line_(std::move(on_line)) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      const int null = ::open("/dev/null", O_RDWR);
+      ::dup2(null, 0);
+      ::dup2(null, 1);
+      ::dup2(fds[1], 2);
+      ::close_range(3, ~0U, 0);
+      ::execl(RAVAOD_PATH, RAVAOD_PATH, "--config", config.c_str(), "--log-target", "stderr", nullptr);
+      ::_exit(127);
+    }
+    ::close(fds[1]);
+    fd_ = fds[0];
+    reader_ = std::thread([this] { read_log(); });
+  }
+  ~daemon_process() {
+    if (pid_ > 0 && !exited_) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    if (reader_.joinable()) reader_.join();
+    ::close(fd_);
+  }
+  daemon_process(const daemon_process&) = delete;
+  daemon_process& operator=(const daemon_process&) = delete;
+
+  int pid() const { return pid_; }
+
+  // Waits until `pred(counts)` holds; false at the deadline or if the log ends.
+  bool wait_for(const std::function<bool(const log_counts&)>& pred, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] { return pred(counts_) || eof_; }) && pred(counts_);
+  }
+  log_counts counts() {
+    std::lock_guard lock(mutex_);
+    return counts_;
+  }
+
+  // Waits for daemon.started and `scanners` scanner.online lines.
+  void wait_ready(std::size_t scanners) {
+    if (!wait_for([&](const log_counts& c) { return c.started > 0 && c.online >= scanners; }, 30s))
+      fail("ravaod did not start with all scanners online");
+  }
+
+  // SIGTERM, then waits (bounded) for the exit; SIGKILL after the deadline.
+  void stop() {
+    if (exited_) return;
+    ::kill(pid_, SIGTERM);
+    const auto end = clock_type::now() + 20s;
+    while (clock_type::now() < end) {
+      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        exited_ = true;
+        return;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    exited_ = true;
+  }
+
+  [[noreturn]] void fail(std::string_view why) {
+    std::lock_guard lock(mutex_);
+    std::cerr << "bench: " << why << "; last log lines:\n";
+    for (const auto& l : tail_) std::cerr << "  " << l << '\n';
+    throw std::runtime_error(std::string(why));
+  }
+
+ private:
+  void read_log() {
+    std::string pending;
+    char buf[65536];
+    while (true) {
+      const ssize_t n = ::read(fd_, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      const auto at = clock_type::now();
+      if (n <= 0) break;
+      pending.append(buf, static_cast<std::size_t>(n));
+      std::size_t start = 0, nl;
+      log_counts delta;
+      while ((nl = pending.find('\n', start)) != std::string::npos) {
+        const std::string_view line(pending.data() + start, nl - start);
+        start = nl + 1;
+        count(line, delta);
+        if (on_line_) on_line_(line, at);
+        if (line.find("scan.accepted:") == std::string_view::npos) remember(line);
+      }
+      pending.erase(0, start);
+      {
+        std::lock_guard lock(mutex_);
+        counts_.started += delta.started;
+        counts_.online += delta.online;
+        counts_.accepted += delta.accepted;
+        counts_.duplicate += delta.duplicate;
+        counts_.rejected += delta.rejected;
+        counts_.dropped += delta.dropped;
+        counts_.stopped += delta.stopped;
+      }
+      changed_.notify_all();
+    }
+    std::lock_guard lock(mutex_);
+    eof_ = true;
+    changed_.notify_all();
+  }
+
+  static void count(std::string_view line, log_counts& c) {
+    const auto has = [&](std::string_view s) { return line.find(s) != std::string_view::npos; };
+    if (has(" scan.accepted:")) ++c.accepted;
+    else if (has(" scan.duplicate:")) ++c.duplicate;
+    else if (has(" scan.rejected:")) ++c.rejected;
+    else if (has(" scan.dropped:")) ++c.dropped;
+    else if (has(" scanner.online:")) ++c.online;
+    else if (has(" daemon.started:")) ++c.started;
+    else if (has(" daemon.stopped:")) ++c.stopped;
+  }
+
+  void remember(std::string_view line) {
+    std::lock_guard lock(mutex_);
+    tail_.emplace_back(line);
+    if (tail_.size() > 20) tail_.pop_front();
+  }
+
+  line_handler on_line_;
+  int pid_ = -1;
+  int fd_ = -1;
+  bool exited_ = false;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  log_counts counts_;
+  std::deque<std::string> tail_;
+  bool eof_ = false;
+  std::thread reader_;
+};
+
+// `ravaoctl --socket SOCKET --json status`, parsed (deadline 10 s).
+inline boost::json::value ctl_status(const fs::path& socket) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int null = ::open("/dev/null", O_RDWR);
+    ::dup2(null, 0);
+    ::dup2(fds[1], 1);
+    ::dup2(null, 2);
+    ::close_range(3, ~0U, 0);
+    ::execl(RAVAOCTL_PATH, RAVAOCTL_PATH, "--socket", socket.c_str(), "--json", "status", nullptr);
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  std::string out;
+  const auto end = clock_type::now() + 10s;
+  char buf[4096];
+  while (clock_type::now() < end) {
+    pollfd p{fds[0], POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    const ssize_t n = ::read(fds[0], buf, sizeof buf);
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fds[0]);
+  ::kill(pid, SIGKILL);  // no-op when it has exited
+  ::waitpid(pid, nullptr, 0);
+  boost::system::error_code ec;
+  auto v = boost::json::parse(out, ec);
+  if (ec) throw std::runtime_error("ravaoctl status gave no JSON: " + out);
+  return v;
+}
+
+inline std::int64_t ctl_last_seq(const fs::path& socket) {
+  return ctl_status(socket).at("store").at("last_seq").to_number<std::int64_t>();
+}
+
+}  // namespace ravao::bench
