@@ -27,9 +27,9 @@ std::string scan_payload(int w, std::uint32_t k) {
 }
 
 // Log lines of one commit are written back to back after the commit; a gap
-// longer than `gap` between two acknowledgements starts a new batch. Batches
-// logged back to back merge, so this over-estimates sizes when the event
-// loop is saturated.
+// longer than `gap` between two acknowledgements starts a new batch. Rough:
+// batches logged back to back merge, and a reader thread descheduled inside
+// a batch splits it (docs/benchmarks.md cross-checks with fdatasync counts).
 std::vector<double> infer_batches(const std::vector<clock_type::time_point>& at, clock_type::duration gap) {
   std::vector<double> sizes;
   double n = 0;

@@ -14,6 +14,10 @@ namespace asio = boost::asio;
 
 namespace {
 constexpr auto expiry_period = std::chrono::seconds(30);
+// Committer queue marks for back-pressure on the scanners (the queue's hard
+// limit is 10,000; one read can bring at most ~4 KiB of frames per source).
+constexpr std::size_t high_water = 4000;
+constexpr std::size_t low_water = 1000;
 
 std::string masked_person(const classified_payload& p) {
   if (!p.who) return {};
@@ -34,6 +38,7 @@ app::app(asio::io_context& io, config cfg)
     : io_(io),
       cfg_(std::move(cfg)),
       control_(io.get_executor(), [this](const boost::json::object& r) { return handle_control(r); }),
+      gate_(std::make_shared<flow_gate>(io.get_executor())),
       signals_(io, SIGTERM, SIGINT, SIGHUP),
       expiry_timer_(io),
       watchdog_timer_(io),
@@ -48,13 +53,14 @@ result<void> app::start() {
   auto s = store::open(cfg_.store.path, store::mode::read_write, cfg_.site.utc_offset);
   if (!s) return std::unexpected(s.error());
   const store_health health = s->health();
-  if (!health.recovered_from.empty()) {
+  if (health.recovered_now) {
     log::critical("store.corrupt",
                   "the store was corrupt and has been moved aside (kept, not deleted); a fresh store was started",
                   {{"path", cfg_.store.path.string()}, {"moved_to", health.recovered_from}});
   }
+  store_recovered_ = health.recovered_now;
   committer_ = std::make_unique<committer>(
-      std::move(*s), cfg_.visits, io_.get_executor(),
+      std::move(*s), cfg_.visits, cfg_.store.retention_days, io_.get_executor(),
       [this](commit_report r) { on_committed(std::move(r)); },
       [this](const error& e, std::size_t pending) { on_store_failure(e, pending); });
   auto ro = store::open(cfg_.store.path, store::mode::read_only, cfg_.site.utc_offset);
@@ -89,6 +95,7 @@ void app::start_counter(const counter_config& c) {
       [this, id](std::string_view raw) { on_frame(id, raw); },
       [this, id](std::size_t n, std::string_view head) { on_overflow(id, n, head); },
       [this, id](device_state st, std::string_view why) { on_scanner_state(id, st, why); },
+      gate_,
   };
   rt.source = make_scanner(*sc, io_.get_executor(), std::move(sink));
   rt.source->start();
@@ -124,7 +131,9 @@ void app::on_frame(const std::string& counter_id, std::string_view raw) {
   if (frame->had_bom && !req.payload.has_flag("bom")) req.payload.flags.emplace_back("bom");
   req.symbology = frame->symbology;
   req.at = at;
-  if (!committer_->submit(std::move(req), received)) {
+  const bool queued = committer_->submit(std::move(req), received);
+  if (gate_->is_open() && committer_->pending() >= high_water) gate_->close();
+  if (!queued) {
     log::error("scan.dropped",
                "scan could not be queued: the store has been unavailable too long and the queue is full",
                {{"counter", counter_id}});
@@ -158,6 +167,7 @@ void app::on_scanner_state(const std::string& counter_id, device_state s, std::s
 }
 
 void app::on_committed(commit_report report) {
+  if (!gate_->is_open() && committer_->pending() <= low_water) gate_->open();
   for (const auto& s : report.scans) {
     const auto& p = s.request.payload;
     const auto latency_us =
@@ -193,6 +203,17 @@ void app::on_committed(commit_report report) {
 }
 
 void app::on_store_failure(const error& e, std::size_t pending) {
+  if (e.code == make_error_code(errc::store_corrupt) && !stopping_) {
+    // Retrying cannot help and moving a file aside under open connections is
+    // unsafe; start-up does it properly. Unacknowledged scans are not lost on
+    // serial scanners (they wait in the tty); the exit code makes systemd
+    // restart us.
+    log::critical("store.corrupt", "the store became corrupt while running; restarting to move it aside",
+                  {{"error", e.message()}, {"pending", std::to_string(pending)}});
+    exit_code_ = 1;
+    shutdown("store corrupt");
+    return;
+  }
   if (store_available_) {
     store_available_ = false;
     log::critical("store.unavailable",
@@ -283,6 +304,7 @@ void app::shutdown(std::string_view why) {
   notify::stopping();
   log::info("daemon.stopping", "stopping: no new scans; committing what is in flight", {{"signal", std::string(why)}});
   for (auto& [id, rt] : counters_) stop_counter(rt);
+  gate_->open();  // releases sources waiting at the gate so they see the stop
   control_.stop();
   signals_.cancel();
   expiry_timer_.cancel();
@@ -295,6 +317,7 @@ void app::shutdown(std::string_view why) {
   if (!st.available) {
     log::error("daemon.stopped_with_pending", "store unavailable at shutdown; unacknowledged scans were not saved",
                {{"error", st.last_error}});
+    exit_code_ = 1;
   }
   asio::post(io_, [] { log::info("daemon.stopped", "ravaod stopped"); });
 }
@@ -346,7 +369,7 @@ std::string app::status_line() const {
                                  online, counters_.size(), today ? t.visits_today : 0, t.open_visits);
   const store_state st = committer_->state();
   if (!st.available) line += fmt::format("; STORE UNAVAILABLE ({} scans waiting): {}", st.pending, st.last_error);
-  if (reader_ && !reader_->health().recovered_from.empty()) line += "; store was corrupt, moved aside";
+  if (store_recovered_) line += "; store was corrupt, moved aside";
   return line;
 }
 

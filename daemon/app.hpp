@@ -31,6 +31,11 @@ class app {
   // Opens the store, starts devices and the control socket, then READY=1.
   result<void> start();
 
+  // 0 after a clean stop; 1 when scans could not be saved or the store broke
+  // while running (systemd's Restart=on-failure then starts us again, and
+  // start-up moves a corrupt store aside).
+  int exit_code() const { return exit_code_; }
+
  private:
   struct counter_runtime {
     counter_config cfg;
@@ -72,6 +77,7 @@ class app {
   std::optional<store> reader_;               // read-only connection for ravaoctl
   std::map<std::string, counter_runtime> counters_;
   control_server control_;
+  std::shared_ptr<flow_gate> gate_;  // closed while the committer is behind
   boost::asio::signal_set signals_;
   boost::asio::steady_timer expiry_timer_;
   boost::asio::steady_timer watchdog_timer_;
@@ -79,10 +85,12 @@ class app {
   std::string last_status_;
   bool status_pending_ = false;
   bool store_available_ = true;
+  bool store_recovered_ = false;  // a corrupt store was moved aside at this start
   bool stopping_ = false;
   std::string last_reload_;  // outcome of the last SIGHUP, for status
   std::int64_t started_ms_ = 0;
   std::uint64_t accepted_ = 0;
+  int exit_code_ = 0;
 };
 
 }  // namespace ravao

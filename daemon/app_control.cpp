@@ -35,6 +35,14 @@ json::value time_value(const std::optional<std::int64_t>& ms, std::chrono::minut
   return json::value(format_local(*ms, off));
 }
 
+// Payload text of records without identity, for display. A health-insurance
+// card carries the holder's name and address (hex-encoded): only its length
+// is shown.
+std::string display_payload(const record_row& e) {
+  if (e.payload_kind == "bhyt") return "(health-insurance card, " + std::to_string(e.payload.size()) + " bytes)";
+  return text::escape_for_log(e.payload, 256);
+}
+
 template <class T>
 T unwrap(result<T> r) {
   if (!r) throw std::runtime_error(r.error().message());
@@ -51,7 +59,7 @@ json::value app::handle_control(const json::object& r) {
   if (cmd == "events") return events_json(r);
   if (cmd == "devices") return devices_json();
   if (cmd == "ping") return "pong";
-  throw std::invalid_argument(fmt::format("unknown command \"{}\" (expected status, counters, visits, events, devices)", cmd));
+  throw std::invalid_argument(fmt::format("unknown command \"{}\" (expected status, counters, visits, events, devices, ping)", cmd));
 }
 
 json::value app::status_json() const {
@@ -74,7 +82,7 @@ json::value app::status_json() const {
   };
   std::vector<std::string> alarms;
   if (!st.available) alarms.push_back("store unavailable: " + st.last_error);
-  if (!health.recovered_from.empty())
+  if (store_recovered_)
     alarms.push_back("store was corrupt and was moved aside to " + health.recovered_from);
   for (const auto& [id, rt] : counters_) {
     if (rt.state != device_state::online) alarms.push_back(fmt::format("counter {}: scanner {} {}: {}", id, rt.scanner.id, to_string(rt.state), rt.reason));
@@ -144,7 +152,10 @@ json::value app::visits_json(const json::object& r) const {
     throw std::invalid_argument(fmt::format("no counter \"{}\" in the configuration", f.counter_id));
   if (const auto since = arg_string(r, "since"); !since.empty())
     f.since_wall_ms = unwrap(parse_since(since, now().wall_ms, cfg_.site.utc_offset));
-  if (const auto* o = r.if_contains("open"); o && o->is_bool()) f.open_only = o->as_bool();
+  if (const auto* o = r.if_contains("open"); o && !o->is_null()) {
+    if (!o->is_bool()) throw std::invalid_argument("\"open\" must be true or false");
+    f.open_only = o->as_bool();
+  }
   f.limit = arg_limit(r);
   json::array out;
   for (const auto& v : unwrap(reader_->visits(f))) {
@@ -173,7 +184,12 @@ json::value app::events_json(const json::object& r) const {
   f.counter_id = arg_string(r, "counter");
   if (const auto since = arg_string(r, "since"); !since.empty())
     f.since_wall_ms = unwrap(parse_since(since, now().wall_ms, cfg_.site.utc_offset));
-  if (const auto* a = r.if_contains("after_seq"); a && a->is_int64()) f.after_seq = a->as_int64();
+  if (!f.counter_id.empty() && !cfg_.find_counter(f.counter_id))
+    throw std::invalid_argument(fmt::format("no counter \"{}\" in the configuration", f.counter_id));
+  if (const auto* a = r.if_contains("after_seq"); a && !a->is_null()) {
+    if (!a->is_int64() || a->as_int64() < 0) throw std::invalid_argument("\"after_seq\" must be a non-negative integer");
+    f.after_seq = a->as_int64();
+  }
   f.limit = arg_limit(r);
   json::array out;
   for (const auto& e : unwrap(reader_->records(f))) {
@@ -185,7 +201,7 @@ json::value app::events_json(const json::object& r) const {
         {"payload_kind", e.payload_kind},
         {"person_id", text::mask_id(e.person_id)},
         {"person_name", text::mask_name(e.person_name)},
-        {"payload", text::escape_for_log(e.payload, 256)},
+        {"payload", display_payload(e)},
         {"symbology", e.symbology},
         {"flags", e.flags},
         {"close_reason", e.close_reason},

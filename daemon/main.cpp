@@ -101,6 +101,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     io.run();
+    return daemon.exit_code();
   } catch (const std::exception& ex) {
     log::critical("daemon.crashed", ex.what());
     return 1;

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "config/config.hpp"
+#include "drivers/flow_gate.hpp"
 
 namespace ravao {
 
@@ -27,6 +28,8 @@ struct scanner_sink {
   std::function<void(std::size_t discarded_bytes, std::string_view head)> on_overflow;
   // Called on every change; reason says why in words ("device gone: Input/output error").
   std::function<void(device_state, std::string_view reason)> on_state;
+  // Waited on before every read; may be null (never closed).
+  std::shared_ptr<flow_gate> gate;
 };
 
 class scanner_source {

@@ -84,6 +84,8 @@ asio::awaitable<void> serial_scanner::run() {
     }
     set_state(device_state::online, "opened " + cfg_.device);
     while (!stopped_) {
+      if (sink_.gate) co_await sink_.gate->wait_open();
+      if (stopped_) break;
       boost::system::error_code ec;
       const std::size_t n =
           co_await port_.async_read_some(asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));

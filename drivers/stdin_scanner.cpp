@@ -50,6 +50,8 @@ asio::awaitable<void> stdin_scanner::run() {
   std::array<char, 4096> buf{};
   std::string why = "end of input";
   while (!stopped_) {
+    if (sink_.gate) co_await sink_.gate->wait_open();
+    if (stopped_) break;
     std::size_t n = 0;
     if (regular_file) {
       const ssize_t r = ::read(fd, buf.data(), buf.size());

@@ -48,7 +48,12 @@ struct scanner_config {
   unsigned baud = 9600;       // serial only: one of the standard rates
   std::size_t max_scan_bytes = 8192;  // 64 .. 65536: longer frames are rejected
   int line = 0;               // line of the [[scanner]] header, for messages
-  friend bool operator==(const scanner_config&, const scanner_config&) = default;
+  // Same device settings; where the entry sits in the file does not matter
+  // (a reload keeps a scanner open when only comments or order changed).
+  friend bool operator==(const scanner_config& a, const scanner_config& b) {
+    return a.id == b.id && a.kind == b.kind && a.device == b.device && a.baud == b.baud &&
+           a.max_scan_bytes == b.max_scan_bytes;
+  }
 };
 
 enum class counter_mode { entry, exit, toggle };
@@ -61,7 +66,6 @@ struct counter_config {
   std::optional<std::string> printer;  // id of a [[printer]]
   counter_mode mode = counter_mode::toggle;
   int line = 0;
-  friend bool operator==(const counter_config&, const counter_config&) = default;
 };
 
 enum class printer_kind { usb, lp, tcp, serial, file };

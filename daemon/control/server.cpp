@@ -44,7 +44,12 @@ result<void> control_server::listen(const std::filesystem::path& path, const std
   namespace fs = std::filesystem;
   std::error_code fec;
   if (path.has_parent_path()) fs::create_directories(path.parent_path(), fec);
-  if (fs::exists(fs::symlink_status(path, fec))) {
+  if (const auto st = fs::symlink_status(path, fec); fs::exists(st)) {
+    if (st.type() != fs::file_type::socket) {
+      return fail(errc::invalid_argument,
+                  fmt::format("control socket path {} exists and is not a socket; refusing to replace it",
+                              path.string()));
+    }
     // A socket file left by a killed ravaod is stale; a live one means another
     // daemon owns it and we must not steal it.
     local_socket probe(ex_);
@@ -135,9 +140,11 @@ asio::awaitable<void> control_server::serve(std::shared_ptr<local_socket> sock) 
   std::string who;
   if (!peer_allowed(sock->native_handle(), who)) {
     log::warning("control.denied", "control connection refused", {{"peer", who}});
-    const std::string reply = error_reply(
-        "permission denied: your user is not in the control socket's group (add it with "
-        "`usermod -aG ravao USER`, then log in again)");
+    const struct group* g = ::getgrgid(static_cast<gid_t>(socket_gid_));
+    const std::string group_name = g ? g->gr_name : std::to_string(socket_gid_);
+    const std::string reply = error_reply(fmt::format(
+        "permission denied: your user is not in the control socket's group \"{}\" (add it with "
+        "`sudo usermod -aG {} USER`, then log in again)", group_name, group_name));
     co_await asio::async_write(*sock, asio::buffer(reply), asio::redirect_error(asio::use_awaitable, ec));
     sock->close(ec);
     co_return;
@@ -162,7 +169,9 @@ asio::awaitable<void> control_server::serve(std::shared_ptr<local_socket> sock) 
     buffer.erase(0, n);
     std::string reply;
     try {
-      json::value req = json::parse(line);
+      boost::system::error_code jec;
+      json::value req = json::parse(line, jec);
+      if (jec) throw std::invalid_argument("request is not valid JSON");
       if (!req.is_object()) throw std::invalid_argument("request must be a JSON object");
       json::object out;
       out["ok"] = true;

@@ -234,7 +234,11 @@ std::string hex_prefix(std::string_view bytes, std::size_t max_bytes) {
   std::string out;
   const std::size_t n = bytes.size() < max_bytes ? bytes.size() : max_bytes;
   out.reserve(2 * n);
-  for (std::size_t i = 0; i < n; ++i) append_hex_byte(out, static_cast<unsigned char>(bytes[i]));
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(bytes[i]);
+    if (c >= '0' && c <= '9') out += "3?";
+    else append_hex_byte(out, c);
+  }
   return out;
 }
 

@@ -39,7 +39,10 @@ std::string mask_id(std::string_view id_number);
 // become \xNN escapes. At most max_bytes of input are rendered, then "...".
 std::string escape_for_log(std::string_view bytes, std::size_t max_bytes = 64);
 
-// Hex of the first max_bytes bytes: "1b40e3".
+// Hex of the first max_bytes bytes: "1b40e3". ASCII digits are hidden as
+// "3?" ("0019" -> "3?3?3?3?"): refused frames are logged and sampled with this
+// preview, which must show what went wrong (an ESC/POS command, a BOM, NUL)
+// but never an ID number.
 std::string hex_prefix(std::string_view bytes, std::size_t max_bytes = 32);
 
 }  // namespace ravao::text

@@ -41,6 +41,7 @@ void usage(std::FILE* to) {
       "  events [--since T] [--counter C] [--after-seq N] [--limit N]\n"
       "                                 the record log in sequence order\n"
       "  devices                        every scanner: state, why, last event\n"
+      "  ping                           prints pong when ravaod answers\n"
       "T: today | 30m | 2h | 7d | 2026-11-23 | 2026-11-23T08:30 (site local time)\n"
       "The socket is taken from --socket, else from the configuration (--config, default %s).\n",
       default_config);
@@ -184,14 +185,14 @@ int main(int argc, char** argv) {
       const std::string v = need(i);
       char* end = nullptr;
       const long long n = std::strtoll(v.c_str(), &end, 10);
-      if (v.empty() || *end != '\0' || n < 0) die(usage_error, fmt::format("{} needs a number, got \"{}\"", a, v));
+      if (v.empty() || *end != '\0' || n < 0 || (a == "--limit" && (n < 1 || n > 100000))) die(usage_error, fmt::format("{} needs a whole number{}, got \"{}\"", a, a == "--limit" ? " from 1 to 100000" : "", v));
       request[a == "--limit" ? "limit" : "after_seq"] = n;
     } else if (!a.starts_with("-") && command.empty()) command = a;
     else { usage(stderr); die(usage_error, fmt::format("unknown argument \"{}\"", a)); }
   }
   if (command.empty()) { usage(stderr); return usage_error; }
   if (command != "status" && command != "counters" && command != "visits" && command != "events" &&
-      command != "devices") {
+      command != "devices" && command != "ping") {
     usage(stderr);
     die(usage_error, fmt::format("unknown command \"{}\"", command));
   }
@@ -202,7 +203,8 @@ int main(int argc, char** argv) {
     std::cout << json::serialize(r.result) << '\n';
     return ok;
   }
-  if (command == "status") print_status(r.result);
+  if (command == "ping") std::cout << str(r.result) << '\n';
+  else if (command == "status") print_status(r.result);
   else if (command == "counters")
     print_rows(r.result, {{"id", "COUNTER"}, {"name", "NAME"}, {"mode", "MODE"}, {"scanner", "SCANNER"},
                           {"state", "STATE"}, {"visits_today", "TODAY"}, {"open_visits", "OPEN"},

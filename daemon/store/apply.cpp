@@ -315,6 +315,7 @@ result<int> store::close_expired(const timestamp& now, const visits_config& sett
   struct expired_visit {
     std::int64_t id;
     std::string counter, person_id, person_name, reason;
+    timestamp at;  // when the limit passed, where that is known; else now
   };
   std::vector<expired_visit> expired;
   // The most recent end of day, when the clock can be trusted to know it.
@@ -341,16 +342,27 @@ result<int> store::close_expired(const timestamp& now, const visits_config& sett
       const std::int64_t elapsed = same_boot ? (now.boottime_ns - st.int64(6)) / 1'000'000
                                              : (now.wall_ms >= last_wall ? now.wall_ms - last_wall : max_ms);
       std::string reason;
-      if (elapsed >= max_ms) reason = "max_duration";
-      else if (last_eod_ms && last_wall < *last_eod_ms) reason = "end_of_day";
-      if (!reason.empty()) expired.push_back({st.int64(0), st.text(1), st.text(2), st.text(3), reason});
+      timestamp at = now;
+      if (elapsed >= max_ms) {
+        reason = "max_duration";
+        if (same_boot) {
+          // Stamped at the moment the limit passed, not when we noticed.
+          at.boottime_ns = st.int64(6) + max_ms * 1'000'000;
+          at.wall_ms = now.wall_ms - (now.boottime_ns - at.boottime_ns) / 1'000'000;
+        }
+      } else if (last_eod_ms && last_wall < *last_eod_ms) {
+        reason = "end_of_day";
+        at.wall_ms = *last_eod_ms;
+        at.boottime_ns = now.boottime_ns - (now.wall_ms - *last_eod_ms) * 1'000'000;
+      }
+      if (!reason.empty()) expired.push_back({st.int64(0), st.text(1), st.text(2), st.text(3), reason, at});
     }
   }
   if (expired.empty()) return 0;
   writer w(s, settings);
   auto out = in_transaction(s, [&]() -> result<int> {
     for (const auto& v : expired) {
-      if (auto x = w.close(v.id, v.counter, v.person_id, v.person_name, "", v.reason, now); !x)
+      if (auto x = w.close(v.id, v.counter, v.person_id, v.person_name, "", v.reason, v.at); !x)
         return std::unexpected(x.error());
     }
     return static_cast<int>(expired.size());

@@ -3,8 +3,22 @@
 #include <boost/asio/post.hpp>
 
 namespace ravao {
+namespace {
 
-committer::committer(store s, visits_config settings, boost::asio::any_io_executor loop,
+// The store reports failures as values; an exception escaping it (a bug, or
+// std::bad_alloc) must not terminate the writer thread with scans queued.
+template <class F>
+auto guarded(F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const std::exception& ex) {
+    return fail(errc::store_unavailable, std::string("store failure: ") + ex.what());
+  }
+}
+
+}  // namespace
+
+committer::committer(store s, visits_config settings, int retention_days, boost::asio::any_io_executor loop,
                      report_handler on_committed, failure_handler on_failure, std::size_t max_pending,
                      std::chrono::milliseconds retry_interval)
     : store_(std::move(s)),
@@ -13,6 +27,7 @@ committer::committer(store s, visits_config settings, boost::asio::any_io_execut
       on_failure_(std::move(on_failure)),
       max_pending_(max_pending),
       retry_interval_(retry_interval),
+      retention_days_(retention_days),
       settings_(settings),
       totals_(store_.totals()),
       thread_([this] { run(); }) {}
@@ -68,6 +83,11 @@ store_state committer::state() const {
   return s;
 }
 
+std::size_t committer::pending() const {
+  std::lock_guard lock(mutex_);
+  return scans_.size();
+}
+
 store_totals committer::totals() const {
   std::lock_guard lock(mutex_);
   return totals_;
@@ -112,7 +132,7 @@ void committer::run() {
       requests.reserve(batch.size());
       for (auto& s : batch) requests.push_back(s.request);
       const auto t0 = std::chrono::steady_clock::now();
-      auto out = store_.apply(requests, rejections, settings);
+      auto out = guarded([&] { return store_.apply(requests, rejections, settings); });
       if (!out) {
         failing = true;
         const std::size_t pending = batch.size() + state().pending;
@@ -137,7 +157,10 @@ void committer::run() {
       rejections.clear();
     }
     if (expire_at) {
-      auto closed = store_.close_expired(*expire_at, settings);
+      auto closed = guarded([&] { return store_.close_expired(*expire_at, settings); });
+      if (last_prune_ns_ == 0 || expire_at->boottime_ns - last_prune_ns_ > 3'600'000'000'000) {
+        if (guarded([&] { return store_.prune(*expire_at, retention_days_); })) last_prune_ns_ = expire_at->boottime_ns;
+      }
       if (closed) report.expired_closed = *closed;
       else {
         std::lock_guard lock(mutex_);

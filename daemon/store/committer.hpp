@@ -52,7 +52,9 @@ class committer {
   using report_handler = std::function<void(commit_report)>;
   using failure_handler = std::function<void(const error&, std::size_t pending)>;
 
-  committer(store s, visits_config settings, boost::asio::any_io_executor loop,
+  // retention_days: local-only samples (rejected scans) older than this are
+  // pruned at start and hourly with the expiry tick.
+  committer(store s, visits_config settings, int retention_days, boost::asio::any_io_executor loop,
             report_handler on_committed, failure_handler on_failure,
             std::size_t max_pending = 10'000,
             std::chrono::milliseconds retry_interval = std::chrono::milliseconds(1000));
@@ -69,6 +71,7 @@ class committer {
   void stop();
 
   store_state state() const;
+  std::size_t pending() const;  // scans queued, not yet taken into a batch
   store_totals totals() const;
 
  private:
@@ -80,6 +83,8 @@ class committer {
   failure_handler on_failure_;
   const std::size_t max_pending_;
   const std::chrono::milliseconds retry_interval_;
+  const int retention_days_;
+  std::int64_t last_prune_ns_ = 0;  // CLOCK_BOOTTIME of the last prune; writer thread only
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

@@ -51,7 +51,7 @@ result<void> store::impl::load_state() {
   // restart does not turn a double scan into two events.
   sql::statement st(db,
       "SELECT counter_id, person_id, payload, boottime_ns, visit_id FROM records "
-      "WHERE seq > ?1 AND boot_id = ?2 AND type IN ('visit_opened','visit_closed','scan','command') "
+      "WHERE seq > ?1 AND boot_id = ?2 AND COALESCE(close_reason, '') NOT IN ('max_duration','end_of_day') "
       "ORDER BY seq");
   st.bind(1, totals.last_seq - 256).bind(2, boot_id());
   while (true) {

@@ -157,6 +157,7 @@ result<store> store::open(const fs::path& path, mode m, std::chrono::minutes utc
         }
       }
       recovered_from = aside;
+      p->recovered_now = true;
       auto fresh = open_connection(path, true);
       if (!fresh) return std::unexpected(fresh.error());
       p->db = *fresh;
@@ -187,7 +188,12 @@ const store_totals& store::totals() const { return impl_->totals; }
 
 store_health store::health() const {
   store_health h;
-  h.schema_version = schema::latest_version();
+  h.recovered_now = impl_->recovered_now;
+  {
+    sql::statement v(impl_->db, "PRAGMA user_version");
+    if (auto row = v.step(); row && *row) h.schema_version = static_cast<int>(v.int64(0));
+    v.reset();
+  }
   sql::statement st(impl_->db, "SELECT key, value FROM meta WHERE key IN ('recovered_from','recovered_at_ms')");
   while (true) {
     auto row = st.step();

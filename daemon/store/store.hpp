@@ -130,8 +130,9 @@ struct counter_row {
 
 struct store_health {
   int schema_version = 0;
-  std::string recovered_from;  // non-empty when a corrupt store was moved aside
+  std::string recovered_from;  // non-empty once a corrupt store was moved aside (history)
   std::int64_t recovered_at_ms = 0;
+  bool recovered_now = false;  // the move happened when this store object was opened
   std::int64_t file_bytes = 0;
 };
 

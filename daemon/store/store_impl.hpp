@@ -25,6 +25,7 @@ struct store::impl {
   std::filesystem::path path;
   std::chrono::minutes utc_offset{420};
   std::int64_t next_seq = 1;
+  bool recovered_now = false;
   store_totals totals;
   std::unordered_map<std::string, recent_scan> recent;
 

@@ -111,6 +111,8 @@ BOOST_AUTO_TEST_CASE(hex_prefix_of_first_bytes) {
   BOOST_TEST(text::hex_prefix("") == "");
   BOOST_TEST(text::hex_prefix("\0\xFF"s) == "00ff");
   BOOST_TEST(text::hex_prefix("abcdef", 2) == "6162");
+  // Digits are hidden: a refused CCCD frame must not put its ID number in the log.
+  BOOST_TEST(text::hex_prefix("\x1b" "001090") == "1b3?3?3?3?3?3?");
   std::string hex_32_a;
   for (int i = 0; i < 32; ++i) hex_32_a += "41";
   BOOST_TEST(text::hex_prefix(std::string(100, 'A')) == hex_32_a);  // default: 32 bytes
