@@ -1,7 +1,6 @@
 // ravaod: the ravao gateway daemon. Usage: ravaod --help.
 
 #include <cstdio>
-#include <iostream>
 #include <string_view>
 
 #include <boost/asio/io_context.hpp>
@@ -44,7 +43,7 @@ int main(int argc, char** argv) {
     if (a == "--config" || a == "-c") config_path = value();
     else if (a == "--check-config") check_path = value();
     else if (a == "--print-config-keys") {
-      std::cout << describe_config_keys();
+      std::fputs(describe_config_keys().c_str(), stdout);
       return 0;
     } else if (a == "--version") {
       std::printf("ravaod %s\n", RAVAO_VERSION);
@@ -77,7 +76,7 @@ int main(int argc, char** argv) {
     // Exactly the validation start-up runs; nothing printed when valid.
     auto cfg = load_config(check_path);
     if (cfg) return 0;
-    for (const auto& d : cfg.error()) std::cout << d.to_string() << '\n';
+    for (const auto& d : cfg.error()) std::printf("%s\n", d.to_string().c_str());
     return 1;
   }
 

@@ -3,15 +3,11 @@
 # docs/benchmarks.md come from this. The store and config of each run go into
 # a temp folder under $RAVAO_BENCH_DIR, else $TMPDIR, else /tmp (a tmpfs falls
 # back to the working folder): point it at the disk you want to measure.
-# Usage: scripts/bench.sh [build-dir]   (default: build-bench)
+# Usage: scripts/bench.sh   (builds build/release, as the demo does)
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$root/build-bench}
-
-# RAVAO_WERROR=OFF: at -O2 g++ 12 reports a false -Wrestrict inside libstdc++
-# (char_traits memcpy, from std::string operator+) in daemon/config/schema.cpp.
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DRAVAO_TESTS=OFF -DRAVAO_WERROR=OFF >/dev/null
-cmake --build "$build"
+build=$root/build/release
+"$root/scripts/build.sh" release >/dev/null
 
 base=${RAVAO_BENCH_DIR:-${TMPDIR:-/tmp}}
 echo "== $(date -u +%Y-%m-%dT%H:%MZ); nproc $(nproc);" \

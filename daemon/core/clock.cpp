@@ -4,7 +4,7 @@
 #include <time.h>
 
 #include <atomic>
-#include <fstream>
+#include <cstdio>
 
 #include <fmt/format.h>
 
@@ -49,9 +49,13 @@ timestamp now() {
 
 const std::string& boot_id() {
   static const std::string id = [] {
-    std::ifstream in("/proc/sys/kernel/random/boot_id");
     std::string s;
-    std::getline(in, s);
+    if (std::FILE* f = std::fopen("/proc/sys/kernel/random/boot_id", "re")) {
+      char buf[64] = {};
+      if (std::fgets(buf, sizeof buf, f)) s = buf;
+      std::fclose(f);
+    }
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
     return s.empty() ? std::string("unknown") : s;
   }();
   return id;

@@ -103,6 +103,10 @@ result<void> check_integrity(sqlite3* db) {
 }
 
 result<void> configure(sqlite3* db) {
+  // 1 KiB pages (only takes effect on a new, empty file): a scan touches ~3
+  // pages, and each WAL frame is a page, so small pages keep a single-scan
+  // transaction within two 4 KiB flash blocks (docs/benchmarks.md).
+  if (auto r = sql::exec(db, "PRAGMA page_size=1024"); !r) return r;
   // WAL + synchronous=FULL: the WAL is fsync'd at every commit, so an
   // acknowledged scan survives power loss.
   if (auto r = sql::exec(db, "PRAGMA journal_mode=WAL"); !r) return r;
