@@ -45,11 +45,11 @@ const key<site_config> site_keys[] = {
 const key<store_config> store_keys[] = {
     {{.name = "path", .type = value_type::path, .presence = key_presence::defaulted,
       .default_value = std::string_view{"/var/lib/ravao/ravao.db"}, .max = max_path,
-      .doc = "SQLite database of visits and the upload outbox. Its folder must exist and be writable."},
+      .doc = "SQLite database of visits and the upload outbox. Its folder is created if missing and must be writable."},
      [](store_config& s, value&& v) { s.path = std::move(v.text); }},
     {{.name = "retention_days", .type = value_type::integer, .presence = key_presence::defaulted,
       .default_value = std::int64_t{30}, .min = 1, .max = 3650,
-      .doc = "Days a visit is kept locally after it has been uploaded."},
+      .doc = "Days local-only data is kept: rejected-scan samples now; uploaded records once sync exists (unsent records are never deleted)."},
      [](store_config& s, value&& v) { s.retention_days = static_cast<int>(v.number); }},
 };
 

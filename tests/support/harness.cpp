@@ -186,7 +186,7 @@ void daemon_under_test::start() {
   ++starts_;
   proc_ = std::make_unique<process>(
       std::vector<std::string>{RAVAOD_PATH, "--config", config_path().string(), "--log-target", "stderr"},
-      dir_ / "ravaod.stdout", log_path(), env_);
+      dir_ / "ravaod.stdout", log_path(), env_, stdin_);
   const bool up = eventually([&] {
     if (!proc_->running()) return true;
     return ctl_raw({"status"}).code == 0;

@@ -105,6 +105,7 @@ class daemon_under_test {
   ~daemon_under_test();
 
   void start();  // starts and waits until the control socket answers
+  void set_stdin(std::filesystem::path p) { stdin_ = std::move(p); }  // default /dev/null
   void stop(int sig = 15);  // signals and waits for exit
   std::optional<exit_status> wait_exit(std::chrono::milliseconds deadline = 30s);
   process& proc() { return *proc_; }
@@ -127,6 +128,7 @@ class daemon_under_test {
   temp_dir dir_;
   std::map<std::string, std::string> env_;
   std::unique_ptr<process> proc_;
+  std::optional<std::filesystem::path> stdin_;
   int starts_ = 0;
 };
 

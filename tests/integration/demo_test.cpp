@@ -1,0 +1,36 @@
+// The demo configuration, as the README runs it: a stdin scanner fed the
+// sample scans, no hardware.
+
+#include <boost/test/unit_test.hpp>
+
+#include "integration/common.hpp"
+
+using namespace ravao::test;
+
+BOOST_AUTO_TEST_CASE(demo_config_records_the_sample_scans_from_stdin) {
+  std::string cfg = read_file(std::string(RAVAO_SOURCE_DIR) + "/config/demo.toml");
+  for (const char* key : {"../var/demo/ravao.db", "../var/demo/ravaod.sock"}) {
+    const std::string k = key;
+    cfg.replace(cfg.find(k), k.size(), "{dir}/" + k.substr(k.rfind('/') + 1));
+  }
+  daemon_under_test d(cfg);
+  d.set_stdin(std::string(RAVAO_SOURCE_DIR) + "/config/demo-scans.txt");
+  d.start();
+  // 7 sample lines: 5 people open visits, a parcel code, a staff command.
+  BOOST_TEST_REQUIRE(wait_records(d, 7));
+  const auto events = d.ctl({"events"}).as_array();
+  BOOST_TEST_REQUIRE(events.size() == 7u);
+  BOOST_TEST(as_str(events[0].at("payload_kind")) == "cccd");
+  BOOST_TEST(as_str(events[3].at("payload_kind")) == "personal_qr");
+  BOOST_TEST(as_str(events[4].at("flags")).find("id_sex_mismatch") != std::string::npos);
+  BOOST_TEST(as_str(events[5].at("payload_kind")) == "opaque");
+  BOOST_TEST(as_str(events[6].at("type")) == "command");
+  BOOST_TEST(d.count_log("scan.identity_mismatch") == 1u);
+  // End of input leaves the scanner offline; the daemon keeps running.
+  BOOST_TEST(wait_state(d, "quay-1", "offline"));
+  BOOST_TEST(d.proc().running());
+  const auto human = d.ctl_raw({"visits"});
+  BOOST_TEST(human.code == 0);
+  BOOST_TEST(human.out.find("NGUYỄN V. A.") != std::string::npos, human.out);
+  BOOST_TEST(human.out.find("001090012345") == std::string::npos);
+}
