@@ -6,7 +6,6 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -39,12 +38,15 @@ asio::awaitable<void> stdin_scanner::run() {
     if (sink_.on_state) sink_.on_state(device_state::error, "cannot use standard input");
     co_return;
   }
+  // Asio accepts a regular file here too (epoll refuses it, and Asio then
+  // performs reads directly, which never block on a file).
   boost::system::error_code ec;
   in_.assign(fd, ec);
-  // epoll refuses regular files (EPERM): read those with plain read(2),
-  // yielding to the loop between chunks.
-  const bool regular_file = static_cast<bool>(ec);
-  if (regular_file) in_.assign(fd);  // never registered; owned for closing only
+  if (ec) {
+    ::close(fd);
+    if (sink_.on_state) sink_.on_state(device_state::error, "cannot use standard input: " + ec.message());
+    co_return;
+  }
   if (sink_.on_state) sink_.on_state(device_state::online, "reading standard input");
 
   std::array<char, 4096> buf{};
@@ -52,16 +54,8 @@ asio::awaitable<void> stdin_scanner::run() {
   while (!stopped_) {
     if (sink_.gate) co_await sink_.gate->wait_open();
     if (stopped_) break;
-    std::size_t n = 0;
-    if (regular_file) {
-      const ssize_t r = ::read(fd, buf.data(), buf.size());
-      if (r < 0) ec = boost::system::error_code(errno, boost::system::system_category());
-      else if (r == 0) ec = asio::error::eof;
-      else n = static_cast<std::size_t>(r);
-      co_await asio::post(in_.get_executor(), asio::use_awaitable);
-    } else {
-      n = co_await in_.async_read_some(asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
-    }
+    const std::size_t n =
+        co_await in_.async_read_some(asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
     if (n > 0) framer_.feed(std::span<const char>(buf.data(), n), on_frame, on_overflow);
     if (ec) {
       if (ec != asio::error::eof) why = "standard input failed: " + ec.message();

@@ -2,7 +2,7 @@
 // `kind = "stdin"`: a keyboard-wedge scanner typing into the terminal ravaod
 // runs in (demo mode), or a pipe. End of input flushes a last unterminated
 // line and leaves the scanner offline ("end of input"); ravaod keeps running.
-// A regular file on stdin (ravaod < scans.txt) is read too.
+// A regular file on stdin (ravaod < scans.txt) and a pipe are read too.
 
 #include <boost/asio/posix/stream_descriptor.hpp>
 
