@@ -40,8 +40,31 @@ json::value time_value(const std::optional<std::int64_t>& ms, std::chrono::minut
 // is shown.
 std::string display_payload(const record_row& e) {
   if (e.payload_kind == "bhyt") return "(health-insurance card, " + std::to_string(e.payload.size()) + " bytes)";
-  return text::escape_for_log(e.payload, 256);
+  // An unrecognised payload may still be personal data (a damaged ID card
+  // QR, a typo in the number): one with a run of 9+ digits and '|' fields is
+  // withheld, and long digit runs elsewhere are masked like ID numbers.
+  std::string out;
+  bool long_run = false;
+  for (std::size_t i = 0; i < e.payload.size();) {
+    std::size_t j = i;
+    while (j < e.payload.size() && e.payload[j] >= '0' && e.payload[j] <= '9') ++j;
+    if (j - i >= 9) {
+      long_run = true;
+      out += text::mask_id(std::string_view(e.payload).substr(i, j - i));
+      i = j;
+    } else if (j > i) {
+      out.append(e.payload, i, j - i);
+      i = j;
+    } else {
+      out += e.payload[i++];
+    }
+  }
+  if (long_run && e.payload.find('|') != std::string::npos)
+    return "(withheld: looks like personal data, " + std::to_string(e.payload.size()) + " bytes)";
+  return text::escape_for_log(out, 256);
 }
+
+std::string display_name(const std::string& name) { return text::escape_for_log(text::mask_name(name), 256); }
 
 template <class T>
 T unwrap(result<T> r) {
@@ -148,8 +171,6 @@ json::value app::counters_json() const {
 json::value app::visits_json(const json::object& r) const {
   visit_filter f;
   f.counter_id = arg_string(r, "counter");
-  if (!f.counter_id.empty() && !cfg_.find_counter(f.counter_id) )
-    throw std::invalid_argument(fmt::format("no counter \"{}\" in the configuration", f.counter_id));
   if (const auto since = arg_string(r, "since"); !since.empty())
     f.since_wall_ms = unwrap(parse_since(since, now().wall_ms, cfg_.site.utc_offset));
   if (const auto* o = r.if_contains("open"); o && !o->is_null()) {
@@ -163,7 +184,7 @@ json::value app::visits_json(const json::object& r) const {
         {"id", v.id},
         {"counter", v.counter_id},
         {"person_id", text::mask_id(v.person_id)},
-        {"person_name", text::mask_name(v.person_name)},
+        {"person_name", display_name(v.person_name)},
         {"opened", time_value(v.opened_wall_ms, cfg_.site.utc_offset)},
         {"opened_ms", v.opened_wall_ms ? json::value(*v.opened_wall_ms) : json::value(nullptr)},
         {"closed", time_value(v.closed_wall_ms, cfg_.site.utc_offset)},
@@ -184,8 +205,6 @@ json::value app::events_json(const json::object& r) const {
   f.counter_id = arg_string(r, "counter");
   if (const auto since = arg_string(r, "since"); !since.empty())
     f.since_wall_ms = unwrap(parse_since(since, now().wall_ms, cfg_.site.utc_offset));
-  if (!f.counter_id.empty() && !cfg_.find_counter(f.counter_id))
-    throw std::invalid_argument(fmt::format("no counter \"{}\" in the configuration", f.counter_id));
   if (const auto* a = r.if_contains("after_seq"); a && !a->is_null()) {
     if (!a->is_int64() || a->as_int64() < 0) throw std::invalid_argument("\"after_seq\" must be a non-negative integer");
     f.after_seq = a->as_int64();
@@ -200,7 +219,7 @@ json::value app::events_json(const json::object& r) const {
         {"visit", e.visit_id},
         {"payload_kind", e.payload_kind},
         {"person_id", text::mask_id(e.person_id)},
-        {"person_name", text::mask_name(e.person_name)},
+        {"person_name", display_name(e.person_name)},
         {"payload", display_payload(e)},
         {"symbology", e.symbology},
         {"flags", e.flags},

@@ -1,5 +1,6 @@
 // ravaod: the ravao gateway daemon. Usage: ravaod --help.
 
+#include <csignal>
 #include <cstdio>
 #include <string_view>
 
@@ -27,6 +28,9 @@ void usage(std::FILE* to) {
 
 int main(int argc, char** argv) {
   using namespace ravao;
+  // A closed stderr pipe (ravaod | tee, a log shipper restarting) must not
+  // kill the daemon; writes then just fail.
+  std::signal(SIGPIPE, SIG_IGN);
   std::string config_path(default_config);
   std::string check_path;
   log::level level = log::level::info;

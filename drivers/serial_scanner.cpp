@@ -1,8 +1,10 @@
 #include "drivers/serial_scanner.hpp"
 
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <array>
+#include <cerrno>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -45,7 +47,14 @@ bool serial_scanner::open_port(std::string& why) {
   boost::system::error_code ec;
   port_.open(cfg_.device, ec);
   if (ec) {
-    why = "cannot open " + cfg_.device + ": " + ec.message();
+    why = ec.value() == ENOTTY
+              ? cfg_.device + " is not a terminal device (expected a serial port such as /dev/ttyACM0)"
+              : "cannot open " + cfg_.device + ": " + ec.message();
+    return false;
+  }
+  if (!::isatty(port_.native_handle())) {
+    why = cfg_.device + " is not a terminal device (expected a serial port such as /dev/ttyACM0)";
+    port_.close(ec);
     return false;
   }
   // Exclusive: a getty or ModemManager must not read our scans.

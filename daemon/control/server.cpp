@@ -46,7 +46,7 @@ result<void> control_server::listen(const std::filesystem::path& path, const std
   if (path.has_parent_path()) fs::create_directories(path.parent_path(), fec);
   if (const auto st = fs::symlink_status(path, fec); fs::exists(st)) {
     if (st.type() != fs::file_type::socket) {
-      return fail(errc::invalid_argument,
+      return fail(std::error_code{},
                   fmt::format("control socket path {} exists and is not a socket; refusing to replace it",
                               path.string()));
     }
@@ -56,8 +56,9 @@ result<void> control_server::listen(const std::filesystem::path& path, const std
     boost::system::error_code ec;
     probe.connect(asio::local::stream_protocol::endpoint(path.string()), ec);
     if (!ec) {
-      return fail(errc::invalid_argument,
-                  fmt::format("control socket {} is in use by another running ravaod", path.string()));
+      return fail(std::error_code{},
+                  fmt::format("control socket {} is in use by another running ravaod (stop it first, or give "
+                              "this one another [control] socket)", path.string()));
     }
     fs::remove(path, fec);
   }

@@ -12,11 +12,15 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include <algorithm>
+#include <map>
+#include <set>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include "config/config.hpp"
+#include "core/text.hpp"
 #include "ctl/table.hpp"
 
 namespace json = boost::json;
@@ -71,7 +75,9 @@ reply call(const std::string& socket_path, const json::object& request) {
     const int err = errno;
     if (err == ENOENT || err == ECONNREFUSED)
       die(not_running, fmt::format("ravaod is not running (no control socket at {}); start it with "
-                                   "`systemctl start ravao` and see `journalctl -u ravao`", socket_path));
+                                   "`systemctl start ravao` and see `journalctl -u ravao`. If ravaod runs "
+                                   "with a different [control] socket (changed since it started), name it "
+                                   "with --socket PATH", socket_path));
     if (err == EACCES || err == EPERM)
       die(denied, fmt::format("permission denied on {}: add your user to the socket's group "
                               "(`ls -l {}` shows it; e.g. `sudo usermod -aG ravao $USER`, then log in again)",
@@ -106,8 +112,13 @@ reply call(const std::string& socket_path, const json::object& request) {
   return reply{ok, r ? *r : json::value(nullptr)};
 }
 
+// Every value shown in a terminal is escaped: names and payloads come from
+// scanned cards, and control or bidi characters must not reach the screen.
 std::string str(const json::value& v) {
-  if (v.is_string()) return std::string(v.as_string());
+  if (v.is_string()) {
+    if (v.as_string().empty()) return "-";
+    return ravao::text::escape_for_log(std::string_view(v.as_string()), 256);
+  }
   if (v.is_null()) return "-";
   if (v.is_bool()) return v.as_bool() ? "yes" : "no";
   return json::serialize(v);
@@ -195,6 +206,21 @@ int main(int argc, char** argv) {
       command != "devices" && command != "ping") {
     usage(stderr);
     die(usage_error, fmt::format("unknown command \"{}\"", command));
+  }
+  // Options that the command does not use are a usage error, not ignored.
+  const std::map<std::string, std::set<std::string>> allowed = {
+      {"visits", {"since", "counter", "open", "limit"}},
+      {"events", {"since", "counter", "after_seq", "limit"}},
+  };
+  for (const auto& [key, value] : request) {
+    const auto it = allowed.find(command);
+    if (it == allowed.end() || !it->second.contains(std::string(key))) {
+      std::string opt(key);
+      std::replace(opt.begin(), opt.end(), '_', '-');
+      die(usage_error, fmt::format("--{} does not apply to \"{}\"", opt, command));
+    }
+    if (value.is_string() && value.as_string().empty())
+      die(usage_error, fmt::format("--{} needs a value", std::string(key)));
   }
   if (socket_path.empty()) socket_path = socket_from_config(config_path, explicit_config);
   request["cmd"] = command;

@@ -1,6 +1,7 @@
 #include "store/store.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <ctime>
@@ -138,12 +139,22 @@ result<store> store::open(const fs::path& path, mode m, std::chrono::minutes utc
     return fail(errc::store_unavailable,
                 fmt::format("cannot create store folder {}: {}", path.parent_path().string(), ec.message()));
   }
+  if (fs::is_directory(path, ec)) {
+    return fail(std::error_code{}, fmt::format("store path {} is a folder; [store] path must name a file", path.string()));
+  }
   const bool existed = fs::exists(path, ec);
+  if (!existed && ::access(path.parent_path().c_str(), W_OK) != 0) {
+    return fail_errno(errno, fmt::format("cannot create the store in {} (the daemon's user needs write access "
+                                         "to that folder)", path.parent_path().string()));
+  }
   std::string recovered_from;
 
   auto db = open_connection(path, true);
   if (!db) return std::unexpected(db.error());
   p->db = *db;
+  // Before WAL is switched on: SQLite gives -wal and -shm the main file's
+  // mode, and they hold personal data too.
+  ::chmod(path.c_str(), 0600);
   if (existed) {
     auto check = check_integrity(p->db);
     if (check) check = configure(p->db);
@@ -165,12 +176,12 @@ result<store> store::open(const fs::path& path, mode m, std::chrono::minutes utc
       auto fresh = open_connection(path, true);
       if (!fresh) return std::unexpected(fresh.error());
       p->db = *fresh;
+      ::chmod(path.c_str(), 0600);
     } else if (!check) {
       return std::unexpected(check.error());
     }
   }
   if (auto r = configure(p->db); !r) return std::unexpected(r.error());
-  ::chmod(path.c_str(), 0600);
   if (auto r = schema::migrate(p->db); !r) return std::unexpected(r.error());
   if (!recovered_from.empty()) {
     auto r = sql::exec(p->db, fmt::format(

@@ -123,3 +123,42 @@ BOOST_FIXTURE_TEST_CASE(sigterm_commits_what_is_in_flight_and_exits_zero, three_
   BOOST_TEST_REQUIRE(events.size() == 1u);
   BOOST_TEST(as_int(events[0].at("seq")) == 51);
 }
+
+BOOST_FIXTURE_TEST_CASE(hostile_names_and_unrecognised_identity_payloads_never_reach_the_screen, three_counters) {
+  // C1 CSI and a right-to-left override inside a card's name field.
+  desk.send(cccd_payload("001090012345", "\xc2\x9b" "2JHACK V\xc4\x83n An") + "\n");
+  desk.send(cccd_payload("001090012346", "\xe2\x80\xae" "Nguyễn Văn An") + "\n");
+  // A damaged CCCD QR (an 8th field): unrecognised, but still personal data.
+  desk.send("001090011111||Nguyễn Văn Bí Mật|01011990|Nam|Số 5 | Ngõ 3, Hà Nội|15082021\n");
+  // A parcel code with a long number: shown, the number masked.
+  desk.send("PKG 123456789012 OK\n");
+  BOOST_TEST_REQUIRE(wait_records(d, 4));
+  const auto table = d.ctl_raw({"visits"});
+  BOOST_TEST(table.code == 0);
+  BOOST_TEST(table.out.find("\xc2\x9b") == std::string::npos);
+  BOOST_TEST(table.out.find("\xe2\x80\xae") == std::string::npos);
+  const auto json_visits = d.ctl_raw({"--json", "visits"});
+  BOOST_TEST(json_visits.out.find("\xe2\x80\xae") == std::string::npos);
+  const auto events = d.ctl({"events"}).as_array();
+  BOOST_TEST(as_str(events[2].at("payload")).starts_with("(withheld"));
+  BOOST_TEST(as_str(events[3].at("payload")) == "PKG 1234******12 OK");
+  const auto all = d.ctl_raw({"--json", "events"});
+  BOOST_TEST(all.out.find("Bí Mật") == std::string::npos);
+  BOOST_TEST(all.out.find("001090011111") == std::string::npos);
+}
+
+BOOST_FIXTURE_TEST_CASE(store_files_are_private_and_ravaoctl_refuses_misplaced_options, three_counters) {
+  desk.send("ANY\n");
+  BOOST_TEST_REQUIRE(wait_records(d, 1));
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    const auto p = std::filesystem::status(d.store_path().string() + suffix).permissions();
+    BOOST_TEST(((p & (std::filesystem::perms::group_all | std::filesystem::perms::others_all)) ==
+                std::filesystem::perms::none), suffix);
+  }
+  BOOST_TEST(d.ctl_raw({"events", "--open"}).code == 2);
+  BOOST_TEST(d.ctl_raw({"status", "--since", "2h"}).code == 2);
+  BOOST_TEST(d.ctl_raw({"visits", "--since", ""}).code == 2);
+  BOOST_TEST(d.ctl_raw({"visits", "--limit", "0"}).code == 2);
+  // A counter that no longer exists (removed by a reload) can still be searched.
+  BOOST_TEST(d.ctl({"events", "--counter", "gone"}).as_array().empty());
+}
