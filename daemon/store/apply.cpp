@@ -214,6 +214,7 @@ class writer {
       record rec{"visit_closed", r.counter_id, visit_id, to_string(r.payload.kind), who.id_number,
                  who.full_name, pj, "", r.symbology, flags, "exit_without_entry", r.at};
       if (auto y = insert_record(rec); !y) return std::unexpected(y.error());
+      if (local_day(r.at.wall_ms, s_.utc_offset) == fx_.totals.today) ++fx_.totals.visits_today;
       return scan_outcome{scan_effect::exit_without_entry, seq, visit_id, 1};
     }
     scan_outcome out{scan_effect::visit_closed, 0, 0, 0};

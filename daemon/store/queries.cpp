@@ -30,7 +30,9 @@ result<store_totals> compute_totals(sqlite3* db, const timestamp& now, std::chro
   const std::pair<std::int64_t*, std::string_view> queries[] = {
       {&t.last_seq, "SELECT COALESCE(MAX(seq), 0) + 0 * ?1 FROM records"},
       {&t.open_visits, "SELECT COUNT(*) + 0 * ?1 FROM visits WHERE closed_seq IS NULL"},
-      {&t.visits_today, "SELECT COUNT(*) FROM visits WHERE opened_wall_ms >= ?1"},
+      // Exit scans without an entry are visits of today too.
+      {&t.visits_today, "SELECT COUNT(*) FROM visits WHERE opened_wall_ms >= ?1 OR "
+                        "(opened_wall_ms IS NULL AND closed_wall_ms >= ?1)"},
       {&t.duplicates, "SELECT COALESCE(SUM(duplicates), 0) + 0 * ?1 FROM counter_tallies"},
       {&t.rejected, "SELECT COALESCE(SUM(rejected), 0) + 0 * ?1 FROM counter_tallies"},
   };
@@ -147,7 +149,9 @@ result<std::vector<counter_row>> store::counters(const timestamp& at) const {
       "UNION SELECT counter_id FROM counter_tallies) "
       "SELECT ids.counter_id, "
       "(SELECT COUNT(*) FROM visits v WHERE v.counter_id = ids.counter_id AND v.closed_seq IS NULL), "
-      "(SELECT COUNT(*) FROM visits v WHERE v.counter_id = ids.counter_id AND v.opened_wall_ms >= ?1), "
+      "(SELECT COUNT(*) FROM visits v WHERE (v.counter_id = ids.counter_id AND v.opened_wall_ms >= ?1) "
+      "OR (v.closed_counter_id = ids.counter_id AND v.closed_wall_ms >= ?1 AND v.counter_id <> ids.counter_id) "
+      "OR (v.counter_id = ids.counter_id AND v.opened_wall_ms IS NULL AND v.closed_wall_ms >= ?1)), "
       "(SELECT COUNT(*) FROM records r WHERE r.counter_id = ids.counter_id AND r.wall_ms >= ?1), "
       "COALESCE((SELECT duplicates FROM counter_tallies t WHERE t.counter_id = ids.counter_id), 0), "
       "COALESCE((SELECT rejected FROM counter_tallies t WHERE t.counter_id = ids.counter_id), 0), "

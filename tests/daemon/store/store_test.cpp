@@ -137,6 +137,12 @@ BOOST_AUTO_TEST_CASE(entry_rescan_extends_and_exit_closes_every_open_visit) {
   // Exit with nothing open: a closed visit without an opening.
   auto orphan = apply_one(s, person_scan("door", counter_mode::exit, "079190000002", c.advance_ms(60'000)));
   BOOST_TEST((orphan.effect == scan_effect::exit_without_entry));
+  BOOST_TEST(s.totals().visits_today == 3);  // two entries and the exit without entry
+  auto counters = s.counters(c.t);
+  BOOST_TEST_REQUIRE(counters.has_value());
+  for (const auto& row : *counters) {
+    if (row.counter_id == "door") BOOST_TEST(row.visits_today == 3);  // 2 closed there + 1 orphan
+  }
   auto v = s.visits({});
   BOOST_TEST_REQUIRE(v.has_value());
   BOOST_TEST(v->front().close_reason == "exit_without_entry");
