@@ -51,17 +51,13 @@ void usage(std::FILE* to) {
       default_config);
 }
 
-struct reply {
-  exit_code code = ok;
-  json::value result;
-};
-
 [[noreturn]] void die(exit_code code, const std::string& msg) {
   std::fprintf(stderr, "ravaoctl: %s\n", msg.c_str());
   std::exit(code);
 }
 
-reply call(const std::string& socket_path, const json::object& request) {
+// The daemon's result for one request; any failure ends ravaoctl with its exit code.
+json::value call(const std::string& socket_path, const json::object& request) {
   const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) die(daemon_error, fmt::format("socket: {}", std::strerror(errno)));
   sockaddr_un addr{};
@@ -109,7 +105,7 @@ reply call(const std::string& socket_path, const json::object& request) {
     die(msg.starts_with("permission denied") ? denied : daemon_error, msg);
   }
   const auto* r = o.if_contains("result");
-  return reply{ok, r ? *r : json::value(nullptr)};
+  return r ? *r : json::value(nullptr);
 }
 
 // Every value shown in a terminal is escaped: names and payloads come from
@@ -224,25 +220,25 @@ int main(int argc, char** argv) {
   }
   if (socket_path.empty()) socket_path = socket_from_config(config_path, explicit_config);
   request["cmd"] = command;
-  const reply r = call(socket_path, request);
+  const json::value result = call(socket_path, request);
   if (as_json) {
-    std::cout << json::serialize(r.result) << '\n';
+    std::cout << json::serialize(result) << '\n';
     return ok;
   }
-  if (command == "ping") std::cout << str(r.result) << '\n';
-  else if (command == "status") print_status(r.result);
+  if (command == "ping") std::cout << str(result) << '\n';
+  else if (command == "status") print_status(result);
   else if (command == "counters")
-    print_rows(r.result, {{"id", "COUNTER"}, {"name", "NAME"}, {"mode", "MODE"}, {"scanner", "SCANNER"},
+    print_rows(result, {{"id", "COUNTER"}, {"name", "NAME"}, {"mode", "MODE"}, {"scanner", "SCANNER"},
                           {"state", "STATE"}, {"visits_today", "TODAY"}, {"open_visits", "OPEN"},
                           {"last_scan", "LAST SCAN"}, {"reason", "DETAIL"}});
   else if (command == "visits")
-    print_rows(r.result, {{"id", "VISIT"}, {"counter", "COUNTER"}, {"person_name", "NAME"}, {"person_id", "ID NUMBER"},
+    print_rows(result, {{"id", "VISIT"}, {"counter", "COUNTER"}, {"person_name", "NAME"}, {"person_id", "ID NUMBER"},
                           {"opened", "IN"}, {"closed", "OUT"}, {"close_reason", "CLOSED BY"}});
   else if (command == "events")
-    print_rows(r.result, {{"seq", "SEQ"}, {"time", "TIME"}, {"type", "TYPE"}, {"counter", "COUNTER"},
+    print_rows(result, {{"seq", "SEQ"}, {"time", "TIME"}, {"type", "TYPE"}, {"counter", "COUNTER"},
                           {"payload_kind", "KIND"}, {"person_id", "ID NUMBER"}, {"flags", "FLAGS"}});
   else if (command == "devices")
-    print_rows(r.result, {{"id", "DEVICE"}, {"type", "TYPE"}, {"kind", "KIND"}, {"counter", "COUNTER"},
+    print_rows(result, {{"id", "DEVICE"}, {"type", "TYPE"}, {"kind", "KIND"}, {"counter", "COUNTER"},
                           {"state", "STATE"}, {"since", "SINCE"}, {"device", "PATH"}, {"reason", "DETAIL"}});
   return ok;
 }

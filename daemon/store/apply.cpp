@@ -64,7 +64,7 @@ class writer {
       return scan_outcome{scan_effect::duplicate, 0, dup->visit_id, 0};
     }
     auto out = r.payload.who ? apply_identity(r) : apply_event(r);
-    if (out) fx_.recent.emplace_back(key, recent_scan{r.at.boottime_ns, true, out->visit_id});
+    if (out) fx_.recent.emplace_back(key, recent_scan{r.at.boottime_ns, out->visit_id});
     return out;
   }
 
@@ -130,7 +130,7 @@ class writer {
       }
     }
     auto it = s_.recent.find(key);
-    if (it == s_.recent.end() || !it->second.this_boot) return std::nullopt;
+    if (it == s_.recent.end()) return std::nullopt;
     if (at.boottime_ns - it->second.boottime_ns < window_ns) return it->second;
     return std::nullopt;
   }
@@ -304,7 +304,7 @@ result<std::vector<scan_outcome>> store::apply(std::span<const scan_request> sca
       const auto now_ns = scans.back().at.boottime_ns;
       const auto window_ns = static_cast<std::int64_t>(settings.duplicate_window.count()) * 1'000'000;
       std::erase_if(s.recent, [&](const auto& kv) {
-        return !kv.second.this_boot || now_ns - kv.second.boottime_ns >= window_ns;
+        return now_ns - kv.second.boottime_ns >= window_ns;
       });
     }
   }

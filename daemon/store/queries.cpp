@@ -68,7 +68,7 @@ result<void> store::impl::load_state() {
     } else {
       p.text = st.text(2);
     }
-    recent[recent_key(st.text(0), p)] = recent_scan{st.int64(3), true, st.int64(4)};
+    recent[recent_key(st.text(0), p)] = recent_scan{st.int64(3), st.int64(4)};
   }
   return {};
 }

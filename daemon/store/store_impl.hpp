@@ -12,10 +12,10 @@
 namespace ravao {
 
 // The last effective scan of one person (or payload) at one counter, for the
-// duplicate window. Kept in memory, seeded from the newest records at open.
+// duplicate window. Kept in memory, seeded at open from the newest records of
+// this boot only, so every entry's CLOCK_BOOTTIME is comparable with now.
 struct recent_scan {
   std::int64_t boottime_ns = 0;
-  bool this_boot = true;
   std::int64_t visit_id = 0;
 };
 

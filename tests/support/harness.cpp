@@ -183,7 +183,6 @@ daemon_under_test::~daemon_under_test() {
 }
 
 void daemon_under_test::start() {
-  ++starts_;
   proc_ = std::make_unique<process>(
       std::vector<std::string>{RAVAOD_PATH, "--config", config_path().string(), "--log-target", "stderr"},
       dir_ / "ravaod.stdout", log_path(), env_, stdin_);

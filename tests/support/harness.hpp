@@ -129,7 +129,6 @@ class daemon_under_test {
   std::map<std::string, std::string> env_;
   std::unique_ptr<process> proc_;
   std::optional<std::filesystem::path> stdin_;
-  int starts_ = 0;
 };
 
 // A visitor's CCCD QR payload (7-field form) for a made-up person.
