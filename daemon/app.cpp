@@ -1,6 +1,8 @@
 #include "app.hpp"
 
 #include <boost/asio/post.hpp>
+
+#include <algorithm>
 #include <fmt/format.h>
 
 #include "core/text.hpp"
@@ -69,6 +71,7 @@ result<void> app::start() {
 
   if (auto r = control_.listen(cfg_.control.socket, cfg_.control.group); !r) return r;
   for (const auto& c : cfg_.counters) start_counter(c);
+  for (const auto& p : cfg_.printers) start_printer(p);
 
   wait_signals();
   committer_->expire(now());  // visits left open by a previous run
@@ -81,6 +84,69 @@ result<void> app::start() {
   notify::ready();
   status_changed();
   return {};
+}
+
+bool app::needs_usb(const config& c) const {
+  return std::ranges::any_of(c.scanners, [](const auto& s) { return s.kind == scanner_kind::usb_hid; }) ||
+         std::ranges::any_of(c.printers, [](const auto& p) { return p.kind == printer_kind::usb; });
+}
+
+driver_context app::drivers() {
+  if (!usb_tried_ && needs_usb(cfg_)) {
+    usb_tried_ = true;
+    if (auto bus = usb::usb_bus::open(io_.get_executor())) {
+      usb_ = std::move(*bus);
+    } else {
+      usb_error_ = bus.error().message();
+      log::error("usb.unavailable", "USB devices cannot be used", {{"error", usb_error_}});
+    }
+  }
+  return driver_context{io_.get_executor(), usb_.get(), usb_error_};
+}
+
+void app::start_printer(const printer_config& p) {
+  printer_runtime& rt = printers_[p.id];
+  rt.cfg = p;
+  rt.state_since_ms = now().wall_ms;
+  const std::string id = p.id;
+  rt.transport = make_printer_transport(
+      p, drivers(), printer_sink{[this, id](device_state st, std::string_view why) { on_printer_state(id, st, why); }});
+  if (!rt.transport) {
+    rt.state = device_state::offline;
+    rt.reason = fmt::format("kind {} is not driven by this build yet", to_string(p.kind));
+    return;
+  }
+  rt.transport->start();
+}
+
+void app::stop_printer(printer_runtime& rt) {
+  if (rt.transport) rt.transport->stop();
+  rt.transport.reset();
+}
+
+void app::on_printer_state(const std::string& printer_id, device_state s, std::string_view reason) {
+  auto it = printers_.find(printer_id);
+  if (it == printers_.end()) return;
+  printer_runtime& rt = it->second;
+  const bool was_online = rt.state == device_state::online;
+  rt.state = s;
+  rt.reason = reason;
+  rt.state_since_ms = now().wall_ms;
+  const std::initializer_list<log::field> fields = {
+      {"printer", printer_id}, {"kind", std::string(to_string(rt.cfg.kind))}, {"reason", std::string(reason)}};
+  if (s == device_state::online) log::info("printer.online", "printer is online", fields);
+  else if (was_online) log::warning("printer.gone", "printer went offline", fields);
+  else if (s == device_state::error) log::warning("printer.error", "printer cannot be used", fields);
+  else log::info("printer.offline", "printer is not available", fields);
+  rt.last_event = fmt::format("{} {}", to_string(s), format_local(rt.state_since_ms, cfg_.site.utc_offset));
+  status_changed();
+}
+
+void app::on_scanner_notice(const std::string& counter_id, std::string_view event, std::string_view message) {
+  auto it = counters_.find(counter_id);
+  if (it == counters_.end()) return;
+  log::warning(event, message, {{"counter", counter_id}, {"scanner", it->second.scanner.id}});
+  it->second.last_event = std::string(event);
 }
 
 void app::start_counter(const counter_config& c) {
@@ -96,8 +162,9 @@ void app::start_counter(const counter_config& c) {
       [this, id](std::size_t n, std::string_view head) { on_overflow(id, n, head); },
       [this, id](device_state st, std::string_view why) { on_scanner_state(id, st, why); },
       gate_,
+      [this, id](std::string_view event, std::string_view message) { on_scanner_notice(id, event, message); },
   };
-  rt.source = make_scanner(*sc, io_.get_executor(), std::move(sink));
+  rt.source = make_scanner(*sc, drivers(), std::move(sink));
   rt.source->start();
 }
 
@@ -162,7 +229,9 @@ void app::on_scanner_state(const std::string& counter_id, device_state s, std::s
       {"reason", std::string(reason)}};
   if (s == device_state::online) log::info("scanner.online", "scanner is online", fields);
   else if (was_online) log::warning("scanner.gone", "scanner went offline", fields);
+  else if (s == device_state::error) log::warning("scanner.error", "scanner cannot be used", fields);
   else log::warning("scanner.offline", "scanner is not available", fields);
+  rt.last_event = fmt::format("{} {}", to_string(s), format_local(rt.state_since_ms, cfg_.site.utc_offset));
   status_changed();
 }
 
@@ -283,6 +352,15 @@ void app::reload() {
     it = counters_.erase(it);
     ++stopped;
   }
+  for (auto it = printers_.begin(); it != printers_.end();) {
+    const printer_config* np = n.find_printer(it->first);
+    if (np && *np == it->second.cfg) {
+      ++it;
+      continue;
+    }
+    stop_printer(it->second);
+    it = printers_.erase(it);
+  }
   cfg_ = std::move(n);
   for (const auto& c : cfg_.counters) {
     if (!counters_.contains(c.id)) {
@@ -290,6 +368,8 @@ void app::reload() {
       ++started;
     }
   }
+  for (const auto& p : cfg_.printers)
+    if (!printers_.contains(p.id)) start_printer(p);
   committer_->update_settings(cfg_.visits);
   last_reload_ = fmt::format("applied: {} counters kept, {} started, {} stopped", kept, started, stopped);
   log::info("config.reloaded", last_reload_,
@@ -304,6 +384,9 @@ void app::shutdown(std::string_view why) {
   notify::stopping();
   log::info("daemon.stopping", "stopping: no new scans; committing what is in flight", {{"signal", std::string(why)}});
   for (auto& [id, rt] : counters_) stop_counter(rt);
+  for (auto& [id, rt] : printers_) stop_printer(rt);
+  // Once the devices have given their interfaces back (usbhid, usblp reattached).
+  if (usb_) usb_->shutdown();
   gate_->open();  // releases sources waiting at the gate so they see the stop
   control_.stop();
   signals_.cancel();
@@ -360,13 +443,23 @@ void app::status_changed() {
   });
 }
 
-std::string app::status_line() const {
-  std::size_t online = 0;
+std::pair<std::size_t, std::size_t> app::devices_online() const {
+  std::size_t online = 0, total = counters_.size();
   for (const auto& [id, rt] : counters_) online += rt.state == device_state::online ? 1 : 0;
+  for (const auto& [id, rt] : printers_) {
+    if (!rt.transport) continue;
+    ++total;
+    online += rt.state == device_state::online ? 1 : 0;
+  }
+  return {online, total};
+}
+
+std::string app::status_line() const {
+  const auto [online, total] = devices_online();
   const store_totals t = committer_->totals();
   const bool today = t.today == local_day(now().wall_ms, cfg_.site.utc_offset);
   std::string line = fmt::format("{} counters, {}/{} devices online, {} visits today, {} open", counters_.size(),
-                                 online, counters_.size(), today ? t.visits_today : 0, t.open_visits);
+                                 online, total, today ? t.visits_today : 0, t.open_visits);
   const store_state st = committer_->state();
   if (!st.available) line += fmt::format("; STORE UNAVAILABLE ({} scans waiting): {}", st.pending, st.last_error);
   if (store_recovered_) line += "; store was corrupt, moved aside";

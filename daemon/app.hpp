@@ -18,7 +18,9 @@
 
 #include "config/config.hpp"
 #include "control/server.hpp"
+#include "drivers/printer_transport.hpp"
 #include "drivers/scanner_source.hpp"
+#include "drivers/usb/usb_bus.hpp"
 #include "store/committer.hpp"
 
 namespace ravao {
@@ -48,6 +50,25 @@ class app {
     std::uint64_t frames = 0;
   };
 
+  // A configured printer and its transport (null for kinds this build does
+  // not drive yet). Slip printing uses the transport; here it is opened,
+  // watched and shown in `ravaoctl devices`.
+  struct printer_runtime {
+    printer_config cfg;
+    std::shared_ptr<printer_transport> transport;
+    device_state state = device_state::starting;
+    std::string reason;
+    std::int64_t state_since_ms = 0;
+    std::string last_event;
+  };
+
+  // The USB bus, opened at the first USB device in the configuration.
+  driver_context drivers();
+  bool needs_usb(const config& c) const;
+  void start_printer(const printer_config& p);
+  void stop_printer(printer_runtime& rt);
+  void on_printer_state(const std::string& printer_id, device_state s, std::string_view reason);
+  void on_scanner_notice(const std::string& counter_id, std::string_view event, std::string_view message);
   void start_counter(const counter_config& c);
   void stop_counter(counter_runtime& rt);
   void on_frame(const std::string& counter_id, std::string_view raw);
@@ -63,6 +84,8 @@ class app {
   void schedule_watchdog(std::chrono::microseconds interval);
   void status_changed();
   std::string status_line() const;
+  // Scanners and driven printers: (online, total).
+  std::pair<std::size_t, std::size_t> devices_online() const;
 
   boost::json::value handle_control(const boost::json::object& request);
   boost::json::value status_json() const;
@@ -75,7 +98,12 @@ class app {
   config cfg_;
   std::unique_ptr<committer> committer_;     // owns the writing store (writer thread)
   std::optional<store> reader_;               // read-only connection for ravaoctl
+  // Declared before the devices: destroyed after them (it must outlive its clients).
+  std::unique_ptr<usb::usb_bus> usb_;
+  std::string usb_error_;  // why the bus could not be opened
+  bool usb_tried_ = false;
   std::map<std::string, counter_runtime> counters_;
+  std::map<std::string, printer_runtime> printers_;
   control_server control_;
   std::shared_ptr<flow_gate> gate_;  // closed while the committer is behind
   boost::asio::signal_set signals_;

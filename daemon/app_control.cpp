@@ -90,8 +90,7 @@ json::value app::status_json() const {
   const store_totals totals = committer_->totals();
   const store_state st = committer_->state();
   const store_health health = reader_->health();
-  std::size_t online = 0;
-  for (const auto& [id, rt] : counters_) online += rt.state == device_state::online ? 1 : 0;
+  const auto [online, total] = devices_online();
   const bool today = totals.today == local_day(t.wall_ms, cfg_.site.utc_offset);
   json::object store_obj{
       {"path", cfg_.store.path.string()},
@@ -110,6 +109,10 @@ json::value app::status_json() const {
   for (const auto& [id, rt] : counters_) {
     if (rt.state != device_state::online) alarms.push_back(fmt::format("counter {}: scanner {} {}: {}", id, rt.scanner.id, to_string(rt.state), rt.reason));
   }
+  for (const auto& [id, rt] : printers_) {
+    if (rt.transport && rt.state != device_state::online)
+      alarms.push_back(fmt::format("printer {} {}: {}", id, to_string(rt.state), rt.reason));
+  }
   json::array alarm_arr;
   for (auto& a : alarms) alarm_arr.emplace_back(a);
   return json::object{
@@ -124,7 +127,7 @@ json::value app::status_json() const {
       {"last_reload", last_reload_},
       {"counters", counters_.size()},
       {"devices_online", online},
-      {"devices_total", counters_.size()},
+      {"devices_total", total},
       {"visits_today", today ? totals.visits_today : 0},
       {"open_visits", totals.open_visits},
       {"duplicates", totals.duplicates},
@@ -234,7 +237,50 @@ json::value app::events_json(const json::object& r) const {
   return out;
 }
 
+namespace {
+// How a device is designated in the configuration, in words.
+std::string match_text(const scanner_config& s) {
+  switch (s.kind) {
+    case scanner_kind::serial: return "tty " + s.device;
+    case scanner_kind::stdin_: return "standard input";
+    case scanner_kind::usb_hid: return s.usb.to_string() + ", mode " + std::string(to_string(s.mode));
+  }
+  return {};
+}
+
+std::string match_text(const printer_config& p) {
+  switch (p.kind) {
+    case printer_kind::usb: return p.usb.empty() ? "any USB printer-class device" : p.usb.to_string();
+    case printer_kind::lp:
+    case printer_kind::serial: return p.device;
+    case printer_kind::tcp: return p.address;
+    case printer_kind::file: return p.path.string();
+  }
+  return {};
+}
+}  // namespace
+
 json::value app::devices_json() const {
+  // Which configured device holds which USB device, and the USB devices no
+  // entry took (ids and port paths to copy into the configuration).
+  std::map<std::string, const usb::usb_bus::device_entry*> held;
+  std::vector<usb::usb_bus::device_entry> usb_devices;
+  if (usb_) usb_devices = usb_->devices();
+  for (const auto& d : usb_devices)
+    if (!d.owner.empty()) held[d.owner] = &d;
+  const auto attached = [&](const std::string& owner) -> std::string {
+    const auto it = held.find(owner);
+    if (it == held.end()) return {};
+    const auto& i = it->second->info;
+    return fmt::format("{} at {}{}", i.ids(), i.port, i.serial ? " serial " + *i.serial : std::string());
+  };
+  const auto usb_json = [&](const std::string& owner) -> json::value {
+    const auto it = held.find(owner);
+    if (it == held.end()) return nullptr;
+    const auto& i = it->second->info;
+    return json::object{{"usb_id", i.ids()}, {"port", i.port}, {"serial", i.serial.value_or("")},
+                        {"bus", i.bus}, {"address", i.address}};
+  };
   json::array out;
   for (const auto& [id, rt] : counters_) {
     out.push_back(json::object{
@@ -242,12 +288,56 @@ json::value app::devices_json() const {
         {"type", "scanner"},
         {"kind", to_string(rt.scanner.kind)},
         {"device", rt.scanner.device},
+        {"match", match_text(rt.scanner)},
+        {"usb", usb_json("scanner " + rt.scanner.id)},
+        {"attached", attached("scanner " + rt.scanner.id)},
         {"counter", id},
         {"state", to_string(rt.state)},
         {"reason", rt.reason},
         {"since", format_local(rt.state_since_ms, cfg_.site.utc_offset)},
         {"frames", rt.frames},
         {"last_event", rt.last_event},
+    });
+  }
+  for (const auto& [id, rt] : printers_) {
+    json::array counters;
+    for (const auto& c : cfg_.counters)
+      if (c.printer == id) counters.emplace_back(c.id);
+    out.push_back(json::object{
+        {"id", id},
+        {"type", "printer"},
+        {"kind", to_string(rt.cfg.kind)},
+        {"device", rt.cfg.kind == printer_kind::usb ? std::string() : match_text(rt.cfg)},
+        {"match", match_text(rt.cfg)},
+        {"usb", usb_json("printer " + id)},
+        {"attached", attached("printer " + id)},
+        {"counter", counters.empty() ? std::string() : std::string(counters[0].as_string())},
+        {"counters", std::move(counters)},
+        {"state", to_string(rt.state)},
+        {"reason", rt.reason},
+        {"since", format_local(rt.state_since_ms, cfg_.site.utc_offset)},
+        {"last_event", rt.last_event},
+    });
+  }
+  for (const auto& d : usb_devices) {
+    if (!d.owner.empty()) continue;
+    std::string classes;
+    for (auto c : d.info.interface_classes) classes += (classes.empty() ? "" : ",") + std::to_string(c);
+    out.push_back(json::object{
+        {"id", ""},
+        {"type", "usb-unassigned"},
+        {"kind", "usb"},
+        {"device", ""},
+        {"match", "no configured entry matches"},
+        {"attached", fmt::format("{} at {}{} (interface classes {})", d.info.ids(), d.info.port,
+                                 d.info.serial ? " serial " + *d.info.serial : std::string(), classes)},
+        {"usb", json::object{{"usb_id", d.info.ids()}, {"port", d.info.port}, {"serial", d.info.serial.value_or("")},
+                             {"bus", d.info.bus}, {"address", d.info.address}, {"interface_classes", classes}}},
+        {"counter", ""},
+        {"state", "unassigned"},
+        {"reason", ""},
+        {"since", ""},
+        {"last_event", ""},
     });
   }
   return out;

@@ -4,6 +4,7 @@
 
 #include "drivers/serial_scanner.hpp"
 #include "drivers/stdin_scanner.hpp"
+#include "drivers/usb/usb_hid_scanner.hpp"
 
 namespace ravao {
 
@@ -17,15 +18,15 @@ std::string_view to_string(device_state s) {
   return "error";
 }
 
-std::shared_ptr<scanner_source> make_scanner(const scanner_config& cfg, boost::asio::any_io_executor ex,
+std::shared_ptr<scanner_source> make_scanner(const scanner_config& cfg, const driver_context& ctx,
                                              scanner_sink sink) {
   switch (cfg.kind) {
     case scanner_kind::serial:
-      return std::make_shared<serial_scanner>(cfg, std::move(ex), std::move(sink));
+      return std::make_shared<serial_scanner>(cfg, ctx.executor, std::move(sink));
     case scanner_kind::stdin_:
-      return std::make_shared<stdin_scanner>(cfg, std::move(ex), std::move(sink));
+      return std::make_shared<stdin_scanner>(cfg, ctx.executor, std::move(sink));
     case scanner_kind::usb_hid:
-      break;
+      return std::make_shared<usb::usb_hid_scanner>(cfg, ctx, std::move(sink));
   }
   // Config validation refuses kinds this build cannot drive; reaching this
   // is a bug, never a silent fallback.

@@ -30,6 +30,10 @@ struct scanner_sink {
   std::function<void(device_state, std::string_view reason)> on_state;
   // Waited on before every read; may be null (never closed).
   std::shared_ptr<flow_gate> gate;
+  // Something the operator should act on that is not a state change, e.g.
+  // event "scanner.keyboard_mangled" with a hint to switch the scanner's
+  // mode. May be null.
+  std::function<void(std::string_view event, std::string_view message)> on_notice;
 };
 
 class scanner_source {
@@ -39,9 +43,21 @@ class scanner_source {
   virtual void stop() = 0;
 };
 
+namespace usb {
+class usb_bus;
+}
+
+// What sources share: the loop's executor and, for USB kinds, the bus (null
+// when USB is unavailable: then a USB source reports `usb_error` as its state).
+struct driver_context {
+  boost::asio::any_io_executor executor;
+  usb::usb_bus* usb = nullptr;
+  std::string usb_error;
+};
+
 // Unknown or unsupported kinds are an error from config validation; this
 // function is only called with a validated config.
-std::shared_ptr<scanner_source> make_scanner(const scanner_config& cfg, boost::asio::any_io_executor ex,
+std::shared_ptr<scanner_source> make_scanner(const scanner_config& cfg, const driver_context& ctx,
                                              scanner_sink sink);
 
 }  // namespace ravao

@@ -1,5 +1,7 @@
 #include "config/config.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <span>
 #include <variant>
@@ -27,6 +29,16 @@ const T* find_by(const std::vector<T>& items, auto T::*member, std::string_view 
 std::string_view to_string(scanner_kind k) { return spelling(config_schema::scanner_kinds, k); }
 std::string_view to_string(counter_mode m) { return spelling(config_schema::counter_modes, m); }
 std::string_view to_string(printer_kind k) { return spelling(config_schema::printer_kinds, k); }
+std::string_view to_string(usb_hid_mode m) { return spelling(config_schema::usb_hid_modes, m); }
+
+std::string usb_match::to_string() const {
+  std::string out;
+  const auto add = [&out](const std::string& part) { out += (out.empty() ? "" : ", ") + part; };
+  if (vendor && product) add(fmt::format("usb_id {:04x}:{:04x}", *vendor, *product));
+  if (!serial.empty()) add("serial " + serial);
+  if (!port.empty()) add("port " + port);
+  return out.empty() ? "any" : out;
+}
 
 const scanner_config* config::find_scanner(std::string_view id) const {
   return find_by(scanners, &scanner_config::id, id);
@@ -89,6 +101,8 @@ std::string allowed_cell(const key_info& k) {
     case value_type::clock_time: return "`\"00:00\"` .. `\"23:59\"`";
     case value_type::address: return "`host:port` or `[ipv6]:port`, port 1 .. 65535";
     case value_type::group_name: return "a group name: `[a-z_][a-z0-9_-]{0,31}`";
+    case value_type::usb_id: return "`\"vvvv:pppp\"`, hex";
+    case value_type::usb_port: return "`\"bus-port[.port]...\"`, e.g. `\"1-1.2\"`";
   }
   return {};
 }

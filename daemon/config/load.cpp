@@ -98,6 +98,7 @@ class loader {
     check_unique_ids(printer_section());
     check_scanners();
     check_counters();
+    check_printers();
   }
 
   config_result finish() && {
@@ -315,9 +316,35 @@ class loader {
                  subject(sec, s, i + 1) + "device " + quote(s.device) + " is already used by scanner " +
                      quote(it->second->id) + " (line " + std::to_string(it->second->line) + ")");
       }
+      if (s.kind == scanner_kind::usb_hid) {
+        if (s.usb.empty())
+          report(s.line, subject(sec, s, i + 1) + "a usb-hid scanner needs usb_id, usb_serial or usb_port (an "
+                                                  "unmatched USB keyboard is never taken: it may be the staff's)");
+        check_usb_unique(s.usb, subject(sec, s, i + 1), s.line);
+      }
       if (!config_.counter_for_scanner(s.id))
         report(s.line, subject(sec, s, i + 1) + "not used by any counter (each scanner serves exactly one " +
                            "counter: add a [[counter]] with scanner = " + quote(s.id) + " or remove it)");
+    }
+  }
+
+  // Two entries with the same criteria would fight over one device.
+  void check_usb_unique(const usb_match& m, const std::string& who, int line) {
+    for (const auto& [other, other_line] : usb_matches_) {
+      if (other.first == m) {
+        report(line, who + "matches the same USB devices (" + m.to_string() + ") as " + other.second + " (line " +
+                         std::to_string(other_line) + "); add usb_port or usb_serial to tell them apart");
+        return;
+      }
+    }
+    usb_matches_.push_back({{m, who.substr(0, who.size() - 2)}, line});
+  }
+
+  void check_printers() {
+    const auto& sec = printer_section();
+    for (std::size_t i = 0; i < config_.printers.size(); ++i) {
+      const auto& p = config_.printers[i];
+      if (!p.id.empty() && p.kind == printer_kind::usb) check_usb_unique(p.usb, subject(sec, p, i + 1), p.line);
     }
   }
 
@@ -358,6 +385,7 @@ class loader {
   std::string file_;
   std::filesystem::path anchor_;
   config config_;
+  std::vector<std::pair<std::pair<usb_match, std::string>, int>> usb_matches_;  // criteria, who, line
   std::vector<config_diagnostic> diagnostics_;
   // (section, entry index from 1 or 0 for a table, key) -> line of the value.
   std::map<std::tuple<std::string_view, std::size_t, std::string_view>, int> key_lines_;

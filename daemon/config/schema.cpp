@@ -23,6 +23,16 @@ constexpr std::string_view serial_only[] = {"serial"};
 constexpr std::string_view device_printers[] = {"lp", "serial"};
 constexpr std::string_view tcp_only[] = {"tcp"};
 constexpr std::string_view file_only[] = {"file"};
+constexpr std::string_view usb_hid_only[] = {"usb-hid"};
+constexpr std::string_view usb_printer_only[] = {"usb"};
+
+// USB serial numbers are at most 126 UTF-16 units; what libusb gives back as text.
+constexpr std::int64_t max_usb_serial = 126;
+
+void store_usb_id(usb_match& m, std::int64_t n) {
+  m.vendor = static_cast<std::uint16_t>(n >> 16);
+  m.product = static_cast<std::uint16_t>(n & 0xffff);
+}
 
 // Longest path a Linux unix socket can bind (sun_path is 108 bytes with the NUL).
 constexpr std::int64_t max_socket_path = 107;
@@ -83,8 +93,8 @@ const key<scanner_config> scanner_keys[] = {
      [](scanner_config& s, value&& v) { s.id = std::move(v.text); }},
     {{.name = "kind", .type = value_type::choice, .presence = key_presence::required,
       .choices = scanner_kinds,
-      .doc = "`serial`: a scanner on a tty (USB CDC-ACM or RS-232); `stdin`: lines read from standard input "
-             "(demos, tests; at most one)."},
+      .doc = "`serial`: a scanner on a tty (USB CDC-ACM or RS-232); `usb-hid`: a USB scanner in keyboard or "
+             "HID POS mode, driven through libusb; `stdin`: lines read from standard input (demos, tests; at most one)."},
      [](scanner_config& s, value&& v) { s.kind = static_cast<scanner_kind>(v.number); }},
     {{.name = "device", .type = value_type::path, .presence = key_presence::required, .max = max_path,
       .kinds = serial_only,
@@ -98,6 +108,23 @@ const key<scanner_config> scanner_keys[] = {
       .default_value = std::int64_t{8192}, .min = 64, .max = 65536,
       .doc = "Longest accepted scan; a longer frame is dropped and logged as `scan.too_long`."},
      [](scanner_config& s, value&& v) { s.max_scan_bytes = static_cast<std::size_t>(v.number); }},
+    {{.name = "mode", .type = value_type::choice, .presence = key_presence::defaulted,
+      .default_value = std::string_view{"auto"}, .choices = usb_hid_modes, .kinds = usb_hid_only,
+      .doc = "`keyboard`: the scanner types like a USB keyboard (boot reports, US layout, Enter ends a scan); "
+             "`pos`: HID POS (usage page 0x8C), the mode that carries Vietnamese text; `auto`: decided from the "
+             "device's report descriptor."},
+     [](scanner_config& s, value&& v) { s.mode = static_cast<usb_hid_mode>(v.number); }},
+    {{.name = "usb_id", .type = value_type::usb_id, .presence = key_presence::optional, .kinds = usb_hid_only,
+      .doc = "`vendor:product` in hex as `lsusb` shows it, e.g. `05e0:1300`. At least one of `usb_id`, "
+             "`usb_serial`, `usb_port` is required: an unmatched keyboard is never taken."},
+     [](scanner_config& s, value&& v) { store_usb_id(s.usb, v.number); }},
+    {{.name = "usb_serial", .type = value_type::text, .presence = key_presence::optional, .max = max_usb_serial,
+      .kinds = usb_hid_only, .doc = "The device's serial number (`lsusb -v`: iSerial); follows the scanner to any port."},
+     [](scanner_config& s, value&& v) { s.usb.serial = std::move(v.text); }},
+    {{.name = "usb_port", .type = value_type::usb_port, .presence = key_presence::optional, .kinds = usb_hid_only,
+      .doc = "Physical port path, e.g. `1-1.2` (`ravaoctl devices` and `/sys/bus/usb/devices` show it): "
+             "tells identical scanners apart."},
+     [](scanner_config& s, value&& v) { s.usb.port = std::move(v.text); }},
 };
 
 const key<counter_config> counter_keys[] = {
@@ -143,6 +170,16 @@ const key<printer_config> printer_keys[] = {
     {{.name = "path", .type = value_type::path, .presence = key_presence::required, .max = max_path,
       .kinds = file_only, .doc = "Folder the slips are written to, one file each."},
      [](printer_config& s, value&& v) { s.path = std::move(v.text); }},
+    {{.name = "usb_id", .type = value_type::usb_id, .presence = key_presence::optional, .kinds = usb_printer_only,
+      .doc = "`vendor:product` in hex, e.g. `04b8:0202`. Without `usb_id`, `usb_serial` and `usb_port` the "
+             "printer is any USB printer-class device (one printer per gateway)."},
+     [](printer_config& s, value&& v) { store_usb_id(s.usb, v.number); }},
+    {{.name = "usb_serial", .type = value_type::text, .presence = key_presence::optional, .max = max_usb_serial,
+      .kinds = usb_printer_only, .doc = "The printer's USB serial number."},
+     [](printer_config& s, value&& v) { s.usb.serial = std::move(v.text); }},
+    {{.name = "usb_port", .type = value_type::usb_port, .presence = key_presence::optional,
+      .kinds = usb_printer_only, .doc = "Physical port path, e.g. `1-1.3`."},
+     [](printer_config& s, value&& v) { s.usb.port = std::move(v.text); }},
 };
 
 }  // namespace
@@ -385,6 +422,43 @@ check_result check_value(const key_info& k, const raw_value& raw, const place& a
       }
       if (port.empty() || port_number < 1 || port_number > 65535)
         return std::unexpected(what + " " + quote(s) + ": port must be a number from 1 to 65535");
+      break;
+    }
+    case value_type::usb_id: {
+      const auto hex4 = [](std::string_view h) -> std::optional<std::int64_t> {
+        if (h.size() != 4) return std::nullopt;
+        std::int64_t n = 0;
+        for (char c : h) {
+          const int d = is_digit(c) ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+          if (d < 0) return std::nullopt;
+          n = n * 16 + d;
+        }
+        return n;
+      };
+      const auto vendor = s.size() == 9 && s[4] == ':' ? hex4(s.substr(0, 4)) : std::nullopt;
+      const auto product = vendor ? hex4(s.substr(5)) : std::nullopt;
+      if (!product)
+        return std::unexpected(what + " must be vendor:product in hex as lsusb shows it, e.g. \"05e0:1300\", got " +
+                               quote(s));
+      return value{.number = *vendor << 16 | *product, .text = std::string(s)};
+    }
+    case value_type::usb_port: {
+      // "1-1.2": bus, '-', then 1 to 7 port numbers joined by '.'; each 1..255 without leading zeros.
+      const std::string expected = " must be a USB port path such as \"1-1.2\" (bus-port.port...), got ";
+      const auto number = [](std::string_view n) {
+        if (n.empty() || n.size() > 3 || n[0] == '0' || !std::ranges::all_of(n, is_digit)) return false;
+        return std::stoi(std::string(n)) <= 255;
+      };
+      const auto dash = s.find('-');
+      if (dash == std::string_view::npos || !number(s.substr(0, dash))) return std::unexpected(what + expected + quote(s));
+      std::string_view rest = s.substr(dash + 1);
+      int ports = 0;
+      while (true) {
+        const auto dot = rest.find('.');
+        if (!number(rest.substr(0, dot)) || ++ports > 7) return std::unexpected(what + expected + quote(s));
+        if (dot == std::string_view::npos) break;
+        rest = rest.substr(dot + 1);
+      }
       break;
     }
     case value_type::group_name:

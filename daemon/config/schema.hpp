@@ -30,6 +30,8 @@ enum class value_type {
   clock_time,   // TOML string "HH:MM", 00:00 .. 23:59
   address,      // TOML string "host:port", "[v6]:port"
   group_name,   // TOML string, a POSIX group name
+  usb_id,       // TOML string "vvvv:pppp" (hex); number = vendor << 16 | product
+  usb_port,     // TOML string "B-P[.P]...": bus 1..255, up to 7 ports 1..255
 };
 
 // One allowed string of a `choice` key. An unsupported choice is reserved: it
@@ -117,7 +119,8 @@ void for_each_section(F&& f) {
 
 // Enum spellings, indexed by the enum's value; to_string() and the schema
 // both use these.
-inline constexpr choice scanner_kinds[] = {{"serial"}, {"stdin"}, {"usb-hid", false}};
+inline constexpr choice scanner_kinds[] = {{"serial"}, {"stdin"}, {"usb-hid"}};
+inline constexpr choice usb_hid_modes[] = {{"auto"}, {"keyboard"}, {"pos"}};
 inline constexpr choice counter_modes[] = {{"entry"}, {"exit"}, {"toggle"}};
 inline constexpr choice printer_kinds[] = {{"usb"}, {"lp"}, {"tcp"}, {"serial"}, {"file"}};
 

@@ -44,7 +44,8 @@ void usage(std::FILE* to) {
       "                                 visits, newest first (ID numbers and names masked)\n"
       "  events [--since T] [--counter C] [--after-seq N] [--limit N]\n"
       "                                 the record log in sequence order\n"
-      "  devices                        every scanner: state, why, last event\n"
+      "  devices                        every scanner and printer: state, why, how it was matched, last event;\n"
+      "                                 USB devices no entry took (ids and port paths for the configuration)\n"
       "  ping                           prints pong when ravaod answers\n"
       "T: today | 30m | 2h | 7d | 2026-11-23 | 2026-11-23T08:30 (site local time)\n"
       "The socket is taken from --socket, else from the configuration (--config, default %s).\n",
@@ -239,6 +240,7 @@ int main(int argc, char** argv) {
                           {"payload_kind", "KIND"}, {"person_id", "ID NUMBER"}, {"flags", "FLAGS"}});
   else if (command == "devices")
     print_rows(result, {{"id", "DEVICE"}, {"type", "TYPE"}, {"kind", "KIND"}, {"counter", "COUNTER"},
-                          {"state", "STATE"}, {"since", "SINCE"}, {"device", "PATH"}, {"reason", "DETAIL"}});
+                          {"state", "STATE"}, {"since", "SINCE"}, {"match", "MATCHED BY"}, {"attached", "ATTACHED"},
+                          {"last_event", "LAST EVENT"}, {"reason", "DETAIL"}});
   return ok;
 }

@@ -28,6 +28,9 @@ void init(sink s = sink::automatic, level min_level = level::info);
 
 void event(level lv, std::string_view name, std::string_view message, std::initializer_list<field> fields = {});
 
+inline void debug(std::string_view name, std::string_view message, std::initializer_list<field> fields = {}) {
+  event(level::debug, name, message, fields);
+}
 inline void info(std::string_view name, std::string_view message, std::initializer_list<field> fields = {}) {
   event(level::info, name, message, fields);
 }
