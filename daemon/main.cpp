@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include "app.hpp"
+#include "config/udev_rules.hpp"
 #include "service/log.hpp"
 
 namespace {
@@ -19,6 +20,10 @@ void usage(std::FILE* to) {
                "usage: ravaod [--config FILE]        run the daemon (default %s)\n"
                "       ravaod --check-config FILE    validate FILE: prints FILE:LINE: message per error\n"
                "       ravaod --print-config-keys    every configuration key, as Markdown\n"
+               "       ravaod --print-udev-rules [FILE]\n"
+               "                                     udev rules for the USB scanners and printers FILE names\n"
+               "                                     (default: the --config file); an invalid FILE: its\n"
+               "                                     FILE:LINE: messages on stderr, exit 1\n"
                "       ravaod --version\n"
                "options: --log-level debug|info|notice|warning|error   --log-target auto|stderr|journal\n",
                default_config.data());
@@ -33,6 +38,8 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   std::string config_path(default_config);
   std::string check_path;
+  bool print_udev_rules = false;
+  std::string udev_rules_path;  // empty: the --config file
   log::level level = log::level::info;
   log::sink target = log::sink::automatic;
   for (int i = 1; i < argc; ++i) {
@@ -46,6 +53,12 @@ int main(int argc, char** argv) {
     };
     if (a == "--config" || a == "-c") config_path = value();
     else if (a == "--check-config") check_path = value();
+    else if (a == "--print-udev-rules") {
+      print_udev_rules = true;
+      // The file is optional (the permission error names the bare flag):
+      // without it, the --config file.
+      if (i + 1 < argc && argv[i + 1][0] != '-') udev_rules_path = argv[++i];
+    }
     else if (a == "--print-config-keys") {
       std::fputs(describe_config_keys().c_str(), stdout);
       return 0;
@@ -82,6 +95,18 @@ int main(int argc, char** argv) {
     if (cfg) return 0;
     for (const auto& d : cfg.error()) std::printf("%s\n", d.to_string().c_str());
     return 1;
+  }
+
+  if (print_udev_rules) {
+    // Exactly the validation start-up runs. The rules go to stdout, so the
+    // problems go to stderr and never into a redirected rules file.
+    auto cfg = load_config(udev_rules_path.empty() ? config_path : udev_rules_path);
+    if (!cfg) {
+      for (const auto& d : cfg.error()) std::fprintf(stderr, "%s\n", d.to_string().c_str());
+      return 1;
+    }
+    std::fputs(udev_rules(*cfg).c_str(), stdout);
+    return std::fflush(stdout) == 0 ? 0 : 1;
   }
 
   log::init(target, level);

@@ -52,6 +52,10 @@ usb_bus::~usb_bus() {
   for (auto& p : devices_) libusb_unref_device(p.dev);
   devices_.clear();
   events_.reset();
+  // Hotplug messages that arrived after the loop stopped watching are freed
+  // only by event handling (libusb_exit leaves them).
+  timeval zero{0, 0};
+  for (int i = 0; i < 3; ++i) libusb_handle_events_timeout_completed(ctx_, &zero, nullptr);
   libusb_exit(ctx_);
 }
 

@@ -58,7 +58,9 @@ void usb_transfer::on_orphaned(libusb_transfer* t) { libusb_free_transfer(t); }
 
 void usb_transfer::start(asio::any_completion_handler<signature> h, std::size_t length,
                          std::chrono::milliseconds timeout) {
-  handler_ = std::move(h);
+  // Not `handler_ = std::move(h)`: Boost 1.81's move assignment copies its
+  // operand as an lvalue and wraps it in itself forever (stack overflow).
+  handler_.swap(h);
   if (length > size_) {
     complete(errc::make_error_code(errc::invalid_argument), 0);
     return;

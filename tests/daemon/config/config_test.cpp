@@ -594,20 +594,230 @@ scanner = "s4"
              boost::test_tools::per_element());
 }
 
-BOOST_AUTO_TEST_CASE(usb_hid_scanners_are_reserved) {
-  BOOST_TEST(errors(toml(R"(
+BOOST_AUTO_TEST_CASE(usb_hid_scanner_keys_are_stored) {
+  const auto c = ok(toml(R"(
 [site]
 id = "x"
 name = "X"
 [[scanner]]
 id = "s1"
 kind = "usb-hid"
-device = "0c2e:0b61"
+mode = "pos"
+usb_id = "05E0:1300"
+usb_serial = "S/N 0042-a"
+usb_port = "3-1.4.2"
+[[scanner]]
+id = "s2"
+kind = "usb-hid"
+usb_port = "1-1"
+[[scanner]]
+id = "s3"
+kind = "usb-hid"
+mode = "keyboard"
+usb_serial = "HW1234"
+[[counter]]
+id = "c1"
+name = "C1"
+scanner = "s1"
+[[counter]]
+id = "c2"
+name = "C2"
+scanner = "s2"
+[[counter]]
+id = "c3"
+name = "C3"
+scanner = "s3"
+)"));
+  BOOST_TEST_REQUIRE(c.scanners.size() == 3u);
+  const auto& s1 = c.scanners[0];
+  BOOST_TEST((s1.kind == ravao::scanner_kind::usb_hid));
+  BOOST_TEST((s1.mode == ravao::usb_hid_mode::pos));
+  BOOST_TEST_REQUIRE(s1.usb.vendor.has_value());
+  BOOST_TEST_REQUIRE(s1.usb.product.has_value());
+  BOOST_TEST(*s1.usb.vendor == 0x05e0);
+  BOOST_TEST(*s1.usb.product == 0x1300);
+  BOOST_TEST(s1.usb.serial == "S/N 0042-a");
+  BOOST_TEST(s1.usb.port == "3-1.4.2");
+  BOOST_TEST(s1.usb.to_string() == "usb_id 05e0:1300, serial S/N 0042-a, port 3-1.4.2");
+  BOOST_TEST(s1.device.empty());
+  BOOST_TEST(s1.max_scan_bytes == 8192u);
+  const auto& s2 = c.scanners[1];
+  BOOST_TEST((s2.mode == ravao::usb_hid_mode::auto_));  // the default
+  BOOST_TEST(!s2.usb.vendor.has_value());
+  BOOST_TEST(!s2.usb.product.has_value());
+  BOOST_TEST(s2.usb.serial.empty());
+  BOOST_TEST(s2.usb.port == "1-1");
+  BOOST_TEST(s2.usb.to_string() == "port 1-1");
+  const auto& s3 = c.scanners[2];
+  BOOST_TEST((s3.mode == ravao::usb_hid_mode::keyboard));
+  BOOST_TEST(s3.usb.serial == "HW1234");
+  BOOST_TEST(s3.usb.to_string() == "serial HW1234");
+  BOOST_TEST(!s3.usb.empty());
+  BOOST_TEST(ravao::usb_match{}.empty());
+  BOOST_TEST(ravao::usb_match{}.to_string() == "any");
+}
+
+// One usb-hid scanner, its keys written from line 11.
+std::string usb_scanner(std::string_view keys) {
+  return toml(R"(
+[site]
+id = "x"
+name = "X"
 [[counter]]
 id = "c1"
 name = "C"
 scanner = "s1"
-)")) == (lines{R"(/etc/ravao/ravao.toml:6: scanner "s1": kind "usb-hid" is not supported by this build yet (expected serial, stdin))"}),
+[[scanner]]
+id = "s1"
+kind = "usb-hid"
+)") + std::string(keys);
+}
+
+BOOST_AUTO_TEST_CASE(a_usb_hid_scanner_needs_a_criterion) {
+  BOOST_TEST(errors(usb_scanner("mode = \"keyboard\"\n")) ==
+                 (lines{R"(/etc/ravao/ravao.toml:8: scanner "s1": a usb-hid scanner needs usb_id, usb_serial or usb_port (an unmatched USB keyboard is never taken: it may be the staff's))"}),
+             boost::test_tools::per_element());
+  // The old way of naming the device is not a criterion.
+  BOOST_TEST(errors(usb_scanner("device = \"0c2e:0b61\"\n")) ==
+                 (lines{
+                     R"(/etc/ravao/ravao.toml:8: scanner "s1": a usb-hid scanner needs usb_id, usb_serial or usb_port (an unmatched USB keyboard is never taken: it may be the staff's))",
+                     R"(/etc/ravao/ravao.toml:11: scanner "s1": key "device" does not apply to kind usb-hid (only to serial))",
+                 }),
+             boost::test_tools::per_element());
+  BOOST_TEST(errors(usb_scanner("usb_port = \"1-2\"\nmode = \"hid\"\n")) ==
+                 (lines{R"(/etc/ravao/ravao.toml:12: scanner "s1": unknown mode "hid" (expected auto, keyboard, pos))"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(malformed_usb_ids_are_rejected) {
+  for (const char* id : {"05e0", "05e0:13000", "zzzz:0001", "05e0-1300", "", " 05e0:1300", "05e0:130g"}) {
+    BOOST_TEST_CONTEXT(id) {
+      BOOST_TEST(errors(usb_scanner("usb_port = \"1-1\"\nusb_id = \"" + std::string(id) + "\"\n")) ==
+                     (lines{R"(/etc/ravao/ravao.toml:12: scanner "s1": usb_id must be vendor:product in hex as lsusb shows it, e.g. "05e0:1300", got ")" +
+                            std::string(id) + "\""}),
+                 boost::test_tools::per_element());
+    }
+  }
+  BOOST_TEST(errors(usb_scanner("usb_id = 0x05e01300\n")) ==
+                 (lines{
+                     R"(/etc/ravao/ravao.toml:8: scanner "s1": a usb-hid scanner needs usb_id, usb_serial or usb_port (an unmatched USB keyboard is never taken: it may be the staff's))",
+                     R"(/etc/ravao/ravao.toml:11: scanner "s1": usb_id must be a string, got integer)",
+                 }),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(usb_port_paths_are_checked) {
+  for (const char* port : {"1", "0-1", "1-0", "1-1.", "1-256", "a-1", "1-1.2.3.4.5.6.7.8", "", "1-", "-1",
+                           "1-01", "256-1", "1-1..2", "1-1.2 "}) {
+    BOOST_TEST_CONTEXT(port) {
+      BOOST_TEST(errors(usb_scanner("usb_id = \"05e0:1300\"\nusb_port = \"" + std::string(port) + "\"\n")) ==
+                     (lines{R"(/etc/ravao/ravao.toml:12: scanner "s1": usb_port must be a USB port path such as "1-1.2" (bus-port.port...), got ")" +
+                            std::string(port) + "\""}),
+                 boost::test_tools::per_element());
+    }
+  }
+  for (const char* port : {"1-1", "3-1.4.2", "255-255", "1-1.2.3.4.5.6.7"}) {
+    BOOST_TEST_CONTEXT(port) {
+      const auto c = ok(usb_scanner("usb_port = \"" + std::string(port) + "\"\n"));
+      BOOST_TEST(c.scanners[0].usb.port == port);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(usb_keys_apply_only_to_usb_kinds) {
+  BOOST_TEST(errors(minimal + toml(R"(
+usb_id = "05e0:1300"
+usb_serial = "A1"
+usb_port = "1-1.2"
+mode = "pos"
+[[printer]]
+id = "p1"
+kind = "lp"
+device = "/dev/usb/lp0"
+usb_port = "1-1.3"
+[[printer]]
+id = "p2"
+kind = "usb"
+mode = "pos"
+)")) == (lines{
+               R"(/etc/ravao/ravao.toml:14: scanner "s1": key "usb_id" does not apply to kind serial (only to usb-hid))",
+               R"(/etc/ravao/ravao.toml:15: scanner "s1": key "usb_serial" does not apply to kind serial (only to usb-hid))",
+               R"(/etc/ravao/ravao.toml:16: scanner "s1": key "usb_port" does not apply to kind serial (only to usb-hid))",
+               R"(/etc/ravao/ravao.toml:17: scanner "s1": key "mode" does not apply to kind serial (only to usb-hid))",
+               R"(/etc/ravao/ravao.toml:22: printer "p1": key "usb_port" does not apply to kind lp (only to usb))",
+               R"(/etc/ravao/ravao.toml:26: unknown key "mode" in [[printer]] (expected id, kind, paper_width_mm, device, address, path, usb_id, usb_serial, usb_port))",
+           }),
+             boost::test_tools::per_element());
+}
+
+// Two usb-hid scanners at counters c1 and c2, each with its own keys.
+std::string two_usb_scanners(std::string_view first, std::string_view second) {
+  return toml(R"(
+[site]
+id = "x"
+name = "X"
+[[counter]]
+id = "c1"
+name = "C1"
+scanner = "s1"
+[[counter]]
+id = "c2"
+name = "C2"
+scanner = "s2"
+[[scanner]]
+id = "s1"
+kind = "usb-hid"
+)") + std::string(first) +
+         "[[scanner]]\nid = \"s2\"\nkind = \"usb-hid\"\n" + std::string(second);
+}
+
+BOOST_AUTO_TEST_CASE(usb_entries_with_the_same_criteria_are_errors) {
+  // Lines: the first scanner's header is 12, its keys from 15; the second's header follows them.
+  BOOST_TEST(errors(two_usb_scanners("usb_id = \"05e0:1300\"\n", "usb_id = \"05E0:1300\"\n")) ==
+                 (lines{R"(/etc/ravao/ravao.toml:16: scanner "s2": matches the same USB devices (usb_id 05e0:1300) as scanner "s1" (line 12); add usb_port or usb_serial to tell them apart)"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(errors(two_usb_scanners("usb_port = \"1-1.2\"\nusb_id = \"05e0:1300\"\n",
+                                     "usb_id = \"05e0:1300\"\nusb_port = \"1-1.2\"\n")) ==
+                 (lines{R"(/etc/ravao/ravao.toml:17: scanner "s2": matches the same USB devices (usb_id 05e0:1300, port 1-1.2) as scanner "s1" (line 12); add usb_port or usb_serial to tell them apart)"}),
+             boost::test_tools::per_element());
+  // Identical scanners told apart by their ports, or one by a port and one not at all.
+  ok(two_usb_scanners("usb_id = \"05e0:1300\"\nusb_port = \"1-1.2\"\n",
+                      "usb_id = \"05e0:1300\"\nusb_port = \"1-1.3\"\n"));
+  ok(two_usb_scanners("usb_id = \"05e0:1300\"\nusb_port = \"1-1.2\"\n", "usb_id = \"05e0:1300\"\n"));
+  ok(two_usb_scanners("usb_serial = \"A1\"\n", "usb_serial = \"A2\"\n"));
+
+  // Printers: one without criteria takes any printer-class device; two would fight over it.
+  const auto one = ok(minimal + "[[printer]]\nid = \"p1\"\nkind = \"usb\"\n");
+  BOOST_TEST_REQUIRE(one.printers.size() == 1u);
+  BOOST_TEST(one.printers[0].usb.empty());
+  BOOST_TEST(one.printers[0].usb.to_string() == "any");
+  BOOST_TEST(errors(minimal + toml(R"(
+[[printer]]
+id = "p1"
+kind = "usb"
+[[printer]]
+id = "p2"
+kind = "usb"
+)")) == (lines{R"(/etc/ravao/ravao.toml:16: printer "p2": matches the same USB devices (any) as printer "p1" (line 13); add usb_port or usb_serial to tell them apart)"}),
+             boost::test_tools::per_element());
+  const auto two = ok(minimal + toml(R"(
+[[printer]]
+id = "p1"
+kind = "usb"
+usb_id = "04b8:0202"
+usb_port = "1-1.3"
+usb_serial = "TM88-1"
+[[printer]]
+id = "p2"
+kind = "usb"
+)"));
+  BOOST_TEST(*two.printers[0].usb.vendor == 0x04b8);
+  BOOST_TEST(*two.printers[0].usb.product == 0x0202);
+  BOOST_TEST(two.printers[0].usb.to_string() == "usb_id 04b8:0202, serial TM88-1, port 1-1.3");
+
+  // Scanners and printers share the check.
+  BOOST_TEST(errors(usb_scanner("usb_port = \"1-4\"\n") + "[[printer]]\nid = \"p1\"\nkind = \"usb\"\nusb_port = \"1-4\"\n") ==
+                 (lines{R"(/etc/ravao/ravao.toml:12: printer "p1": matches the same USB devices (port 1-4) as scanner "s1" (line 8); add usb_port or usb_serial to tell them apart)"}),
              boost::test_tools::per_element());
 }
 
@@ -699,6 +909,10 @@ BOOST_AUTO_TEST_CASE(enum_spellings_round_trip) {
   BOOST_TEST(ravao::to_string(ravao::scanner_kind::usb_hid) == "usb-hid");
   BOOST_TEST(ravao::to_string(ravao::counter_mode::toggle) == "toggle");
   BOOST_TEST(ravao::to_string(ravao::printer_kind::file) == "file");
+  BOOST_TEST(ravao::to_string(ravao::printer_kind::usb) == "usb");
+  BOOST_TEST(ravao::to_string(ravao::usb_hid_mode::auto_) == "auto");
+  BOOST_TEST(ravao::to_string(ravao::usb_hid_mode::keyboard) == "keyboard");
+  BOOST_TEST(ravao::to_string(ravao::usb_hid_mode::pos) == "pos");
   const ravao::config_diagnostic d{"f.toml", 0, "m"};
   BOOST_TEST(d.to_string() == "f.toml: m");
 }
@@ -713,7 +927,10 @@ BOOST_AUTO_TEST_CASE(key_reference_lists_every_key_and_matches_the_docs) {
            "| `group` | string | none |",
            "| `duplicate_window_ms` | integer | 5000 | 0 .. 600000 |",
            "| `end_of_day` | string | none |",
-           "| `kind` | string | required | `serial`, `stdin` (reserved, not supported yet: `usb-hid`) | all |",
+           "| `kind` | string | required | `serial`, `stdin`, `usb-hid` | all |",
+           "| `mode` | string | `\"auto\"` | `auto`, `keyboard`, `pos` | `usb-hid` |",
+           "| `usb_id` | string | none | `\"vvvv:pppp\"`, hex | `usb-hid` |",
+           "| `usb_port` | string | none | `\"bus-port[.port]...\"`, e.g. `\"1-1.2\"` | `usb` |",
            "| `baud` | integer | 9600 | 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600 | `serial` |",
            "| `mode` | string | `\"toggle\"` | `entry`, `exit`, `toggle` |",
            "| `paper_width_mm` | integer | 80 | 58, 80 | all |",

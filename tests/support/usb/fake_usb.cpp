@@ -143,6 +143,16 @@ void fake_usb_device::queue_in(std::uint8_t ep, bytes data) {
 }
 void fake_usb_device::fail_next(std::uint8_t ep, int status) {
   std::lock_guard lk(mu_);
+  // An IN URB already waiting on ep takes the failure now (a stall while the
+  // host polls); otherwise the next URB submitted on ep does.
+  for (auto it = pending_in_.begin(); it != pending_in_.end(); ++it) {
+    if (it->ep != ep) continue;
+    auto u = *it;
+    pending_in_.erase(it);
+    complete_urb(u, status, nullptr, 0);
+    update_ready();
+    return;
+  }
   fail_[ep] = status;
 }
 bytes fake_usb_device::take_out(std::uint8_t ep) {

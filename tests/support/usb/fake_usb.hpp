@@ -74,7 +74,7 @@ class fake_usb_device {
 
   // test-side API
   void queue_in(std::uint8_t ep, bytes data);   // interrupt/bulk IN data
-  void fail_next(std::uint8_t ep, int status);  // next URB on ep completes with status
+  void fail_next(std::uint8_t ep, int status);  // the waiting IN URB on ep, else the next URB, completes with status
   bytes take_out(std::uint8_t ep);              // bytes captured from OUT URBs
   int clear_halt_count(std::uint8_t ep) const;
   bool kernel_driver_bound(int ifno) const;
