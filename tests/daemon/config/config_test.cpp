@@ -59,6 +59,43 @@ std::vector<std::string> errors(const std::string& text) {
 
 using lines = std::vector<std::string>;
 
+// One usb-hid scanner, its keys written from line 11.
+std::string usb_scanner(std::string_view keys) {
+  return toml(R"(
+[site]
+id = "x"
+name = "X"
+[[counter]]
+id = "c1"
+name = "C"
+scanner = "s1"
+[[scanner]]
+id = "s1"
+kind = "usb-hid"
+)") + std::string(keys);
+}
+
+// Two usb-hid scanners at counters c1 and c2, each with its own keys.
+std::string two_usb_scanners(std::string_view first, std::string_view second) {
+  return toml(R"(
+[site]
+id = "x"
+name = "X"
+[[counter]]
+id = "c1"
+name = "C1"
+scanner = "s1"
+[[counter]]
+id = "c2"
+name = "C2"
+scanner = "s2"
+[[scanner]]
+id = "s1"
+kind = "usb-hid"
+)") + std::string(first) +
+         "[[scanner]]\nid = \"s2\"\nkind = \"usb-hid\"\n" + std::string(second);
+}
+
 std::string read_text(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::ostringstream s;
@@ -657,22 +694,6 @@ scanner = "s3"
   BOOST_TEST(ravao::usb_match{}.to_string() == "any");
 }
 
-// One usb-hid scanner, its keys written from line 11.
-std::string usb_scanner(std::string_view keys) {
-  return toml(R"(
-[site]
-id = "x"
-name = "X"
-[[counter]]
-id = "c1"
-name = "C"
-scanner = "s1"
-[[scanner]]
-id = "s1"
-kind = "usb-hid"
-)") + std::string(keys);
-}
-
 BOOST_AUTO_TEST_CASE(a_usb_hid_scanner_needs_a_criterion) {
   BOOST_TEST(errors(usb_scanner("mode = \"keyboard\"\n")) ==
                  (lines{R"(/etc/ravao/ravao.toml:8: scanner "s1": a usb-hid scanner needs usb_id, usb_serial or usb_port (an unmatched USB keyboard is never taken: it may be the staff's))"}),
@@ -725,11 +746,22 @@ BOOST_AUTO_TEST_CASE(usb_port_paths_are_checked) {
 }
 
 BOOST_AUTO_TEST_CASE(usb_keys_apply_only_to_usb_kinds) {
-  BOOST_TEST(errors(minimal + toml(R"(
+  BOOST_TEST(errors(toml(R"(
+[site]
+id = "x"
+name = "X"
+[[scanner]]
+id = "s1"
+kind = "serial"
+device = "/dev/ttyACM0"
 usb_id = "05e0:1300"
 usb_serial = "A1"
 usb_port = "1-1.2"
 mode = "pos"
+[[counter]]
+id = "c1"
+name = "C"
+scanner = "s1"
 [[printer]]
 id = "p1"
 kind = "lp"
@@ -740,35 +772,14 @@ id = "p2"
 kind = "usb"
 mode = "pos"
 )")) == (lines{
-               R"(/etc/ravao/ravao.toml:14: scanner "s1": key "usb_id" does not apply to kind serial (only to usb-hid))",
-               R"(/etc/ravao/ravao.toml:15: scanner "s1": key "usb_serial" does not apply to kind serial (only to usb-hid))",
-               R"(/etc/ravao/ravao.toml:16: scanner "s1": key "usb_port" does not apply to kind serial (only to usb-hid))",
-               R"(/etc/ravao/ravao.toml:17: scanner "s1": key "mode" does not apply to kind serial (only to usb-hid))",
-               R"(/etc/ravao/ravao.toml:22: printer "p1": key "usb_port" does not apply to kind lp (only to usb))",
-               R"(/etc/ravao/ravao.toml:26: unknown key "mode" in [[printer]] (expected id, kind, paper_width_mm, device, address, path, usb_id, usb_serial, usb_port))",
+               R"(/etc/ravao/ravao.toml:8: scanner "s1": key "usb_id" does not apply to kind serial (only to usb-hid))",
+               R"(/etc/ravao/ravao.toml:9: scanner "s1": key "usb_serial" does not apply to kind serial (only to usb-hid))",
+               R"(/etc/ravao/ravao.toml:10: scanner "s1": key "usb_port" does not apply to kind serial (only to usb-hid))",
+               R"(/etc/ravao/ravao.toml:11: scanner "s1": key "mode" does not apply to kind serial (only to usb-hid))",
+               R"(/etc/ravao/ravao.toml:20: printer "p1": key "usb_port" does not apply to kind lp (only to usb))",
+               R"(/etc/ravao/ravao.toml:24: unknown key "mode" in [[printer]] (expected id, kind, paper_width_mm, device, address, path, usb_id, usb_serial, usb_port))",
            }),
              boost::test_tools::per_element());
-}
-
-// Two usb-hid scanners at counters c1 and c2, each with its own keys.
-std::string two_usb_scanners(std::string_view first, std::string_view second) {
-  return toml(R"(
-[site]
-id = "x"
-name = "X"
-[[counter]]
-id = "c1"
-name = "C1"
-scanner = "s1"
-[[counter]]
-id = "c2"
-name = "C2"
-scanner = "s2"
-[[scanner]]
-id = "s1"
-kind = "usb-hid"
-)") + std::string(first) +
-         "[[scanner]]\nid = \"s2\"\nkind = \"usb-hid\"\n" + std::string(second);
 }
 
 BOOST_AUTO_TEST_CASE(usb_entries_with_the_same_criteria_are_errors) {
