@@ -9,6 +9,10 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <sys/fsuid.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <chrono>
 #include <functional>
@@ -287,6 +291,42 @@ BOOST_FIXTURE_TEST_CASE(mode_pos_refuses_a_keyboard_and_says_why, bus_fixture) {
   BOOST_TEST_REQUIRE(run_until([&] { return !r.states.empty() && r.states.back().first == device_state::error; }));
   BOOST_TEST(r.reason().find("a keyboard") != std::string::npos, r.reason());
   BOOST_TEST(r.reason().find("mode pos") != std::string::npos, r.reason());
+  s->stop();
+}
+
+BOOST_FIXTURE_TEST_CASE(permission_denied_names_the_udev_rules_and_is_retried, bus_fixture) {
+  fu::fake_usb_device dev(fu::hid_pos_scanner(0x05e0, 0x1300, {.devnum = 2, .port_path = "2"}));
+  bed.add(dev);
+  gchar* root_dir = umockdev_testbed_get_root_dir(bed.raw());
+  const std::string root = root_dir;
+  g_free(root_dir);
+  const std::string node = root + dev.devnode();
+  // Only the device node is closed to "nobody": the folders on the way and
+  // umockdev's ioctl socket stay reachable, as /dev and a udev-less node would.
+  for (std::string p : {root, root + "/dev", root + "/dev/bus", root + "/dev/bus/usb", root + "/dev/bus/usb/001",
+                        root + "/ioctl", root + "/ioctl/dev", root + "/ioctl/dev/bus", root + "/ioctl/dev/bus/usb",
+                        root + "/ioctl/dev/bus/usb/001"})
+    ::chmod(p.c_str(), 0755);
+  ::chmod((root + "/ioctl" + dev.devnode()).c_str(), 0777);
+  BOOST_TEST_REQUIRE(::chmod(node.c_str(), 0600) == 0);
+  BOOST_TEST_REQUIRE(run_until([&] { return !bus->devices().empty(); }));
+  // As root, open() ignores modes: check permissions as "nobody" on this
+  // thread (the loop's, where libusb opens the device).
+  const bool as_root = ::geteuid() == 0;
+  if (as_root) ::setfsuid(65534);
+  recorder r;
+  auto s = scanner(usb_scanner("s1", by_id(0x05e0, 0x1300)), r);
+  const bool failed =
+      run_until([&] { return !r.states.empty() && r.states.back().first == device_state::error; });
+  if (as_root) ::setfsuid(0);
+  BOOST_TEST_REQUIRE(failed, r.reason());
+  BOOST_TEST(r.reason().find("permission denied: opening USB device 05e0:1300 at port 1-2") != std::string::npos,
+             r.reason());
+  BOOST_TEST(r.reason().find("packaging/udev/70-ravao.rules") != std::string::npos, r.reason());
+  BOOST_TEST(dev.kernel_driver_bound(0));
+  // Access granted (the udev rule applied): taken at the next retry.
+  BOOST_TEST_REQUIRE(::chmod(node.c_str(), 0666) == 0);
+  BOOST_TEST(run_until([&] { return online(r); }), r.reason());
   s->stop();
 }
 
