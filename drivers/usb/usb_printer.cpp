@@ -194,8 +194,11 @@ result<std::shared_ptr<usb_printer::session>> usb_printer::open_device(libusb_de
         static_cast<std::uint16_t>(best->bInterfaceNumber << 8 | best->bAlternateSetting), buf, sizeof buf,
         control_timeout_ms);
     if (n > 2) {
+      // The length is the device's word: never trust it beyond what arrived.
       const std::size_t declared = static_cast<std::size_t>(buf[0] << 8 | buf[1]);
-      device_id_ = printable(buf + 2, std::min<std::size_t>(static_cast<std::size_t>(n), declared) - 2);
+      const std::size_t got = static_cast<std::size_t>(n);
+      const std::size_t end = declared >= 2 && declared <= got ? declared : got;
+      device_id_ = printable(buf + 2, end - 2);
     } else {
       device_id_.clear();
     }
