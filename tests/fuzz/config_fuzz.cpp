@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/config.hpp"
 
@@ -69,8 +70,15 @@ void check(const ravao::config& c) {
   require(!c.counters.empty(), "at least one counter");
 
   int stdin_scanners = 0;
+  std::vector<const ravao::usb_match*> usb_matches;
   for (const auto& s : c.scanners) {
-    require(s.kind != ravao::scanner_kind::usb_hid, "usb-hid is rejected");
+    if (s.kind == ravao::scanner_kind::usb_hid) {
+      require(!s.usb.empty(), "a usb-hid scanner has a usb_id, usb_serial or usb_port");
+      require(s.device.empty(), "a usb-hid scanner has no device path");
+      usb_matches.push_back(&s.usb);
+    } else {
+      require(s.usb.empty(), "only usb-hid scanners have USB criteria");
+    }
     if (s.kind == ravao::scanner_kind::stdin_) ++stdin_scanners;
     if (s.kind == ravao::scanner_kind::serial)
       require(std::filesystem::path(s.device).is_absolute() && no_control(s.device), "serial device is absolute");
@@ -96,6 +104,16 @@ void check(const ravao::config& c) {
     if (p.kind == printer_kind::tcp)
       require(p.address.find(':') != std::string::npos && p.address.back() != ':', "tcp address has a port");
     if (p.kind == printer_kind::file) require(p.path.is_absolute(), "file printer path is absolute");
+    if (p.kind == printer_kind::usb) usb_matches.push_back(&p.usb);
+    else require(p.usb.empty(), "only usb printers have USB criteria");
+  }
+
+  for (std::size_t i = 0; i < usb_matches.size(); ++i) {
+    const auto& m = *usb_matches[i];
+    require(m.vendor.has_value() == m.product.has_value(), "usb_id sets vendor and product together");
+    require(no_control(m.serial), "usb_serial is printable");
+    require(m.port.empty() || (m.port.find('-') != std::string::npos && m.port.back() != '.'), "usb_port is a path");
+    for (std::size_t j = 0; j < i; ++j) require(!(m == *usb_matches[j]), "no two USB entries match alike");
   }
 }
 

@@ -273,6 +273,35 @@ BOOST_AUTO_TEST_CASE(example_and_demo_files_load_cleanly) {
   BOOST_TEST((demo->counters[0].mode == ravao::counter_mode::toggle));
 }
 
+// The example's commented-out USB entries are valid once uncommented.
+BOOST_AUTO_TEST_CASE(example_usb_entries_load_once_uncommented) {
+  std::istringstream in(read_text(std::filesystem::path(RAVAO_SOURCE_DIR) / "config/ravao.example.toml"));
+  std::string text, line;
+  int uncommented = 0;
+  while (std::getline(in, line)) {
+    // "# [[scanner]]", "# usb_port = ...": a TOML line behind "# "; prose has more spaces or no '='.
+    const bool toml_line = line.starts_with("# [[") ||
+                           (line.starts_with("# ") && line.size() > 2 && line[2] >= 'a' && line[2] <= 'z' &&
+                            line.find(" = ") != std::string::npos && line.find(' ', 2) == line.find(" = "));
+    if (toml_line) {
+      line.erase(0, 2);
+      ++uncommented;
+    }
+    text += line + "\n";
+  }
+  BOOST_TEST(uncommented > 10);
+  const auto c = ok(text);
+  const auto* s = c.find_scanner("quay3-scanner");
+  BOOST_TEST_REQUIRE(s != nullptr);
+  BOOST_TEST((s->kind == ravao::scanner_kind::usb_hid));
+  BOOST_TEST(s->usb.port == "1-1.2");
+  const auto* p = c.find_printer("quay3-printer");
+  BOOST_TEST_REQUIRE(p != nullptr);
+  BOOST_TEST((p->kind == ravao::printer_kind::usb));
+  BOOST_TEST(p->usb.to_string() == "port 1-1.3");
+  BOOST_TEST(c.find_counter("quay-3") != nullptr);
+}
+
 BOOST_AUTO_TEST_CASE(unreadable_file_is_one_diagnostic_without_line) {
   const auto missing = ravao::load_config("/nonexistent/ravao.toml");
   BOOST_TEST_REQUIRE(!missing.has_value());
@@ -809,7 +838,7 @@ kind = "usb"
 [[printer]]
 id = "p2"
 kind = "usb"
-)")) == (lines{R"(/etc/ravao/ravao.toml:16: printer "p2": matches the same USB devices (any) as printer "p1" (line 13); add usb_port or usb_serial to tell them apart)"}),
+)")) == (lines{R"(/etc/ravao/ravao.toml:17: printer "p2": matches the same USB devices (any) as printer "p1" (line 14); add usb_port or usb_serial to tell them apart)"}),
              boost::test_tools::per_element());
   const auto two = ok(minimal + toml(R"(
 [[printer]]

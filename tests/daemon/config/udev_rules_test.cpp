@@ -135,7 +135,7 @@ device = "/dev/usb/lp0"
        }) {
     BOOST_TEST_CONTEXT(comment) { BOOST_TEST(text.find(comment) != std::string::npos); }
   }
-  BOOST_TEST(text.starts_with("# udev rules for the USB devices named in /etc/ravao/ravao.toml\n"));
+  BOOST_TEST(text.starts_with("# udev rules for the USB devices named in /etc/ravao/ravao.toml,\n"));
   BOOST_TEST(text.find("udevadm control --reload") != std::string::npos);
   // Serial scanners and non-USB printers have no rule of their own.
   BOOST_TEST(text.find("s5") == std::string::npos);
