@@ -6,6 +6,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <signal.h>
+
 #include "integration/common.hpp"
 #include "support/usb/scanner_devices.hpp"
 
@@ -159,4 +161,32 @@ BOOST_FIXTURE_TEST_CASE(a_wedge_mangling_a_cccd_is_recorded_and_the_operator_tol
   BOOST_TEST_REQUIRE(wait_records(d, 1));
   BOOST_TEST(eventually([&] { return d.count_log("scanner.keyboard_mangled") == 1; }));
   BOOST_TEST(d.log().find("switch it to HID POS or serial") != std::string::npos);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_reload_that_drops_a_usb_scanner_gives_the_device_back_and_one_that_maps_it_takes_it, usb_site) {
+  std::string cfg = read_file(d.config_path());
+  // Counter "desk" and its keyboard-mode scanner removed: usbhid gets the wedge back.
+  const auto cut = cfg.find("[[scanner]]\nid = \"s-kbd\"");
+  const auto cut_end = cfg.find("[[printer]]");
+  BOOST_TEST_REQUIRE((cut != std::string::npos && cut_end != std::string::npos));
+  std::string without = cfg.substr(0, cut) + cfg.substr(cut_end);
+  without = without.substr(0, without.find("[[counter]]\nid = \"desk\""));
+  write_file(d.config_path(), without);
+  d.proc().signal(SIGHUP);
+  BOOST_TEST_REQUIRE(eventually([&] { return d.count_log("config.reloaded") == 1; }), d.log());
+  BOOST_TEST(eventually([&] { return wedge.kernel_driver_bound(0) && !wedge.claimed(0); }));
+  BOOST_TEST(as_str(device(d, "s-pos").at("state")) == "online");  // untouched by the reload
+
+  // Mapped again, by port this time: taken without a replug.
+  write_file(d.config_path(), cfg + "\n");
+  const std::string by_port = std::string(cfg).replace(cfg.find("usb_id = \"0c2e:0b61\""),
+                                                        std::string("usb_id = \"0c2e:0b61\"").size(),
+                                                        "usb_port = \"1-3\"");
+  write_file(d.config_path(), by_port);
+  d.proc().signal(SIGHUP);
+  BOOST_TEST_REQUIRE(eventually([&] { return d.count_log("config.reloaded") == 2; }), d.log());
+  BOOST_TEST_REQUIRE(wait_device(d, "s-kbd", "online"), as_str(device(d, "s-kbd")));
+  BOOST_TEST(as_str(device(d, "s-kbd").at("match")) == "port 1-3, mode keyboard");
+  fu::send(wedge, fu::keyboard_reports("AFTER-RELOAD"));
+  BOOST_TEST_REQUIRE(wait_records(d, 1));
 }
