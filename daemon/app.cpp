@@ -320,6 +320,7 @@ void app::reload() {
     return;
   }
   config n = std::move(*next);
+  if (!usb_) usb_tried_ = false;  // USB could not start before: try again if the new config needs it
   // Site, store and control need a restart; keep the running values.
   const auto restart_needed = [&](std::string_view what) {
     log::warning("config.restart_required", "change takes effect after a restart", {{"section", std::string(what)}});
@@ -386,7 +387,13 @@ void app::shutdown(std::string_view why) {
   for (auto& [id, rt] : counters_) stop_counter(rt);
   for (auto& [id, rt] : printers_) stop_printer(rt);
   // Once the devices have given their interfaces back (usbhid, usblp reattached).
-  if (usb_) usb_->shutdown();
+  if (usb_)
+    usb_->shutdown(std::chrono::milliseconds(2000), [this] {
+      // A device never gave its transfers back: stop the loop so the store
+      // is closed and the daemon exits; the kernel releases the device.
+      log::warning("daemon.stopped_with_usb_open", "stopping without waiting for USB devices any longer");
+      io_.stop();
+    });
   gate_->open();  // releases sources waiting at the gate so they see the stop
   control_.stop();
   signals_.cancel();

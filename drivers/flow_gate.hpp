@@ -21,7 +21,13 @@ class flow_gate {
   explicit flow_gate(boost::asio::any_io_executor ex) : timer_(ex) {}
 
   bool is_open() const { return open_; }
-  void close() { open_ = false; }
+  void close() {
+    if (!open_) return;
+    open_ = false;
+    // Set once here, not by each waiter: resetting the expiry cancels the
+    // other waiters, which would wake each other forever.
+    timer_.expires_at(boost::asio::steady_timer::time_point::max());
+  }
   void open() {
     open_ = true;
     timer_.cancel();
@@ -30,7 +36,6 @@ class flow_gate {
   // Returns at once when open, else when opened (or the timer is destroyed).
   boost::asio::awaitable<void> wait_open() {
     while (!open_) {
-      timer_.expires_at(boost::asio::steady_timer::time_point::max());
       boost::system::error_code ec;
       co_await timer_.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
     }

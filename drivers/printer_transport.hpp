@@ -8,7 +8,7 @@
 // - start() begins finding/opening the device; on_state reports every change
 //   (online when bytes can be written). stop() ends everything; no callback
 //   runs after it, and a write or read in flight completes with
-//   operation_aborted.
+//   operation_canceled (std::errc), or the transfer's own error if it ended first.
 // - write() sends all of `data` or fails; the error says how many bytes went
 //   out before it (error context) and its code tells the queue what to do:
 //   no_such_device / not_connected (offline: wait), timed_out (the printer

@@ -17,12 +17,14 @@ struct libusb_events::watch {
   asio::posix::stream_descriptor sd;
   short events;
   bool alive = true;
-  watch(asio::any_io_executor ex, int fd, short ev) : sd(ex, fd), events(ev) {}
+  boost::system::error_code assign_error;  // epoll refused the fd: polled instead
+  // Never throws: it runs inside libusb's pollfd callback (C frames).
+  watch(asio::any_io_executor ex, int fd, short ev) : sd(ex), events(ev) { sd.assign(fd, assign_error); }
   void release() {
     alive = false;
     boost::system::error_code ignored;
     sd.cancel(ignored);
-    (void)sd.release();  // libusb owns the fd
+    if (sd.is_open()) (void)sd.release();  // libusb owns the fd
   }
 };
 
@@ -58,6 +60,12 @@ void libusb_events::add(int fd, short events) {
   if (auto it = watches_.find(fd); it != watches_.end()) it->second->release();
   auto w = std::make_shared<watch>(ex_, fd, events);
   watches_[fd] = w;
+  if (w->assign_error) {
+    log::warning("usb.polling", "a libusb descriptor cannot be watched; polling every 10 ms",
+                 {{"fd", std::to_string(fd)}, {"error", w->assign_error.message()}});
+    start_polling();
+    return;
+  }
   arm(w);
 }
 
@@ -83,7 +91,10 @@ void libusb_events::arm(const std::shared_ptr<watch>& w) {
       return;
     }
     if (ec) {
-      log::warning("usb.watch_failed", "waiting on a libusb descriptor failed", {{"error", ec.message()}});
+      // Never leave a descriptor unwatched: its transfers would never complete.
+      log::warning("usb.watch_failed", "waiting on a libusb descriptor failed; polling every 10 ms",
+                   {{"error", ec.message()}});
+      start_polling();
       return;
     }
     handle();

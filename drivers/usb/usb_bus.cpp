@@ -1,6 +1,7 @@
 #include "drivers/usb/usb_bus.hpp"
 
 #include <algorithm>
+#include <fstream>
 
 #include <boost/asio/post.hpp>
 #include <libusb.h>
@@ -52,10 +53,16 @@ usb_bus::~usb_bus() {
   for (auto& p : devices_) libusb_unref_device(p.dev);
   devices_.clear();
   events_.reset();
+  if (open_handles_ > 0) {
+    // Shutdown gave up on some device: running libusb's callbacks now would
+    // complete transfers into sessions that are being destroyed. Leave the
+    // context to the process exit.
+    return;
+  }
   // Hotplug messages that arrived after the loop stopped watching are freed
   // only by event handling (libusb_exit leaves them).
   timeval zero{0, 0};
-  for (int i = 0; i < 3; ++i) libusb_handle_events_timeout_completed(ctx_, &zero, nullptr);
+  libusb_handle_events_timeout_completed(ctx_, &zero, nullptr);
   libusb_exit(ctx_);
 }
 
@@ -70,7 +77,8 @@ void usb_bus::detach(usb_client& c) {
   for (auto& p : devices_) {
     if (p.owner == &c) {
       p.owner = nullptr;
-      freed = true;
+      p.releasing = p.open_handles > 0;  // offered again when the client's handle is closed
+      freed = !p.releasing;
     }
   }
   if (freed) asio::post(ex_, [this] { assign(); });
@@ -80,6 +88,8 @@ result<libusb_device_handle*> usb_bus::open(libusb_device* dev, const usb_device
   libusb_device_handle* h = nullptr;
   if (const int rc = libusb_open(dev, &h); rc != 0) return fail(to_error_code(rc), describe_error(rc, "opening", d));
   ++open_handles_;
+  handles_[h] = dev;
+  if (auto it = std::ranges::find(devices_, dev, &present::dev); it != devices_.end()) ++it->open_handles;
   return h;
 }
 
@@ -87,10 +97,18 @@ void usb_bus::close(libusb_device_handle* h) {
   if (!h) return;
   libusb_close(h);
   --open_handles_;
+  if (auto hit = handles_.find(h); hit != handles_.end()) {
+    auto it = std::ranges::find(devices_, hit->second, &present::dev);
+    handles_.erase(hit);
+    if (it != devices_.end() && --it->open_handles == 0 && it->releasing) {
+      it->releasing = false;
+      asio::post(ex_, [this] { assign(); });
+    }
+  }
   maybe_finish_shutdown();
 }
 
-void usb_bus::shutdown(std::chrono::milliseconds grace) {
+void usb_bus::shutdown(std::chrono::milliseconds grace, std::function<void()> gave_up) {
   if (shutting_down_) return;
   shutting_down_ = true;
   if (hotplug_registered_) {
@@ -98,12 +116,14 @@ void usb_bus::shutdown(std::chrono::milliseconds grace) {
     hotplug_registered_ = false;
   }
   grace_timer_.expires_after(grace);
-  grace_timer_.async_wait([this](boost::system::error_code ec) {
+  grace_timer_.async_wait([this, gave_up = std::move(gave_up)](boost::system::error_code ec) {
     if (ec) return;
-    if (open_handles_ > 0)
+    events_->stop();
+    if (open_handles_ > 0) {
       log::warning("usb.shutdown_timeout", "USB devices still open at shutdown; leaving them to the kernel",
                    {{"open", std::to_string(open_handles_)}});
-    events_->stop();
+      if (gave_up) gave_up();
+    }
   });
   maybe_finish_shutdown();
 }
@@ -143,26 +163,48 @@ void usb_bus::on_hotplug(libusb_device* dev, bool arrived) {
   log::debug("usb.left", "USB device disconnected", {{"usb_id", it->info.ids()}, {"port", it->info.port}});
   libusb_unref_device(it->dev);
   devices_.erase(it);
+  std::erase_if(handles_, [dev](const auto& h) { return h.second == dev; });
   if (owner) owner->on_usb_left();
   assign();  // the freed client may take another present device
 }
 
 void usb_bus::read_serial(present& p) {
-  p.serial_read = true;
   libusb_device_descriptor dd{};
-  if (libusb_get_device_descriptor(p.dev, &dd) != 0 || dd.iSerialNumber == 0) return;
+  if (libusb_get_device_descriptor(p.dev, &dd) != 0 || dd.iSerialNumber == 0) {
+    p.serial_read = true;  // the device has none
+    return;
+  }
+  // The kernel's copy (UTF-8, world-readable): no I/O on the device and no
+  // permission needed.
+  if (!p.info.port.empty()) {
+    if (std::ifstream in("/sys/bus/usb/devices/" + p.info.port + "/serial"); in) {
+      std::string serial;
+      std::getline(in, serial);
+      if (!serial.empty() && serial.size() <= 255) {
+        p.info.serial = serial;
+        p.serial_read = true;
+        return;
+      }
+    }
+  }
   libusb_device_handle* h = nullptr;
-  if (libusb_open(p.dev, &h) != 0) return;  // not ours to open (permissions): the serial stays unknown
+  if (const int rc = libusb_open(p.dev, &h); rc != 0) {
+    // Tried again at the next assignment round (a udev rule may come).
+    log::warning("usb.serial_unknown", "cannot read a USB device's serial number to match it",
+                 {{"error", describe_error(rc, "opening", p.info)}});
+    return;
+  }
   unsigned char buf[256];
   const int n = libusb_get_string_descriptor_ascii(h, dd.iSerialNumber, buf, sizeof buf);
   libusb_close(h);
   if (n > 0) p.info.serial = std::string(reinterpret_cast<const char*>(buf), static_cast<std::size_t>(n));
+  p.serial_read = n > 0;
 }
 
 void usb_bus::assign() {
   if (shutting_down_) return;
   for (auto& p : devices_) {
-    if (p.owner) continue;
+    if (p.owner || p.releasing) continue;
     usb_client* best = nullptr;
     int best_precision = -1;
     for (usb_client* c : clients_) {

@@ -76,9 +76,12 @@ class usb_bus {
   result<libusb_device_handle*> open(libusb_device* dev, const usb_device_info& d);
   void close(libusb_device_handle* h);
 
-  // Stops hotplug and, as soon as every handle from open() is closed (or
-  // after `grace`), stops watching libusb so io_context::run() can return.
-  void shutdown(std::chrono::milliseconds grace = std::chrono::milliseconds(2000));
+  // Stops hotplug and, as soon as every handle from open() is closed, stops
+  // watching libusb so io_context::run() can return. If handles are still
+  // open after `grace` (a transfer the kernel never gives back), it stops
+  // watching anyway and calls `gave_up`: the caller must then stop the
+  // io_context (sessions waiting for those transfers would keep it running).
+  void shutdown(std::chrono::milliseconds grace, std::function<void()> gave_up);
 
   struct device_entry {
     usb_device_info info;
@@ -86,6 +89,7 @@ class usb_bus {
   };
   std::vector<device_entry> devices() const;  // present devices except hubs, in bus order
 
+  int open_handle_count() const { return open_handles_; }  // handles from open() not yet closed
   libusb_context* context() const { return ctx_; }
   libusb_events& events() { return *events_; }
 
@@ -95,6 +99,11 @@ class usb_bus {
     usb_device_info info;
     usb_client* owner = nullptr;
     bool serial_read = false;
+    // Handles from open() on this device. A device whose client detached is
+    // offered again only once they are closed: the next client would find the
+    // interface still claimed (busy) otherwise.
+    int open_handles = 0;
+    bool releasing = false;
   };
 
   usb_bus(boost::asio::any_io_executor ex, libusb_context* ctx);
@@ -110,6 +119,7 @@ class usb_bus {
   bool hotplug_registered_ = false;
   std::vector<usb_client*> clients_;  // attach order = precedence among equal precision
   std::vector<present> devices_;
+  std::map<libusb_device_handle*, libusb_device*> handles_;  // from open(), until close()
   int open_handles_ = 0;
   bool shutting_down_ = false;
   boost::asio::steady_timer grace_timer_;

@@ -148,7 +148,8 @@ asio::awaitable<void> usb_hid_scanner::serve(libusb_device* dev, usb_device_info
     } else {
       why = o.error().context;
     }
-    set_state(device_state::error, why);
+    if (why == "unplugged") set_state(device_state::offline, "unplugged: " + where);
+    else set_state(device_state::error, why);
     // Not retried: a device whose descriptors we cannot use stays refused
     // until it is plugged in again (on_usb_left cancels the wait).
     retry_.expires_after(retry ? retry_interval_ : std::chrono::hours(24 * 365));
@@ -215,7 +216,9 @@ result<std::unique_ptr<usb_hid_scanner::opened>> usb_hid_scanner::open_device(li
         o->handle, request_in_standard_interface,
         LIBUSB_REQUEST_GET_DESCRIPTOR, LIBUSB_DT_REPORT << 8, static_cast<std::uint16_t>(n), rd.data(),
         static_cast<std::uint16_t>(rd.size()), control_timeout_ms);
-    if (got == LIBUSB_ERROR_NO_DEVICE) return fail(to_error_code(got), describe_error(got, "reading", info));
+    if (got == LIBUSB_ERROR_NO_DEVICE || got == LIBUSB_ERROR_TIMEOUT || got == LIBUSB_ERROR_IO ||
+        got == LIBUSB_ERROR_OVERFLOW || got == LIBUSB_ERROR_OTHER)  // may work next time
+      return fail(to_error_code(got), describe_error(got, fmt::format("reading the report descriptor of interface {} of", n), info));
     if (got <= 0) {
       refusals.push_back(fmt::format("interface {}: no report descriptor ({})", n,
                                      got < 0 ? libusb_strerror(static_cast<libusb_error>(got)) : "empty"));
@@ -235,7 +238,12 @@ result<std::unique_ptr<usb_hid_scanner::opened>> usb_hid_scanner::open_device(li
         refusals.push_back(fmt::format("interface {}: {}", n, decoder.error().context));
         continue;
       }
-      const std::size_t report = decoder->layout().report_bytes + (decoder->layout().report_id ? 1 : 0);
+      // The longest input report of the interface (another report id may be
+      // longer than the scanned-data one); never rounded up to whole packets,
+      // which would merge a report of exactly one packet with the next.
+      std::size_t report = 0;
+      for (const auto& r : parsed->input_reports)
+        report = std::max(report, r.byte_size() + (parsed->uses_report_ids ? 1 : 0));
       o->pos.emplace(std::move(*decoder));
       o->claim = std::move(*claim);
       o->endpoint = *ep;
@@ -344,17 +352,14 @@ asio::awaitable<std::string> usb_hid_scanner::read_reports(opened& o) {
       log::warning("usb.stall", "endpoint stalled; halt cleared",
                    {{"scanner", cfg_.id}, {"endpoint", fmt::format("{:#04x}", o.endpoint)},
                     {"result", rc == 0 ? "ok" : libusb_strerror(static_cast<libusb_error>(rc))}});
-      if (rc == LIBUSB_ERROR_NO_DEVICE) {
-        present_ = false;
-        co_return "unplugged";
-      }
-      if (rc != 0 && ++errors >= max_consecutive_errors) co_return "endpoint keeps stalling";
+      if (rc == LIBUSB_ERROR_NO_DEVICE) co_return "unplugged";
+      // Counted like any failed read (reset by data): a device that stalls
+      // every read is reopened after a pause rather than spun on.
+      if (++errors >= max_consecutive_errors) co_return "endpoint keeps stalling";
       continue;
     }
-    if (ec == boost::system::errc::no_such_device) {
-      present_ = false;  // the hotplug "left" event follows
-      co_return "unplugged";
-    }
+    // The hotplug "left" event normally follows; a USB reset has none (serve() retries).
+    if (ec == boost::system::errc::no_such_device) co_return "unplugged";
     if (ec == asio::error::operation_aborted) break;
     if (++errors >= max_consecutive_errors) co_return "reading reports failed repeatedly: " + ec.message();
   }

@@ -124,11 +124,15 @@ asio::awaitable<void> usb_printer::run() {
       wait_.expires_after(s || !retry ? std::chrono::hours(24 * 365) : opt_.retry_interval);
       boost::system::error_code ec;
       co_await wait_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-      if (session_) {
-        // A transfer that saw NO_DEVICE cleared present_ already.
-        session_.reset();  // closed when the last write/read using it returns
-        if (!stopped_ && present_) continue;
-      }
+      if (!session_) continue;
+      session_.reset();  // closed when the last write/read using it returns
+      if (stopped_ || !present_) break;
+      // A transfer saw NO_DEVICE (lost()) but the device was not reported
+      // gone: an unplug whose "left" event is on its way, or a USB reset.
+      // Offline, then try again (on_usb_left ends the wait for an unplug).
+      set_state(device_state::offline, "unplugged: " + where);
+      wait_.expires_after(opt_.retry_interval);
+      co_await wait_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
     if (!stopped_) set_state(device_state::offline, "unplugged: " + where);
     libusb_unref_device(dev);
@@ -179,8 +183,12 @@ result<std::shared_ptr<usb_printer::session>> usb_printer::open_device(libusb_de
     if (!out) continue;
     auto claim = interface_claim::take(s->handle, best->bInterfaceNumber, info);
     if (!claim) return std::unexpected(claim.error());
-    if (best->bAlternateSetting != 0)
-      libusb_set_interface_alt_setting(s->handle, best->bInterfaceNumber, best->bAlternateSetting);
+    if (best->bAlternateSetting != 0) {
+      if (const int rc = libusb_set_interface_alt_setting(s->handle, best->bInterfaceNumber, best->bAlternateSetting);
+          rc != 0)
+        return fail(to_error_code(rc),
+                    describe_error(rc, fmt::format("selecting alternate setting {} of", best->bAlternateSetting), info));
+    }
     s->claim = std::move(*claim);
     s->out_endpoint = *out;
     if (best->bInterfaceProtocol == 2) s->in_endpoint = in;
@@ -210,6 +218,10 @@ result<std::shared_ptr<usb_printer::session>> usb_printer::open_device(libusb_de
                           info.ids(), info.port));
 }
 
+void usb_printer::lost(const std::shared_ptr<session>& s) {
+  if (session_ == s) wait_.cancel();  // run() closes it now rather than at the hotplug event
+}
+
 std::unexpected<error> usb_printer::not_online() const {
   return fail(std::make_error_code(std::errc::not_connected),
               fmt::format("printer {} is {}: {}", cfg_.id, to_string(state_), reason_));
@@ -224,6 +236,10 @@ asio::awaitable<result<std::size_t>> usb_printer::write(std::span<const std::uin
   std::size_t sent = 0;
   bool retried = false;
   while (sent < data.size()) {
+    // stop() or an unplug between two chunks: the rest is not sent.
+    if (stopped_ || session_ != s)
+      co_return fail(std::make_error_code(std::errc::operation_canceled),
+                     fmt::format("printer {}: stopped after {} of {} bytes", cfg_.id, sent, data.size()));
     const std::size_t n = std::min(t.buffer().size(), data.size() - sent);
     std::memcpy(t.buffer().data(), data.data() + sent, n);
     writing_ = &t;
@@ -242,10 +258,7 @@ asio::awaitable<result<std::size_t>> usb_printer::write(std::span<const std::uin
                     {"result", rc == 0 ? "ok" : libusb_strerror(static_cast<libusb_error>(rc))}});
       if (rc == 0) continue;
     }
-    if (ec == boost::system::errc::no_such_device) {
-      present_ = false;
-      wait_.cancel();  // run() notices the unplug now rather than at the hotplug event
-    }
+    if (ec == boost::system::errc::no_such_device) lost(s);
     co_return fail(ec, fmt::format("printer {}: writing failed after {} of {} bytes", cfg_.id, sent, data.size()));
   }
   co_return sent;
@@ -259,14 +272,20 @@ asio::awaitable<result<std::size_t>> usb_printer::read(std::span<std::uint8_t> i
   if (!s->in_endpoint)
     co_return fail(std::make_error_code(std::errc::not_supported),
                    fmt::format("printer {} is not bidirectional: it cannot report status over USB", cfg_.id));
-  // A bulk IN shorter than the packet size could overflow: read whole packets.
+  // Whole packets: a shorter bulk IN could overflow. Bytes beyond `into`
+  // are dropped (status replies are a few bytes).
   usb_transfer t(ex_, s->handle, *s->in_endpoint, usb_transfer::kind::bulk, s->in_packet);
   reading_ = &t;
-  auto [ec, n] = co_await t.async_run(s->in_packet, timeout, asio::as_tuple(asio::use_awaitable));
+  // libusb reads a timeout of 0 as "forever"; the contract is "within timeout".
+  const auto limit = std::max(timeout, std::chrono::milliseconds(1));
+  auto [ec, n] = co_await t.async_run(s->in_packet, limit, asio::as_tuple(asio::use_awaitable));
   reading_ = nullptr;
-  if (ec == boost::system::errc::no_such_device) {
-    present_ = false;
-    wait_.cancel();
+  if (ec == boost::system::errc::no_such_device) lost(s);
+  if (ec == boost::system::errc::broken_pipe && session_ == s) {
+    const int rc = libusb_clear_halt(s->handle, *s->in_endpoint);
+    log::warning("usb.stall", "printer status endpoint stalled; halt cleared",
+                 {{"printer", cfg_.id}, {"endpoint", fmt::format("{:#04x}", *s->in_endpoint)},
+                  {"result", rc == 0 ? "ok" : libusb_strerror(static_cast<libusb_error>(rc))}});
   }
   if (ec) co_return fail(ec, fmt::format("printer {}: reading status failed", cfg_.id));
   const std::size_t k = std::min(n, into.size());

@@ -74,6 +74,7 @@ class usb_printer final : public printer_transport,
   boost::asio::awaitable<void> run();
   void set_state(device_state s, std::string_view reason);
   std::unexpected<error> not_online() const;
+  void lost(const std::shared_ptr<session>& s);  // a transfer on s saw NO_DEVICE
   void cancel_transfers();
 
   printer_config cfg_;

@@ -79,7 +79,7 @@ struct bus_fixture {
     bus = std::move(*b);
   }
   ~bus_fixture() {
-    bus->shutdown(500ms);
+    bus->shutdown(500ms, [this] { io.stop(); });
     run_until([] { return false; }, 700ms);
     bus.reset();
   }
@@ -101,6 +101,13 @@ struct bus_fixture {
     auto s = std::make_shared<usb::usb_hid_scanner>(c, drivers(), r.sink(), 200ms);
     s->start();
     return s;
+  }
+
+  // Stops a scanner and waits until it has closed its device: the device
+  // models (locals of the test) must outlive every ioctl the close makes.
+  void finish(const std::shared_ptr<usb::usb_hid_scanner>& s) {
+    s->stop();
+    BOOST_TEST(run_until([&] { return bus->open_handle_count() == 0; }));
   }
 
   template <class T>
@@ -165,7 +172,7 @@ BOOST_FIXTURE_TEST_CASE(auto_mode_reads_a_keyboard_interface_as_a_wedge, bus_fix
   fu::send(dev, fu::keyboard_reports("ABC"));
   BOOST_TEST_REQUIRE(run_until([&] { return r.frames.size() == 1; }));
   BOOST_TEST(r.frames[0] == "ABC");
-  s->stop();
+  finish(s);
 }
 
 BOOST_FIXTURE_TEST_CASE(unplug_mid_transfer_then_replug_loses_no_delivered_scan, bus_fixture) {
@@ -186,7 +193,7 @@ BOOST_FIXTURE_TEST_CASE(unplug_mid_transfer_then_replug_loses_no_delivered_scan,
   fu::send(dev, fu::pos_reports("SCAN-3"));
   BOOST_TEST_REQUIRE(run_until([&] { return r.frames.size() == 4; }));
   BOOST_TEST(r.frames == (std::vector<std::string>{"]Q1SCAN-0", "]Q1SCAN-1", "]Q1SCAN-2", "]Q1SCAN-3"}));
-  s->stop();
+  finish(s);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_stalled_endpoint_is_cleared_and_reading_goes_on, bus_fixture) {
@@ -201,7 +208,7 @@ BOOST_FIXTURE_TEST_CASE(a_stalled_endpoint_is_cleared_and_reading_goes_on, bus_f
   BOOST_TEST(r.frames.back() == "]Q1AFTER-STALL");
   BOOST_TEST(dev.clear_halt_count(0x81) == 1);
   BOOST_TEST(online(r));
-  s->stop();
+  finish(s);
 }
 
 BOOST_FIXTURE_TEST_CASE(identical_scanners_on_two_ports_go_to_their_own_counters, bus_fixture) {
@@ -234,7 +241,7 @@ BOOST_FIXTURE_TEST_CASE(identical_scanners_on_two_ports_go_to_their_own_counters
   BOOST_TEST(online(rb));
   any->stop();
   a->stop();
-  b->stop();
+  finish(b);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_scanner_matched_by_serial_follows_its_serial, bus_fixture) {
@@ -249,7 +256,7 @@ BOOST_FIXTURE_TEST_CASE(a_scanner_matched_by_serial_follows_its_serial, bus_fixt
   BOOST_TEST_REQUIRE(run_until([&] { return online(r); }), r.reason());
   BOOST_TEST(r.reason().find("port 1-3") != std::string::npos, r.reason());
   BOOST_TEST(one.kernel_driver_bound(0));
-  s->stop();
+  finish(s);
 }
 
 BOOST_FIXTURE_TEST_CASE(an_unmatched_keyboard_is_never_claimed, bus_fixture) {
@@ -267,7 +274,7 @@ BOOST_FIXTURE_TEST_CASE(an_unmatched_keyboard_is_never_claimed, bus_fixture) {
   BOOST_TEST(!keyboard.claimed(0));
   BOOST_TEST((r.states.back().first == device_state::offline));
   BOOST_TEST(r.reason().find("waiting for a USB scanner matching usb_id 05e0:1300") != std::string::npos, r.reason());
-  s->stop();
+  finish(s);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_device_with_an_unusable_report_descriptor_is_refused_with_a_reason, bus_fixture) {
@@ -280,7 +287,7 @@ BOOST_FIXTURE_TEST_CASE(a_device_with_an_unusable_report_descriptor_is_refused_w
   BOOST_TEST(r.reason().find("refused USB device 05e0:1300 at port 1-2: interface 0:") != std::string::npos,
              r.reason());
   BOOST_TEST(run_until([&] { return dev.kernel_driver_bound(0) && !dev.claimed(0); }));
-  s->stop();
+  finish(s);
 }
 
 BOOST_FIXTURE_TEST_CASE(mode_pos_refuses_a_keyboard_and_says_why, bus_fixture) {
@@ -291,7 +298,7 @@ BOOST_FIXTURE_TEST_CASE(mode_pos_refuses_a_keyboard_and_says_why, bus_fixture) {
   BOOST_TEST_REQUIRE(run_until([&] { return !r.states.empty() && r.states.back().first == device_state::error; }));
   BOOST_TEST(r.reason().find("a keyboard") != std::string::npos, r.reason());
   BOOST_TEST(r.reason().find("mode pos") != std::string::npos, r.reason());
-  s->stop();
+  finish(s);
 }
 
 BOOST_FIXTURE_TEST_CASE(permission_denied_names_the_udev_rules_and_is_retried, bus_fixture) {
@@ -327,7 +334,7 @@ BOOST_FIXTURE_TEST_CASE(permission_denied_names_the_udev_rules_and_is_retried, b
   // Access granted (the udev rule applied): taken at the next retry.
   BOOST_TEST_REQUIRE(::chmod(node.c_str(), 0666) == 0);
   BOOST_TEST(run_until([&] { return online(r); }), r.reason());
-  s->stop();
+  finish(s);
 }
 
 namespace {
@@ -348,7 +355,10 @@ struct printer_fixture : bus_fixture {
     BOOST_TEST_REQUIRE(run_until([&] { return !states.empty() && states.back().first == device_state::online; }),
                        (states.empty() ? "" : states.back().second));
   }
-  ~printer_fixture() { p->stop(); }
+  ~printer_fixture() {
+    p->stop();
+    run_until([&] { return bus->open_handle_count() == 0; });
+  }
 };
 }  // namespace
 
