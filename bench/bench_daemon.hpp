@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -47,7 +48,26 @@ class daemon_process {
  public:
   using line_handler = std::function<void(std::string_view line, clock_type::time_point at)>;
 
-  daemon_process(const fs::path& config, line_handler on_line = {}) : on_line_(std::move(on_line)) {
+  // `env`: variables set (or replaced) in the child's environment, e.g.
+  // {"LD_PRELOAD", "libumockdev-preload.so.0"}; the rest is inherited.
+  daemon_process(const fs::path& config, line_handler on_line = {},
+                 const std::vector<std::pair<std::string, std::string>>& env = {})
+      : on_line_(std::move(on_line)) {
+    // Built before fork(): the child of a threaded process may only exec.
+    std::vector<std::string> vars;
+    for (char** e = environ; *e; ++e) {
+      const std::string_view v(*e);
+      const bool replaced = std::ranges::any_of(env, [&](const auto& kv) {
+        return v.size() > kv.first.size() && v.starts_with(kv.first) && v[kv.first.size()] == '=';
+      });
+      if (!replaced) vars.emplace_back(v);
+    }
+    for (const auto& [k, v] : env) vars.push_back(k + "=" + v);
+    std::vector<char*> envp;
+    for (auto& v : vars) envp.push_back(v.data());
+    envp.push_back(nullptr);
+    const char* argv[] = {RAVAOD_PATH, "--config", config.c_str(), "--log-target", "stderr", nullptr};
+
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
     pid_ = ::fork();
@@ -58,7 +78,7 @@ class daemon_process {
       ::dup2(null, 1);
       ::dup2(fds[1], 2);
       ::close_range(3, ~0U, 0);
-      ::execl(RAVAOD_PATH, RAVAOD_PATH, "--config", config.c_str(), "--log-target", "stderr", nullptr);
+      ::execve(RAVAOD_PATH, const_cast<char* const*>(argv), envp.data());
       ::_exit(127);
     }
     ::close(fds[1]);
@@ -184,8 +204,11 @@ class daemon_process {
   std::thread reader_;
 };
 
-// `ravaoctl --socket SOCKET --json status`, parsed (deadline 10 s).
-inline boost::json::value ctl_status(const fs::path& socket) {
+// `ravaoctl --socket SOCKET --json ARGS...`, parsed (deadline 10 s).
+inline boost::json::value ctl_json(const fs::path& socket, const std::vector<std::string>& args) {
+  std::vector<const char*> argv{RAVAOCTL_PATH, "--socket", socket.c_str(), "--json"};
+  for (const auto& a : args) argv.push_back(a.c_str());
+  argv.push_back(nullptr);
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
   const pid_t pid = ::fork();
@@ -195,7 +218,7 @@ inline boost::json::value ctl_status(const fs::path& socket) {
     ::dup2(fds[1], 1);
     ::dup2(null, 2);
     ::close_range(3, ~0U, 0);
-    ::execl(RAVAOCTL_PATH, RAVAOCTL_PATH, "--socket", socket.c_str(), "--json", "status", nullptr);
+    ::execv(RAVAOCTL_PATH, const_cast<char* const*>(argv.data()));
     ::_exit(127);
   }
   ::close(fds[1]);
@@ -214,9 +237,11 @@ inline boost::json::value ctl_status(const fs::path& socket) {
   ::waitpid(pid, nullptr, 0);
   boost::system::error_code ec;
   auto v = boost::json::parse(out, ec);
-  if (ec) throw std::runtime_error("ravaoctl status gave no JSON: " + out);
+  if (ec) throw std::runtime_error("ravaoctl " + (args.empty() ? std::string() : args[0]) + " gave no JSON: " + out);
   return v;
 }
+
+inline boost::json::value ctl_status(const fs::path& socket) { return ctl_json(socket, {"status"}); }
 
 inline std::int64_t ctl_last_seq(const fs::path& socket) {
   return ctl_status(socket).at("store").at("last_seq").to_number<std::int64_t>();

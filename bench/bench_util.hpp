@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -159,6 +160,33 @@ inline std::int64_t proc_field(int pid, std::string_view file, std::string_view 
       return std::strtoll(line.c_str() + key.size() + 1, nullptr, 10);
   }
   return -1;
+}
+
+// Context switches (voluntary + involuntary) of every thread of a process,
+// by thread id, from /proc/PID/task/TID/status; `name` is the thread's comm.
+// A thread sleeping in epoll_wait/poll/futex switches once per wake-up, so
+// the difference of two snapshots counts wake-ups.
+struct thread_switches {
+  std::string name;
+  std::int64_t switches = 0;
+};
+
+inline std::map<int, thread_switches> task_switches(int pid) {
+  std::map<int, thread_switches> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(fmt::format("/proc/{}/task", pid), ec)) {
+    const std::string tid_s = e.path().filename().string();
+    const int tid = std::atoi(tid_s.c_str());
+    const auto file = fmt::format("task/{}/status", tid);
+    const std::int64_t v = proc_field(pid, file, "voluntary_ctxt_switches");
+    const std::int64_t n = proc_field(pid, file, "nonvoluntary_ctxt_switches");
+    if (v < 0 || n < 0) continue;  // the thread has just exited
+    std::ifstream comm(fmt::format("/proc/{}/task/{}/comm", pid, tid));
+    std::string name;
+    std::getline(comm, name);
+    out[tid] = {name, v + n};
+  }
+  return out;
 }
 
 inline double percentile(std::vector<double> v, double p) {
