@@ -11,6 +11,11 @@
 namespace ravao::usb {
 namespace asio = boost::asio;
 
+opened_handle::~opened_handle() {
+  claim.release();
+  if (handle) bus->close(handle);
+}
+
 result<std::unique_ptr<usb_bus>> usb_bus::open(asio::any_io_executor ex) {
   libusb_context* ctx = nullptr;
   if (const int rc = libusb_init(&ctx); rc != 0)

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "drivers/usb/interface_claim.hpp"
 #include "drivers/usb/libusb_events.hpp"
 #include "drivers/usb/usb_device.hpp"
 
@@ -54,6 +55,21 @@ class usb_client {
 
  protected:
   ~usb_client() = default;
+};
+
+class usb_bus;
+
+// A device a driver opened through usb_bus::open and the interface it
+// claimed; released (kernel driver back) and closed on destruction. Move-only.
+struct opened_handle {
+  usb_bus* bus = nullptr;
+  libusb_device_handle* handle = nullptr;
+  interface_claim claim;
+
+  opened_handle() = default;
+  opened_handle(const opened_handle&) = delete;
+  opened_handle& operator=(const opened_handle&) = delete;
+  ~opened_handle();
 };
 
 class usb_bus {

@@ -44,23 +44,13 @@ std::size_t report_descriptor_length(const libusb_interface_descriptor& alt) {
 
 }  // namespace
 
-struct usb_hid_scanner::opened {
-  usb_bus* bus = nullptr;
-  libusb_device_handle* handle = nullptr;
-  interface_claim claim;
+struct usb_hid_scanner::opened : opened_handle {
   std::uint8_t endpoint = 0;
   std::size_t read_length = 0;
   std::optional<hid_keyboard_decoder> keyboard;
   std::optional<hid_pos_decoder> pos;
   std::string description;
   bool wrong_size_noted = false;
-
-  opened() = default;
-  opened(const opened&) = delete;
-  ~opened() {
-    claim.release();
-    if (handle) bus->close(handle);
-  }
 };
 
 usb_hid_scanner::usb_hid_scanner(scanner_config cfg, const driver_context& ctx, scanner_sink sink,
@@ -72,10 +62,6 @@ usb_hid_scanner::usb_hid_scanner(scanner_config cfg, const driver_context& ctx, 
       sink_(std::move(sink)),
       retry_interval_(retry_interval),
       retry_(ex_) {}
-
-usb_hid_scanner::~usb_hid_scanner() {
-  if (pending_) libusb_unref_device(pending_);
-}
 
 void usb_hid_scanner::start() {
   if (!bus_) {
@@ -94,14 +80,12 @@ void usb_hid_scanner::stop() {
   present_ = false;
   if (transfer_) transfer_->cancel();
   retry_.cancel();
-  if (pending_) libusb_unref_device(std::exchange(pending_, nullptr));
+  pending_.reset();
 }
 
 void usb_hid_scanner::on_usb_arrived(libusb_device* dev, const usb_device_info& info) {
   if (stopped_) return;
-  libusb_ref_device(dev);
-  if (pending_) libusb_unref_device(pending_);
-  pending_ = dev;
+  pending_ = device_ref(dev);
   pending_info_ = info;
   if (!running_) {
     running_ = true;
@@ -111,7 +95,7 @@ void usb_hid_scanner::on_usb_arrived(libusb_device* dev, const usb_device_info& 
 
 void usb_hid_scanner::on_usb_left() {
   present_ = false;
-  if (pending_) libusb_unref_device(std::exchange(pending_, nullptr));
+  pending_.reset();
   if (transfer_) transfer_->cancel();
   retry_.cancel();
 }
@@ -126,10 +110,9 @@ void usb_hid_scanner::set_state(device_state s, std::string_view reason) {
 asio::awaitable<void> usb_hid_scanner::run() {
   auto self = shared_from_this();  // the session keeps the source alive
   while (!stopped_ && pending_) {
-    libusb_device* dev = std::exchange(pending_, nullptr);
+    const device_ref dev = std::move(pending_);
     present_ = true;
-    co_await serve(dev, pending_info_);
-    libusb_unref_device(dev);
+    co_await serve(dev.get(), pending_info_);
   }
   running_ = false;
 }

@@ -25,6 +25,7 @@
 #include <string>
 
 #include "drivers/scanner_source.hpp"
+#include "drivers/usb/device_ref.hpp"
 #include "drivers/usb/usb_bus.hpp"
 
 namespace ravao::usb {
@@ -37,7 +38,6 @@ class usb_hid_scanner final : public scanner_source,
  public:
   usb_hid_scanner(scanner_config cfg, const driver_context& ctx, scanner_sink sink,
                   std::chrono::milliseconds retry_interval = std::chrono::milliseconds(2000));
-  ~usb_hid_scanner();
   void start() override;
   void stop() override;
 
@@ -63,7 +63,7 @@ class usb_hid_scanner final : public scanner_source,
   scanner_sink sink_;
   std::chrono::milliseconds retry_interval_;
   boost::asio::steady_timer retry_;  // waits between attempts; cancelled by stop() and on_usb_left()
-  libusb_device* pending_ = nullptr;  // assigned, not yet served (referenced)
+  device_ref pending_;  // assigned, not yet served
   usb_device_info pending_info_;
   bool present_ = false;   // the device being served is still plugged in
   bool running_ = false;   // run() is active

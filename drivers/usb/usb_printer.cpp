@@ -32,11 +32,6 @@ std::string printable(const unsigned char* p, std::size_t n) {
 
 }  // namespace
 
-usb_printer::session::~session() {
-  claim.release();
-  if (handle) bus->close(handle);
-}
-
 usb_printer::usb_printer(printer_config cfg, const driver_context& ctx, printer_sink sink, usb_printer_options opt)
     : cfg_(std::move(cfg)),
       ex_(ctx.executor),
@@ -45,10 +40,6 @@ usb_printer::usb_printer(printer_config cfg, const driver_context& ctx, printer_
       sink_(std::move(sink)),
       opt_(opt),
       wait_(ex_) {}
-
-usb_printer::~usb_printer() {
-  if (pending_) libusb_unref_device(pending_);
-}
 
 void usb_printer::start() {
   if (!bus_) {
@@ -67,7 +58,7 @@ void usb_printer::stop() {
   present_ = false;
   cancel_transfers();
   wait_.cancel();
-  if (pending_) libusb_unref_device(std::exchange(pending_, nullptr));
+  pending_.reset();
 }
 
 void usb_printer::cancel_transfers() {
@@ -77,9 +68,7 @@ void usb_printer::cancel_transfers() {
 
 void usb_printer::on_usb_arrived(libusb_device* dev, const usb_device_info& info) {
   if (stopped_) return;
-  libusb_ref_device(dev);
-  if (pending_) libusb_unref_device(pending_);
-  pending_ = dev;
+  pending_ = device_ref(dev);
   pending_info_ = info;
   if (!running_) {
     running_ = true;
@@ -89,7 +78,7 @@ void usb_printer::on_usb_arrived(libusb_device* dev, const usb_device_info& info
 
 void usb_printer::on_usb_left() {
   present_ = false;
-  if (pending_) libusb_unref_device(std::exchange(pending_, nullptr));
+  pending_.reset();
   cancel_transfers();
   wait_.cancel();
 }
@@ -104,7 +93,8 @@ void usb_printer::set_state(device_state s, std::string_view reason) {
 asio::awaitable<void> usb_printer::run() {
   auto self = shared_from_this();
   while (!stopped_ && pending_) {
-    libusb_device* dev = std::exchange(pending_, nullptr);
+    const device_ref held = std::move(pending_);
+    libusb_device* dev = held.get();
     info_ = pending_info_;
     present_ = true;
     const std::string where = fmt::format("{} at port {}", info_.ids(), info_.port);
@@ -135,7 +125,6 @@ asio::awaitable<void> usb_printer::run() {
       co_await wait_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
     if (!stopped_) set_state(device_state::offline, "unplugged: " + where);
-    libusb_unref_device(dev);
   }
   running_ = false;
 }

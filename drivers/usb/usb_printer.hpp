@@ -23,7 +23,7 @@
 #include <string>
 
 #include "drivers/printer_transport.hpp"
-#include "drivers/usb/interface_claim.hpp"
+#include "drivers/usb/device_ref.hpp"
 #include "drivers/usb/usb_bus.hpp"
 
 namespace ravao::usb {
@@ -41,7 +41,6 @@ class usb_printer final : public printer_transport,
                           public std::enable_shared_from_this<usb_printer> {
  public:
   usb_printer(printer_config cfg, const driver_context& ctx, printer_sink sink, usb_printer_options opt = {});
-  ~usb_printer() override;
 
   void start() override;
   void stop() override;
@@ -60,15 +59,10 @@ class usb_printer final : public printer_transport,
   const std::string& device_id() const { return device_id_; }
 
  private:
-  struct session {
-    usb_bus* bus = nullptr;
-    libusb_device_handle* handle = nullptr;
-    interface_claim claim;
+  struct session : opened_handle {
     std::uint8_t out_endpoint = 0;
     std::optional<std::uint8_t> in_endpoint;
     std::size_t in_packet = 64;
-    int users = 0;  // write()/read() calls in flight: the session is closed after them
-    ~session();
   };
   result<std::shared_ptr<session>> open_device(libusb_device* dev, const usb_device_info& info, bool& retry);
   boost::asio::awaitable<void> run();
@@ -84,7 +78,7 @@ class usb_printer final : public printer_transport,
   printer_sink sink_;
   usb_printer_options opt_;
   boost::asio::steady_timer wait_;  // retry wait / idle until unplug; cancelled by stop() and on_usb_left()
-  libusb_device* pending_ = nullptr;
+  device_ref pending_;  // assigned, not yet served
   usb_device_info pending_info_, info_;
   std::shared_ptr<session> session_;  // the claimed printer, while online
   usb_transfer* writing_ = nullptr;   // transfers in flight (owned by write() / read()), for cancel
