@@ -8,6 +8,7 @@
 #include "core/text.hpp"
 #include "payload/classify.hpp"
 #include "scan/frame.hpp"
+#include "slip/slip_number.hpp"
 #include "service/log.hpp"
 #include "service/notify.hpp"
 
@@ -61,6 +62,9 @@ result<void> app::start() {
                   {{"path", cfg_.store.path.string()}, {"moved_to", health.recovered_from}});
   }
   store_recovered_ = health.recovered_now;
+  if (auto n = s->requeue_interrupted_jobs(); n && *n > 0)
+    log::warning("print.requeued", "print jobs interrupted by the last stop will be printed again",
+                 {{"count", std::to_string(*n)}});
   committer_ = std::make_unique<committer>(
       std::move(*s), cfg_.visits, cfg_.store.retention_days, io_.get_executor(),
       [this](commit_report r) { on_committed(std::move(r)); },
@@ -116,10 +120,13 @@ void app::start_printer(const printer_config& p) {
     rt.reason = fmt::format("kind {} is not driven by this build yet", to_string(p.kind));
     return;
   }
+  start_worker(rt);
   rt.transport->start();
 }
 
 void app::stop_printer(printer_runtime& rt) {
+  if (rt.worker) rt.worker->stop();
+  rt.worker.reset();
   if (rt.transport) rt.transport->stop();
   rt.transport.reset();
 }
@@ -139,6 +146,7 @@ void app::on_printer_state(const std::string& printer_id, device_state s, std::s
   else if (s == device_state::error) log::warning("printer.error", "printer cannot be used", fields);
   else log::info("printer.offline", "printer is not available", fields);
   rt.last_event = fmt::format("{} {}", to_string(s), format_local(rt.state_since_ms, cfg_.site.utc_offset));
+  if (rt.worker) rt.worker->transport_state(s);
   status_changed();
 }
 
@@ -198,6 +206,7 @@ void app::on_frame(const std::string& counter_id, std::string_view raw) {
   if (frame->had_bom && !req.payload.has_flag("bom")) req.payload.flags.emplace_back("bom");
   req.symbology = frame->symbology;
   req.at = at;
+  if (req.payload.kind == payload_kind::ravao_slip) req.slip_sequence = slip::parse_slip_number(req.payload.slip_number);
   const bool queued = committer_->submit(std::move(req), received);
   if (gate_->is_open() && committer_->pending() >= high_water) gate_->close();
   if (!queued) {
@@ -255,6 +264,11 @@ void app::on_committed(commit_report report) {
                    {{"counter", s.request.counter_id}, {"seq", std::to_string(s.outcome.seq)},
                     {"flags", join(p.flags)}});
     }
+    if (s.outcome.effect == scan_effect::command_recorded) on_command(s);
+    if (s.outcome.effect == scan_effect::slip_returned)
+      log::info("slip.returned", "filled slip handed back",
+                {{"counter", s.request.counter_id}, {"slip", slip::display_slip_number(p.slip_number)},
+                 {"visit", std::to_string(s.outcome.visit_id)}});
     if (auto it = counters_.find(s.request.counter_id); it != counters_.end()) {
       it->second.last_event = fmt::format("{} {}", to_string(s.outcome.effect), format_local(s.request.at.wall_ms, cfg_.site.utc_offset));
     }

@@ -21,6 +21,7 @@
 #include "drivers/printer_transport.hpp"
 #include "drivers/scanner_source.hpp"
 #include "drivers/usb/usb_bus.hpp"
+#include "print/printer_worker.hpp"
 #include "store/committer.hpp"
 
 namespace ravao {
@@ -56,6 +57,7 @@ class app {
   struct printer_runtime {
     printer_config cfg;
     std::shared_ptr<printer_transport> transport;
+    std::shared_ptr<print::printer_worker> worker;  // its print queue; null without transport or fonts
     device_state state = device_state::starting;
     std::string reason;
     std::int64_t state_since_ms = 0;
@@ -68,6 +70,27 @@ class app {
   void start_printer(const printer_config& p);
   void stop_printer(printer_runtime& rt);
   void on_printer_state(const std::string& printer_id, device_state s, std::string_view reason);
+  // Slips and print jobs (app_print.cpp).
+  std::shared_ptr<slip::fonts> fonts();
+  void start_worker(printer_runtime& rt);
+  void on_command(const committed_scan& s);
+  std::string slip_content_json(const counter_config& c, const timestamp& at) const;
+  // The printer of a counter, or an error in words.
+  result<const printer_config*> printer_of(const counter_config& c) const;
+  void wake_printer(const std::string& printer_id);
+  void log_job(const std::string& printer_id, const print_job_row& job, std::string_view outcome,
+               std::string_view detail);
+  // Runs `work` on the store's writer thread and waits for it (bounded):
+  // for ravaoctl requests, whose answer needs the write committed.
+  template <class T>
+  T on_store_wait(std::function<T(store&)> work);
+  boost::json::value slip_print_json(const boost::json::object& request);
+  boost::json::value slip_reprint_json(const boost::json::object& request);
+  boost::json::value slip_preview_json(const boost::json::object& request);
+  boost::json::value card_print_json(const boost::json::object& request);
+  boost::json::value printer_test_json(const boost::json::object& request);
+  boost::json::value jobs_json(const boost::json::object& request) const;
+  boost::json::value declare_json(const boost::json::object& request);
   void on_scanner_notice(const std::string& counter_id, std::string_view event, std::string_view message);
   void start_counter(const counter_config& c);
   void stop_counter(counter_runtime& rt);
@@ -104,6 +127,8 @@ class app {
   bool usb_tried_ = false;
   std::map<std::string, counter_runtime> counters_;
   std::map<std::string, printer_runtime> printers_;
+  std::shared_ptr<slip::fonts> fonts_;
+  std::string fonts_error_;
   control_server control_;
   std::shared_ptr<flow_gate> gate_;  // closed while the committer is behind
   boost::asio::signal_set signals_;

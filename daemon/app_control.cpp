@@ -82,7 +82,17 @@ json::value app::handle_control(const json::object& r) {
   if (cmd == "events") return events_json(r);
   if (cmd == "devices") return devices_json();
   if (cmd == "ping") return "pong";
-  throw std::invalid_argument(fmt::format("unknown command \"{}\" (expected status, counters, visits, events, devices, ping)", cmd));
+  if (cmd == "slip.print") return slip_print_json(r);
+  if (cmd == "slip.reprint") return slip_reprint_json(r);
+  if (cmd == "slip.preview") return slip_preview_json(r);
+  if (cmd == "card.print") return card_print_json(r);
+  if (cmd == "printer.test") return printer_test_json(r);
+  if (cmd == "jobs") return jobs_json(r);
+  if (cmd == "declare") return declare_json(r);
+  throw std::invalid_argument(fmt::format(
+      "unknown command \"{}\" (expected status, counters, visits, events, devices, ping, slip.print, slip.reprint, "
+      "slip.preview, card.print, printer.test, jobs, declare)",
+      cmd));
 }
 
 json::value app::status_json() const {
@@ -314,7 +324,12 @@ json::value app::devices_json() const {
         {"counter", counters.empty() ? std::string() : std::string(counters[0].as_string())},
         {"counters", std::move(counters)},
         {"state", to_string(rt.state)},
-        {"reason", rt.reason},
+        {"paper", !rt.worker ? "-" : rt.worker->status() ? std::string(escpos::to_string(*rt.worker->status()))
+                                                           : std::string("unknown")},
+        {"profile", rt.worker ? std::string(rt.worker->profile().name) : std::string()},
+        {"reason", rt.worker && rt.worker->status() && *rt.worker->status() != escpos::printer_status::online
+                       ? (rt.reason.empty() ? "" : rt.reason + "; ") + "printer reports " + rt.worker->status_reason()
+                       : rt.reason},
         {"since", format_local(rt.state_since_ms, cfg_.site.utc_offset)},
         {"last_event", rt.last_event},
     });

@@ -16,6 +16,10 @@
 //   One write at a time; the caller keeps `data` alive until it completes.
 // - read() returns what the printer sent (status bytes) within `timeout`, or
 //   timed_out; not_supported when the transport cannot read (can_read()).
+// - begin_job()/end_job() bracket the writes of one print job. Only the file
+//   transport needs them (one .bin and one .png per job); the others ignore
+//   them. `name` is unique per job and safe as a file name
+//   ("slip-000017-job12"); `preview` is the image being printed.
 // - Every call is made on the executor given at construction.
 
 #include <boost/asio/awaitable.hpp>
@@ -28,6 +32,7 @@
 #include <string_view>
 
 #include "core/error.hpp"
+#include "core/raster.hpp"
 #include "drivers/scanner_source.hpp"
 
 namespace ravao {
@@ -46,6 +51,16 @@ class printer_transport {
   virtual boost::asio::awaitable<result<std::size_t>> write(std::span<const std::uint8_t> data) = 0;
   virtual boost::asio::awaitable<result<std::size_t>> read(std::span<std::uint8_t> into,
                                                           std::chrono::milliseconds timeout) = 0;
+  virtual result<void> begin_job(std::string_view name, const raster& preview) {
+    (void)name, (void)preview;
+    return {};
+  }
+  // After the last write of a job (whether it succeeded or not: `complete`
+  // says which). The file transport publishes the job's files only when complete.
+  virtual result<void> end_job(bool complete) {
+    (void)complete;
+    return {};
+  }
 };
 
 // Only kinds this build drives; others are refused by the caller with a

@@ -30,6 +30,7 @@ std::string_view to_string(scanner_kind k) { return spelling(config_schema::scan
 std::string_view to_string(counter_mode m) { return spelling(config_schema::counter_modes, m); }
 std::string_view to_string(printer_kind k) { return spelling(config_schema::printer_kinds, k); }
 std::string_view to_string(usb_hid_mode m) { return spelling(config_schema::usb_hid_modes, m); }
+std::string_view to_string(slip_preprint p) { return spelling(config_schema::slip_preprints, p); }
 
 std::string usb_match::to_string() const {
   std::string out;

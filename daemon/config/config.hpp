@@ -96,14 +96,30 @@ struct printer_config {
   printer_kind kind = printer_kind::file;
   int paper_width_mm = 80;  // 58 | 80
   std::string device;       // lp, serial
+  unsigned baud = 9600;     // serial only: one of the standard rates
   std::string address;      // tcp: host:port
   std::filesystem::path path;  // file: output folder (absolute after loading)
   usb_match usb;               // usb: empty matches any printer-class device
+  std::string profile;         // escpos profile name; empty: generic for the paper width
   int line = 0;
   friend bool operator==(const printer_config& a, const printer_config& b) {
     return a.id == b.id && a.kind == b.kind && a.paper_width_mm == b.paper_width_mm && a.device == b.device &&
-           a.address == b.address && a.path == b.path && a.usb == b.usb;
+           a.baud == b.baud && a.address == b.address && a.path == b.path && a.usb == b.usb &&
+           a.profile == b.profile;
   }
+};
+
+// What a pre-printed slip may carry about the visitor just scanned.
+enum class slip_preprint { none, masked };
+std::string_view to_string(slip_preprint p);  // "none", "masked"
+
+struct slips_config {
+  // masked: when a slip follows a CCCD/personal QR scan at the counter, the
+  // visitor's name and masked ID number are printed on it.
+  slip_preprint preprint = slip_preprint::none;
+  // A slip belongs to the visit whose scan at the same counter came at most
+  // this long before it (and is printed with its identity when preprint allows).
+  std::chrono::seconds link_window{120};
 };
 
 struct config {
@@ -112,6 +128,7 @@ struct config {
   store_config store;
   control_config control;
   visits_config visits;
+  slips_config slips;
   std::vector<scanner_config> scanners;
   std::vector<counter_config> counters;
   std::vector<printer_config> printers;

@@ -345,6 +345,13 @@ class loader {
     for (std::size_t i = 0; i < config_.printers.size(); ++i) {
       const auto& p = config_.printers[i];
       if (!p.id.empty() && p.kind == printer_kind::usb) check_usb_unique(p.usb, subject(sec, p, i + 1), p.line);
+      for (std::size_t k = 0; k < std::size(printer_profiles); ++k) {
+        if (p.profile != printer_profiles[k].name || printer_profile_paper_mm[k] == p.paper_width_mm) continue;
+        report(line_at(sec.name, i + 1, "profile", p.line),
+               subject(sec, p, i + 1) + "profile " + quote(p.profile) + " is for " +
+                   std::to_string(printer_profile_paper_mm[k]) + " mm paper but paper_width_mm is " +
+                   std::to_string(p.paper_width_mm));
+      }
     }
   }
 

@@ -87,6 +87,19 @@ const key<visits_config> visits_keys[] = {
      [](visits_config& s, value&& v) { s.end_of_day = minutes{v.number}; }},
 };
 
+const key<slips_config> slips_keys[] = {
+    {{.name = "preprint", .type = value_type::choice, .presence = key_presence::defaulted,
+      .default_value = std::string_view{"none"}, .choices = slip_preprints,
+      .doc = "`masked`: a slip printed right after a visitor's CCCD or personal QR was scanned at the counter "
+             "carries their name and masked ID number (0790******45), so they need not write them; `none`: "
+             "slips are always blank."},
+     [](slips_config& s, value&& v) { s.preprint = static_cast<slip_preprint>(v.number); }},
+    {{.name = "link_window_seconds", .type = value_type::integer, .presence = key_presence::defaulted,
+      .default_value = std::int64_t{120}, .min = 5, .max = 3600,
+      .doc = "A slip printed at a counter belongs to the visit scanned there at most this long before."},
+     [](slips_config& s, value&& v) { s.link_window = seconds{v.number}; }},
+};
+
 const key<scanner_config> scanner_keys[] = {
     {{.name = "id", .type = value_type::id, .presence = key_presence::required,
       .doc = "Id a [[counter]] refers to."},
@@ -164,6 +177,11 @@ const key<printer_config> printer_keys[] = {
     {{.name = "device", .type = value_type::path, .presence = key_presence::required, .max = max_path,
       .kinds = device_printers, .doc = "Device file, e.g. `/dev/usb/lp0` (lp) or `/dev/ttyUSB0` (serial)."},
      [](printer_config& s, value&& v) { s.device = std::move(v.text); }},
+    {{.name = "baud", .type = value_type::integer_set, .presence = key_presence::defaulted,
+      .default_value = std::int64_t{9600}, .numbers = standard_bauds, .kinds = serial_only,
+      .doc = "Line speed (8N1, no flow control); the printer's own setting (its self-test page shows it). "
+             "USB CDC-ACM printers ignore it."},
+     [](printer_config& s, value&& v) { s.baud = static_cast<unsigned>(v.number); }},
     {{.name = "address", .type = value_type::address, .presence = key_presence::required,
       .kinds = tcp_only, .doc = "`host:port` of the printer, e.g. `192.168.1.50:9100`."},
      [](printer_config& s, value&& v) { s.address = std::move(v.text); }},
@@ -180,6 +198,11 @@ const key<printer_config> printer_keys[] = {
     {{.name = "usb_port", .type = value_type::usb_port, .presence = key_presence::optional,
       .kinds = usb_printer_only, .doc = "Physical port path, e.g. `1-1.3`."},
      [](printer_config& s, value&& v) { s.usb.port = std::move(v.text); }},
+    {{.name = "profile", .type = value_type::choice, .presence = key_presence::optional,
+      .choices = printer_profiles,
+      .doc = "Printer model profile (dots per line, band height, cutter; docs/slips.md). Absent: `generic-58` or "
+             "`generic-80` by paper width."},
+     [](printer_config& s, value&& v) { s.profile = printer_profiles[v.number].name; }},
 };
 
 }  // namespace
@@ -211,6 +234,13 @@ const section<visits_config>& visits_section() {
   static const section<visits_config> s{
       .name = "visits", .shape = section_shape::table, .kind_key = {}, .required = false,
       .doc = "How scans become visits.", .keys = visits_keys, .member = &config::visits};
+  return s;
+}
+
+const section<slips_config>& slips_section() {
+  static const section<slips_config> s{
+      .name = "slips", .shape = section_shape::table, .kind_key = {}, .required = false,
+      .doc = "Paper declaration slips.", .keys = slips_keys, .member = &config::slips};
   return s;
 }
 

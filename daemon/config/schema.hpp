@@ -101,6 +101,7 @@ const section<site_config>& site_section();
 const section<store_config>& store_section();
 const section<control_config>& control_section();
 const section<visits_config>& visits_section();
+const section<slips_config>& slips_section();
 const section<scanner_config>& scanner_section();
 const section<counter_config>& counter_section();
 const section<printer_config>& printer_section();
@@ -112,6 +113,7 @@ void for_each_section(F&& f) {
   f(store_section());
   f(control_section());
   f(visits_section());
+  f(slips_section());
   f(scanner_section());
   f(counter_section());
   f(printer_section());
@@ -123,6 +125,11 @@ inline constexpr choice scanner_kinds[] = {{"serial"}, {"stdin"}, {"usb-hid"}};
 inline constexpr choice usb_hid_modes[] = {{"auto"}, {"keyboard"}, {"pos"}};
 inline constexpr choice counter_modes[] = {{"entry"}, {"exit"}, {"toggle"}};
 inline constexpr choice printer_kinds[] = {{"usb"}, {"lp"}, {"tcp"}, {"serial"}, {"file"}};
+inline constexpr choice slip_preprints[] = {{"none"}, {"masked"}};
+// The ESC/POS printer profiles (drivers/escpos/profile.cpp has their data;
+// a test keeps the two lists equal).
+inline constexpr choice printer_profiles[] = {{"generic-58"}, {"generic-80"}, {"epson-tm-t20"}, {"xprinter-58"}};
+inline constexpr int printer_profile_paper_mm[] = {58, 80, 80, 58};
 
 // "[site]" or "[[scanner]]".
 std::string section_header(std::string_view name, section_shape s);

@@ -18,10 +18,13 @@
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "config/config.hpp"
 #include "core/text.hpp"
 #include "ctl/table.hpp"
+#include "slip/png.hpp"
+#include "slip/render_job.hpp"
 
 namespace json = boost::json;
 
@@ -47,6 +50,18 @@ void usage(std::FILE* to) {
       "  devices                        every scanner and printer: state, why, how it was matched, last event;\n"
       "                                 USB devices no entry took (ids and port paths for the configuration)\n"
       "  ping                           prints pong when ravaod answers\n"
+      "  slip print --counter C         prints a declaration slip at the counter's printer\n"
+      "  slip reprint N                 prints slip N again (marked as a reprint)\n"
+      "  slip preview --out FILE.png [--counter C]\n"
+      "                                 draws the slip the counter would print, without printing\n"
+      "  card print --counter C         prints the counter's command card (the barcodes staff scan)\n"
+      "  printer test --counter C       prints a test page at the counter's printer\n"
+      "  jobs [--printer P] [--pending] [--limit N]\n"
+      "                                 print jobs, newest first\n"
+      "  declare (--slip N | --counter C) NAME=VALUE...\n"
+      "                                 records a declaration made on a visitor's behalf; names: name, birth,\n"
+      "                                 sex, nationality, id, phone, address, fever, cough, breath, throat,\n"
+      "                                 taste, other, contact, travel, date (docs/declarations.md)\n"
       "T: today | 30m | 2h | 7d | 2026-11-23 | 2026-11-23T08:30 (site local time)\n"
       "The socket is taken from --socket, else from the configuration (--config, default %s).\n",
       default_config);
@@ -170,10 +185,25 @@ std::string socket_from_config(const std::string& path, bool explicit_config) {
   die(bad_config, msg + "\n(or name the socket with --socket PATH)");
 }
 
+// Draws the preview the daemon described with the code that prints.
+int write_preview(const json::value& r, const std::string& out_path) {
+  const auto& o = r.as_object();
+  auto fonts = ravao::slip::fonts::open_default();
+  if (!fonts) die(daemon_error, fonts.error().message());
+  auto image = ravao::slip::render_job(*fonts, std::string(o.at("kind").as_string()),
+                                       json::serialize(o.at("content")), static_cast<int>(o.at("width_dots").as_int64()));
+  if (!image) die(daemon_error, image.error().message());
+  if (auto w = ravao::slip::write_png(*image, out_path); !w) die(daemon_error, w.error().message());
+  std::printf("%s: %d x %d dots (%s paper)\n", out_path.c_str(), image->width, image->height,
+              image->width >= 576 ? "80 mm" : "58 mm");
+  return ok;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string config_path = default_config, socket_path, command;
+  std::string config_path = default_config, socket_path, command, subcommand, out_path;
+  json::array declared_fields;
   bool explicit_config = false, as_json = false;
   json::object request;
   const auto need = [&](int& i) -> std::string {
@@ -189,6 +219,10 @@ int main(int argc, char** argv) {
     else if (a == "--since") request["since"] = need(i);
     else if (a == "--counter") request["counter"] = need(i);
     else if (a == "--open") request["open"] = true;
+    else if (a == "--pending") request["pending"] = true;
+    else if (a == "--printer") request["printer"] = need(i);
+    else if (a == "--slip") request["slip"] = need(i);
+    else if (a == "--out") out_path = need(i);
     else if (a == "--limit" || a == "--after-seq") {
       const std::string v = need(i);
       char* end = nullptr;
@@ -196,11 +230,34 @@ int main(int argc, char** argv) {
       if (v.empty() || *end != '\0' || n < 0 || (a == "--limit" && (n < 1 || n > 100000))) die(usage_error, fmt::format("{} needs a whole number{}, got \"{}\"", a, a == "--limit" ? " from 1 to 100000" : "", v));
       request[a == "--limit" ? "limit" : "after_seq"] = n;
     } else if (!a.starts_with("-") && command.empty()) command = a;
-    else { usage(stderr); die(usage_error, fmt::format("unknown argument \"{}\"", a)); }
+    else if (!a.starts_with("-") && (command == "slip" || command == "card" || command == "printer") &&
+             subcommand.empty()) subcommand = a;
+    else if (!a.starts_with("-") && command == "slip" && subcommand == "reprint" && !request.contains("number"))
+      request["number"] = a;
+    else if (!a.starts_with("-") && command == "declare" && a.find('=') != std::string_view::npos) {
+      const auto eq = a.find('=');
+      declared_fields.push_back(json::array{std::string(a.substr(0, eq)), std::string(a.substr(eq + 1))});
+    } else { usage(stderr); die(usage_error, fmt::format("unknown argument \"{}\"", a)); }
+  }
+  if (command == "slip" || command == "card" || command == "printer") {
+    static const std::map<std::string, std::set<std::string>> subcommands = {
+        {"slip", {"print", "reprint", "preview"}}, {"card", {"print"}}, {"printer", {"test"}}};
+    if (!subcommands.at(command).contains(subcommand))
+      die(usage_error, fmt::format("\"{}\" needs one of: {}", command, fmt::join(subcommands.at(command), ", ")));
+    command += "." + subcommand;
+  }
+  if (command == "slip.reprint" && !request.contains("number")) die(usage_error, "slip reprint needs the slip number");
+  if (command == "slip.preview" && out_path.empty()) die(usage_error, "slip preview needs --out FILE.png");
+  if (!out_path.empty() && command != "slip.preview") die(usage_error, "--out applies to \"slip preview\" only");
+  if (command == "declare") {
+    if (declared_fields.empty()) die(usage_error, "declare needs the form's fields as NAME=VALUE (see --help)");
+    request["fields"] = std::move(declared_fields);
   }
   if (command.empty()) { usage(stderr); return usage_error; }
-  if (command != "status" && command != "counters" && command != "visits" && command != "events" &&
-      command != "devices" && command != "ping") {
+  static const std::set<std::string> commands = {"status", "counters", "visits", "events", "devices", "ping",
+                                                 "slip.print", "slip.reprint", "slip.preview", "card.print",
+                                                 "printer.test", "jobs", "declare"};
+  if (!commands.contains(command)) {
     usage(stderr);
     die(usage_error, fmt::format("unknown command \"{}\"", command));
   }
@@ -208,7 +265,16 @@ int main(int argc, char** argv) {
   const std::map<std::string, std::set<std::string>> allowed = {
       {"visits", {"since", "counter", "open", "limit"}},
       {"events", {"since", "counter", "after_seq", "limit"}},
+      {"slip.print", {"counter"}},
+      {"slip.reprint", {"number"}},
+      {"slip.preview", {"counter"}},
+      {"card.print", {"counter"}},
+      {"printer.test", {"counter"}},
+      {"jobs", {"printer", "pending", "limit"}},
+      {"declare", {"slip", "counter", "fields"}},
   };
+  for (const char* needs_counter : {"slip.print", "card.print", "printer.test"})
+    if (command == needs_counter && !request.contains("counter")) die(usage_error, command + " needs --counter C");
   for (const auto& [key, value] : request) {
     const auto it = allowed.find(command);
     if (it == allowed.end() || !it->second.contains(std::string(key))) {
@@ -222,6 +288,7 @@ int main(int argc, char** argv) {
   if (socket_path.empty()) socket_path = socket_from_config(config_path, explicit_config);
   request["cmd"] = command;
   const json::value result = call(socket_path, request);
+  if (command == "slip.preview") return write_preview(result, out_path);
   if (as_json) {
     std::cout << json::serialize(result) << '\n';
     return ok;
@@ -241,6 +308,22 @@ int main(int argc, char** argv) {
   else if (command == "devices")
     print_rows(result, {{"id", "DEVICE"}, {"type", "TYPE"}, {"kind", "KIND"}, {"counter", "COUNTER"},
                           {"state", "STATE"}, {"since", "SINCE"}, {"match", "MATCHED BY"}, {"attached", "ATTACHED"},
-                          {"last_event", "LAST EVENT"}, {"reason", "DETAIL"}});
+                          {"paper", "PAPER"}, {"last_event", "LAST EVENT"}, {"reason", "DETAIL"}});
+  else if (command == "jobs")
+    print_rows(result, {{"id", "JOB"}, {"printer", "PRINTER"}, {"counter", "COUNTER"}, {"kind", "KIND"},
+                          {"slip", "SLIP"}, {"state", "STATE"}, {"attempts", "TRIES"}, {"created", "CREATED"},
+                          {"done", "DONE"}, {"error", "DETAIL"}});
+  else if (command == "slip.print")
+    std::printf("slip %s queued on printer %s (job %s)%s\n", field(result.as_object(), "slip").c_str(),
+                field(result.as_object(), "printer").c_str(), field(result.as_object(), "job").c_str(),
+                result.as_object().at("preprinted").as_bool() ? ", with the visitor's name and masked ID" : "");
+  else if (command == "slip.reprint" || command == "card.print" || command == "printer.test")
+    std::printf("job %s queued on printer %s\n", field(result.as_object(), "id").c_str(),
+                field(result.as_object(), "printer").c_str());
+  else if (command == "declare")
+    std::printf("declaration recorded as record #%s%s\n", field(result.as_object(), "seq").c_str(),
+                result.as_object().at("visit").as_int64() != 0
+                    ? (" for visit " + field(result.as_object(), "visit")).c_str()
+                    : "");
   return ok;
 }

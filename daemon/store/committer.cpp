@@ -2,6 +2,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include <cstdio>
+
 namespace ravao {
 namespace {
 
@@ -61,6 +63,15 @@ void committer::expire(timestamp now) {
   wake_.notify_one();
 }
 
+void committer::run_on_store(std::function<void(store&)> work) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ && !thread_.joinable()) return;
+    ops_.push_back(std::move(work));
+  }
+  wake_.notify_one();
+}
+
 void committer::update_settings(visits_config settings) {
   std::lock_guard lock(mutex_);
   settings_ = settings;
@@ -109,7 +120,7 @@ void committer::run() {
         wake_.wait_for(lock, retry_interval_, [&] { return stopping_; });
       } else {
         wake_.wait(lock, [&] {
-          return stopping_ || !scans_.empty() || !rejections_.empty() || expire_at_;
+          return stopping_ || !scans_.empty() || !rejections_.empty() || expire_at_ || !ops_.empty();
         });
       }
       while (batch.size() < max_batch && !scans_.empty()) {
@@ -120,7 +131,7 @@ void committer::run() {
       rejections_.clear();
       expire_at.swap(expire_at_);
       settings = settings_;
-      if (batch.empty() && rejections.empty() && !expire_at && stopping_) return;
+      if (batch.empty() && rejections.empty() && !expire_at && ops_.empty() && stopping_) return;
       // A store that keeps failing while we are asked to stop: give up on the
       // batch (it was never acknowledged) rather than hang shutdown.
       if (failing && stopping_) return;
@@ -168,6 +179,18 @@ void committer::run() {
       }
     }
     failing = false;
+    std::vector<std::function<void(store&)>> ops;
+    {
+      std::lock_guard lock(mutex_);
+      ops.swap(ops_);
+    }
+    for (auto& op : ops) {
+      try {
+        op(store_);
+      } catch (const std::exception& ex) {
+        std::fprintf(stderr, "store operation failed: %s\n", ex.what());
+      }
+    }
     report.totals = store_.totals();
     {
       std::lock_guard lock(mutex_);

@@ -66,6 +66,11 @@ class committer {
   void submit(rejection_request r);
   void expire(timestamp now);  // close visits past max duration / end of day
   void update_settings(visits_config settings);
+  // Runs `work` on the writer thread with the writing store, after every scan
+  // submitted before it has been committed (a slip printed right after a
+  // scan sees that scan's visit). `work` reports its own outcome, by posting
+  // to the loop; an exception it throws is caught and dropped (logged to stderr).
+  void run_on_store(std::function<void(store&)> work);
 
   // Commits everything submitted so far and ends the thread. Idempotent.
   void stop();
@@ -91,6 +96,7 @@ class committer {
   std::deque<committed_scan> scans_;
   std::vector<rejection_request> rejections_;
   std::optional<timestamp> expire_at_;
+  std::vector<std::function<void(store&)>> ops_;
   visits_config settings_;
   store_totals totals_;
   store_state state_;

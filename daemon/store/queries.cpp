@@ -181,7 +181,13 @@ result<int> store::prune(const timestamp& at, int retention_days) {
   sql::statement st(impl_->db, "DELETE FROM rejected_scans WHERE wall_ms < ?1");
   st.bind(1, cutoff);
   if (auto r = st.run(); !r) return std::unexpected(r.error());
-  return sqlite3_changes(impl_->db);
+  int n = sqlite3_changes(impl_->db);
+  // Finished print jobs hold names (pre-printed slips): local data, same limit.
+  sql::statement jobs(impl_->db,
+      "DELETE FROM print_jobs WHERE state IN ('printed','failed','cancelled') AND done_wall_ms < ?1");
+  jobs.bind(1, cutoff);
+  if (auto r = jobs.run(); !r) return std::unexpected(r.error());
+  return n + sqlite3_changes(impl_->db);
 }
 
 }  // namespace ravao

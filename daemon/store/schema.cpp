@@ -11,7 +11,7 @@ namespace ravao::schema {
 namespace {
 
 // Append only: a released migration is never edited.
-constexpr std::array<std::string_view, 1> migrations = {
+constexpr std::array<std::string_view, 2> migrations = {
     // 1: records (the upload log), visits, rejected-scan samples, counters' tallies.
     R"sql(
 CREATE TABLE records (
@@ -70,6 +70,33 @@ CREATE TABLE meta (
   key   TEXT PRIMARY KEY,
   value TEXT NOT NULL
 ) WITHOUT ROWID;
+)sql",
+    // 2: paper declaration slips and the print queue (docs/slips.md).
+    R"sql(
+CREATE TABLE slips (
+  sequence       INTEGER PRIMARY KEY,  -- the printed number is this plus a check digit; never reused
+  counter_id     TEXT NOT NULL,
+  visit_id       INTEGER,              -- the visit it was issued for, when one was scanned just before
+  issued_seq     INTEGER NOT NULL,     -- its slip_issued record
+  issued_wall_ms INTEGER NOT NULL,
+  returned_seq   INTEGER,              -- its slip_returned record, once handed back
+  declared_seq   INTEGER               -- the latest declaration record made for it
+);
+CREATE TABLE print_jobs (
+  id              INTEGER PRIMARY KEY,
+  printer_id      TEXT NOT NULL,
+  counter_id      TEXT NOT NULL,
+  kind            TEXT NOT NULL,       -- slip | card | test
+  slip_sequence   INTEGER,
+  content         TEXT NOT NULL,       -- JSON: what to draw (docs/slips.md)
+  state           TEXT NOT NULL,       -- queued | printing | printed | failed | cancelled
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  last_error      TEXT,
+  created_wall_ms INTEGER NOT NULL,
+  done_wall_ms    INTEGER
+);
+CREATE INDEX print_jobs_pending ON print_jobs(printer_id, id) WHERE state IN ('queued', 'printing');
+INSERT INTO meta(key, value) VALUES ('next_slip_sequence', '1');
 )sql",
 };
 

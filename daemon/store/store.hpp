@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -33,6 +34,9 @@ struct scan_request {
   classified_payload payload;
   std::string symbology;
   timestamp at;
+  // ravao_slip payloads whose check digit holds: the slip's sequence number
+  // (the caller validates; the classifier does not know check digits).
+  std::optional<std::int64_t> slip_sequence;
 };
 
 // A frame the scanner delivered that the frame policy refused.
@@ -44,6 +48,88 @@ struct rejection_request {
   timestamp at;
 };
 
+// Paper slips (docs/slips.md). A slip's sequence number is allocated here,
+// in the transaction that records it; the printed number adds a check digit
+// (slip/slip_number.hpp), formatted by the caller's `format_number`.
+enum class job_state { queued, printing, printed, failed, cancelled };
+std::string_view to_string(job_state s);
+
+struct slip_request {
+  std::string counter_id;
+  std::string printer_id;  // the job goes there
+  bool preprint_identity = false;  // copy the linked visit's name and masked ID into the content
+  std::chrono::seconds link_window{120};
+  // What to draw, without the number and identity (site, counter, time, ...):
+  // a JSON object; the store adds "number", and "person_name" and
+  // "person_id_masked" when preprinting.
+  std::string content_json;
+  std::function<std::string(std::int64_t)> format_number;
+  timestamp at;
+};
+
+struct print_job_row {
+  std::int64_t id = 0;
+  std::string printer_id;
+  std::string counter_id;
+  std::string kind;  // slip | card | test
+  std::optional<std::int64_t> slip_sequence;
+  std::string content;  // JSON
+  job_state state = job_state::queued;
+  std::int64_t attempts = 0;
+  std::string last_error;
+  std::int64_t created_wall_ms = 0;
+  std::optional<std::int64_t> done_wall_ms;
+};
+
+struct issued_slip {
+  std::int64_t sequence = 0;
+  std::string number;     // format_number(sequence)
+  std::int64_t seq = 0;   // its slip_issued record
+  std::int64_t visit_id = 0;  // linked visit; 0: none
+  print_job_row job;
+};
+
+struct job_request {
+  std::string printer_id;
+  std::string counter_id;
+  std::string kind;  // card | test
+  std::string content_json;
+  timestamp at;
+};
+
+struct job_filter {
+  std::string printer_id;  // empty: all
+  bool pending_only = false;  // queued or printing
+  int limit = 200;
+};
+
+struct slip_row {
+  std::int64_t sequence = 0;
+  std::string counter_id;
+  std::int64_t visit_id = 0;
+  std::int64_t issued_seq = 0;
+  std::int64_t issued_wall_ms = 0;
+  std::optional<std::int64_t> returned_seq;
+  std::optional<std::int64_t> declared_seq;
+};
+
+// A proxy declaration (ravaoctl declare): one "declaration" record.
+struct declaration_request {
+  std::string counter_id;
+  std::optional<std::int64_t> slip_sequence;  // the slip it transcribes, if any
+  std::string slip_number;                    // its printed number, stored as the record's payload
+  std::string person_id;    // declared ID number; may be empty
+  std::string person_name;
+  std::string declaration_json;  // slip::to_json(declaration)
+  std::chrono::seconds link_window{120};
+  timestamp at;
+};
+
+struct declared {
+  std::int64_t seq = 0;
+  std::int64_t visit_id = 0;  // the slip's visit, else the visit scanned at the counter within link_window
+};
+
 enum class scan_effect {
   visit_opened,
   visit_closed,        // closed one or more open visits of the person
@@ -52,6 +138,7 @@ enum class scan_effect {
   duplicate,           // same person/payload at the same counter within the window: counted only
   event_recorded,      // payload without identity: one scan record
   command_recorded,    // RAVAO:CMD: barcode: one command record
+  slip_returned,       // RAVAO:SLIP: of a slip we issued: one slip_returned record, linked to its visit
 };
 std::string_view to_string(scan_effect e);
 
@@ -173,7 +260,23 @@ class store {
   result<store_totals> read_totals(const timestamp& now) const;
   store_health health() const;
 
-  static constexpr int schema_version = 1;
+  // Paper slips and the print queue (store/slips.cpp, docs/slips.md). Each
+  // call is one transaction; the writing store only.
+  result<issued_slip> issue_slip(const slip_request& r);
+  result<print_job_row> add_job(const job_request& r);
+  // A new job printing slip `sequence` again ("reprint": true in its content).
+  result<print_job_row> reprint_slip(std::int64_t sequence, const std::string& printer_id, const timestamp& at);
+  // queued -> printing (attempts + 1), printing -> printed | queued | failed, any -> cancelled.
+  result<void> set_job_state(std::int64_t job_id, job_state to, std::string_view error, const timestamp& at);
+  // At start: jobs left `printing` by a crash go back to `queued` (they are
+  // printed again: a slip twice beats a slip never). Returns how many.
+  result<int> requeue_interrupted_jobs();
+  result<declared> declare(const declaration_request& r);
+
+  result<std::vector<print_job_row>> jobs(const job_filter& f) const;
+  result<std::optional<slip_row>> slip(std::int64_t sequence) const;
+
+  static constexpr int schema_version = 2;
 
   struct impl;  // defined in store/store_impl.hpp, private to store/*.cpp
 

@@ -1,0 +1,78 @@
+#pragma once
+// What ravao prints: the paper health-declaration slip, the counter's command
+// card and the printer test page, each drawn as one 1-bit raster as wide as
+// the paper (384 dots for 58 mm, 576 for 80 mm). All text is untrusted and
+// goes only through text_renderer (pixels, never printer bytes).
+// docs/slips.md ("Slip layout") shows what each contains and why.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/raster.hpp"
+#include "slip/text_renderer.hpp"
+
+namespace ravao::slip {
+
+// The regular and bold faces every layout uses. Not thread-safe (one per thread).
+struct fonts {
+  text_renderer regular;
+  text_renderer bold;
+  // DejaVu Sans and DejaVu Sans Bold (default_font_path, default_bold_font_path).
+  static result<fonts> open_default();
+};
+
+struct slip_content {
+  std::string site_name;       // "Bưu điện Văn hóa xã Tân Phú"
+  std::string counter_name;    // "Quầy 1"
+  std::string issued_at;       // local date and time as printed, "23/11/2026 14:05"; may be empty (clock unknown)
+  std::string slip_number;     // format_slip_number(); the QR carries slip_qr_text(slip_number)
+  // Pre-printed when the slip follows a CCCD scan at the counter and the
+  // configuration allows it; the ID is already masked ("0790******45").
+  std::optional<std::string> person_name;
+  std::optional<std::string> person_id_masked;
+  int retention_days = 30;     // stated in the consent sentence
+  bool reprint = false;        // "BẢN IN LẠI" (reprint) banner
+};
+
+// The declaration slip: header (site, counter, date/time, slip number), the
+// health-declaration form (blanks and checkboxes: name, date of birth, sex,
+// nationality, ID number, phone, address, the 14-day symptoms, contact,
+// travel), consent sentence, date and signature line, and the QR code.
+result<raster> render_slip(fonts& f, const slip_content& c, int width_dots);
+
+struct card_content {
+  std::string site_name;
+  std::string counter_id;    // goes into the command QR codes: RAVAO:CMD:<VERB>:<counter_id>
+  std::string counter_name;
+};
+
+// The command verbs on a card, in the order printed, with their Vietnamese labels.
+struct card_command {
+  std::string_view verb;   // "PRINT_SLIP", "CHECKOUT_LAST", "UNDO_LAST", "PRINTER_TEST"
+  std::string_view label;  // "In phiếu khai báo", ...
+};
+const std::vector<card_command>& card_commands();
+
+// The counter's command card: one QR code per command (RAVAO:CMD:VERB:COUNTER)
+// with its label under it.
+result<raster> render_command_card(fonts& f, const card_content& c, int width_dots);
+
+struct test_page_content {
+  std::string site_name;
+  std::string printer_id;
+  std::string profile_name;
+  std::string printed_at;   // local date and time; may be empty
+};
+
+// A test page: every Vietnamese letter, a ruler of the full paper width, a QR
+// code, and the printer's id and profile.
+result<raster> render_test_page(fonts& f, const test_page_content& c, int width_dots);
+
+// Stacks rasters top to bottom into one of `width` dots (each part placed at
+// the left, narrower parts padded white; wider parts are an error).
+result<raster> stack(const std::vector<raster>& parts, int width);
+
+}  // namespace ravao::slip
