@@ -282,8 +282,8 @@ json::value app::slip_reprint_json(const json::object& r) {
 
 json::value app::slip_preview_json(const json::object& r) {
   // What a slip printed now at this counter would look like; ravaoctl draws
-  // it with the same code that prints. The number is the placeholder 000000
-  // (no number is used up by a preview; its QR is recognised as no slip).
+  // it with the same code that prints, with the number the next slip will
+  // get (not reserved: a preview uses no number up).
   const std::string counter = arg_text(r, "counter");
   const counter_config* c = counter.empty() ? &cfg_.counters.front() : cfg_.find_counter(counter);
   if (!c) throw std::invalid_argument(fmt::format("no counter \"{}\" (see ravaoctl counters)", counter));
@@ -291,7 +291,7 @@ json::value app::slip_preview_json(const json::object& r) {
   if (c->printer)
     if (const auto* p = cfg_.find_printer(*c->printer)) width_mm = p->paper_width_mm;
   auto content = json::parse(slip_content_json(*c, now())).as_object();
-  content["number"] = "000000";
+  content["number"] = slip::format_slip_number(unwrap_or_throw(reader_->next_slip_sequence()));
   return json::object{{"kind", "slip"}, {"content", std::move(content)},
                       {"width_dots", width_mm >= 80 ? 576 : 384}, {"counter", c->id}};
 }

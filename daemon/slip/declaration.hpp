@@ -25,14 +25,14 @@ struct declaration {
   std::string sex;                   // "male" | "female" | "" (unknown)
   std::string nationality;           // free text, default "Việt Nam"
   std::string id_number;             // CCCD (12 digits) / CMND (9 digits) / passport ([A-Z][0-9]{7,8}), upper case; may be empty
-  std::string phone;                 // normalised to "0" + 9 digits (Vietnamese mobile/landline) or "+<country><digits>"
+  std::string phone;                 // normalised to "0" + 9 digits (Vietnamese mobile), "02" + 9 digits (landline) or "+<country><digits>"
   std::string address;               // free text (province, district, commune, street), up to 300 characters
   // Last 14 days.
   yes_no_unknown fever{}, cough{}, short_breath{}, sore_throat{}, lost_taste_smell{};
   std::string other_symptoms;        // free text, may be empty
   yes_no_unknown contact{};          // contact with a confirmed or suspected case
   yes_no_unknown travel{};           // came from / passed through an area with cases
-  std::string declared_on;           // "YYYY-MM-DD": the date written on the form; default today
+  std::string declared_on;           // "YYYY-MM-DD": the date written on the form; default today, at most 14 days back
 };
 
 // One problem with one field, in words for staff.

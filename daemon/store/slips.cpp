@@ -88,7 +88,7 @@ result<std::optional<recent_visit>> visit_scanned_just_before(sqlite3* db, std::
   return std::optional<recent_visit>{std::move(v)};
 }
 
-result<std::int64_t> next_slip_sequence(sqlite3* db) {
+result<std::int64_t> read_next_slip_sequence(sqlite3* db) {
   sql::statement st(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key='next_slip_sequence'");
   auto row = st.step();
   if (!row) return std::unexpected(row.error());
@@ -122,7 +122,7 @@ result<issued_slip> store::issue_slip(const slip_request& r) {
   writer w(s, visits_config{});
   issued_slip out;
   auto done = in_transaction(s, [&]() -> result<void> {
-    auto seqno = next_slip_sequence(s.db);
+    auto seqno = read_next_slip_sequence(s.db);
     if (!seqno) return std::unexpected(seqno.error());
     out.sequence = *seqno;
     out.number = r.format_number ? r.format_number(out.sequence) : std::to_string(out.sequence);
@@ -130,8 +130,8 @@ result<issued_slip> store::issue_slip(const slip_request& r) {
     if (!visit) return std::unexpected(visit.error());
     out.visit_id = *visit ? (*visit)->id : 0;
     out.seq = w.effects().next_seq;
-    writer::record rec{"slip_issued", r.counter_id, out.visit_id, "ravao_slip", "", "", "",
-                       "RAVAO:SLIP:" + out.number, "", "", "", r.at};
+    const std::string qr_text = "RAVAO:SLIP:" + out.number;  // the record holds views
+    writer::record rec{"slip_issued", r.counter_id, out.visit_id, "ravao_slip", "", "", "", qr_text, "", "", "", r.at};
     if (auto x = w.insert_record(rec); !x) return x;
     sql::statement ins(s.db,
         "INSERT INTO slips(sequence, counter_id, visit_id, issued_seq, issued_wall_ms) VALUES(?1, ?2, ?3, ?4, ?5)");
@@ -259,6 +259,8 @@ result<std::vector<print_job_row>> store::jobs(const job_filter& f) const {
   }
   return out;
 }
+
+result<std::int64_t> store::next_slip_sequence() const { return read_next_slip_sequence(impl_->db); }
 
 result<std::optional<slip_row>> store::slip(std::int64_t sequence) const {
   auto& s = *impl_;

@@ -275,6 +275,8 @@ class store {
 
   result<std::vector<print_job_row>> jobs(const job_filter& f) const;
   result<std::optional<slip_row>> slip(std::int64_t sequence) const;
+  // The sequence the next slip will get (not reserved).
+  result<std::int64_t> next_slip_sequence() const;
 
   static constexpr int schema_version = 2;
 
