@@ -179,9 +179,10 @@ BOOST_AUTO_TEST_CASE(scanned_command_prints_a_slip_for_the_visitor_and_the_retur
   fake_serial_scanner desk{d.dir() / "tty-desk"};
   d.start();
   BOOST_TEST_REQUIRE(wait_state(d, "desk", "online"));
-  // A name full of ESC/POS look-alikes and C1 controls (valid UTF-8, so the
-  // frame policy lets it through): only pixels of it may reach the printer.
-  const std::string hostile = "Lê Thị \xc2\x9b" "1B@\xc2\x90 GS V B ESC t \xc2\x85 Hoa";
+  // A name carrying ESC/POS commands made of the separators the frame policy
+  // lets through as data (GS, FS, EOT: GS V 1 cuts, FS . leaves Chinese mode,
+  // GS ( k is native QR): only pixels of it may reach the printer.
+  const std::string hostile = "Lê Thị \x1dV1\x1c.\x1d(k\x04 GS V B Hoa";
   desk.send(cccd_payload("079203004545", hostile, "01012003", "Nữ") + "\r\n");
   BOOST_TEST_REQUIRE(wait_records(d, 1));
   desk.send("RAVAO:CMD:PRINT_SLIP\r\n");
@@ -193,7 +194,8 @@ BOOST_AUTO_TEST_CASE(scanned_command_prints_a_slip_for_the_visitor_and_the_retur
   BOOST_TEST_REQUIRE(decoded.has_value(), (decoded ? "" : decoded.error().message()));
   BOOST_TEST_REQUIRE(decoded->pages.size() == 1u);
   const std::string stream(bytes.begin(), bytes.end());
-  for (std::string_view piece : {"\xc2\x9b", "\xc2\x90", "\xc2\x85", "1B@", "GS V B", "079203004545", "Hoa"})
+  for (std::string_view piece : {std::string_view(hostile), std::string_view("\x1dV1\x1c."),
+                                 std::string_view("\x1d(k\x04"), std::string_view("079203004545")})
     BOOST_TEST(stream.find(piece) == std::string::npos, "payload bytes in the printer stream: " << piece);
   const auto codes = zbar_scan(decoded->pages[0]);
   BOOST_TEST_REQUIRE(codes.size() == 1u);
