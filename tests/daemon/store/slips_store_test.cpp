@@ -1,0 +1,199 @@
+// Slips, print jobs and proxy declarations in the store, on real SQLite files.
+
+#include <boost/test/unit_test.hpp>
+
+#include <boost/json.hpp>
+
+#include "slip/slip_number.hpp"
+#include "store/store.hpp"
+#include "support/harness.hpp"
+
+using namespace ravao;
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+namespace {
+
+struct fixture {
+  ravao::test::temp_dir dir;
+  timestamp t{1'763'880'000'000, now().boottime_ns, true};
+  std::optional<store> s;
+
+  fixture() { reopen(); }
+  void reopen() {
+    s.reset();
+    auto o = store::open(dir / "ravao.db", store::mode::read_write);
+    BOOST_TEST_REQUIRE(o.has_value(), (o ? "" : o.error().message()));
+    s.emplace(std::move(*o));
+  }
+  timestamp advance_ms(std::int64_t ms) {
+    t.wall_ms += ms;
+    t.boottime_ns += ms * 1'000'000;
+    return t;
+  }
+  scan_request cccd(std::string counter, std::string id) {
+    scan_request r;
+    r.counter_id = std::move(counter);
+    r.mode = counter_mode::toggle;
+    r.payload.kind = payload_kind::cccd;
+    r.payload.who = person{};
+    r.payload.who->id_number = std::move(id);
+    r.payload.who->full_name = "Trần Thị Bình";
+    r.at = advance_ms(1000);
+    return r;
+  }
+  std::int64_t apply(scan_request r) {
+    auto out = s->apply(std::span(&r, 1), {}, visits_config{});
+    BOOST_TEST_REQUIRE(out.has_value());
+    return (*out)[0].visit_id;
+  }
+  issued_slip issue(std::string counter, bool preprint = true) {
+    slip_request r{std::move(counter), "p1", preprint, std::chrono::seconds(120),
+                   R"({"site_name":"Bưu điện","counter_name":"Quầy 1"})",
+                   [](std::int64_t n) { return slip::format_slip_number(n); }, advance_ms(1000)};
+    auto out = s->issue_slip(r);
+    BOOST_TEST_REQUIRE(out.has_value(), (out ? "" : out.error().message()));
+    return *out;
+  }
+  std::vector<record_row> records() {
+    record_filter f;
+    f.limit = 1000;
+    auto r = s->records(f);
+    BOOST_TEST_REQUIRE(r.has_value());
+    return *r;
+  }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(slip_after_a_scan_links_the_visit_and_preprints_the_masked_identity, fixture) {
+  const auto visit = apply(cccd("c1", "001090012345"));
+  const auto slip = issue("c1");
+  BOOST_TEST(slip.sequence == 1);
+  BOOST_TEST(slip.number == slip::format_slip_number(1));
+  BOOST_TEST(slip.visit_id == visit);
+  const auto content = json::parse(slip.job.content).as_object();
+  BOOST_TEST(content.at("number").as_string() == slip.number);
+  BOOST_TEST(content.at("person_id_masked").as_string() == "0010******45");
+  BOOST_TEST(content.at("person_name").as_string() == "Trần Thị Bình");
+  BOOST_TEST(content.at("site_name").as_string() == "Bưu điện");
+  BOOST_TEST(to_string(slip.job.state) == "queued");
+  const auto rec = records().back();
+  BOOST_TEST(rec.type == "slip_issued");
+  BOOST_TEST(rec.visit_id == visit);
+  BOOST_TEST(rec.payload == "RAVAO:SLIP:" + slip.number);
+}
+
+BOOST_FIXTURE_TEST_CASE(slip_at_another_counter_or_too_late_is_blank, fixture) {
+  apply(cccd("c1", "001090012345"));
+  const auto other = issue("c2");
+  BOOST_TEST(other.visit_id == 0);
+  BOOST_TEST(json::parse(other.job.content).as_object().if_contains("person_id_masked") == nullptr);
+  advance_ms(121'000);
+  const auto late = issue("c1");
+  BOOST_TEST(late.visit_id == 0);
+  const auto off = issue("c1", false);
+  BOOST_TEST(json::parse(off.job.content).as_object().if_contains("person_name") == nullptr);
+}
+
+BOOST_FIXTURE_TEST_CASE(numbers_are_never_reused_across_reopening, fixture) {
+  const auto a = issue("c1");
+  const auto b = issue("c1");
+  reopen();
+  const auto c = issue("c1");
+  BOOST_TEST(a.sequence == 1);
+  BOOST_TEST(b.sequence == 2);
+  BOOST_TEST(c.sequence == 3);
+  auto next = s->next_slip_sequence();
+  BOOST_TEST_REQUIRE(next.has_value());
+  BOOST_TEST(*next == 4);
+}
+
+BOOST_FIXTURE_TEST_CASE(returned_slip_scan_links_to_its_visit_and_unknown_slips_are_flagged, fixture) {
+  const auto visit = apply(cccd("c1", "001090012345"));
+  const auto slip = issue("c1");
+  scan_request back;
+  back.counter_id = "c1";
+  back.payload.kind = payload_kind::ravao_slip;
+  back.payload.text = "RAVAO:SLIP:" + slip.number;
+  back.payload.slip_number = slip.number;
+  back.slip_sequence = slip.sequence;
+  back.at = advance_ms(60'000);
+  auto out = s->apply(std::span(&back, 1), {}, visits_config{});
+  BOOST_TEST_REQUIRE(out.has_value());
+  BOOST_TEST(to_string((*out)[0].effect) == "slip_returned");
+  BOOST_TEST((*out)[0].visit_id == visit);
+  auto row = s->slip(slip.sequence);
+  BOOST_TEST_REQUIRE(row.has_value());
+  BOOST_TEST_REQUIRE(row->has_value());
+  BOOST_TEST((*row)->returned_seq.value_or(0) == (*out)[0].seq);
+
+  scan_request unknown = back;
+  unknown.slip_sequence = 999;
+  unknown.payload.text = "RAVAO:SLIP:" + slip::format_slip_number(999);
+  unknown.at = advance_ms(10'000);
+  auto u = s->apply(std::span(&unknown, 1), {}, visits_config{});
+  BOOST_TEST_REQUIRE(u.has_value());
+  BOOST_TEST(to_string((*u)[0].effect) == "event_recorded");
+  BOOST_TEST(records().back().flags == "unknown_slip");
+}
+
+BOOST_FIXTURE_TEST_CASE(job_states_reprint_and_requeue_after_a_crash, fixture) {
+  const auto slip = issue("c1");
+  BOOST_TEST(s->set_job_state(slip.job.id, job_state::printing, "", advance_ms(10)).has_value());
+  // A crash here: the job is "printing" on disk. At the next start it is queued again.
+  reopen();
+  auto n = s->requeue_interrupted_jobs();
+  BOOST_TEST_REQUIRE(n.has_value());
+  BOOST_TEST(*n == 1);
+  auto pending = s->jobs(job_filter{.printer_id = "p1", .pending_only = true, .limit = 10});
+  BOOST_TEST_REQUIRE(pending.has_value());
+  BOOST_TEST_REQUIRE(pending->size() == 1u);
+  BOOST_TEST((*pending)[0].attempts == 1);
+  BOOST_TEST(s->set_job_state(slip.job.id, job_state::printed, "", advance_ms(10)).has_value());
+  pending = s->jobs(job_filter{.printer_id = "p1", .pending_only = true, .limit = 10});
+  BOOST_TEST(pending->empty());
+
+  auto again = s->reprint_slip(slip.sequence, "p1", advance_ms(10));
+  BOOST_TEST_REQUIRE(again.has_value());
+  const auto content = json::parse(again->content).as_object();
+  BOOST_TEST(content.at("reprint").as_bool());
+  BOOST_TEST(content.at("number").as_string() == slip.number);
+  BOOST_TEST(again->slip_sequence.value_or(0) == slip.sequence);
+  BOOST_TEST(!s->reprint_slip(4242, "p1", t).has_value());
+  // Reprints do not use up numbers.
+  BOOST_TEST(*s->next_slip_sequence() == 2);
+}
+
+BOOST_FIXTURE_TEST_CASE(declarations_link_to_the_slip_or_the_visit_just_scanned, fixture) {
+  const auto visit = apply(cccd("c1", "001090012345"));
+  const auto slip = issue("c1");
+  declaration_request by_slip;
+  by_slip.counter_id = "c1";
+  by_slip.slip_sequence = slip.sequence;
+  by_slip.slip_number = slip.number;
+  by_slip.person_name = "Trần Thị Bình";
+  by_slip.person_id = "001090012345";
+  by_slip.declaration_json = R"({"phone":"0912345678"})";
+  by_slip.at = advance_ms(1000);
+  auto d = s->declare(by_slip);
+  BOOST_TEST_REQUIRE(d.has_value(), (d ? "" : d.error().message()));
+  BOOST_TEST(d->visit_id == visit);
+  const auto rec = records().back();
+  BOOST_TEST(rec.type == "declaration");
+  BOOST_TEST(rec.flags == "proxy_declared");
+  BOOST_TEST(rec.payload == slip.number);
+
+  declaration_request by_counter = by_slip;
+  by_counter.slip_sequence.reset();
+  by_counter.slip_number.clear();
+  by_counter.at = advance_ms(1000);
+  auto e = s->declare(by_counter);
+  BOOST_TEST_REQUIRE(e.has_value());
+  BOOST_TEST(e->visit_id == visit);
+  // Nobody scanned at c2: refused, nothing written.
+  const auto before = records().size();
+  by_counter.counter_id = "c2";
+  BOOST_TEST(!s->declare(by_counter).has_value());
+  BOOST_TEST(records().size() == before);
+}
