@@ -1,5 +1,9 @@
 #include "drivers/printer_transport.hpp"
 
+#include "drivers/file_printer.hpp"
+#include "drivers/lp_printer.hpp"
+#include "drivers/serial_printer.hpp"
+#include "drivers/tcp_printer.hpp"
 #include "drivers/usb/usb_printer.hpp"
 
 namespace ravao {
@@ -8,10 +12,10 @@ std::shared_ptr<printer_transport> make_printer_transport(const printer_config& 
                                                           printer_sink sink) {
   switch (cfg.kind) {
     case printer_kind::usb: return std::make_shared<usb::usb_printer>(cfg, ctx, std::move(sink));
-    case printer_kind::lp:
-    case printer_kind::tcp:
-    case printer_kind::serial:
-    case printer_kind::file: break;  // the slip-printing work adds these
+    case printer_kind::lp: return std::make_shared<lp_printer>(cfg, ctx.executor, std::move(sink));
+    case printer_kind::tcp: return std::make_shared<tcp_printer>(cfg, ctx.executor, std::move(sink));
+    case printer_kind::serial: return std::make_shared<serial_printer>(cfg, ctx.executor, std::move(sink));
+    case printer_kind::file: return std::make_shared<file_printer>(cfg, ctx.executor, std::move(sink));
   }
   return nullptr;
 }

@@ -1,15 +1,15 @@
 #include "drivers/serial_scanner.hpp"
 
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <array>
-#include <cerrno>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
+
+#include "drivers/tty.hpp"
 
 namespace ravao {
 namespace asio = boost::asio;
@@ -44,30 +44,16 @@ void serial_scanner::set_state(device_state s, std::string_view reason) {
 }
 
 bool serial_scanner::open_port(std::string& why) {
+  auto fd = open_raw_tty(cfg_.device, cfg_.baud);
+  if (!fd) {
+    why = fd.error().context;
+    return false;
+  }
   boost::system::error_code ec;
-  port_.open(cfg_.device, ec);
+  port_.assign(*fd, ec);
   if (ec) {
-    why = ec.value() == ENOTTY
-              ? cfg_.device + " is not a terminal device (expected a serial port such as /dev/ttyACM0)"
-              : "cannot open " + cfg_.device + ": " + ec.message();
-    return false;
-  }
-  if (!::isatty(port_.native_handle())) {
-    why = cfg_.device + " is not a terminal device (expected a serial port such as /dev/ttyACM0)";
-    port_.close(ec);
-    return false;
-  }
-  // Exclusive: a getty or ModemManager must not read our scans.
-  ::ioctl(port_.native_handle(), TIOCEXCL);
-  using sp = asio::serial_port_base;
-  port_.set_option(sp::baud_rate(cfg_.baud), ec);
-  if (!ec) port_.set_option(sp::character_size(8), ec);
-  if (!ec) port_.set_option(sp::parity(sp::parity::none), ec);
-  if (!ec) port_.set_option(sp::stop_bits(sp::stop_bits::one), ec);
-  if (!ec) port_.set_option(sp::flow_control(sp::flow_control::none), ec);
-  if (ec) {
-    why = "cannot configure " + cfg_.device + ": " + ec.message();
-    port_.close(ec);
+    ::close(*fd);
+    why = "cannot open " + cfg_.device + ": " + ec.message();
     return false;
   }
   return true;

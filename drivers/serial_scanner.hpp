@@ -1,7 +1,8 @@
 #pragma once
 // `kind = "serial"`: CDC-ACM (/dev/ttyACM*), USB-serial bridges and RS-232,
-// through asio::serial_port (raw mode, 8N1, no flow control, the configured
-// baud). The tty is opened with TIOCEXCL so no other program reads our scans.
+// through asio::serial_port, opened by open_raw_tty (drivers/tty.hpp: raw
+// mode, 8N1, no flow control, the configured baud, TIOCEXCL so no other
+// program reads our scans).
 // When the device goes away (EIO/EOF on unplug) the scanner is reported
 // offline and reopened every reopen_interval until it is back; no restart.
 

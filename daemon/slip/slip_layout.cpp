@@ -5,6 +5,7 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,15 +32,16 @@ constexpr std::size_t max_short_bytes = 96;
 // Type sizes in dots per em (203 dpi: 8 dots = 1 mm). Body text is
 // body_pixel_size (docs/slips.md, "Size"); nothing is smaller than 18.
 struct type_sizes {
-  int title;   // bold heading
-  int number;  // the slip number in the header
+  int title;    // bold, the first line
+  int number;   // the slip number in the header
+  int heading;  // bold section headings, squeezed a little on 58 mm
   int body;
   int small;
 };
 
 type_sizes sizes_for(int width) {
-  if (width >= 576) return {.title = 44, .number = 44, .body = body_pixel_size, .small = 18};
-  return {.title = 36, .number = 36, .body = body_pixel_size, .small = 18};
+  if (width >= 576) return {.title = 44, .number = 44, .heading = body_pixel_size, .body = body_pixel_size, .small = 18};
+  return {.title = 36, .number = 36, .heading = 21, .body = body_pixel_size, .small = 18};
 }
 
 int floor8(int v) { return v / 8 * 8; }
@@ -205,18 +207,23 @@ class page {
     return t;
   }
 
-  // Text centred line by line. The renderer's lines are all the font's
+  // Text centred line by line across the inner width.
+  void add_centered(std::string_view s, int size, bool bold, ink mode = ink::paint) {
+    const raster t = text(s, size, bold, inner());
+    center_lines(t, size, bold, 0, width(), grow(t.height), mode);
+  }
+
+  // Places text rendered at `size` with each line centred in columns
+  // [x0, x0 + w), from row `top`. The renderer's lines are all the font's
   // line height unless ink reaches beyond it (stacked capitals), so a
   // raster that is a whole number of lines is split there; otherwise the
   // block is centred as a whole.
-  void add_centered(std::string_view s, int size, bool bold, ink mode = ink::paint) {
-    const raster t = text(s, size, bold, inner());
-    const int top = grow(t.height);
+  void center_lines(const raster& t, int size, bool bold, int x0, int w, int top, ink mode = ink::paint) {
     const int line = measure(size, bold).line();
     const int step = line > 0 && t.height % line == 0 ? line : t.height;
     for (int y = 0; y < t.height; y += step) {
       const extent e = ink_extent(t, y, y + step);
-      blit(t, (width() - e.width()) / 2 - e.left, top + y, y, y + step, mode);
+      blit(t, x0 + (w - e.width()) / 2 - e.left, top + y, y, y + step, mode);
     }
   }
 
@@ -341,52 +348,67 @@ constexpr int min_blank = 160;
 // Handwriting needs about 6 mm between lines; text is 3.6 mm tall.
 constexpr int write_gap = 20;
 
-// "Label: ....." to fill in, or "Label: value" when pre-printed.
-void field(page& p, std::string_view label, const std::optional<std::string>& value = std::nullopt) {
+// A form row: white room to write in, then `label` at the left margin.
+struct labelled_row {
+  int top;       // of the label
+  int baseline;  // of the label's last line
+  int after;     // first column after the label's ink and a space
+  int bottom;
+};
+
+labelled_row label_row(page& p, std::string_view label) {
   const int size = p.sizes().body;
-  const auto m = p.measure(size, false);
   p.space(write_gap);
   const raster l = p.text(label, size, false, p.inner());
   const int top = p.grow(l.height);
   p.blit(l, margin, top);
-  const int after = margin + ink_extent(l).right + 10;
-  const int room = p.width() - margin - after;
+  return {top, top + l.height - p.measure(size, false).descent, margin + ink_extent(l).right + 10, p.bottom()};
+}
+
+// "Label: ....." to fill in, or "Label: value" when pre-printed.
+void field(page& p, std::string_view label, const std::optional<std::string>& value = std::nullopt) {
+  const int size = p.sizes().body;
+  const labelled_row r = label_row(p, label);
+  const int room = p.width() - margin - r.after;
   if (value) {
-    const int x = room >= min_blank ? (after + 7) / 8 * 8 : margin;
+    const bool beside = room >= min_blank;
+    const int x = beside ? (r.after + 7) / 8 * 8 : margin;
     const raster v = p.text(*value, size, true, floor8(p.width() - margin - x));
-    if (room >= min_blank) {
-      // The value's first line on the label's baseline.
-      const int extra = v.height - l.height;
-      if (extra > 0) p.grow(extra);
-      p.blit(v, x, top);
+    if (beside) {
+      // The value's first baseline on the label's. Only a line with ink
+      // beyond the font's ascent (Ễ) is taller than the others; when there
+      // is one, take it to be the first.
+      const auto m = p.measure(size, true);
+      const int first_baseline = m.ascent + v.height % std::max(1, m.line());
+      const int y = r.baseline - first_baseline;
+      p.grow(y + v.height - p.bottom());
+      p.blit(v, x, y);
     } else {
       p.blit(v, x, p.grow(v.height));
     }
     return;
   }
   if (room >= min_blank) {
-    p.dotted(after, p.width() - margin, top + l.height - m.descent);
+    p.dotted(r.after, p.width() - margin, r.baseline);
   } else {
+    // The whole next line to write on.
+    const auto m = p.measure(size, false);
     p.space(write_gap + m.ascent);
-    p.dotted(margin, p.width() - margin, p.grow(m.descent) );
+    p.dotted(margin, p.width() - margin, p.grow(m.descent));
   }
 }
 
-// "Label:  [] Nam   [] Nữ": checkboxes after a label on one line.
+// "Label:  [] Nam   [] Nữ": checkboxes with their labels after a label.
 void choice(page& p, std::string_view label, std::initializer_list<std::string_view> options) {
   const int size = p.sizes().body;
-  const auto m = p.measure(size, false);
-  p.space(write_gap);
-  const raster l = p.text(label, size, false, p.inner());
-  const int top = p.grow(l.height);
-  p.blit(l, margin, top);
-  const int baseline = top + l.height - m.descent;
-  int x = margin + ink_extent(l).right + 16;
+  const int side = p.box_side(size);
+  const labelled_row r = label_row(p, label);
+  int x = r.after + 6;
   for (const std::string_view o : options) {
-    p.box(x, p.box_top(size, baseline), p.box_side(size));
-    x += p.box_side(size) + 8;
+    p.box(x, p.box_top(size, r.baseline), side);
+    x += side + 8;
     const raster t = p.text(o, size, false, 128);
-    p.blit(t, x, top);
+    p.blit(t, x, r.top);
     x += ink_extent(t).right + 28;
   }
 }
@@ -397,21 +419,17 @@ void choice(page& p, std::string_view label, std::initializer_list<std::string_v
 class yes_no_table {
  public:
   explicit yes_no_table(page& p) : p_(p), size_(p.sizes().body), m_(p.measure(size_, false)) {
-    const int col = p.width() >= 576 ? 88 : 64;
+    const int col = p.width() >= 576 ? 88 : 72;
     no_center_ = p.width() - margin - col / 2;
     yes_center_ = no_center_ - col;
     label_width_ = floor8(yes_center_ - col / 2 - margin);
-    const int top = p.grow(8);
-    (void)top;
-    for (const auto& [text, center] : {std::pair{"Có", yes_center_}, std::pair{"Không", no_center_}}) {
-      header_.push_back({p.text(text, size_, true, 128), center});
-    }
-    int h = 0;
-    for (const auto& [r, c] : header_) h = std::max(h, r.height);
-    const int y = p.grow(h);
-    for (const auto& [r, c] : header_) {
-      const extent e = ink_extent(r);
-      p.blit(r, c - e.width() / 2 - e.left, y);
+    p.space(8);
+    const raster yes = p.text("Có", p.sizes().heading, true, 128);
+    const raster no = p.text("Không", p.sizes().heading, true, 128);
+    const int y = p.grow(std::max(yes.height, no.height));
+    for (const auto& [r, c] : {std::pair{&yes, yes_center_}, std::pair{&no, no_center_}}) {
+      const extent e = ink_extent(*r);
+      p.blit(*r, c - e.width() / 2 - e.left, y);
     }
   }
 
@@ -435,13 +453,12 @@ class yes_no_table {
   int yes_center_ = 0;
   int no_center_ = 0;
   int label_width_ = 0;
-  std::vector<std::pair<raster, int>> header_;
 };
 
 // "Ngày ..... tháng ..... năm ........": the words and dotted gaps spread
 // across the line.
 void date_line(page& p) {
-  const int size = p.sizes().body;
+  const int size = p.sizes().heading;
   const auto m = p.measure(size, false);
   p.space(write_gap);
   const std::array<raster, 3> words = {p.text("Ngày", size, false, 128), p.text("tháng", size, false, 128),
@@ -452,15 +469,15 @@ void date_line(page& p) {
     used += ink_extent(w).right;
     h = std::max(h, w.height);
   }
-  const int gap_room = std::max(0, p.inner() - used - 6 * 8);
+  const int gap_room = std::max(0, p.inner() - used - 6 * 6);
   const std::array<int, 3> gaps = {gap_room * 2 / 7, gap_room * 2 / 7, gap_room * 3 / 7};
   const int top = p.grow(h);
   int x = margin;
   for (std::size_t i = 0; i < words.size(); ++i) {
     p.blit(words[i], x, top);
-    x += ink_extent(words[i]).right + 8;
+    x += ink_extent(words[i]).right + 6;
     p.dotted(x, x + gaps[i], top + h - m.descent);
-    x += gaps[i] + 8;
+    x += gaps[i] + 6;
   }
 }
 
@@ -476,7 +493,8 @@ std::string consent_text(int retention_days) {
 
 result<raster> render_slip(fonts& f, const slip_content& c, int width_dots) {
   if (auto ok = check_width(width_dots, "slip"); !ok) return std::unexpected(ok.error());
-  if (!parse_slip_number(c.slip_number) || c.slip_number.size() > 16) {
+  const auto sequence = parse_slip_number(c.slip_number);
+  if (!sequence || format_slip_number(*sequence) != c.slip_number) {
     return fail(errc::invalid_argument, "slip: \"" + clip(c.slip_number, 32) +
                                             "\" is not a slip number (format_slip_number makes them)");
   }
@@ -523,7 +541,7 @@ result<raster> render_slip(fonts& f, const slip_content& c, int width_dots) {
   p.rule(10);
 
   // The form (mission-context.md, "Health declaration form").
-  p.add_left("THÔNG TIN NGƯỜI KHAI", s.body, true);
+  p.add_left("THÔNG TIN NGƯỜI KHAI", s.heading, true);
   auto clipped = [](const std::optional<std::string>& v, std::size_t max) -> std::optional<std::string> {
     if (!v) return std::nullopt;
     return clip(*v, max);
@@ -542,7 +560,7 @@ result<raster> render_slip(fonts& f, const slip_content& c, int width_dots) {
   field(p, "Số nhà, đường:");
   p.rule(14);
 
-  p.add_left("Trong 14 ngày qua, anh/chị có:", s.body, true);
+  p.add_left("Trong 14 ngày qua, anh/chị có:", s.heading, true);
   {
     yes_no_table t(p);
     for (const std::string_view row : {"Sốt", "Ho", "Khó thở", "Đau họng", "Mất vị giác hoặc khứu giác",
@@ -561,10 +579,11 @@ result<raster> render_slip(fonts& f, const slip_content& c, int width_dots) {
   p.add_left(consent_text(c.retention_days), s.body, false);
   date_line(p);
   p.space(14);
-  p.add_left("Người khai ký và ghi rõ họ tên:", s.body, false);
+  p.add_left("Chữ ký của người khai:", s.body, false);
   p.space(96);
-  p.fill(p.width() / 3, p.grow(2), p.width() - margin, p.bottom());
-  p.rule(14);
+  const int signature = p.grow(2);
+  p.fill(p.width() / 3, signature, p.width() - margin, signature + 2);
+  p.space(32);
 
   // The QR code staff scan when the visitor hands the form back.
   p.add_qr(fitted_qr(slip_qr_text(c.slip_number), 6, p.inner()));
@@ -619,14 +638,15 @@ result<raster> render_command_card(fonts& f, const card_content& c, int width_do
              s.small, false);
   p.rule(10);
 
-  // Two columns when every code fits in half the paper at 4 dots or more
-  // per module; otherwise one column.
+  // Two columns when every code fits in half the paper at 5 dots or more
+  // per module (0.6 mm, read at arm's length by any 2D scanner); otherwise
+  // one column at up to 6 dots.
   const auto& commands = card_commands();
   std::vector<std::string> texts;
   for (const auto& cmd : commands) texts.push_back("RAVAO:CMD:" + std::string(cmd.verb) + ":" + c.counter_id);
   const int half = floor8(p.inner() / 2);
   bool two = true;
-  for (const auto& t : texts) two = two && qr_raster(t, 4).height <= half;
+  for (const auto& t : texts) two = two && qr_raster(t, 5).height <= half;
   const int columns = two ? 2 : 1;
   const int column_width = two ? half : p.inner();
   for (std::size_t i = 0; i < commands.size(); i += static_cast<std::size_t>(columns)) {
@@ -646,14 +666,10 @@ result<raster> render_command_card(fonts& f, const card_content& c, int width_do
     const int top = p.grow(tallest);
     for (std::size_t k = 0; k < cells.size(); ++k) {
       const int left = margin + static_cast<int>(k) * column_width;
-      const auto centre = [&](const raster& r, int y) {
-        const extent e = ink_extent(r);
-        p.blit(r, left + (column_width - e.width()) / 2 - e.left, y);
-      };
       const cell& ce = cells[k];
       p.blit(ce.qr, left + (column_width - ce.qr.height) / 2, top);
-      centre(ce.label, top + ce.qr.height);
-      centre(ce.verb, top + ce.qr.height + ce.label.height + 4);
+      p.center_lines(ce.label, s.body, true, left, column_width, top + ce.qr.height);
+      p.center_lines(ce.verb, s.small, false, left, column_width, top + ce.qr.height + ce.label.height + 4);
     }
     if (cells.size() == 2) p.fill(margin + half - 1, top + 8, margin + half, top + tallest - 8);
     p.rule(10, 1);
@@ -729,7 +745,8 @@ result<raster> render_test_page(fonts& f, const test_page_content& c, int width_
   p.space(12);
   p.add_left("Dải đen: vệt trắng dọc là điểm nhiệt hỏng.", s.small, false);
   p.space(4);
-  p.fill(0, p.grow(24), p.width(), p.bottom());
+  const int band = p.grow(24);
+  p.fill(0, band, p.width(), band + 24);
   p.space(12);
   p.add_qr(fitted_qr("RAVAO:TEST", 6, p.inner()));
   p.add_centered("Mã QR thử: RAVAO:TEST", s.small, false);

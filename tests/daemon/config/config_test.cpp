@@ -373,7 +373,7 @@ url = "https://example.vn"
 retention_days = 5
 )")) == (lines{
                R"(/etc/ravao/ravao.toml:14: unknown section [[scanners]] (did you mean [[scanner]]?))",
-               R"(/etc/ravao/ravao.toml:16: unknown section [upload] (expected [site], [store], [control], [visits], [[scanner]], [[counter]], [[printer]]))",
+               R"(/etc/ravao/ravao.toml:16: unknown section [upload] (expected [site], [store], [control], [visits], [slips], [[scanner]], [[counter]], [[printer]]))",
            }),
              boost::test_tools::per_element());
   BOOST_TEST(errors("retention_days = 5\n" + minimal) ==
@@ -806,7 +806,7 @@ mode = "pos"
                R"(/etc/ravao/ravao.toml:10: scanner "s1": key "usb_port" does not apply to kind serial (only to usb-hid))",
                R"(/etc/ravao/ravao.toml:11: scanner "s1": key "mode" does not apply to kind serial (only to usb-hid))",
                R"(/etc/ravao/ravao.toml:20: printer "p1": key "usb_port" does not apply to kind lp (only to usb))",
-               R"(/etc/ravao/ravao.toml:24: unknown key "mode" in [[printer]] (expected id, kind, paper_width_mm, device, address, path, usb_id, usb_serial, usb_port))",
+               R"(/etc/ravao/ravao.toml:24: unknown key "mode" in [[printer]] (expected id, kind, paper_width_mm, device, baud, address, path, usb_id, usb_serial, usb_port, profile))",
            }),
              boost::test_tools::per_element());
 }
@@ -889,6 +889,44 @@ path = "/tmp"
                R"(/etc/ravao/ravao.toml:26: printer "out": missing required key "path" (kind file needs it))",
                R"(/etc/ravao/ravao.toml:29: printer "lp": missing required key "device" (kind lp needs it))",
                R"(/etc/ravao/ravao.toml:32: printer "lp": key "path" does not apply to kind lp (only to file))",
+           }),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(serial_printers_take_a_standard_baud_rate) {
+  const auto c = ok(minimal + toml(R"(
+[[printer]]
+id = "fast"
+kind = "serial"
+device = "/dev/ttyUSB0"
+baud = 115200
+[[printer]]
+id = "default"
+kind = "serial"
+device = "/dev/ttyUSB1"
+)"));
+  BOOST_TEST_REQUIRE(c.printers.size() == 2u);
+  BOOST_TEST(c.printers[0].baud == 115200u);
+  BOOST_TEST(c.printers[1].baud == 9600u);
+  // A reload that changes only the rate is a change (the printer is reopened).
+  auto slower = c.printers[0];
+  slower.baud = 9600;
+  BOOST_TEST(!(slower == c.printers[0]));
+
+  BOOST_TEST(errors(minimal + toml(R"(
+[[printer]]
+id = "odd"
+kind = "serial"
+device = "/dev/ttyUSB0"
+baud = 12345
+[[printer]]
+id = "net"
+kind = "tcp"
+address = "192.168.1.50:9100"
+baud = 9600
+)")) == (lines{
+               R"(/etc/ravao/ravao.toml:18: printer "odd": baud must be one of 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600, got 12345)",
+               R"(/etc/ravao/ravao.toml:23: printer "net": key "baud" does not apply to kind tcp (only to serial))",
            }),
              boost::test_tools::per_element());
 }
