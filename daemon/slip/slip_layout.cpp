@@ -40,7 +40,9 @@ struct type_sizes {
 };
 
 type_sizes sizes_for(int width) {
-  if (width >= 576) return {.title = 44, .number = 44, .heading = body_pixel_size, .body = body_pixel_size, .small = 18};
+  if (width >= 576) {
+    return {.title = 44, .number = 44, .heading = body_pixel_size, .body = body_pixel_size, .small = 18};
+  }
   return {.title = 36, .number = 36, .heading = 21, .body = body_pixel_size, .small = 18};
 }
 
@@ -83,6 +85,10 @@ extent ink_extent(const raster& r) { return ink_extent(r, 0, r.height); }
 
 enum class ink { paint, invert };
 
+// Where a text comes from: the layout's own words, or a value from outside
+// (untrusted, and too varied to keep).
+enum class source { layout, untrusted };
+
 // A raster that grows downwards as parts are added, with the drawing
 // operations the layouts need. Text is drawn only by the fonts'
 // text_renderers; the first rendering failure is kept and returned by
@@ -97,7 +103,18 @@ class page {
   int bottom() const { return img_.height; }
   const type_sizes& sizes() const { return sizes_; }
 
+  // Text of the layout itself, drawn once per fonts object (fonts::drawn).
   raster text(std::string_view s, int size, bool bold, int line_width) {
+    std::string key = std::to_string(size) + (bold ? 'b' : 'r') + std::to_string(line_width) + ':';
+    key.append(s);
+    if (const auto it = fonts_.drawn.find(key); it != fonts_.drawn.end()) return it->second;
+    raster r = value(s, size, bold, line_width);
+    if (!failure_) fonts_.drawn.emplace(std::move(key), r);
+    return r;
+  }
+
+  // Untrusted text (names, times, ids): drawn every time, never kept.
+  raster value(std::string_view s, int size, bool bold, int line_width) {
     auto r = (bold ? fonts_.bold : fonts_.regular).render(s, size, line_width);
     if (!r) {
       if (!failure_) failure_ = std::move(r.error());
@@ -201,15 +218,16 @@ class page {
   int box_top(int size, int baseline) const { return baseline + size / 8 - box_side(size); }
 
   // Text of the page's inner width at the left margin; returns the raster.
-  raster add_left(std::string_view s, int size, bool bold) {
-    raster t = text(s, size, bold, inner());
+  raster add_left(std::string_view s, int size, bool bold, source from = source::layout) {
+    raster t = from == source::layout ? text(s, size, bold, inner()) : value(s, size, bold, inner());
     blit(t, margin, grow(t.height));
     return t;
   }
 
   // Text centred line by line across the inner width.
-  void add_centered(std::string_view s, int size, bool bold, ink mode = ink::paint) {
-    const raster t = text(s, size, bold, inner());
+  void add_centered(std::string_view s, int size, bool bold, source from = source::layout) {
+    const raster t = from == source::layout ? text(s, size, bold, inner()) : value(s, size, bold, inner());
+    const ink mode = ink::paint;
     center_lines(t, size, bold, 0, width(), grow(t.height), mode);
   }
 
@@ -373,7 +391,7 @@ void field(page& p, std::string_view label, const std::optional<std::string>& va
   if (value) {
     const bool beside = room >= min_blank;
     const int x = beside ? (r.after + 7) / 8 * 8 : margin;
-    const raster v = p.text(*value, size, true, floor8(p.width() - margin - x));
+    const raster v = p.value(*value, size, true, floor8(p.width() - margin - x));
     if (beside) {
       // The value's first baseline on the label's. Only a line with ink
       // beyond the font's ascent (Ễ) is taller than the others; when there
@@ -514,16 +532,16 @@ result<raster> render_slip(fonts& f, const slip_content& c, int width_dots) {
   }
   p.add_centered("TỜ KHAI Y TẾ", s.title, true);
   p.space(4);
-  if (!c.site_name.empty()) p.add_centered(clip(c.site_name, max_name_bytes), s.body, true);
-  if (!c.counter_name.empty()) p.add_centered(clip(c.counter_name, max_short_bytes), s.body, false);
+  if (!c.site_name.empty()) p.add_centered(clip(c.site_name, max_name_bytes), s.body, true, source::untrusted);
+  if (!c.counter_name.empty()) p.add_centered(clip(c.counter_name, max_short_bytes), s.body, false, source::untrusted);
   p.rule(10);
   p.add_left("Thời gian: " + (c.issued_at.empty() ? std::string("......................")
                                                    : clip(c.issued_at, max_short_bytes)),
-             s.body, false);
+             s.body, false, source::untrusted);
   {
     // "Số phiếu:" and the number on one baseline when they fit.
     const raster label = p.text("Số phiếu:", s.body, false, p.inner());
-    const raster value = p.text(number, s.number, true, p.inner());
+    const raster value = p.value(number, s.number, true, p.inner());
     const int after = ink_extent(label).right + 12;
     const int label_descent = p.measure(s.body, false).descent;
     const int value_descent = p.measure(s.number, true).descent;
@@ -587,7 +605,7 @@ result<raster> render_slip(fonts& f, const slip_content& c, int width_dots) {
 
   // The QR code staff scan when the visitor hands the form back.
   p.add_qr(fitted_qr(slip_qr_text(c.slip_number), 6, p.inner()));
-  p.add_centered(number, s.body + 4, true);
+  p.add_centered(number, s.body + 4, true, source::untrusted);
   if (c.reprint) p.add_centered("BẢN IN LẠI", s.body, true);
   p.space(16);
   return std::move(p).finish();
@@ -629,9 +647,11 @@ result<raster> render_command_card(fonts& f, const card_content& c, int width_do
   p.space(8);
   p.add_centered("THẺ LỆNH QUẦY", s.title, true);
   p.space(4);
-  if (!c.site_name.empty()) p.add_centered(clip(c.site_name, max_name_bytes), s.body, true);
-  if (!c.counter_name.empty()) p.add_centered(clip(c.counter_name, max_short_bytes), s.body + 4, true);
-  p.add_centered("Mã quầy: " + c.counter_id, s.small, false);
+  if (!c.site_name.empty()) p.add_centered(clip(c.site_name, max_name_bytes), s.body, true, source::untrusted);
+  if (!c.counter_name.empty()) {
+    p.add_centered(clip(c.counter_name, max_short_bytes), s.body + 4, true, source::untrusted);
+  }
+  p.add_centered("Mã quầy: " + c.counter_id, s.small, false, source::untrusted);
   p.space(6);
   p.add_left("Chỉ dành cho nhân viên: quét mã bằng máy quét của quầy. Không để khách quét, không đăng "
              "lên mạng.",
@@ -640,15 +660,17 @@ result<raster> render_command_card(fonts& f, const card_content& c, int width_do
 
   // Two columns when every code fits in half the paper at 5 dots or more
   // per module (0.6 mm, read at arm's length by any 2D scanner); otherwise
-  // one column at up to 6 dots.
+  // one column at up to 6 dots. A code's quiet zone may reach into the
+  // margin (it is white either way); labels keep to the margins.
   const auto& commands = card_commands();
   std::vector<std::string> texts;
   for (const auto& cmd : commands) texts.push_back("RAVAO:CMD:" + std::string(cmd.verb) + ":" + c.counter_id);
-  const int half = floor8(p.inner() / 2);
+  const int half = p.width() / 2;
   bool two = true;
   for (const auto& t : texts) two = two && qr_raster(t, 5).height <= half;
   const int columns = two ? 2 : 1;
-  const int column_width = two ? half : p.inner();
+  const int column = two ? half : p.width();  // each column's span, margins included
+  const int label_width = floor8(column - 2 * margin);
   for (std::size_t i = 0; i < commands.size(); i += static_cast<std::size_t>(columns)) {
     const std::size_t end = std::min(commands.size(), i + static_cast<std::size_t>(columns));
     // Each cell: the QR code, its label and the verb, centred in the column.
@@ -658,20 +680,20 @@ result<raster> render_command_card(fonts& f, const card_content& c, int width_do
     std::vector<cell> cells;
     int tallest = 0;
     for (std::size_t j = i; j < end; ++j) {
-      cell k{fitted_qr(texts[j], 6, column_width), p.text(commands[j].label, s.body, true, column_width),
-             p.text(commands[j].verb, s.small, false, column_width)};
+      cell k{fitted_qr(texts[j], 6, column), p.text(commands[j].label, s.body, true, label_width),
+             p.text(commands[j].verb, s.small, false, label_width)};
       tallest = std::max(tallest, k.qr.height + k.label.height + 4 + k.verb.height);
       cells.push_back(std::move(k));
     }
     const int top = p.grow(tallest);
     for (std::size_t k = 0; k < cells.size(); ++k) {
-      const int left = margin + static_cast<int>(k) * column_width;
+      const int left = static_cast<int>(k) * column;
       const cell& ce = cells[k];
-      p.blit(ce.qr, left + (column_width - ce.qr.height) / 2, top);
-      p.center_lines(ce.label, s.body, true, left, column_width, top + ce.qr.height);
-      p.center_lines(ce.verb, s.small, false, left, column_width, top + ce.qr.height + ce.label.height + 4);
+      p.blit(ce.qr, left + (column - ce.qr.height) / 2, top);
+      p.center_lines(ce.label, s.body, true, left, column, top + ce.qr.height);
+      p.center_lines(ce.verb, s.small, false, left, column, top + ce.qr.height + ce.label.height + 4);
     }
-    if (cells.size() == 2) p.fill(margin + half - 1, top + 8, margin + half, top + tallest - 8);
+    if (cells.size() == 2) p.fill(half - 1, top + 8, half, top + tallest - 8);
     p.rule(10, 1);
   }
   p.space(16);
@@ -723,13 +745,15 @@ result<raster> render_test_page(fonts& f, const test_page_content& c, int width_
   const type_sizes& s = p.sizes();
   p.space(8);
   p.add_centered("IN THỬ", s.title + 8, true);
-  if (!c.site_name.empty()) p.add_centered(clip(c.site_name, max_name_bytes), s.body, true);
+  if (!c.site_name.empty()) p.add_centered(clip(c.site_name, max_name_bytes), s.body, true, source::untrusted);
   p.rule(10);
-  p.add_left("Máy in: " + clip(c.printer_id, max_short_bytes), s.body, false);
-  p.add_left("Cấu hình: " + clip(c.profile_name, max_short_bytes), s.body, false);
+  p.add_left("Máy in: " + clip(c.printer_id, max_short_bytes), s.body, false, source::untrusted);
+  p.add_left("Cấu hình: " + clip(c.profile_name, max_short_bytes), s.body, false, source::untrusted);
   p.add_left("Khổ in: " + std::to_string(width_dots) + " điểm = " + std::to_string(width_dots / 8) + " mm",
              s.body, false);
-  if (!c.printed_at.empty()) p.add_left("Thời gian: " + clip(c.printed_at, max_short_bytes), s.body, false);
+  if (!c.printed_at.empty()) {
+    p.add_left("Thời gian: " + clip(c.printed_at, max_short_bytes), s.body, false, source::untrusted);
+  }
   p.rule(10);
   p.add_left("Chữ thường:", s.small, false);
   p.add_left(vietnamese_lower, s.body, false);

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/error.hpp"
@@ -20,6 +21,11 @@ namespace ravao::slip {
 struct fonts {
   text_renderer regular;
   text_renderer bold;
+  // The layouts' own fixed texts (labels, headings) as drawn by these faces,
+  // keyed by face, size, line width and text, so that a slip draws only
+  // what varies (FreeType's hinting is most of the cost of a slip).
+  // Untrusted text is never kept here; it belongs to these faces.
+  std::unordered_map<std::string, raster> drawn = {};
   // DejaVu Sans and DejaVu Sans Bold (default_font_path, default_bold_font_path).
   static result<fonts> open_default();
 };

@@ -18,21 +18,6 @@
 
 namespace ravao::slip {
 
-// Owns the FreeType library instance and the face; each renderer has its
-// own library so renderers on different threads share nothing.
-struct text_renderer::face {
-  FT_Library library = nullptr;
-  FT_Face ft = nullptr;
-
-  face() = default;
-  face(const face&) = delete;
-  face& operator=(const face&) = delete;
-  ~face() {
-    if (ft != nullptr) FT_Done_Face(ft);
-    if (library != nullptr) FT_Done_FreeType(library);
-  }
-};
-
 namespace {
 
 std::string ft_message(FT_Error e) {
@@ -102,10 +87,13 @@ struct glyph_image {
   std::vector<std::uint8_t> ink;
 };
 
-// Glyphs of one render call, at one size; owned by that call.
+// Rendered glyphs of one face at one pixel size, by glyph index.
 class glyph_cache {
  public:
   explicit glyph_cache(FT_Face f) : face_(f) {}
+
+  // Dots held (one byte each), for the renderer's bound on its caches.
+  std::size_t bytes() const { return bytes_; }
 
   result<const glyph_image*> get(FT_UInt index) {
     if (auto it = images_.find(index); it != images_.end()) return &it->second;
@@ -135,12 +123,14 @@ class glyph_cache {
             black ? 1 : 0;
       }
     }
+    bytes_ += g.ink.size() + sizeof(glyph_image);
     return &images_.emplace(index, std::move(g)).first->second;
   }
 
  private:
   FT_Face face_;
-  std::unordered_map<FT_UInt, glyph_image> images_;
+  std::unordered_map<FT_UInt, glyph_image> images_;  // node-based: pointers stay valid as it grows
+  std::size_t bytes_ = 0;
 };
 
 // A base character with the marks that follow it, positioned relative to the
@@ -277,6 +267,33 @@ int round_26_6(FT_Pos v) { return static_cast<int>((v + 32) >> 6); }
 
 }  // namespace
 
+// Rendered glyphs are kept across render calls, up to this many bytes in
+// all (a slip uses a few hundred glyphs at four or five sizes: about 150 KB).
+constexpr std::size_t max_cached_glyph_bytes = 1 << 20;
+
+// Owns the FreeType library instance and the face; each renderer has its
+// own library so renderers on different threads share nothing.
+struct text_renderer::face {
+  FT_Library library = nullptr;
+  FT_Face ft = nullptr;
+  // Glyphs by pixel size, kept across render calls: loading a glyph runs the
+  // font's hinting program (FreeType's TrueType bytecode interpreter), which
+  // was three quarters of the time of rendering a slip when every call
+  // loaded its glyphs afresh. Emptied at the start of a render call when over
+  // max_cached_glyph_bytes, never during one (the layout holds pointers into
+  // it), so hostile text of many glyphs at many sizes cannot grow it for good.
+  std::unordered_map<int, glyph_cache> caches;
+
+  face() = default;
+  face(const face&) = delete;
+  face& operator=(const face&) = delete;
+  ~face() {
+    caches.clear();
+    if (ft != nullptr) FT_Done_Face(ft);
+    if (library != nullptr) FT_Done_FreeType(library);
+  }
+};
+
 text_renderer::text_renderer(std::unique_ptr<face> f) : face_(std::move(f)) {}
 text_renderer::text_renderer(text_renderer&&) noexcept = default;
 text_renderer& text_renderer::operator=(text_renderer&&) noexcept = default;
@@ -316,7 +333,10 @@ result<raster> text_renderer::render(std::string_view utf8, int pixel_size, int 
   const std::u32string text = clean_text(utf8);
   if (text.empty()) return raster(line_width, 0);
 
-  glyph_cache cache(ft);
+  std::size_t cached = 0;
+  for (const auto& [size, c] : face_->caches) cached += c.bytes();
+  if (cached > max_cached_glyph_bytes) face_->caches.clear();
+  glyph_cache& cache = face_->caches.try_emplace(pixel_size, ft).first->second;
   layout lay(ft, cache, line_width);
   for (std::size_t start = 0; start <= text.size();) {
     std::size_t end = text.find(U'\n', start);

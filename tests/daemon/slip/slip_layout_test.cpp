@@ -133,10 +133,42 @@ BOOST_AUTO_TEST_CASE(the_longest_slip_number_still_scans) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(rendering_is_deterministic) {
+BOOST_AUTO_TEST_CASE(rendering_is_deterministic_and_the_label_cache_changes_nothing) {
   const raster a = render_ok(sample_slip(), 576);
   const raster b = render_ok(sample_slip(), 576);
   BOOST_TEST((a == b));
+  auto fresh = slip::fonts::open_default();
+  BOOST_REQUIRE(fresh);
+  BOOST_TEST(fresh->drawn.empty());
+  auto c = slip::render_slip(*fresh, sample_slip(), 576);
+  BOOST_REQUIRE(c);
+  BOOST_TEST((*c == a));
+  BOOST_TEST(!fresh->drawn.empty());
+}
+
+BOOST_AUTO_TEST_CASE(untrusted_text_is_never_cached) {
+  slip::slip_content c = sample_slip();
+  c.site_name = "Site-ZQX-1";
+  c.counter_name = "Counter-ZQX-2";
+  c.issued_at = "Time-ZQX-3";
+  c.person_name = "Name-ZQX-4";
+  c.person_id_masked = "Id-ZQX-5";
+  render_ok(c, 384);
+  BOOST_TEST(slip::render_command_card(shared_fonts(),
+                                       {.site_name = "Site-ZQX-6", .counter_id = "q1", .counter_name = "C-ZQX-7"},
+                                       384)
+                 .has_value());
+  BOOST_TEST(slip::render_test_page(shared_fonts(),
+                                    {.site_name = "S-ZQX-8", .printer_id = "P-ZQX-9", .profile_name = "Pr-ZQX-10",
+                                     .printed_at = "T-ZQX-11"},
+                                    384)
+                 .has_value());
+  for (const auto& [key, image] : shared_fonts().drawn) {
+    BOOST_TEST_CONTEXT(key) {
+      BOOST_TEST(key.find("ZQX") == std::string::npos);
+      BOOST_TEST(key.find("00017") == std::string::npos);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(preprinted_name_and_reprint_change_the_image) {
