@@ -237,9 +237,27 @@ void app::on_command(const committed_scan& s) {
     }
     return;
   }
-  // CHECKOUT_LAST and UNDO_LAST are recorded (the record log keeps them for
-  // the server) but this build does not act on them yet.
-  log::notice("command.recorded", "command recorded; this build does not act on it yet", where);
+  if (p.command == "CHECKOUT_LAST" || p.command == "UNDO_LAST") {
+    const bool undo = p.command == "UNDO_LAST";
+    const timestamp at = now();
+    committer_->run_on_store([this, undo, at, counter = c->id, verb = p.command](store& st) {
+      // Undo reaches back at most 10 minutes: staff correct a scan they just saw go wrong.
+      auto r = undo ? st.undo_last(counter, at, std::chrono::minutes(10)) : st.checkout_last(counter, at);
+      asio::post(io_, [this, r = std::move(r), counter, verb] {
+        if (!r) {
+          log::error("command.failed", "staff command not done",
+                     {{"counter", counter}, {"command", verb}, {"error", r.error().message()}});
+          return;
+        }
+        log::info(r->seq ? "command.done" : "command.nothing_to_do", r->detail,
+                  {{"counter", counter}, {"command", verb}, {"seq", std::to_string(r->seq)},
+                   {"visit", std::to_string(r->visit_id)}});
+        status_changed();
+      });
+    });
+    return;
+  }
+  log::notice("command.recorded", "command recorded; this build does not act on it", where);
 }
 
 json::value app::slip_print_json(const json::object& r) {

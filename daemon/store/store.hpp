@@ -130,6 +130,13 @@ struct declared {
   std::int64_t visit_id = 0;  // the slip's visit, else the visit scanned at the counter within link_window
 };
 
+struct staff_command_outcome {
+  std::int64_t seq = 0;       // the record written; 0: nothing done
+  std::int64_t visit_id = 0;
+  std::int64_t undone_seq = 0;
+  std::string detail;         // what happened, for the log
+};
+
 enum class scan_effect {
   visit_opened,
   visit_closed,        // closed one or more open visits of the person
@@ -272,6 +279,14 @@ class store {
   // printed again: a slip twice beats a slip never). Returns how many.
   result<int> requeue_interrupted_jobs();
   result<declared> declare(const declaration_request& r);
+  // Staff commands (store/staff_commands.cpp). CHECKOUT_LAST closes the open
+  // visit most recently active at the counter (close_reason
+  // "staff_checkout"). UNDO_LAST writes an "undo" record for the last record
+  // a scan made at the counter within `window` (payload: its seq) and
+  // reverts its effect on visits. Nothing to do is not an error (seq 0).
+  result<staff_command_outcome> checkout_last(const std::string& counter_id, const timestamp& at);
+  result<staff_command_outcome> undo_last(const std::string& counter_id, const timestamp& at,
+                                          std::chrono::seconds window);
 
   result<std::vector<print_job_row>> jobs(const job_filter& f) const;
   result<std::optional<slip_row>> slip(std::int64_t sequence) const;
