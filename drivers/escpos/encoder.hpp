@@ -22,6 +22,10 @@ namespace ravao::escpos {
 
 enum class alignment { left, center };
 
+// Runs of at least this many white rows are sent as 8-dot-wide white bands
+// (the paper moves the same; 1 byte per row instead of a full row).
+inline constexpr int blank_run_rows = 16;
+
 struct job {
   std::vector<std::uint8_t> bytes;
   // Offset just past each GS v 0 band, ascending. A transport writes

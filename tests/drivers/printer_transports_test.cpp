@@ -7,6 +7,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -103,7 +105,10 @@ escpos::job encode(const ravao::raster& image, const escpos::printer_profile& p 
 // that does not read stays blocked.
 escpos::job huge_job() {
   static const escpos::printer_profile wide{.name = "test-80", .dots_per_line = 576, .band_height = 255};
-  return encode(ravao::raster(576, 120000), wide);  // 8.6 MB
+  // Not white: the encoder sends white rows as narrow bands.
+  ravao::raster r(576, 120000);
+  std::fill(r.bits.begin(), r.bits.end(), std::uint8_t{0x5a});
+  return encode(r, wide);  // 8.6 MB
 }
 
 // Writes a job band by band, as the print queue does.

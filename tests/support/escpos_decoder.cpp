@@ -1,5 +1,7 @@
 #include "support/escpos_decoder.hpp"
 
+#include <algorithm>
+
 #include <optional>
 #include <string>
 
@@ -148,12 +150,9 @@ class reader {
     const std::size_t size = static_cast<std::size_t>(x_bytes) * static_cast<std::size_t>(rows);
     if (bytes_.size() - pos_ < size)
       return bad(fmt::format("GS v 0 needs {} bytes of data, {} left", size, bytes_.size() - pos_));
-    if (page_.width != 0 && page_.width != x_bytes * 8)
-      return bad(fmt::format("GS v 0 band is {} dots wide, the page so far {}", x_bytes * 8, page_.width));
-    page_.width = x_bytes * 8;
-    page_.height += rows;
-    page_.bits.insert(page_.bits.end(), bytes_.begin() + static_cast<std::ptrdiff_t>(pos_),
-                      bytes_.begin() + static_cast<std::ptrdiff_t>(pos_ + size));
+    if (!append_band(page_, x_bytes, rows, bytes_.subspan(pos_, size)))
+      return bad(fmt::format("GS v 0 band is {} dots wide, the page so far {}, and the narrower is not all white",
+                             x_bytes * 8, page_.width));
     pos_ += size;
     escpos_command cmd = make(escpos_command::kind::raster, h[1]);
     cmd.width = x_bytes * 8;
@@ -177,5 +176,29 @@ class reader {
 }  // namespace
 
 result<escpos_stream> decode_escpos(std::span<const std::uint8_t> bytes) { return reader(bytes).run(); }
+
+bool append_band(raster& page, int width_bytes, int rows, std::span<const std::uint8_t> data) {
+  const auto white = [](std::span<const std::uint8_t> d) {
+    return std::all_of(d.begin(), d.end(), [](std::uint8_t b) { return b == 0; });
+  };
+  const int width = width_bytes * 8;
+  if (page.height == 0 || page.width == width) {
+    page.width = width;
+    page.height += rows;
+    page.bits.insert(page.bits.end(), data.begin(), data.end());
+    return true;
+  }
+  if (width < page.width) {
+    if (!white(data)) return false;
+    page.height += rows;
+    page.bits.resize(static_cast<std::size_t>(page.height) * page.stride(), 0);
+    return true;
+  }
+  if (!white(page.bits)) return false;  // wider than black rows before it
+  raster wider(width, page.height + rows);
+  std::copy(data.begin(), data.end(), wider.bits.begin() + static_cast<std::ptrdiff_t>(page.height) * width_bytes);
+  page = std::move(wider);
+  return true;
+}
 
 }  // namespace ravao::test

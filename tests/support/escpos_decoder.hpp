@@ -41,6 +41,14 @@ struct escpos_stream {
   std::vector<escpos_command> commands;
 };
 
+// Appends a GS v 0 band (`width_bytes` x `rows`, `data`) to `page`. Bands
+// may differ in width only when the narrower ones are all white (the
+// encoder sends runs of white rows as 8-dot bands): those are drawn as white
+// rows of the page's width, and a wider band after narrow white ones widens
+// what came before. False (page unchanged) for a narrower band with black
+// dots, or a wider band after black rows.
+bool append_band(raster& page, int width_bytes, int rows, std::span<const std::uint8_t> data);
+
 // Fails with errc::protocol, saying the offset and the byte, on an unknown
 // byte or command, a truncated command, or bands of different widths in one
 // page.

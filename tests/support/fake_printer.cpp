@@ -1,4 +1,5 @@
 #include "support/fake_printer.hpp"
+#include "support/escpos_decoder.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -150,13 +151,8 @@ std::size_t escpos_emulation::parse_one(std::span<const std::uint8_t> p, std::ve
         if (have < 8 + x * y) return 0;
         if (!current_) current_ = printed_job{};
         raster& img = current_->image;
-        if (img.height > 0 && img.width != static_cast<int>(x * 8)) {
-          violation(fmt::format("GS v 0 band {} dots wide in a job {} dots wide", x * 8, img.width));
-        } else {
-          img.width = static_cast<int>(x * 8);
-          img.height += static_cast<int>(y);
-          img.bits.insert(img.bits.end(), p.begin() + 8, p.begin() + static_cast<std::ptrdiff_t>(8 + x * y));
-        }
+        if (!append_band(img, static_cast<int>(x), static_cast<int>(y), p.subspan(8, x * y)))
+          violation(fmt::format("GS v 0 band {} dots wide in a job {} dots wide (and not all white)", x * 8, img.width));
         return printing(8 + x * y);
       }
       violation(fmt::format("unexpected command GS 0x{:02X}", p[1]));

@@ -282,3 +282,33 @@ BOOST_AUTO_TEST_CASE(a_printed_qr_code_scans_back_with_zbar) {
   BOOST_REQUIRE_EQUAL(found.size(), 1u);
   BOOST_TEST(found[0] == text);
 }
+
+BOOST_AUTO_TEST_CASE(white_runs_go_as_narrow_bands_and_decode_to_the_same_page) {
+  constexpr printer_profile p{.name = "p", .dots_per_line = 64, .band_height = 4, .native_qr = false,
+                              .cutter = false, .leave_double_byte_mode = false, .feed_lines = 0};
+  // 3 black rows, 300 white (more than one 255-row band), 5 black, 10 white
+  // (too short to skip), 2 black, 20 white at the end.
+  raster r = random_raster(64, 3 + 300 + 5 + 10 + 2 + 20, 7);
+  const auto clear = [&](int from, int n) {
+    std::fill_n(r.bits.begin() + static_cast<std::ptrdiff_t>(from) * 8, n * 8, std::uint8_t{0});
+  };
+  clear(3, 300);
+  clear(308, 10);
+  clear(320, 20);
+  for (int y : {0, 1, 2, 303, 304, 305, 306, 307, 318, 319}) r.set(0, y);  // no accidentally white row
+  const job j = encode_ok(r, p);
+  auto d = decode_escpos(j.bytes);
+  BOOST_TEST_REQUIRE(d.has_value(), (d ? "" : d.error().message()));
+  BOOST_TEST_REQUIRE(d->pages.size() == 1u);
+  BOOST_TEST((d->pages[0] == r));
+  std::vector<std::string> bands;  // "WIDTHxHEIGHT"
+  for (const auto& c : d->commands)
+    if (c.what == escpos_command::kind::raster) bands.push_back(std::to_string(c.width) + "x" + std::to_string(c.height));
+  const std::vector<std::string> expected = {"64x3", "8x255", "8x45", "64x4", "64x4", "64x4", "64x4", "64x1", "8x20"};
+  BOOST_TEST(bands == expected, boost::test_tools::per_element());
+  BOOST_TEST(j.band_ends.size() == expected.size());
+  // A narrow band with a black dot is not white space: the decoder refuses it.
+  std::vector<std::uint8_t> bad = {0x1b, '@', 0x1d, 'v', '0', 0, 8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                   0x1d, 'v', '0', 0, 1, 0, 1, 0, 0x80};
+  BOOST_TEST(!decode_escpos(bad).has_value());
+}
