@@ -24,7 +24,7 @@ struct three_counters {
 
 BOOST_FIXTURE_TEST_CASE(entry_and_exit_across_counters_make_one_visit, three_counters) {
   in.send(cccd_payload("001090012345") + "\r\n");
-  BOOST_TEST_REQUIRE(wait_records(d, 1));
+  BOOST_TEST_REQUIRE(wait_records(d, 1), d.log());
   out.send(cccd_payload("001090012345") + "\n");
   BOOST_TEST_REQUIRE(wait_records(d, 2));
   auto visits = d.ctl({"visits"}).as_array();
@@ -98,7 +98,7 @@ BOOST_FIXTURE_TEST_CASE(unplugged_scanner_goes_offline_and_comes_back, three_cou
   BOOST_TEST(!status.at("alarms").as_array().empty());
   // Other counters keep working meanwhile.
   in.send(cccd_payload("001090012345") + "\n");
-  BOOST_TEST_REQUIRE(wait_records(d, 1));
+  BOOST_TEST_REQUIRE(wait_records(d, 1), d.log());
   desk.plug();
   BOOST_TEST_REQUIRE(wait_state(d, "desk", "online"));
   desk.send(cccd_payload("079190000001", "Lê Thị Hoa", "02021990", "Nữ") + "\n");
