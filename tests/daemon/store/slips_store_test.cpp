@@ -197,3 +197,54 @@ BOOST_FIXTURE_TEST_CASE(declarations_link_to_the_slip_or_the_visit_just_scanned,
   BOOST_TEST(!s->declare(by_counter).has_value());
   BOOST_TEST(records().size() == before);
 }
+
+BOOST_FIXTURE_TEST_CASE(checkout_last_closes_the_latest_visit_at_the_counter, fixture) {
+  const auto first = apply(cccd("c1", "001090012345"));
+  const auto second = apply(cccd("c1", "079203004545"));
+  auto out = s->checkout_last("c1", advance_ms(1000));
+  BOOST_TEST_REQUIRE(out.has_value());
+  BOOST_TEST(out->visit_id == second);
+  const auto rec = records().back();
+  BOOST_TEST(rec.type == "visit_closed");
+  BOOST_TEST(rec.close_reason == "staff_checkout");
+  BOOST_TEST(s->totals().open_visits == 1);
+  auto again = s->checkout_last("c1", advance_ms(1000));
+  BOOST_TEST(again->visit_id == first);
+  auto none = s->checkout_last("c1", advance_ms(1000));
+  BOOST_TEST(none->seq == 0);
+  BOOST_TEST(none->detail == "no open visit at this counter");
+}
+
+BOOST_FIXTURE_TEST_CASE(undo_last_reverts_the_last_scan_once_and_only_recently, fixture) {
+  const auto visit = apply(cccd("c1", "001090012345"));
+  BOOST_TEST(s->totals().open_visits == 1);
+  auto undo = s->undo_last("c1", advance_ms(1000), std::chrono::minutes(10));
+  BOOST_TEST_REQUIRE(undo.has_value());
+  BOOST_TEST(undo->visit_id == visit);
+  BOOST_TEST(undo->undone_seq == 1);
+  BOOST_TEST(records().back().type == "undo");
+  BOOST_TEST(records().back().payload == "1");
+  BOOST_TEST(s->totals().open_visits == 0);
+  // Nothing left to undo: the opening was already undone.
+  auto twice = s->undo_last("c1", advance_ms(1000), std::chrono::minutes(10));
+  BOOST_TEST(twice->seq == 0);
+  // A toggle close undone: the visit is open again.
+  const auto v2 = apply(cccd("c1", "079203004545"));
+  advance_ms(6000);                   // past the duplicate window
+  apply(cccd("c1", "079203004545"));  // closes it (toggle)
+  BOOST_TEST(s->totals().open_visits == 0);
+  auto reopen = s->undo_last("c1", advance_ms(1000), std::chrono::minutes(10));
+  BOOST_TEST_REQUIRE(reopen.has_value());
+  BOOST_TEST(reopen->visit_id == v2);
+  BOOST_TEST(s->totals().open_visits == 1);
+  visit_filter f;
+  f.open_only = true;
+  auto open = s->visits(f);
+  BOOST_TEST_REQUIRE(open.has_value());
+  BOOST_TEST_REQUIRE(open->size() == 1u);
+  BOOST_TEST((*open)[0].id == v2);
+  // Too old: not undone.
+  apply(cccd("c1", "001090099999"));
+  auto late = s->undo_last("c1", advance_ms(11 * 60 * 1000), std::chrono::minutes(10));
+  BOOST_TEST(late->seq == 0);
+}
