@@ -10,4 +10,8 @@ scripts/build.sh sanitize
 cd build/sanitize
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-exec ctest --output-on-failure -j "$(nproc 2>/dev/null || echo 2)" </dev/null
+# One test at a time: the integration tests drive real daemons on ptys and
+# sockets, and on a 2-CPU machine running two sanitized suites at once has
+# starved a daemon long enough to miss a scan wait (docs/architecture.md,
+# "Known gaps"). The suite takes about two minutes this way.
+exec ctest --output-on-failure -j 1 </dev/null

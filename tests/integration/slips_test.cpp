@@ -184,7 +184,7 @@ BOOST_AUTO_TEST_CASE(scanned_command_prints_a_slip_for_the_visitor_and_the_retur
   // GS ( k is native QR): only pixels of it may reach the printer.
   const std::string hostile = "Lê Thị \x1dV1\x1c.\x1d(k\x04 GS V B Hoa";
   desk.send(cccd_payload("079203004545", hostile, "01012003", "Nữ") + "\r\n");
-  BOOST_TEST_REQUIRE(wait_records(d, 1));
+  BOOST_TEST_REQUIRE(wait_records(d, 1), d.log());
   desk.send("RAVAO:CMD:PRINT_SLIP\r\n");
   const auto dir = d.dir() / "slips";
   BOOST_TEST_REQUIRE(eventually([&] { return files_with(dir, ".bin").size() == 1; }));
