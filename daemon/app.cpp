@@ -115,11 +115,6 @@ void app::start_printer(const printer_config& p) {
   const std::string id = p.id;
   rt.transport = make_printer_transport(
       p, drivers(), printer_sink{[this, id](device_state st, std::string_view why) { on_printer_state(id, st, why); }});
-  if (!rt.transport) {
-    rt.state = device_state::offline;
-    rt.reason = fmt::format("kind {} is not driven by this build yet", to_string(p.kind));
-    return;
-  }
   start_worker(rt);
   rt.transport->start();
 }
@@ -465,13 +460,9 @@ void app::status_changed() {
 }
 
 std::pair<std::size_t, std::size_t> app::devices_online() const {
-  std::size_t online = 0, total = counters_.size();
+  std::size_t online = 0, total = counters_.size() + printers_.size();
   for (const auto& [id, rt] : counters_) online += rt.state == device_state::online ? 1 : 0;
-  for (const auto& [id, rt] : printers_) {
-    if (!rt.transport) continue;
-    ++total;
-    online += rt.state == device_state::online ? 1 : 0;
-  }
+  for (const auto& [id, rt] : printers_) online += rt.state == device_state::online ? 1 : 0;
   return {online, total};
 }
 

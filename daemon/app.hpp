@@ -51,8 +51,7 @@ class app {
     std::uint64_t frames = 0;
   };
 
-  // A configured printer and its transport (null for kinds this build does
-  // not drive yet). Slip printing uses the transport; here it is opened,
+  // A configured printer, its transport and its print queue, opened,
   // watched and shown in `ravaoctl devices`.
   struct printer_runtime {
     printer_config cfg;
@@ -75,6 +74,8 @@ class app {
   void start_worker(printer_runtime& rt);
   void on_command(const committed_scan& s);
   std::string slip_content_json(const counter_config& c, const timestamp& at) const;
+  slip_request slip_request_for(const counter_config& c, const printer_config& p, const timestamp& at) const;
+  job_request test_page_job(const counter_config& c, const printer_config& p, const timestamp& at) const;
   // The printer of a counter, or an error in words.
   result<const printer_config*> printer_of(const counter_config& c) const;
   void wake_printer(const std::string& printer_id);
@@ -107,7 +108,7 @@ class app {
   void schedule_watchdog(std::chrono::microseconds interval);
   void status_changed();
   std::string status_line() const;
-  // Scanners and driven printers: (online, total).
+  // Scanners and printers: (online, total).
   std::pair<std::size_t, std::size_t> devices_online() const;
 
   boost::json::value handle_control(const boost::json::object& request);

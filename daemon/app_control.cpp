@@ -120,7 +120,7 @@ json::value app::status_json() const {
     if (rt.state != device_state::online) alarms.push_back(fmt::format("counter {}: scanner {} {}: {}", id, rt.scanner.id, to_string(rt.state), rt.reason));
   }
   for (const auto& [id, rt] : printers_) {
-    if (rt.transport && rt.state != device_state::online)
+    if (rt.state != device_state::online)
       alarms.push_back(fmt::format("printer {} {}: {}", id, to_string(rt.state), rt.reason));
   }
   json::array alarm_arr;

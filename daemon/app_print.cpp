@@ -61,6 +61,12 @@ std::string iso_day(const timestamp& at, std::chrono::minutes offset) {
   return fmt::format("{:04}-{:02}-{:02}", t.year, t.month, t.day);
 }
 
+void log_issued(const std::string& counter, const issued_slip& s) {
+  log::info("slip.issued", "slip issued",
+            {{"counter", counter}, {"slip", slip::display_slip_number(s.number)},
+             {"visit", std::to_string(s.visit_id)}, {"job", std::to_string(s.job.id)}});
+}
+
 json::object job_json(const print_job_row& j, std::chrono::minutes offset) {
   std::string number;
   boost::system::error_code ec;
@@ -175,6 +181,20 @@ std::string app::slip_content_json(const counter_config& c, const timestamp& at)
   });
 }
 
+slip_request app::slip_request_for(const counter_config& c, const printer_config& p, const timestamp& at) const {
+  return slip_request{c.id, p.id, cfg_.slips.preprint == slip_preprint::masked, cfg_.slips.link_window,
+                      slip_content_json(c, at), [](std::int64_t n) { return slip::format_slip_number(n); }, at};
+}
+
+job_request app::test_page_job(const counter_config& c, const printer_config& p, const timestamp& at) const {
+  return job_request{p.id, c.id, "test",
+                     json::serialize(json::object{{"site_name", cfg_.site.name},
+                                                  {"printer_id", p.id},
+                                                  {"profile_name", std::string(print::printer_worker::profile_for(p).name)},
+                                                  {"printed_at", printed_time(at, cfg_.site.utc_offset)}}),
+                     at};
+}
+
 template <class T>
 T app::on_store_wait(std::function<T(store&)> work) {
   auto done = std::make_shared<std::promise<T>>();
@@ -204,31 +224,20 @@ void app::on_command(const committed_scan& s) {
       return;
     }
     const timestamp at = now();
-    const std::string printer_id = (*printer)->id;
     if (p.command == "PRINT_SLIP") {
-      slip_request req{c->id, printer_id, cfg_.slips.preprint == slip_preprint::masked, cfg_.slips.link_window,
-                       slip_content_json(*c, at), [](std::int64_t n) { return slip::format_slip_number(n); }, at};
-      committer_->run_on_store([this, req = std::move(req)](store& st) {
+      committer_->run_on_store([this, req = slip_request_for(*c, **printer, at)](store& st) {
         auto r = st.issue_slip(req);
         asio::post(io_, [this, r = std::move(r), printer = req.printer_id, counter = req.counter_id] {
           if (!r) {
             log::error("slip.failed", "slip not issued", {{"counter", counter}, {"error", r.error().message()}});
             return;
           }
-          log::info("slip.issued", "slip issued",
-                    {{"counter", counter}, {"slip", slip::display_slip_number(r->number)},
-                     {"visit", std::to_string(r->visit_id)}, {"job", std::to_string(r->job.id)}});
+          log_issued(counter, *r);
           wake_printer(printer);
         });
       });
     } else {
-      job_request req{printer_id, c->id, "test",
-                      json::serialize(json::object{{"site_name", cfg_.site.name},
-                                                   {"printer_id", printer_id},
-                                                   {"profile_name", std::string(print::printer_worker::profile_for(**printer).name)},
-                                                   {"printed_at", printed_time(at, cfg_.site.utc_offset)}}),
-                      at};
-      committer_->run_on_store([this, req = std::move(req)](store& st) {
+      committer_->run_on_store([this, req = test_page_job(*c, **printer, at)](store& st) {
         auto r = st.add_job(req);
         asio::post(io_, [this, ok = r.has_value(), printer = req.printer_id] {
           if (ok) wake_printer(printer);
@@ -265,13 +274,9 @@ json::value app::slip_print_json(const json::object& r) {
   const counter_config* c = cfg_.find_counter(counter);
   if (!c) throw std::invalid_argument(fmt::format("no counter \"{}\" (see ravaoctl counters)", counter));
   const printer_config* p = unwrap_or_throw(printer_of(*c));
-  const timestamp at = now();
-  slip_request req{c->id, p->id, cfg_.slips.preprint == slip_preprint::masked, cfg_.slips.link_window,
-                   slip_content_json(*c, at), [](std::int64_t n) { return slip::format_slip_number(n); }, at};
+  const slip_request req = slip_request_for(*c, *p, now());
   auto issued = unwrap_or_throw(on_store_wait<result<issued_slip>>([&req](store& s) { return s.issue_slip(req); }));
-  log::info("slip.issued", "slip issued",
-            {{"counter", c->id}, {"slip", slip::display_slip_number(issued.number)},
-             {"visit", std::to_string(issued.visit_id)}, {"job", std::to_string(issued.job.id)}});
+  log_issued(c->id, issued);
   wake_printer(p->id);
   return json::object{{"slip", slip::display_slip_number(issued.number)}, {"number", issued.number},
                       {"job", issued.job.id}, {"printer", p->id}, {"visit", issued.visit_id},
@@ -333,13 +338,7 @@ json::value app::printer_test_json(const json::object& r) {
   const counter_config* c = cfg_.find_counter(counter);
   if (!c) throw std::invalid_argument(fmt::format("no counter \"{}\" (see ravaoctl counters)", counter));
   const printer_config* p = unwrap_or_throw(printer_of(*c));
-  const timestamp at = now();
-  job_request req{p->id, c->id, "test",
-                  json::serialize(json::object{{"site_name", cfg_.site.name},
-                                               {"printer_id", p->id},
-                                               {"profile_name", std::string(print::printer_worker::profile_for(*p).name)},
-                                               {"printed_at", printed_time(at, cfg_.site.utc_offset)}}),
-                  at};
+  const job_request req = test_page_job(*c, *p, now());
   auto job = unwrap_or_throw(on_store_wait<result<print_job_row>>([&req](store& s) { return s.add_job(req); }));
   wake_printer(p->id);
   return job_json(job, cfg_.site.utc_offset);

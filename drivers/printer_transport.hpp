@@ -63,8 +63,7 @@ class printer_transport {
   }
 };
 
-// Only kinds this build drives; others are refused by the caller with a
-// clear message (returns null).
+// The transport for the printer's kind (every kind has one).
 std::shared_ptr<printer_transport> make_printer_transport(const printer_config& cfg, const driver_context& ctx,
                                                           printer_sink sink);
 

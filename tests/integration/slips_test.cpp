@@ -105,7 +105,9 @@ BOOST_AUTO_TEST_CASE(tcp_printer_paper_out_holds_the_job_then_prints_it_once) {
     return false;
   }));
   BOOST_TEST(d.count_log("printer.status") >= 1);
-  std::this_thread::sleep_for(1500ms);  // several status polls while held
+  const auto asked = printer.status_requests();
+  // Two more polls (DLE EOT 1, 2, 4 each) while held, and still nothing printed.
+  BOOST_TEST_REQUIRE(eventually([&] { return printer.status_requests() >= asked + 6; }));
   BOOST_TEST(printer.jobs().empty());
   BOOST_TEST(printer.bytes_while_not_ready() == 0u);
   BOOST_TEST(job_state(d, job) == "queued");
