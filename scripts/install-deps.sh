@@ -9,7 +9,7 @@ packages=(
   clang-16 libclang-rt-16-dev
   libboost1.81-dev libboost-json1.81-dev libboost-test1.81-dev libboost-url1.81-dev
   libusb-1.0-0-dev libqrencode-dev libsqlite3-dev sqlite3 libsystemd-dev libssl-dev
-  libtomlplusplus-dev libfmt-dev libunistring-dev libsodium-dev
+  libtomlplusplus-dev libfmt-dev libunistring-dev libsodium-dev zlib1g-dev openssl
   libfreetype-dev libpng-dev fonts-dejavu-core
   libzbar-dev umockdev libumockdev-dev
   python3 util-linux procps e2fsprogs
