@@ -104,6 +104,8 @@ std::string allowed_cell(const key_info& k) {
     case value_type::group_name: return "a group name: `[a-z_][a-z0-9_-]{0,31}`";
     case value_type::usb_id: return "`\"vvvv:pppp\"`, hex";
     case value_type::usb_port: return "`\"bus-port[.port]...\"`, e.g. `\"1-1.2\"`";
+    case value_type::https_url: return "`https://host[:port][/path]`";
+    case value_type::sealing_key: return "`\"ravao-pk1:...\"`";
   }
   return {};
 }

@@ -25,6 +25,7 @@ struct site_config {
 struct store_config {
   std::filesystem::path path;  // absolute after loading
   int retention_days = 30;     // 1..3650
+  std::int64_t alarm_bytes = 256ll << 20;  // store file size that raises the store alarm
 };
 
 struct control_config {
@@ -122,6 +123,28 @@ struct slips_config {
   std::chrono::seconds link_window{120};
 };
 
+// Upload to the provincial server (docs/sync.md, docs/sync-protocol.md).
+// No url: sync is off and records queue in the store.
+struct sync_config {
+  std::string url;          // https://host[:port][/base]; empty: off
+  std::string gateway_id;   // empty: [site] id
+  std::filesystem::path ca_file;      // CA bundle the server's certificate must chain to
+  std::filesystem::path client_cert;  // mTLS: PEM certificate (chain) and key, both or neither
+  std::filesystem::path client_key;
+  std::filesystem::path token_file;   // bearer token; only the daemon's user may read it
+  std::string public_key;   // provincial sealing key "ravao-pk1:..."; empty: personal data not kept
+  std::size_t batch_max_records = 2000;
+  std::size_t batch_max_bytes = 1 << 20;  // JSON before compression
+  std::chrono::milliseconds batch_delay{2000};  // wait this long for a batch to fill
+  std::chrono::milliseconds backoff_base{1000};
+  std::chrono::seconds backoff_cap{300};
+  std::chrono::seconds heartbeat_interval{300};
+  std::chrono::seconds request_timeout{30};
+  std::filesystem::path time_sync_flag;  // a file whose existence says the clock is synchronised
+  bool enabled() const { return !url.empty(); }
+  std::string effective_gateway_id(const site_config& site) const { return gateway_id.empty() ? site.id : gateway_id; }
+};
+
 struct config {
   std::filesystem::path source;  // the file it was loaded from
   site_config site;
@@ -129,6 +152,7 @@ struct config {
   control_config control;
   visits_config visits;
   slips_config slips;
+  sync_config sync;
   std::vector<scanner_config> scanners;
   std::vector<counter_config> counters;
   std::vector<printer_config> printers;

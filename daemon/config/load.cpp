@@ -8,16 +8,19 @@
 // No exception leaves this file.
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <system_error>
 #include <tuple>
 #include <utility>
 
+#include <fmt/format.h>
 #include <toml++/toml.h>
 
 #include "config/config.hpp"
@@ -99,6 +102,7 @@ class loader {
     check_scanners();
     check_counters();
     check_printers();
+    check_sync();
   }
 
   config_result finish() && {
@@ -353,6 +357,43 @@ class loader {
                    std::to_string(p.paper_width_mm));
       }
     }
+  }
+
+  // [sync]: what a working upload needs, and secrets only the daemon can read.
+  void check_sync() {
+    const auto& sy = config_.sync;
+    const int fallback = line_at("sync", 0, "url", 0);
+    const auto at = [&](std::string_view key) { return line_at("sync", 0, key, fallback); };
+    if ((sy.client_cert.empty()) != (sy.client_key.empty()))
+      report(at(sy.client_cert.empty() ? "client_key" : "client_cert"),
+             "[sync] client_cert and client_key go together (the certificate and its private key)");
+    if (sy.enabled()) {
+      if (sy.ca_file.empty())
+        report(at("url"), "[sync] url needs ca_file: the CA the server's certificate must chain to "
+                          "(verification cannot be switched off)");
+      if (sy.client_cert.empty() && sy.token_file.empty())
+        report(at("url"), "[sync] url needs a way to prove who this gateway is: client_cert + client_key, "
+                          "or token_file");
+      if (sy.public_key.empty())
+        report(at("url"), "[sync] url needs public_key, the province's sealing key (ravao-receiver keygen prints it)");
+    }
+    const auto readable = [&](const std::filesystem::path& p, std::string_view key, bool secret) {
+      if (p.empty()) return;
+      struct stat st {};
+      if (::stat(p.c_str(), &st) != 0) {
+        report(at(key), "[sync] " + std::string(key) + " " + quote(p.native()) + ": " + std::strerror(errno));
+      } else if (!S_ISREG(st.st_mode)) {
+        report(at(key), "[sync] " + std::string(key) + " " + quote(p.native()) + " is not a regular file");
+      } else if (secret && (st.st_mode & 077) != 0) {
+        report(at(key), "[sync] " + std::string(key) + " " + quote(p.native()) +
+                            " may be read by other users (mode " + fmt::format("{:04o}", st.st_mode & 07777) +
+                            "): make it readable only by the daemon's user (chmod 600)");
+      }
+    };
+    readable(sy.ca_file, "ca_file", false);
+    readable(sy.client_cert, "client_cert", false);
+    readable(sy.client_key, "client_key", true);
+    readable(sy.token_file, "token_file", true);
   }
 
   template <class S>

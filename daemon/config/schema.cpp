@@ -8,6 +8,10 @@
 #include <optional>
 #include <utility>
 
+#include <boost/url/parse.hpp>
+
+#include "sync/sealing.hpp"
+
 namespace ravao::config_schema {
 namespace {
 
@@ -61,6 +65,11 @@ const key<store_config> store_keys[] = {
       .default_value = std::int64_t{30}, .min = 1, .max = 3650,
       .doc = "Days local-only data is kept: rejected-scan samples now; uploaded records once sync exists (unsent records are never deleted)."},
      [](store_config& s, value&& v) { s.retention_days = static_cast<int>(v.number); }},
+    {{.name = "alarm_megabytes", .type = value_type::integer, .presence = key_presence::defaulted,
+      .default_value = std::int64_t{256}, .min = 1, .max = 1 << 20,
+      .doc = "When the store file grows past this size (records waiting for upload are never deleted), an alarm "
+             "shows in `ravaoctl status`, the log and systemd's STATUS=."},
+     [](store_config& s, value&& v) { s.alarm_bytes = v.number << 20; }},
 };
 
 const key<control_config> control_keys[] = {
@@ -98,6 +107,68 @@ const key<slips_config> slips_keys[] = {
       .default_value = std::int64_t{120}, .min = 5, .max = 3600,
       .doc = "A slip printed at a counter belongs to the visit scanned there at most this long before."},
      [](slips_config& s, value&& v) { s.link_window = seconds{v.number}; }},
+};
+
+const key<sync_config> sync_keys[] = {
+    {{.name = "url", .type = value_type::https_url, .presence = key_presence::optional, .max = 2048,
+      .doc = "Base URL of the provincial server, e.g. \"https://so-yte.example.vn/ravao\" (docs/sync-protocol.md). "
+             "Absent: sync is off and records queue in the store."},
+     [](sync_config& s, value&& v) { s.url = std::move(v.text); }},
+    {{.name = "gateway_id", .type = value_type::id, .presence = key_presence::optional,
+      .doc = "This gateway's id at the server. Absent: the [site] id."},
+     [](sync_config& s, value&& v) { s.gateway_id = std::move(v.text); }},
+    {{.name = "ca_file", .type = value_type::path, .presence = key_presence::optional, .max = max_path,
+      .doc = "PEM file of the CA(s) the server's certificate must chain to; the host name of `url` must match "
+             "it too. Required with `url`; verification cannot be switched off."},
+     [](sync_config& s, value&& v) { s.ca_file = std::move(v.text); }},
+    {{.name = "client_cert", .type = value_type::path, .presence = key_presence::optional, .max = max_path,
+      .doc = "PEM certificate this gateway presents (mutual TLS); with `client_key`."},
+     [](sync_config& s, value&& v) { s.client_cert = std::move(v.text); }},
+    {{.name = "client_key", .type = value_type::path, .presence = key_presence::optional, .max = max_path,
+      .doc = "PEM private key of `client_cert`; only the daemon's user may read it."},
+     [](sync_config& s, value&& v) { s.client_key = std::move(v.text); }},
+    {{.name = "token_file", .type = value_type::path, .presence = key_presence::optional, .max = max_path,
+      .doc = "File holding a bearer token (first line); only the daemon's user may read it (mode 0600 or 0400). "
+             "With `url`, `client_cert` or `token_file` (or both) is required."},
+     [](sync_config& s, value&& v) { s.token_file = std::move(v.text); }},
+    {{.name = "public_key", .type = value_type::sealing_key, .presence = key_presence::optional,
+      .doc = "The province's sealing key (`ravao-receiver keygen` prints it): visitors' personal data is sealed "
+             "to it before it reaches the disk (docs/privacy.md). Absent: names and ID numbers are not kept at "
+             "all (an alarm says so); required with `url`."},
+     [](sync_config& s, value&& v) { s.public_key = std::move(v.text); }},
+    {{.name = "batch_max_records", .type = value_type::integer, .presence = key_presence::defaulted,
+      .default_value = std::int64_t{2000}, .min = 1, .max = 10000,
+      .doc = "Most records in one upload."},
+     [](sync_config& s, value&& v) { s.batch_max_records = static_cast<std::size_t>(v.number); }},
+    {{.name = "batch_max_kilobytes", .type = value_type::integer, .presence = key_presence::defaulted,
+      .default_value = std::int64_t{1024}, .min = 4, .max = 4096,
+      .doc = "Most bytes of JSON (before gzip) in one upload."},
+     [](sync_config& s, value&& v) { s.batch_max_bytes = static_cast<std::size_t>(v.number) << 10; }},
+    {{.name = "batch_delay_ms", .type = value_type::integer, .presence = key_presence::defaulted,
+      .default_value = std::int64_t{2000}, .min = 0, .max = 600'000,
+      .doc = "A batch that is not full is sent once its oldest record waited this long."},
+     [](sync_config& s, value&& v) { s.batch_delay = milliseconds{v.number}; }},
+    {{.name = "backoff_base_ms", .type = value_type::integer, .presence = key_presence::defaulted,
+      .default_value = std::int64_t{1000}, .min = 10, .max = 60'000,
+      .doc = "First retry delay bound; it doubles with each failure (full jitter)."},
+     [](sync_config& s, value&& v) { s.backoff_base = milliseconds{v.number}; }},
+    {{.name = "backoff_cap_seconds", .type = value_type::integer, .presence = key_presence::defaulted,
+      .default_value = std::int64_t{300}, .min = 1, .max = 3600,
+      .doc = "Largest retry delay (a server's Retry-After may ask for longer, up to an hour)."},
+     [](sync_config& s, value&& v) { s.backoff_cap = seconds{v.number}; }},
+    {{.name = "heartbeat_seconds", .type = value_type::integer, .presence = key_presence::defaulted,
+      .default_value = std::int64_t{300}, .min = 5, .max = 86400,
+      .doc = "How often the heartbeat (devices, counts per day, queue depth) is sent."},
+     [](sync_config& s, value&& v) { s.heartbeat_interval = seconds{v.number}; }},
+    {{.name = "timeout_seconds", .type = value_type::integer, .presence = key_presence::defaulted,
+      .default_value = std::int64_t{30}, .min = 1, .max = 600,
+      .doc = "Longest wait for a connection, a request or a reply."},
+     [](sync_config& s, value&& v) { s.request_timeout = seconds{v.number}; }},
+    {{.name = "time_sync_flag", .type = value_type::path, .presence = key_presence::defaulted,
+      .default_value = std::string_view{"/run/systemd/timesync/synchronized"}, .max = max_path,
+      .doc = "A file whose existence says the clock is synchronised (systemd-timesyncd creates this one), "
+             "besides the kernel's own flag. No upload starts before the clock is synchronised."},
+     [](sync_config& s, value&& v) { s.time_sync_flag = std::move(v.text); }},
 };
 
 const key<scanner_config> scanner_keys[] = {
@@ -241,6 +312,14 @@ const section<slips_config>& slips_section() {
   static const section<slips_config> s{
       .name = "slips", .shape = section_shape::table, .kind_key = {}, .required = false,
       .doc = "Paper declaration slips.", .keys = slips_keys, .member = &config::slips};
+  return s;
+}
+
+const section<sync_config>& sync_section() {
+  static const section<sync_config> s{
+      .name = "sync", .shape = section_shape::table, .kind_key = {}, .required = false,
+      .doc = "Upload to the provincial server and sealing of personal data.", .keys = sync_keys,
+      .member = &config::sync};
   return s;
 }
 
@@ -491,6 +570,21 @@ check_result check_value(const key_info& k, const raw_value& raw, const place& a
       }
       break;
     }
+    case value_type::https_url: {
+      const auto u = boost::urls::parse_absolute_uri(s);
+      if (!u || u->scheme_id() != boost::urls::scheme::https)
+        return std::unexpected(what + " must be an https:// URL, e.g. \"https://so-yte.example.vn/ravao\", got " +
+                               quote(s));
+      if (u->host().empty() || u->has_userinfo() || u->has_query() || u->has_fragment())
+        return std::unexpected(what + " " + quote(s) + " must name a host and carry no user, query or fragment");
+      if (u->has_port() && (u->port_number() == 0))
+        return std::unexpected(what + " " + quote(s) + ": port must be a number from 1 to 65535");
+      if (std::cmp_greater(s.size(), k.max)) return std::unexpected(what + " is too long");
+      break;
+    }
+    case value_type::sealing_key:
+      if (auto key = seal::parse_public_key(s); !key) return std::unexpected(what + ": " + key.error().context);
+      break;
     case value_type::group_name:
       if (!is_group_name(s))
         return std::unexpected(what + " " + quote(s) +

@@ -32,6 +32,8 @@ enum class value_type {
   group_name,   // TOML string, a POSIX group name
   usb_id,       // TOML string "vvvv:pppp" (hex); number = vendor << 16 | product
   usb_port,     // TOML string "B-P[.P]...": bus 1..255, up to 7 ports 1..255
+  https_url,    // TOML string "https://host[:port][/path]", no query, user info or fragment
+  sealing_key,  // TOML string "ravao-pk1:..." (ravao-receiver keygen)
 };
 
 // One allowed string of a `choice` key. An unsupported choice is reserved: it
@@ -102,6 +104,7 @@ const section<store_config>& store_section();
 const section<control_config>& control_section();
 const section<visits_config>& visits_section();
 const section<slips_config>& slips_section();
+const section<sync_config>& sync_section();
 const section<scanner_config>& scanner_section();
 const section<counter_config>& counter_section();
 const section<printer_config>& printer_section();
@@ -114,6 +117,7 @@ void for_each_section(F&& f) {
   f(control_section());
   f(visits_section());
   f(slips_section());
+  f(sync_section());
   f(scanner_section());
   f(counter_section());
   f(printer_section());

@@ -2,9 +2,11 @@
 
 #include <sys/timex.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
+#include <mutex>
 
 #include <fmt/format.h>
 
@@ -25,10 +27,22 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) {
 
 }  // namespace
 
+namespace {
+std::mutex flag_mutex;
+std::string flag_path;  // guarded by flag_mutex
+}  // namespace
+
+void set_time_sync_flag(std::string path) {
+  std::lock_guard lock(flag_mutex);
+  flag_path = std::move(path);
+}
+
 bool clock_synchronised() {
   struct timex tx {};
   const int state = ::adjtimex(&tx);
-  return state != TIME_ERROR && (tx.status & STA_UNSYNC) == 0;
+  if (state != TIME_ERROR && (tx.status & STA_UNSYNC) == 0) return true;
+  std::lock_guard lock(flag_mutex);
+  return !flag_path.empty() && ::access(flag_path.c_str(), F_OK) == 0;
 }
 
 timestamp now() {

@@ -23,8 +23,15 @@ timestamp now();
 // /proc/sys/kernel/random/boot_id, read once per process.
 const std::string& boot_id();
 
-// Whether the kernel says its clock is synchronised (fresh adjtimex call).
+// Whether the clock is synchronised: the kernel says so (adjtimex: not
+// STA_UNSYNC), or the time-sync flag file exists (systemd-timesyncd creates
+// /run/systemd/timesync/synchronized once it has set the clock; in a
+// container the kernel's flag belongs to the host). Fresh on each call.
 bool clock_synchronised();
+
+// The flag file clock_synchronised() also accepts; empty: the kernel only.
+// Set once at start (and on reload), before other threads read the clock.
+void set_time_sync_flag(std::string path);
 
 // Milliseconds from a to b by CLOCK_BOOTTIME (immune to wall-clock steps).
 // Both must be from the same boot; callers compare boot ids first.
