@@ -42,7 +42,7 @@ result<void> expect_server_identity(SSL* ssl, const std::string& host) {
       return fail(errc::invalid_argument, fmt::format("cannot expect IP address {}", host));
     return {};
   }
-  if (SSL_set_tlsext_host_name(ssl, host.c_str()) != 1 || SSL_set1_host(ssl, host.c_str()) != 1)
+  if (SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(host.c_str())) != 1 || SSL_set1_host(ssl, host.c_str()) != 1)
     return fail(errc::invalid_argument, fmt::format("cannot expect host name {}", host));
   return {};
 }
