@@ -1,0 +1,16 @@
+#pragma once
+// The subcommands of ravao-receiver. Each takes the words after its name,
+// prints its own --help, throws usage_error for a bad command line (exit 2)
+// and returns 1 after printing a runtime failure to stderr.
+
+#include <span>
+
+namespace ravao::receiver {
+
+int serve_command(std::span<char*> args);
+int keygen_command(std::span<char*> args);
+int records_command(std::span<char*> args);
+int stats_command(std::span<char*> args);
+int pki_command(std::span<char*> args);
+
+}  // namespace ravao::receiver

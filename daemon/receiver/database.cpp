@@ -1,0 +1,230 @@
+#include "receiver/database.hpp"
+
+#include <map>
+#include <optional>
+
+#include <fmt/format.h>
+
+namespace ravao::receiver {
+
+namespace {
+
+constexpr int schema_version = 1;
+
+constexpr std::string_view schema = R"sql(
+CREATE TABLE IF NOT EXISTS records(
+  id INTEGER PRIMARY KEY,
+  gateway TEXT NOT NULL,
+  stream TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  counter TEXT NOT NULL,
+  wall_ms INTEGER NOT NULL,
+  boot_id TEXT NOT NULL,
+  boottime_ns INTEGER NOT NULL,
+  clock_synced INTEGER NOT NULL,
+  derived_wall_ms INTEGER,
+  received_ms INTEGER NOT NULL,
+  json TEXT NOT NULL,
+  UNIQUE(gateway, stream, seq));
+CREATE INDEX IF NOT EXISTS records_time_unknown ON records(gateway, boot_id) WHERE derived_wall_ms IS NULL;
+CREATE TABLE IF NOT EXISTS streams(
+  gateway TEXT NOT NULL,
+  stream TEXT NOT NULL,
+  records INTEGER NOT NULL,
+  duplicates INTEGER NOT NULL,
+  highest_seq INTEGER NOT NULL,
+  first_ms INTEGER NOT NULL,
+  last_ms INTEGER NOT NULL,
+  PRIMARY KEY(gateway, stream));
+CREATE TABLE IF NOT EXISTS boot_anchors(
+  gateway TEXT NOT NULL,
+  boot_id TEXT NOT NULL,
+  wall_ms INTEGER NOT NULL,
+  boottime_ns INTEGER NOT NULL,
+  PRIMARY KEY(gateway, boot_id));
+CREATE TABLE IF NOT EXISTS gateways(
+  gateway TEXT PRIMARY KEY,
+  last_batch_ms INTEGER,
+  last_heartbeat_ms INTEGER,
+  last_heartbeat TEXT);
+CREATE TABLE IF NOT EXISTS heartbeats(
+  id INTEGER PRIMARY KEY,
+  gateway TEXT NOT NULL,
+  stream TEXT NOT NULL,
+  received_ms INTEGER NOT NULL,
+  sent_wall_ms INTEGER NOT NULL,
+  json TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS heartbeats_by_gateway ON heartbeats(gateway, id);
+CREATE TABLE IF NOT EXISTS outcomes(
+  gateway TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY(gateway, outcome));
+)sql";
+
+}  // namespace
+
+result<std::unique_ptr<database>> database::open(const std::filesystem::path& path, mode m) {
+  std::error_code fec;
+  if (m == mode::read_only && !std::filesystem::exists(path, fec)) {
+    return fail(errc::not_found, fmt::format("{}: no such receiver database", path.string()));
+  }
+  sqlite3* raw = nullptr;
+  const int flags = m == mode::serve ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  std::unique_ptr<database> db(new database(raw));
+  if (rc != SQLITE_OK) return std::unexpected(sql::make_error(raw, rc, "cannot open " + path.string()));
+  sqlite3_busy_timeout(raw, 5000);
+  if (m == mode::read_only) {
+    sql::statement version(raw, "PRAGMA user_version");
+    auto row = version.step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row || version.int64(0) != schema_version) {
+      return fail(errc::store_corrupt, fmt::format("{} is not a ravao-receiver database (schema {})", path.string(),
+                                                   schema_version));
+    }
+    return db;
+  }
+  if (auto r = sql::exec(raw, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"); !r) {
+    return std::unexpected(r.error());
+  }
+  if (auto r = sql::exec(raw, schema); !r) return std::unexpected(r.error());
+  if (auto r = sql::exec(raw, fmt::format("PRAGMA user_version={}", schema_version)); !r) {
+    return std::unexpected(r.error());
+  }
+  if (auto r = db->prepare(); !r) return std::unexpected(r.error());
+  return db;
+}
+
+database::~database() {
+  // Statements first: sqlite3_close refuses a handle with live statements.
+  for (auto* s : {&begin_, &commit_, &rollback_, &insert_record_, &find_anchor_, &insert_anchor_, &backfill_,
+                  &upsert_stream_, &upsert_outcome_, &touch_batch_, &insert_heartbeat_, &touch_heartbeat_}) {
+    *s = sql::statement();
+  }
+  sqlite3_close(db_);
+}
+
+result<void> database::prepare() {
+  try {
+    begin_ = sql::statement(db_, "BEGIN IMMEDIATE");
+    commit_ = sql::statement(db_, "COMMIT");
+    rollback_ = sql::statement(db_, "ROLLBACK");
+    insert_record_ = sql::statement(db_,
+        "INSERT INTO records(gateway, stream, seq, type, counter, wall_ms, boot_id, boottime_ns, clock_synced,"
+        " derived_wall_ms, received_ms, json) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+        " ON CONFLICT(gateway, stream, seq) DO NOTHING");
+    find_anchor_ = sql::statement(db_, "SELECT wall_ms, boottime_ns FROM boot_anchors WHERE gateway = ?1 AND boot_id = ?2");
+    insert_anchor_ = sql::statement(db_,
+        "INSERT INTO boot_anchors(gateway, boot_id, wall_ms, boottime_ns) VALUES(?1, ?2, ?3, ?4)"
+        " ON CONFLICT(gateway, boot_id) DO NOTHING");
+    backfill_ = sql::statement(db_,
+        "UPDATE records SET derived_wall_ms = ?3 - (?4 - boottime_ns) / 1000000"
+        " WHERE gateway = ?1 AND boot_id = ?2 AND derived_wall_ms IS NULL");
+    upsert_stream_ = sql::statement(db_,
+        "INSERT INTO streams(gateway, stream, records, duplicates, highest_seq, first_ms, last_ms)"
+        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT(gateway, stream) DO UPDATE SET"
+        " records = records + excluded.records, duplicates = duplicates + excluded.duplicates,"
+        " highest_seq = max(highest_seq, excluded.highest_seq), last_ms = excluded.last_ms");
+    upsert_outcome_ = sql::statement(db_,
+        "INSERT INTO outcomes(gateway, outcome, count) VALUES(?1, ?2, 1)"
+        " ON CONFLICT(gateway, outcome) DO UPDATE SET count = count + 1");
+    touch_batch_ = sql::statement(db_,
+        "INSERT INTO gateways(gateway, last_batch_ms) VALUES(?1, ?2)"
+        " ON CONFLICT(gateway) DO UPDATE SET last_batch_ms = excluded.last_batch_ms");
+    insert_heartbeat_ = sql::statement(db_,
+        "INSERT INTO heartbeats(gateway, stream, received_ms, sent_wall_ms, json) VALUES(?1, ?2, ?3, ?4, ?5)");
+    touch_heartbeat_ = sql::statement(db_,
+        "INSERT INTO gateways(gateway, last_heartbeat_ms, last_heartbeat) VALUES(?1, ?2, ?3)"
+        " ON CONFLICT(gateway) DO UPDATE SET last_heartbeat_ms = excluded.last_heartbeat_ms,"
+        " last_heartbeat = excluded.last_heartbeat");
+  } catch (const std::exception& ex) {
+    return fail(errc::store_corrupt, ex.what());
+  }
+  return {};
+}
+
+result<void> database::anchor(std::string_view gateway, const clock_stamp& sent) {
+  if (!sent.clock_synced) return {};
+  insert_anchor_.bind(1, gateway).bind(2, sent.boot_id).bind(3, sent.wall_ms).bind(4, sent.boottime_ns);
+  if (auto r = insert_anchor_.run(); !r) return r;
+  if (sqlite3_changes(db_) == 0) return {};  // this boot was anchored before
+  backfill_.bind(1, gateway).bind(2, sent.boot_id).bind(3, sent.wall_ms).bind(4, sent.boottime_ns);
+  return backfill_.run();
+}
+
+result<ingest_result> database::store_batch(const batch& b, std::int64_t received_ms) {
+  if (auto r = begin_.run(); !r) return std::unexpected(r.error());
+  ingest_result out;
+  const auto body = [&]() -> result<void> {
+    if (auto r = anchor(b.gateway, b.sent); !r) return r;
+    // Boots seen in this batch: a batch rarely spans more than two.
+    std::map<std::string, std::optional<clock_stamp>, std::less<>> anchors;
+    const auto anchor_of = [&](const std::string& boot) -> result<std::optional<clock_stamp>> {
+      if (const auto it = anchors.find(boot); it != anchors.end()) return it->second;
+      find_anchor_.bind(1, b.gateway).bind(2, boot);
+      auto row = find_anchor_.step();
+      if (!row) return std::unexpected(row.error());
+      std::optional<clock_stamp> a;
+      if (*row) a = clock_stamp{find_anchor_.int64(0), boot, find_anchor_.int64(1), true};
+      find_anchor_.reset();
+      anchors.emplace(boot, a);
+      return a;
+    };
+    for (const auto& rec : b.records) {
+      std::optional<std::int64_t> derived;
+      if (rec.at.clock_synced) {
+        derived = rec.at.wall_ms;
+      } else {
+        auto a = anchor_of(rec.at.boot_id);
+        if (!a) return std::unexpected(a.error());
+        if (*a) derived = derive_wall_ms(**a, rec.at.boottime_ns);
+      }
+      insert_record_.bind(1, b.gateway).bind(2, b.stream).bind(3, rec.seq).bind(4, rec.type).bind(5, rec.counter);
+      insert_record_.bind(6, rec.at.wall_ms).bind(7, rec.at.boot_id).bind(8, rec.at.boottime_ns);
+      insert_record_.bind(9, std::int64_t{rec.at.clock_synced}).bind_opt(10, derived).bind(11, received_ms);
+      insert_record_.bind(12, rec.json);
+      if (auto r = insert_record_.run(); !r) return r;
+      out.accepted += sqlite3_changes(db_);
+    }
+    out.duplicates = static_cast<std::int64_t>(b.records.size()) - out.accepted;
+    out.stored_through = b.records.back().seq;
+    upsert_stream_.bind(1, b.gateway).bind(2, b.stream).bind(3, out.accepted).bind(4, out.duplicates);
+    upsert_stream_.bind(5, out.stored_through).bind(6, received_ms);
+    if (auto r = upsert_stream_.run(); !r) return r;
+    touch_batch_.bind(1, b.gateway).bind(2, received_ms);
+    if (auto r = touch_batch_.run(); !r) return r;
+    upsert_outcome_.bind(1, b.gateway).bind(2, "stored");
+    if (auto r = upsert_outcome_.run(); !r) return r;
+    return commit_.run();
+  }();
+  if (!body) {
+    (void)rollback_.run();
+    return std::unexpected(body.error());
+  }
+  return out;
+}
+
+result<void> database::store_heartbeat(const heartbeat& h, std::int64_t received_ms) {
+  if (auto r = begin_.run(); !r) return r;
+  const auto body = [&]() -> result<void> {
+    if (auto r = anchor(h.gateway, h.sent); !r) return r;
+    insert_heartbeat_.bind(1, h.gateway).bind(2, h.stream).bind(3, received_ms).bind(4, h.sent.wall_ms).bind(5, h.json);
+    if (auto r = insert_heartbeat_.run(); !r) return r;
+    touch_heartbeat_.bind(1, h.gateway).bind(2, received_ms).bind(3, h.json);
+    if (auto r = touch_heartbeat_.run(); !r) return r;
+    upsert_outcome_.bind(1, h.gateway).bind(2, "heartbeat");
+    if (auto r = upsert_outcome_.run(); !r) return r;
+    return commit_.run();
+  }();
+  if (!body) (void)rollback_.run();
+  return body;
+}
+
+result<void> database::count_outcome(std::string_view gateway, std::string_view outcome) {
+  upsert_outcome_.bind(1, gateway).bind(2, outcome);
+  return upsert_outcome_.run();
+}
+
+}  // namespace ravao::receiver

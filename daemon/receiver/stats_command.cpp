@@ -1,0 +1,134 @@
+// ravao-receiver stats: what each gateway sent, stored, duplicated and missed.
+
+#include <cstdio>
+#include <map>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "receiver/args.hpp"
+#include "receiver/commands.hpp"
+#include "receiver/database.hpp"
+#include "receiver/report.hpp"
+
+namespace ravao::receiver {
+namespace json = boost::json;
+
+namespace {
+
+constexpr option_spec specs[] = {{"db"}, {"json", false}};
+
+constexpr const char* help = R"(usage: ravao-receiver stats --db FILE [--json]
+
+Per gateway and stream: records stored, duplicates received and discarded,
+the highest seq, gaps (seqs below it never stored: dead-lettered by the
+gateway, or still to come), records whose time is unknown (clock never
+synchronised in their boot), and the last batch. Per gateway: the last
+heartbeat and requests by outcome (stored, rejected, malformed, too_large,
+unauthorized, forbidden, throttled, server_error, lost_ack, store_failed,
+heartbeat; requests whose gateway could not be read count under "-").
+
+  --db FILE   the receiver database (serve --db)
+  --json      one JSON object {"streams": [...], "gateways": [...]}
+)";
+
+int failure(const std::string& message) {
+  std::fprintf(stderr, "ravao-receiver stats: %s\n", message.c_str());
+  return 1;
+}
+
+json::value opt_value(const std::optional<std::int64_t>& v) { return v ? json::value(*v) : json::value(nullptr); }
+
+}  // namespace
+
+int stats_command(std::span<char*> args) {
+  const options opts(specs, args);
+  if (opts.help()) {
+    std::fputs(help, stdout);
+    return 0;
+  }
+  auto db = database::open(opts.required("db"), database::mode::read_only);
+  if (!db) return failure(db.error().message());
+  sqlite3* h = (*db)->handle();
+
+  json::array streams;
+  sql::statement sq(h,
+                    "SELECT s.gateway, s.stream, s.records, s.duplicates, s.highest_seq, s.last_ms,"
+                    " (SELECT count(*) FROM records r WHERE r.gateway = s.gateway AND r.derived_wall_ms IS NULL"
+                    "  AND r.stream = s.stream)"
+                    " FROM streams s ORDER BY s.gateway, s.stream");
+  while (true) {
+    auto row = sq.step();
+    if (!row) return failure(row.error().message());
+    if (!*row) break;
+    streams.push_back(json::object{{"gateway", sq.text(0)},
+                                   {"stream", sq.text(1)},
+                                   {"records", sq.int64(2)},
+                                   {"duplicates", sq.int64(3)},
+                                   {"highest_seq", sq.int64(4)},
+                                   {"gaps", sq.int64(4) - sq.int64(2)},
+                                   {"time_unknown", sq.int64(6)},
+                                   {"last_batch_ms", sq.int64(5)}});
+  }
+
+  // Gateways: from batches, heartbeats and counted requests alike.
+  std::map<std::string, json::object> gateways;
+  sql::statement gq(h, "SELECT gateway, last_batch_ms, last_heartbeat_ms FROM gateways");
+  while (true) {
+    auto row = gq.step();
+    if (!row) return failure(row.error().message());
+    if (!*row) break;
+    auto& g = gateways[gq.text(0)];
+    g["last_batch_ms"] = opt_value(gq.opt_int64(1));
+    g["last_heartbeat_ms"] = opt_value(gq.opt_int64(2));
+  }
+  sql::statement oq(h, "SELECT gateway, outcome, count FROM outcomes ORDER BY gateway, outcome");
+  while (true) {
+    auto row = oq.step();
+    if (!row) return failure(row.error().message());
+    if (!*row) break;
+    const std::string name = oq.text(0).empty() ? "-" : oq.text(0);
+    auto& g = gateways[name];
+    if (!g.contains("requests")) g["requests"] = json::object{};
+    g["requests"].as_object()[oq.text(1)] = oq.int64(2);
+  }
+  json::array gateway_list;
+  for (auto& [name, g] : gateways) {
+    json::object out{{"gateway", name}};
+    out["last_batch_ms"] = g.contains("last_batch_ms") ? g["last_batch_ms"] : json::value(nullptr);
+    out["last_heartbeat_ms"] = g.contains("last_heartbeat_ms") ? g["last_heartbeat_ms"] : json::value(nullptr);
+    out["requests"] = g.contains("requests") ? g["requests"] : json::object{};
+    gateway_list.push_back(std::move(out));
+  }
+
+  if (opts.flag("json")) {
+    std::printf("%s\n", json::serialize(json::object{{"streams", streams}, {"gateways", gateway_list}}).c_str());
+    return 0;
+  }
+  const auto opt_ms = [](const json::value& v) {
+    return v.is_int64() ? iso_utc(v.get_int64()) : std::string("never");
+  };
+  std::printf("%-24s %-32s %10s %10s %10s %8s %12s  %s\n", "GATEWAY", "STREAM", "RECORDS", "DUPLICATES", "HIGHEST",
+              "GAPS", "TIME_UNKNOWN", "LAST BATCH");
+  for (const auto& v : streams) {
+    const auto& s = v.as_object();
+    std::printf("%-24s %-32s %10lld %10lld %10lld %8lld %12lld  %s\n", s.at("gateway").as_string().c_str(),
+                s.at("stream").as_string().c_str(), static_cast<long long>(s.at("records").as_int64()),
+                static_cast<long long>(s.at("duplicates").as_int64()),
+                static_cast<long long>(s.at("highest_seq").as_int64()), static_cast<long long>(s.at("gaps").as_int64()),
+                static_cast<long long>(s.at("time_unknown").as_int64()), opt_ms(s.at("last_batch_ms")).c_str());
+  }
+  std::printf("\n");
+  for (const auto& v : gateway_list) {
+    const auto& g = v.as_object();
+    std::string requests;
+    for (const auto& [outcome, n] : g.at("requests").as_object()) {
+      requests += fmt::format(" {}={}", std::string_view(outcome), n.as_int64());
+    }
+    std::printf("%s: last heartbeat %s; requests:%s\n", g.at("gateway").as_string().c_str(),
+                opt_ms(g.at("last_heartbeat_ms")).c_str(), requests.empty() ? " none" : requests.c_str());
+  }
+  return 0;
+}
+
+}  // namespace ravao::receiver
