@@ -1,0 +1,166 @@
+#pragma once
+// The real ravao-receiver for its own tests: a test PKI made by its `pki`,
+// `serve` on a free loopback port (read back from its "listening on" line),
+// a real HTTPS client, and request bodies built record by record.
+
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+#include <fmt/format.h>
+
+#include <csignal>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "support/harness.hpp"
+#include "support/https_client.hpp"
+
+namespace ravao::test {
+namespace json = boost::json;
+
+inline constexpr std::string_view test_gateway = "gw-test";
+inline constexpr std::string_view test_stream = "6f1c0d9a4b2e4f37a1d5c3b2e1f09a87";
+inline constexpr std::int64_t sent_wall_ms = 1'795'420'800'000;
+inline constexpr std::int64_t sent_boottime_ns = 500'000'000'000;
+
+inline run_result receiver(std::vector<std::string> args) {
+  args.insert(args.begin(), RAVAO_RECEIVER_PATH);
+  return run(args, 60s);
+}
+
+inline run_result must_run(std::vector<std::string> args) {
+  auto r = receiver(args);
+  if (r.code != 0) throw std::runtime_error(fmt::format("ravao-receiver {} failed ({}): {}", args.at(0), r.code, r.err));
+  return r;
+}
+
+class receiver_fixture {
+ public:
+  receiver_fixture() { must_run({"pki", "--out", pki("").native(), "--client", std::string(test_gateway)}); }
+  ~receiver_fixture() { stop(); }
+
+  // `serve` with `extra` arguments; waits for its port.
+  void start(std::vector<std::string> extra = {}) {
+    stop();
+    ++starts_;
+    const auto out = dir_ / fmt::format("serve-{}.out", starts_);
+    std::vector<std::string> argv{RAVAO_RECEIVER_PATH, "serve",  "--listen", "127.0.0.1:0",
+                                  "--cert",            pki("server.pem").native(), "--key",
+                                  pki("server.key").native(), "--db", db().native()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    proc_ = std::make_unique<process>(argv, out, log_path());
+    const bool up = eventually([&] {
+      const std::string text = read_file(out);
+      const auto at = text.find("listening on ");
+      if (at == std::string::npos || text.find('\n', at) == std::string::npos) return false;
+      port_ = static_cast<unsigned short>(std::stoi(text.substr(text.rfind(':', text.find('\n', at)) + 1)));
+      return true;
+    }, 30s);
+    if (!up) throw std::runtime_error("ravao-receiver serve did not start: " + log());
+  }
+
+  // SIGTERM; the exit status (nullopt when it did not stop in time).
+  std::optional<exit_status> stop() {
+    if (!proc_) return std::nullopt;
+    proc_->signal(SIGTERM);
+    auto st = proc_->wait(20s);
+    proc_.reset();
+    return st;
+  }
+
+  https_options options() const {
+    https_options o;
+    o.port = port_;
+    o.ca_file = pki("ca.pem");
+    return o;
+  }
+  https_options mtls_options() const {
+    auto o = options();
+    o.client_cert = pki("client.pem");
+    o.client_key = pki("client.key");
+    return o;
+  }
+
+  std::filesystem::path pki(std::string_view file) const { return dir_ / "pki" / file; }
+  std::filesystem::path db() const { return dir_ / "receiver.db"; }
+  std::filesystem::path log_path() const { return dir_ / "receiver.log"; }
+  const temp_dir& dir() const { return dir_; }
+  std::string log() const {
+    std::error_code ec;
+    return std::filesystem::exists(log_path(), ec) ? read_file(log_path()) : std::string();
+  }
+  unsigned short port() const { return port_; }
+
+  json::object stats() const { return json::parse(must_run({"stats", "--db", db().native(), "--json"}).out).as_object(); }
+  // The one stream row of the test gateway (records, duplicates, highest_seq, gaps, time_unknown).
+  json::object stream_row() const {
+    for (const auto& s : stats().at("streams").as_array()) {
+      if (s.at("gateway").as_string() == test_gateway) return s.as_object();
+    }
+    return {};
+  }
+  std::int64_t stored() const {
+    const auto row = stream_row();
+    return row.empty() ? 0 : row.at("records").as_int64();
+  }
+  json::array records(std::vector<std::string> extra = {}) const {
+    std::vector<std::string> args{"records", "--db", db().native(), "--json", "--limit", "0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return json::parse(must_run(args).out).as_array();
+  }
+
+ private:
+  temp_dir dir_;
+  std::unique_ptr<process> proc_;
+  unsigned short port_ = 0;
+  int starts_ = 0;
+};
+
+// A valid record; `boottime_ns` defaults to a moment 100 s before the batch's `sent`.
+inline json::object make_record(std::int64_t seq, std::string_view type = "visit_opened", bool synced = true,
+                                std::string_view boot = "boot-a",
+                                std::int64_t boottime_ns = sent_boottime_ns - 100'000'000'000) {
+  json::object r{{"seq", seq},
+                 {"type", type},
+                 {"counter", "quay-1"},
+                 {"wall_ms", synced ? sent_wall_ms - 100'000 : 86'400'000},
+                 {"boot_id", boot},
+                 {"boottime_ns", boottime_ns},
+                 {"clock_synced", synced}};
+  if (type == "visit_opened") {
+    r["visit"] = seq;
+    r["name_masked"] = "NGUYỄN V. A.";
+    r["id_masked"] = "0010******45";
+  }
+  if (type == "visit_closed") r["close_reason"] = "scan";
+  return r;
+}
+
+inline json::object make_sent(bool synced = true, std::string_view boot = "boot-a") {
+  return {{"wall_ms", sent_wall_ms}, {"boot_id", boot}, {"boottime_ns", sent_boottime_ns}, {"clock_synced", synced}};
+}
+
+inline std::string batch_body(json::array records, json::object sent = make_sent(),
+                              std::string_view gateway = test_gateway, std::string_view stream = test_stream) {
+  return json::serialize(json::object{
+      {"protocol", 1}, {"gateway", gateway}, {"stream", stream}, {"sent", std::move(sent)}, {"records", std::move(records)}});
+}
+
+// Records first..last, all valid.
+inline std::string seq_batch(std::int64_t first, std::int64_t last, std::string_view gateway = test_gateway) {
+  json::array rs;
+  for (std::int64_t s = first; s <= last; ++s) rs.push_back(make_record(s, s % 2 ? "visit_opened" : "scan"));
+  return batch_body(std::move(rs), make_sent(), gateway);
+}
+
+inline std::string heartbeat_body(std::string_view gateway = test_gateway) {
+  return json::serialize(json::object{{"protocol", 1},
+                                      {"gateway", gateway},
+                                      {"stream", test_stream},
+                                      {"version", "0.1.0"},
+                                      {"sent", make_sent()},
+                                      {"queue", {{"depth", 0}, {"last_seq", 10}}}});
+}
+
+}  // namespace ravao::test
