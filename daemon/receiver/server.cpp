@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <array>
 #include <fstream>
 #include <optional>
 
@@ -177,7 +178,9 @@ asio::awaitable<void> server::serve(std::shared_ptr<tls_stream> stream, std::str
     parser.body_limit(options_.max_body_bytes);
     lowest.expires_after(options_.timeout);  // idle keep-alive wait, then the header
     co_await http::async_read_header(*stream, buffer, parser, with_ec);
-    if (ec) break;  // the client closed, went idle, or sent garbage
+    // A Content-Length over the limit fails here, with the header read.
+    const bool too_large = ec == http::error::body_limit;
+    if (ec && !too_large) break;  // the client closed, went idle, or sent garbage
     const auto started = std::chrono::steady_clock::now();
     exchange x;
     x.client_cn = client_cn;
@@ -197,7 +200,11 @@ asio::awaitable<void> server::serve(std::shared_ptr<tls_stream> stream, std::str
     }();
 
     bool read_body = true;
-    if (!route) {
+    if (too_large) {
+      x.fail(http::status::payload_too_large, fmt::format("body larger than {} bytes", options_.max_body_bytes));
+      count("", "too_large");
+      read_body = false;
+    } else if (!route) {
       x.fail(http::status::not_found, fmt::format("no such endpoint (expected POST {}/v1/batches or {}/v1/heartbeats)",
                                                   options_.base_path, options_.base_path));
       read_body = false;
@@ -265,6 +272,18 @@ asio::awaitable<void> server::serve(std::shared_ptr<tls_stream> stream, std::str
     rep.prepare_payload();
     lowest.expires_after(options_.timeout);
     co_await http::async_write(*stream, rep, with_ec);
+    if (!ec && !read_body) {
+      // A lingering close: the client may still be sending the body we
+      // refused; read and discard it for a while (bounded), so that it gets
+      // to read our reply instead of a reset.
+      std::array<char, 16 * 1024> scratch;
+      std::size_t drained = 0;
+      lowest.expires_after(std::chrono::seconds(5));
+      while (drained < 4 * options_.max_body_bytes) {
+        drained += co_await stream->async_read_some(asio::buffer(scratch), with_ec);
+        if (ec) break;
+      }
+    }
     if (ec || close_after) break;
   }
   // No TLS close_notify: every reply is length-delimited, and waiting for the

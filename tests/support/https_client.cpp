@@ -77,7 +77,9 @@ result<void> https_client::connect() {
     if (ec) return failed("loading the client certificate", ec);
   }
   x.stream = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(x.io, x.ctx);
-  SSL_set_tlsext_host_name(x.stream->native_handle(), x.o.host.c_str());
+  // SNI (SSL_set_tlsext_host_name is a macro with a C cast).
+  SSL_ctrl(x.stream->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+           const_cast<char*>(x.o.host.c_str()));
   x.stream->set_verify_callback(ssl::host_name_verification(x.o.host));
   const asio::ip::tcp::endpoint at(asio::ip::make_address(x.o.address), x.o.port);
   ec = x.run([&](auto handler) { beast::get_lowest_layer(*x.stream).async_connect(at, handler); });

@@ -24,6 +24,13 @@ inline constexpr std::string_view test_stream = "6f1c0d9a4b2e4f37a1d5c3b2e1f09a8
 inline constexpr std::int64_t sent_wall_ms = 1'795'420'800'000;
 inline constexpr std::int64_t sent_boottime_ns = 500'000'000'000;
 
+// The error of a failed result, for test messages (which Boost.Test evaluates
+// even when the check passes); "" for a success.
+template <class T>
+std::string why(const ravao::result<T>& r) {
+  return r ? std::string() : r.error().message();
+}
+
 inline run_result receiver(std::vector<std::string> args) {
   args.insert(args.begin(), RAVAO_RECEIVER_PATH);
   return run(args, 60s);
@@ -95,7 +102,8 @@ class receiver_fixture {
   json::object stats() const { return json::parse(must_run({"stats", "--db", db().native(), "--json"}).out).as_object(); }
   // The one stream row of the test gateway (records, duplicates, highest_seq, gaps, time_unknown).
   json::object stream_row() const {
-    for (const auto& s : stats().at("streams").as_array()) {
+    const auto all = stats();  // kept alive: the loop walks into it
+    for (const auto& s : all.at("streams").as_array()) {
       if (s.at("gateway").as_string() == test_gateway) return s.as_object();
     }
     return {};
