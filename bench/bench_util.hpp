@@ -136,11 +136,14 @@ inline std::string opaque_payload(std::uint32_t n) { return fmt::format("EB{:09}
 
 // Config with `counters` serial scanners at {dir}/tty-N; counters alternate
 // toggle and entry.
-inline std::string daemon_config(const fs::path& dir, int counters, int duplicate_window_ms) {
+// public_key: "[sync] public_key" (personal data sealed); empty: not kept.
+inline std::string daemon_config(const fs::path& dir, int counters, int duplicate_window_ms,
+                                 std::string_view public_key = {}) {
   std::string s = fmt::format(
       "[site]\nid = \"bd-bench\"\nname = \"Bưu điện Gia Lai\"\n\n[store]\npath = \"{0}/ravao.db\"\n\n"
       "[control]\nsocket = \"{0}/ravaod.sock\"\n\n[visits]\nduplicate_window_ms = {1}\n",
       dir.string(), duplicate_window_ms);
+  if (!public_key.empty()) s += fmt::format("\n[sync]\npublic_key = \"{}\"\n", public_key);
   for (int i = 0; i < counters; ++i) {
     s += fmt::format("\n[[scanner]]\nid = \"s{0}\"\nkind = \"serial\"\ndevice = \"{1}/tty-{0}\"\nbaud = 115200\n", i,
                      dir.string());

@@ -4,13 +4,16 @@
 // first byte written to the last scan.accepted line. Also reports disk bytes
 // written per scan in this burst (/proc/PID/io write_bytes) and the group
 // commit batch sizes inferred from the log. Goal: >= 20,000 scans/s.
-// Usage: scan_throughput_bench [scans_per_counter=20000] [counters=16]
+// With seal=1 (default) the daemon has a provincial public key and seals
+// every card's personal data (docs/privacy.md); seal=0 keeps none.
+// Usage: scan_throughput_bench [scans_per_counter=20000] [counters=16] [seal=1]
 
 #include <barrier>
 #include <cstdio>
 #include <mutex>
 
 #include "bench_daemon.hpp"
+#include "sync/sealing.hpp"
 
 using namespace ravao::bench;
 
@@ -49,11 +52,13 @@ std::vector<double> infer_batches(const std::vector<clock_type::time_point>& at,
 int main(int argc, char** argv) try {
   const std::uint32_t per_counter = argc > 1 ? static_cast<std::uint32_t>(std::stoul(argv[1])) : 20'000;
   const int counters = argc > 2 ? std::stoi(argv[2]) : 16;
+  const bool sealed = argc > 3 ? std::stoi(argv[3]) != 0 : true;
   const std::size_t total = static_cast<std::size_t>(per_counter) * static_cast<std::size_t>(counters);
   temp_dir dir;
   // duplicate_window_ms = 0: a toggle pair is two scans seconds apart in
   // real life; here they are microseconds apart and must not be duplicates.
-  write_text(dir / "ravao.toml", daemon_config(dir.path(), counters, 0));
+  write_text(dir / "ravao.toml",
+             daemon_config(dir.path(), counters, 0, sealed ? ravao::seal::to_text(ravao::seal::generate().pub) : ""));
   std::vector<std::unique_ptr<pty_scanner>> ptys;
   for (int i = 0; i < counters; ++i) ptys.push_back(std::make_unique<pty_scanner>(dir / fmt::format("tty-{}", i)));
 
@@ -111,6 +116,7 @@ int main(int argc, char** argv) try {
   std::printf("scan_throughput_bench: %d counters x %u scans, folder %s%s\n", counters, per_counter,
               dir.describe().c_str(), done ? "" : " (DEADLINE HIT: incomplete)");
   std::printf("%-46s %14s\n", "measure", "value");
+  std::printf("%-46s %14s\n", "personal data sealed ([sync] public_key)", sealed ? "yes" : "no");
   std::printf("%-46s %14zu\n", "scans written", total);
   std::printf("%-46s %14zu\n", "acknowledged (scan.accepted)", c.accepted);
   std::printf("%-46s %4zu / %4zu / %4zu\n", "duplicate / rejected / dropped", c.duplicate, c.rejected, c.dropped);

@@ -53,7 +53,17 @@ app::~app() {
 
 result<void> app::start() {
   started_ms_ = now().wall_ms;
-  auto s = store::open(cfg_.store.path, store::mode::read_write, cfg_.site.utc_offset);
+  store_options options;
+  options.utc_offset = cfg_.site.utc_offset;
+  if (!cfg_.sync.public_key.empty()) {
+    auto key = seal::parse_public_key(cfg_.sync.public_key);
+    if (!key) return fail(errc::config_invalid, "[sync] public_key: " + key.error().message());
+    options.province_key = province_key_ = *key;
+  } else {
+    log::warning("store.not_sealing",
+                 "no [sync] public_key: names, ID numbers and other personal data are not kept (only masks)");
+  }
+  auto s = store::open(cfg_.store.path, store::mode::read_write, options);
   if (!s) return std::unexpected(s.error());
   const store_health health = s->health();
   if (health.recovered_now) {
@@ -186,12 +196,15 @@ void app::on_frame(const std::string& counter_id, std::string_view raw) {
   auto frame = sanitize_frame(raw);
   if (!frame) {
     const auto& rej = frame.error();
+    // The shape (letters A/a, digits 9) shows what went wrong without
+    // putting a name or an ID number in the log or the store.
+    const std::string shape = text::shape(raw);
     log::warning("scan.rejected", "scan refused by the frame policy",
                  {{"counter", counter_id}, {"reason", rej.reason},
                   {"length", std::to_string(rej.length)}, {"offset", std::to_string(rej.offset)},
-                  {"preview", rej.preview}});
+                  {"preview", shape}});
     rt.last_event = "rejected: " + rej.reason;
-    committer_->submit(rejection_request{counter_id, rej.reason, rej.length, rej.preview, at});
+    committer_->submit(rejection_request{counter_id, rej.reason, rej.length, shape, at});
     return;
   }
   scan_request req;
@@ -202,6 +215,9 @@ void app::on_frame(const std::string& counter_id, std::string_view raw) {
   req.symbology = frame->symbology;
   req.at = at;
   if (req.payload.kind == payload_kind::ravao_slip) req.slip_sequence = slip::parse_slip_number(req.payload.slip_number);
+  // Sealed here (~70 us) rather than in the writer's transaction, which
+  // would hold every counter's scans behind it.
+  if (province_key_) req.sealed = seal_person(req.payload, *province_key_);
   const bool queued = committer_->submit(std::move(req), received);
   if (gate_->is_open() && committer_->pending() >= high_water) gate_->close();
   if (!queued) {
@@ -213,11 +229,12 @@ void app::on_frame(const std::string& counter_id, std::string_view raw) {
 }
 
 void app::on_overflow(const std::string& counter_id, std::size_t discarded, std::string_view head) {
+  const std::string shape = text::shape(head);
   log::warning("scan.rejected", "scan longer than max_scan_bytes discarded",
                {{"counter", counter_id}, {"reason", "too_long"}, {"length", std::to_string(discarded)},
-                {"preview", text::hex_prefix(head)}});
+                {"preview", shape}});
   if (auto it = counters_.find(counter_id); it != counters_.end()) it->second.last_event = "rejected: too_long";
-  committer_->submit(rejection_request{counter_id, "too_long", discarded, text::hex_prefix(head), now()});
+  committer_->submit(rejection_request{counter_id, "too_long", discarded, shape, now()});
 }
 
 void app::on_scanner_state(const std::string& counter_id, device_state s, std::string_view reason) {
@@ -341,6 +358,11 @@ void app::reload() {
   if (n.store.path != cfg_.store.path || n.store.retention_days != cfg_.store.retention_days) {
     restart_needed("store");
     n.store = cfg_.store;
+  }
+  if (n.sync.public_key != cfg_.sync.public_key) {
+    // The writing store seals with the key it was opened with.
+    restart_needed("sync public_key");
+    n.sync.public_key = cfg_.sync.public_key;
   }
   if (n.control.socket != cfg_.control.socket || n.control.group != cfg_.control.group) {
     restart_needed("control");

@@ -122,6 +122,7 @@ class app {
   config cfg_;
   std::unique_ptr<committer> committer_;     // owns the writing store (writer thread)
   std::optional<store> reader_;               // read-only connection for ravaoctl
+  std::optional<seal::public_key> province_key_;  // [sync] public_key: scans are sealed on the loop
   // Declared before the devices: destroyed after them (it must outlive its clients).
   std::unique_ptr<usb::usb_bus> usb_;
   std::string usb_error_;  // why the bus could not be opened

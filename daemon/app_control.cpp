@@ -1,5 +1,7 @@
-// ravaod's answers to ravaoctl (protocol: docs/control.md). Personal data
-// leaves the daemon masked: ID numbers as 0010******45, names as NGUYỄN V. A.
+// ravaod's answers to ravaoctl (protocol: docs/control.md). The store holds
+// personal data only sealed to the province (docs/privacy.md): what leaves
+// the daemon is the masked forms it keeps, ID numbers as 0010******45, names
+// as NGUYỄN V. A.
 
 #include <unistd.h>
 
@@ -35,14 +37,17 @@ json::value time_value(const std::optional<std::int64_t>& ms, std::chrono::minut
   return json::value(format_local(*ms, off));
 }
 
-// Payload text of records without identity, for display. A health-insurance
-// card carries the holder's name and address (hex-encoded): only its length
-// is shown.
+// Payload text of records without identity, for display. Only payloads that
+// carry nothing personal are kept in clear (ravao's own codes, device
+// events); the others are sealed and shown as such.
 std::string display_payload(const record_row& e) {
-  if (e.payload_kind == "bhyt") return "(health-insurance card, " + std::to_string(e.payload.size()) + " bytes)";
-  // An unrecognised payload may still be personal data (a damaged ID card
-  // QR, a typo in the number): one with a run of 9+ digits and '|' fields is
-  // withheld, and long digit runs elsewhere are masked like ID numbers.
+  if (e.payload.empty() && e.name_masked.empty() && e.id_masked.empty()) {
+    if (e.has_sealed) return "(sealed)";
+    if (e.flags.find("personal_data_not_kept") != std::string::npos) return "(not kept: no [sync] public_key)";
+  }
+  if (e.payload.empty()) return {};
+  // Defence in depth: long digit runs are masked like ID numbers, and a
+  // text with '|' fields and such a run is withheld.
   std::string out;
   bool long_run = false;
   for (std::size_t i = 0; i < e.payload.size();) {
@@ -64,7 +69,7 @@ std::string display_payload(const record_row& e) {
   return text::escape_for_log(out, 256);
 }
 
-std::string display_name(const std::string& name) { return text::escape_for_log(text::mask_name(name), 256); }
+std::string display_name(const std::string& name_masked) { return text::escape_for_log(name_masked, 256); }
 
 template <class T>
 T unwrap(result<T> r) {
@@ -196,8 +201,8 @@ json::value app::visits_json(const json::object& r) const {
     out.push_back(json::object{
         {"id", v.id},
         {"counter", v.counter_id},
-        {"person_id", text::mask_id(v.person_id)},
-        {"person_name", display_name(v.person_name)},
+        {"person_id", v.id_masked},
+        {"person_name", display_name(v.name_masked)},
         {"opened", time_value(v.opened_wall_ms, cfg_.site.utc_offset)},
         {"opened_ms", v.opened_wall_ms ? json::value(*v.opened_wall_ms) : json::value(nullptr)},
         {"closed", time_value(v.closed_wall_ms, cfg_.site.utc_offset)},
@@ -231,9 +236,11 @@ json::value app::events_json(const json::object& r) const {
         {"counter", e.counter_id},
         {"visit", e.visit_id},
         {"payload_kind", e.payload_kind},
-        {"person_id", text::mask_id(e.person_id)},
-        {"person_name", display_name(e.person_name)},
+        {"person_id", e.id_masked},
+        {"person_name", display_name(e.name_masked)},
         {"payload", display_payload(e)},
+        {"sealed", e.has_sealed},
+        {"ref", e.ref ? json::value(*e.ref) : json::value(nullptr)},
         {"symbology", e.symbology},
         {"flags", e.flags},
         {"close_reason", e.close_reason},

@@ -116,6 +116,20 @@ void append_hex_byte(std::string& out, unsigned char b) {
 
 bool is_space(char c) { return c == ' ' || c == '\t'; }
 
+std::string fmt_code_point(char32_t cp) {
+  std::string out = "\\u{";
+  bool started = false;
+  for (int shift = 20; shift >= 0; shift -= 4) {
+    const auto nibble = static_cast<unsigned>((cp >> shift) & 0xF);
+    if (nibble != 0 || started || shift < 16) {
+      out.push_back(hex_digits[nibble]);
+      started = true;
+    }
+  }
+  out += '}';
+  return out;
+}
+
 }  // namespace
 
 std::optional<std::size_t> first_invalid_utf8(std::string_view s) {
@@ -239,6 +253,41 @@ std::string hex_prefix(std::string_view bytes, std::size_t max_bytes) {
     if (c >= '0' && c <= '9') out += "3?";
     else append_hex_byte(out, c);
   }
+  return out;
+}
+
+std::string shape(std::string_view bytes, std::size_t max_bytes) {
+  std::string out;
+  std::size_t pos = 0;
+  while (pos < bytes.size() && pos < max_bytes) {
+    const decoded d = decode_at(bytes, pos);
+    if (d.len == 0 || (d.cp < 0x80 && (d.cp < 0x20 || d.cp == 0x7F || d.cp == U'\\'))) {
+      out += "\\x";
+      append_hex_byte(out, static_cast<unsigned char>(bytes[pos]));
+      ++pos;
+      continue;
+    }
+    const auto cp = static_cast<ucs4_t>(d.cp);
+    if (d.cp < 0x80) {
+      const char c = static_cast<char>(d.cp);
+      if (c >= 'A' && c <= 'Z') out += 'A';
+      else if (c >= 'a' && c <= 'z') out += 'a';
+      else if (c >= '0' && c <= '9') out += '9';
+      else out += c;
+    } else if (uc_is_general_category(cp, UC_CATEGORY_L)) {
+      out += uc_is_upper(cp) || uc_is_general_category(cp, UC_TITLECASE_LETTER) ? 'A' : 'a';
+    } else if (uc_is_general_category(cp, UC_CATEGORY_N)) {
+      out += '9';
+    } else if (uc_is_general_category(cp, UC_CATEGORY_M)) {
+      // combining marks (NFD input): part of the letter before
+    } else if (uc_is_general_category(cp, UC_CATEGORY_C) || must_escape(d.cp)) {
+      out += fmt_code_point(d.cp);
+    } else {
+      out += '*';
+    }
+    pos += d.len;
+  }
+  if (pos < bytes.size()) out += "...";
   return out;
 }
 

@@ -45,4 +45,15 @@ std::string escape_for_log(std::string_view bytes, std::size_t max_bytes = 64);
 // but never an ID number.
 std::string hex_prefix(std::string_view bytes, std::size_t max_bytes = 32);
 
+// The shape of arbitrary bytes, for logs and rejected-scan samples, which
+// must show what went wrong (an ESC/POS command, a BOM, NUL, a wrong
+// separator) but never a name or an ID number: letters become 'A' or 'a' (by
+// case, Vietnamese letters too; combining marks are dropped), digits '9',
+// ASCII punctuation and spaces stay, control bytes and bytes that are not
+// UTF-8 become \xNN, other code points \u{XXXX} when they are format
+// characters (a BOM, bidi controls) and '*' otherwise. At most max_bytes of
+// input are shaped, then "...".
+//   "001090012345||Nguyễn Văn An|0101" -> "999999999999||Aaaaaa Aaa Aa|9999"
+std::string shape(std::string_view bytes, std::size_t max_bytes = 32);
+
 }  // namespace ravao::text

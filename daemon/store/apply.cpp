@@ -8,6 +8,7 @@
 // A repeat of the same person (or, without identity, the same payload) at the
 // same counter within duplicate_window of the last effective scan is a
 // duplicate: counted on the visit and the counter, never a new record.
+// A person is matched by the keyed hash of their ID number (person_key).
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -16,19 +17,6 @@
 
 namespace ravao {
 using namespace store_detail;
-
-std::string recent_key(std::string_view counter_id, const classified_payload& p) {
-  std::string key(counter_id);
-  key += '\x1f';
-  if (p.who) {
-    key += "id:";
-    key += p.who->id_number;
-  } else {
-    key += "tx:";
-    key += p.text;
-  }
-  return key;
-}
 
 result<std::vector<scan_outcome>> store::apply(std::span<const scan_request> scans,
                                                std::span<const rejection_request> rejections,
@@ -74,7 +62,9 @@ result<int> store::close_expired(const timestamp& now, const visits_config& sett
   auto& s = *impl_;
   struct expired_visit {
     std::int64_t id;
-    std::string counter, person_id, person_name, reason;
+    std::string counter;
+    person_keys who;
+    std::string reason;
     timestamp at;  // when the limit passed, where that is known; else now
   };
   std::vector<expired_visit> expired;
@@ -115,15 +105,19 @@ result<int> store::close_expired(const timestamp& now, const visits_config& sett
         at.wall_ms = *last_eod_ms;
         at.boottime_ns = now.boottime_ns - (now.wall_ms - *last_eod_ms) * 1'000'000;
       }
-      if (!reason.empty()) expired.push_back({st.int64(0), st.text(1), st.text(2), st.text(3), reason, at});
+      if (!reason.empty())
+        expired.push_back({st.int64(0), st.text(1), person_keys{st.text(2), st.text(3), st.text(7)}, reason, at});
     }
   }
   if (expired.empty()) return 0;
   writer w(s, settings);
   auto out = in_transaction(s, [&]() -> result<int> {
     for (const auto& v : expired) {
-      if (auto x = w.close(v.id, v.counter, v.person_id, v.person_name, "", v.reason, v.at); !x)
-        return std::unexpected(x.error());
+      writer::record rec;
+      rec.counter_id = v.counter;
+      rec.who = &v.who;
+      rec.close_reason = v.reason;
+      if (auto x = w.close(v.id, rec, v.at); !x) return std::unexpected(x.error());
     }
     return static_cast<int>(expired.size());
   });

@@ -52,23 +52,19 @@ result<void> store::impl::load_state() {
   // Seed the duplicate window from the newest records of this boot, so a
   // restart does not turn a double scan into two events.
   sql::statement st(db,
-      "SELECT counter_id, person_id, payload, boottime_ns, visit_id FROM records "
-      "WHERE seq > ?1 AND boot_id = ?2 AND COALESCE(close_reason, '') NOT IN ('max_duration','end_of_day') "
-      "ORDER BY seq");
+      "SELECT counter_id, COALESCE(person_key,''), COALESCE(payload,''), boottime_ns, COALESCE(visit_id,0) "
+      "FROM records WHERE seq > ?1 AND boot_id = ?2 AND type NOT IN ('device','slip_issued','declaration','undo') "
+      "AND COALESCE(close_reason, '') NOT IN ('max_duration','end_of_day','staff_checkout') ORDER BY seq");
   st.bind(1, totals.last_seq - 256).bind(2, boot_id());
   while (true) {
     auto row = st.step();
     if (!row) return std::unexpected(row.error());
     if (!*row) break;
-    classified_payload p;
-    const std::string person_id = st.text(1);
-    if (!person_id.empty()) {
-      p.who = person{};
-      p.who->id_number = person_id;
-    } else {
-      p.text = st.text(2);
-    }
-    recent[recent_key(st.text(0), p)] = recent_scan{st.int64(3), st.int64(4)};
+    // Sealed payloads have no clear text here: only persons (by hash) and
+    // ravao's own codes are seeded.
+    const std::string person_key = st.text(1), text = st.text(2);
+    if (person_key.empty() && text.empty()) continue;
+    recent[recent_key(st.text(0), person_key, text)] = recent_scan{st.int64(3), st.int64(4)};
   }
   return {};
 }
@@ -79,7 +75,7 @@ result<store_totals> store::read_totals(const timestamp& at) const {
 
 result<std::vector<visit_row>> store::visits(const visit_filter& f) const {
   sql::statement st(impl_->db,
-      "SELECT id, counter_id, person_id, COALESCE(person_name,''), opened_wall_ms, closed_wall_ms, "
+      "SELECT id, counter_id, COALESCE(id_masked,''), COALESCE(name_masked,''), opened_wall_ms, closed_wall_ms, "
       "COALESCE(closed_counter_id,''), COALESCE(close_reason,''), opened_synced, duplicates, rescans "
       "FROM visits WHERE (?1 IS NULL OR last_wall_ms >= ?1 OR COALESCE(closed_wall_ms,0) >= ?1) "
       "AND (?2 = '' OR counter_id = ?2 OR closed_counter_id = ?2) "
@@ -94,8 +90,8 @@ result<std::vector<visit_row>> store::visits(const visit_filter& f) const {
     visit_row v;
     v.id = st.int64(0);
     v.counter_id = st.text(1);
-    v.person_id = st.text(2);
-    v.person_name = st.text(3);
+    v.id_masked = st.text(2);
+    v.name_masked = st.text(3);
     v.opened_wall_ms = st.opt_int64(4);
     v.closed_wall_ms = st.opt_int64(5);
     v.closed_counter_id = st.text(6);
@@ -111,8 +107,9 @@ result<std::vector<visit_row>> store::visits(const visit_filter& f) const {
 result<std::vector<record_row>> store::records(const record_filter& f) const {
   sql::statement st(impl_->db,
       "SELECT seq, type, counter_id, COALESCE(visit_id,0), COALESCE(payload_kind,''), "
-      "COALESCE(person_id,''), COALESCE(person_name,''), COALESCE(payload,''), COALESCE(symbology,''), "
-      "COALESCE(flags,''), COALESCE(close_reason,''), wall_ms, boot_id, boottime_ns, clock_synced "
+      "COALESCE(id_masked,''), COALESCE(name_masked,''), COALESCE(payload,''), COALESCE(symbology,''), "
+      "COALESCE(flags,''), COALESCE(close_reason,''), wall_ms, boot_id, boottime_ns, clock_synced, "
+      "sealed IS NOT NULL, ref "
       "FROM records WHERE seq > ?1 AND (?2 IS NULL OR wall_ms >= ?2) AND (?3 = '' OR counter_id = ?3) "
       "ORDER BY seq LIMIT ?4");
   st.bind(1, f.after_seq).bind_opt(2, f.since_wall_ms).bind(3, f.counter_id).bind(4, std::int64_t{f.limit});
@@ -127,8 +124,8 @@ result<std::vector<record_row>> store::records(const record_filter& f) const {
     r.counter_id = st.text(2);
     r.visit_id = st.int64(3);
     r.payload_kind = st.text(4);
-    r.person_id = st.text(5);
-    r.person_name = st.text(6);
+    r.id_masked = st.text(5);
+    r.name_masked = st.text(6);
     r.payload = st.text(7);
     r.symbology = st.text(8);
     r.flags = st.text(9);
@@ -137,6 +134,8 @@ result<std::vector<record_row>> store::records(const record_filter& f) const {
     r.boot_id = st.text(12);
     r.boottime_ns = st.int64(13);
     r.clock_synced = st.int64(14) != 0;
+    r.has_sealed = st.int64(15) != 0;
+    r.ref = st.opt_int64(16);
     rows.push_back(std::move(r));
   }
   return rows;
@@ -145,17 +144,18 @@ result<std::vector<record_row>> store::records(const record_filter& f) const {
 result<std::vector<counter_row>> store::counters(const timestamp& at) const {
   const std::int64_t since = day_start_ms(at.wall_ms, impl_->utc_offset);
   sql::statement st(impl_->db,
-      "WITH ids(counter_id) AS (SELECT counter_id FROM visits UNION SELECT counter_id FROM records "
-      "UNION SELECT counter_id FROM counter_tallies) "
+      "WITH ids(counter_id) AS (SELECT counter_id FROM visits UNION "
+      "SELECT counter_id FROM records WHERE type <> 'device' UNION SELECT counter_id FROM counter_tallies) "
       "SELECT ids.counter_id, "
       "(SELECT COUNT(*) FROM visits v WHERE v.counter_id = ids.counter_id AND v.closed_seq IS NULL), "
       "(SELECT COUNT(*) FROM visits v WHERE (v.counter_id = ids.counter_id AND v.opened_wall_ms >= ?1) "
       "OR (v.closed_counter_id = ids.counter_id AND v.closed_wall_ms >= ?1 AND v.counter_id <> ids.counter_id) "
       "OR (v.counter_id = ids.counter_id AND v.opened_wall_ms IS NULL AND v.closed_wall_ms >= ?1)), "
-      "(SELECT COUNT(*) FROM records r WHERE r.counter_id = ids.counter_id AND r.wall_ms >= ?1), "
+      "(SELECT COUNT(*) FROM records r WHERE r.counter_id = ids.counter_id AND r.wall_ms >= ?1 AND "
+      "r.type <> 'device'), "
       "COALESCE((SELECT duplicates FROM counter_tallies t WHERE t.counter_id = ids.counter_id), 0), "
       "COALESCE((SELECT rejected FROM counter_tallies t WHERE t.counter_id = ids.counter_id), 0), "
-      "(SELECT MAX(wall_ms) FROM records r WHERE r.counter_id = ids.counter_id) "
+      "(SELECT MAX(wall_ms) FROM records r WHERE r.counter_id = ids.counter_id AND r.type <> 'device') "
       "FROM ids ORDER BY ids.counter_id");
   st.bind(1, since);
   std::vector<counter_row> rows;
@@ -177,17 +177,31 @@ result<std::vector<counter_row>> store::counters(const timestamp& at) const {
 }
 
 result<int> store::prune(const timestamp& at, int retention_days) {
+  auto& s = *impl_;
   const std::int64_t cutoff = at.wall_ms - std::int64_t{retention_days} * 86'400'000;
-  sql::statement st(impl_->db, "DELETE FROM rejected_scans WHERE wall_ms < ?1");
-  st.bind(1, cutoff);
-  if (auto r = st.run(); !r) return std::unexpected(r.error());
-  int n = sqlite3_changes(impl_->db);
-  // Finished print jobs hold names (pre-printed slips): local data, same limit.
-  sql::statement jobs(impl_->db,
-      "DELETE FROM print_jobs WHERE state IN ('printed','failed','cancelled') AND done_wall_ms < ?1");
-  jobs.bind(1, cutoff);
-  if (auto r = jobs.run(); !r) return std::unexpected(r.error());
-  return n + sqlite3_changes(impl_->db);
+  // Each statement is its own transaction: a crash between them loses nothing.
+  const std::string_view statements[] = {
+      // Acknowledged by the server, not dead-lettered, old; never the newest
+      // record (next_seq is MAX(seq) + 1 at open: the stream must not restart).
+      "DELETE FROM records WHERE wall_ms < ?1 "
+      "AND seq <= (SELECT CAST(value AS INTEGER) FROM meta WHERE key='acked_seq') "
+      "AND seq < (SELECT MAX(seq) FROM records) "
+      "AND NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.seq = records.seq)",
+      // Closed visits; never the newest (a visit id must not be handed out twice).
+      "DELETE FROM visits WHERE closed_seq IS NOT NULL AND closed_wall_ms < ?1 "
+      "AND id < (SELECT MAX(id) FROM visits)",
+      "DELETE FROM rejected_scans WHERE wall_ms < ?1",
+      // Finished print jobs hold masked names (pre-printed slips): local data, same limit.
+      "DELETE FROM print_jobs WHERE state IN ('printed','failed','cancelled') AND done_wall_ms < ?1",
+  };
+  int n = 0;
+  for (const auto q : statements) {
+    sql::statement st(s.db, q);
+    st.bind(1, cutoff);
+    if (auto r = st.run(); !r) return std::unexpected(r.error());
+    n += sqlite3_changes(s.db);
+  }
+  return n;
 }
 
 }  // namespace ravao

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <string_view>
+#include <variant>
 
 #include <fmt/format.h>
 
@@ -10,10 +11,13 @@
 namespace ravao::schema {
 namespace {
 
+// A migration: SQL text, or a function for rewrites SQL cannot do.
+using migration = std::variant<std::string_view, result<void> (*)(sqlite3*, const migration_options&)>;
+
 // Append only: a released migration is never edited.
-constexpr std::array<std::string_view, 2> migrations = {
+const std::array<migration, 3> migrations = {{
     // 1: records (the upload log), visits, rejected-scan samples, counters' tallies.
-    R"sql(
+    {R"sql(
 CREATE TABLE records (
   seq          INTEGER PRIMARY KEY,  -- per-gateway, gap-free, increasing
   type         TEXT NOT NULL,        -- visit_opened | visit_closed | scan | command
@@ -70,9 +74,9 @@ CREATE TABLE meta (
   key   TEXT PRIMARY KEY,
   value TEXT NOT NULL
 ) WITHOUT ROWID;
-)sql",
+)sql"},
     // 2: paper declaration slips and the print queue (docs/slips.md).
-    R"sql(
+    {R"sql(
 CREATE TABLE slips (
   sequence       INTEGER PRIMARY KEY,  -- the printed number is this plus a check digit; never reused
   counter_id     TEXT NOT NULL,
@@ -97,8 +101,11 @@ CREATE TABLE print_jobs (
 );
 CREATE INDEX print_jobs_pending ON print_jobs(printer_id, id) WHERE state IN ('queued', 'printing');
 INSERT INTO meta(key, value) VALUES ('next_slip_sequence', '1');
-)sql",
-};
+)sql"},
+    // 3: personal data sealed at the edge (docs/privacy.md), sync position,
+    // dead letters (store/schema_v3.cpp).
+    {&migrate_to_3},
+}};
 
 result<int> user_version(sqlite3* db) {
   sql::statement st(db, "PRAGMA user_version");
@@ -109,11 +116,35 @@ result<int> user_version(sqlite3* db) {
   return v;
 }
 
+// A migration that rewrote clear personal data sets meta.scrub_pending: the
+// old rows may survive in free pages and in the WAL. VACUUM rebuilds the file
+// (secure_delete zeroes what it frees) and the TRUNCATE checkpoint copies the
+// WAL back and cuts it to zero bytes. Another connection holding the WAL
+// (busy) leaves the mark set: the next open tries again.
+result<void> scrub_if_pending(sqlite3* db) {
+  {
+    sql::statement st(db, "SELECT 1 FROM meta WHERE key='scrub_pending'");
+    auto row = st.step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return {};
+    st.reset();
+  }
+  if (auto r = sql::exec(db, "DELETE FROM meta WHERE key='scrub_pending'"); !r) return r;
+  if (auto r = sql::exec(db, "VACUUM"); !r) return r;
+  sql::statement st(db, "PRAGMA wal_checkpoint(TRUNCATE)");
+  auto row = st.step();
+  if (!row) return std::unexpected(row.error());
+  const bool busy = *row && st.int64(0) != 0;
+  st.reset();
+  if (busy) return sql::exec(db, "INSERT OR REPLACE INTO meta(key, value) VALUES('scrub_pending', '1')");
+  return {};
+}
+
 }  // namespace
 
 int latest_version() { return static_cast<int>(migrations.size()); }
 
-result<int> migrate(sqlite3* db) {
+result<int> migrate(sqlite3* db, const migration_options& options) {
   auto found = user_version(db);
   if (!found) return found;
   if (*found > latest_version()) {
@@ -123,8 +154,18 @@ result<int> migrate(sqlite3* db) {
                             *found, latest_version()));
   }
   for (int v = *found; v < latest_version(); ++v) {
+    const migration& m = migrations[static_cast<std::size_t>(v)];
     if (auto r = sql::exec(db, "BEGIN IMMEDIATE"); !r) return std::unexpected(r.error());
-    auto r = sql::exec(db, migrations[static_cast<std::size_t>(v)]);
+    result<void> r;
+    if (const auto* text = std::get_if<std::string_view>(&m)) {
+      r = sql::exec(db, *text);
+    } else {
+      try {
+        r = std::get<1>(m)(db, options);
+      } catch (const std::exception& ex) {  // a statement that does not prepare: a bug
+        r = fail(errc::store_unavailable, ex.what());
+      }
+    }
     if (r) r = sql::exec(db, fmt::format("PRAGMA user_version = {}", v + 1));
     if (r) r = sql::exec(db, "COMMIT");
     if (!r) {
@@ -134,6 +175,7 @@ result<int> migrate(sqlite3* db) {
       return std::unexpected(e);
     }
   }
+  if (auto r = scrub_if_pending(db); !r) return std::unexpected(r.error());
   return *found;
 }
 

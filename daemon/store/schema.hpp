@@ -1,17 +1,35 @@
 #pragma once
 // Versioned schema: PRAGMA user_version is the number of migrations applied.
 // Each migration runs in its own transaction; a store newer than this build
-// is refused rather than touched.
+// is refused rather than touched. A migration is SQL text or, where rows must
+// be rewritten in C++ (sealing clear personal data, schema 3), a function.
 
 #include <sqlite3.h>
 
+#include <optional>
+
 #include "core/error.hpp"
+#include "sync/sealing.hpp"
 
 namespace ravao::schema {
+
+struct migration_options {
+  // Schema 3 seals the clear personal data of a schema-2 store to this key;
+  // without it such a store is refused (nothing the province needs is dropped).
+  std::optional<seal::public_key> province_key;
+};
 
 int latest_version();
 
 // Brings the store to latest_version(). Returns the version found before.
-result<int> migrate(sqlite3* db);
+// A migration that rewrote clear personal data (meta.scrub_pending) is
+// followed by VACUUM and `PRAGMA wal_checkpoint(TRUNCATE)`, so no copy
+// survives in free pages or the WAL.
+result<int> migrate(sqlite3* db, const migration_options& options = {});
+
+// Schema 3 (store/schema_v3.cpp): seals and masks what schema 2 kept in
+// clear, draws the stream id and the person hash key, adds dead letters.
+// Runs inside migrate()'s transaction.
+result<void> migrate_to_3(sqlite3* db, const migration_options& options);
 
 }  // namespace ravao::schema

@@ -69,20 +69,21 @@ result<std::int64_t> insert_job(sqlite3* db, std::string_view printer, std::stri
 // Only this boot's visits qualify (their CLOCK_BOOTTIME compares with now).
 struct recent_visit {
   std::int64_t id = 0;
-  std::string person_id, person_name;
+  person_keys who;
 };
 
 result<std::optional<recent_visit>> visit_scanned_just_before(sqlite3* db, std::string_view counter,
                                                                const timestamp& at, std::chrono::seconds window) {
   sql::statement st(db,
-      "SELECT id, person_id, person_name, last_boottime_ns FROM visits "
+      "SELECT id, COALESCE(person_key,''), COALESCE(name_masked,''), last_boottime_ns, COALESCE(id_masked,'') "
+      "FROM visits "
       "WHERE counter_id=?1 AND closed_seq IS NULL AND last_boot_id=?2 ORDER BY last_boottime_ns DESC LIMIT 1");
   st.bind(1, counter).bind(2, boot_id());
   auto row = st.step();
   if (!row) return std::unexpected(row.error());
   if (!*row) return std::optional<recent_visit>{};
   const std::int64_t age_ns = at.boottime_ns - st.int64(3);
-  recent_visit v{st.int64(0), st.text(1), st.text(2)};
+  recent_visit v{st.int64(0), person_keys{st.text(1), st.text(2), st.text(4)}};
   st.reset();
   if (age_ns < 0 || age_ns > std::chrono::nanoseconds(window).count()) return std::optional<recent_visit>{};
   return std::optional<recent_visit>{std::move(v)};
@@ -131,8 +132,14 @@ result<issued_slip> store::issue_slip(const slip_request& r) {
     out.visit_id = *visit ? (*visit)->id : 0;
     out.seq = w.effects().next_seq;
     const std::string qr_text = "RAVAO:SLIP:" + out.number;  // the record holds views
-    writer::record rec{"slip_issued", r.counter_id, out.visit_id, "ravao_slip", "", "", "", qr_text, "", "", "", r.at};
-    if (auto x = w.insert_record(rec); !x) return x;
+    writer::record rec;
+    rec.type = "slip_issued";
+    rec.counter_id = r.counter_id;
+    rec.visit_id = out.visit_id;
+    rec.payload_kind = "ravao_slip";
+    rec.payload = qr_text;
+    rec.ref = out.sequence;
+    if (auto x = w.insert_record(rec, r.at); !x) return x;
     sql::statement ins(s.db,
         "INSERT INTO slips(sequence, counter_id, visit_id, issued_seq, issued_wall_ms) VALUES(?1, ?2, ?3, ?4, ?5)");
     ins.bind(1, out.sequence).bind(2, r.counter_id).bind_opt(3, out.visit_id ? std::optional(out.visit_id) : std::nullopt)
@@ -142,8 +149,9 @@ result<issued_slip> store::issue_slip(const slip_request& r) {
     if (auto x = next.bind(1, std::to_string(out.sequence + 1)).run(); !x) return x;
     content["number"] = out.number;
     if (r.preprint_identity && *visit) {
-      if (!(*visit)->person_name.empty()) content["person_name"] = (*visit)->person_name;
-      content["person_id_masked"] = text::mask_id((*visit)->person_id);
+      // The masked forms: the gateway keeps nothing more (docs/privacy.md).
+      if (!(*visit)->who.name_masked.empty()) content["person_name"] = (*visit)->who.name_masked;
+      content["person_id_masked"] = (*visit)->who.id_masked;
     }
     auto job = insert_job(s.db, r.printer_id, r.counter_id, "slip", out.sequence, boost::json::serialize(content),
                           r.at.wall_ms);
@@ -229,9 +237,25 @@ result<declared> store::declare(const declaration_request& r) {
       out.visit_id = (*visit)->id;
     }
     out.seq = w.effects().next_seq;
-    writer::record rec{"declaration", r.counter_id, out.visit_id, "declaration", r.person_id, r.person_name,
-                       r.declaration_json, r.slip_number, "", "proxy_declared", "", r.at};
-    if (auto x = w.insert_record(rec); !x) return x;
+    // The declared identity and answers are sealed; the record keeps the
+    // hash and the masks in clear, like a scan.
+    const person_keys who = keys_of(s, r.person_id, r.person_name);
+    std::string sealed;
+    std::string flags = "proxy_declared";
+    if (s.province_key) sealed = seal::seal(*s.province_key, declaration_plaintext(r.person_id, r.person_name,
+                                                                                  r.declaration_json));
+    else add_flag(flags, flag_personal_data_not_kept);
+    writer::record rec;
+    rec.type = "declaration";
+    rec.counter_id = r.counter_id;
+    rec.visit_id = out.visit_id;
+    rec.payload_kind = "declaration";
+    rec.who = &who;
+    rec.sealed = sealed;
+    rec.payload = r.slip_number;
+    rec.ref = r.slip_sequence;
+    rec.flags = flags;
+    if (auto x = w.insert_record(rec, r.at); !x) return x;
     if (r.slip_sequence) {
       sql::statement up(s.db, "UPDATE slips SET declared_seq=?2 WHERE sequence=?1");
       if (auto x = up.bind(1, *r.slip_sequence).bind(2, out.seq).run(); !x) return x;

@@ -83,6 +83,12 @@ statement& statement::bind_text_or_null(int i, std::string_view v) {
   return v.empty() ? bind(i, std::nullopt) : bind(i, v);
 }
 
+statement& statement::bind_blob_or_null(int i, std::string_view bytes) {
+  if (bytes.empty()) return bind(i, std::nullopt);
+  sqlite3_bind_blob64(stmt_, i, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
+  return *this;
+}
+
 result<bool> statement::step() {
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
@@ -112,5 +118,14 @@ std::string statement::text(int col) const {
   if (!p) return {};
   return std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)));
 }
+
+std::string_view statement::view(int col) const {
+  // sqlite3_column_blob returns TEXT bytes as they are too (no conversion).
+  const void* p = sqlite3_column_blob(stmt_, col);
+  if (!p) return {};
+  return {static_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))};
+}
+
+bool statement::is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 
 }  // namespace ravao::sql

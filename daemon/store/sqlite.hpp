@@ -35,6 +35,7 @@ class statement {
   statement& bind(int i, std::nullopt_t);
   statement& bind_opt(int i, const std::optional<std::int64_t>& v);
   statement& bind_text_or_null(int i, std::string_view v);  // empty -> NULL
+  statement& bind_blob_or_null(int i, std::string_view bytes);  // bound as BLOB, copied; empty -> NULL
 
   // SQLITE_ROW -> true, SQLITE_DONE -> false (and resets), anything else: error (and resets).
   result<bool> step();
@@ -45,6 +46,9 @@ class statement {
   std::int64_t int64(int col) const;
   std::optional<std::int64_t> opt_int64(int col) const;
   std::string text(int col) const;  // NULL -> ""
+  // TEXT or BLOB bytes without a copy, valid until the next step/reset.
+  std::string_view view(int col) const;
+  bool is_null(int col) const;
 
  private:
   sqlite3* db_ = nullptr;

@@ -16,7 +16,8 @@ result<staff_command_outcome> store::checkout_last(const std::string& counter_id
   auto done = in_transaction(s, [&]() -> result<void> {
     // The visitor most recently active at this counter (opened or rescanned).
     sql::statement st(s.db,
-        "SELECT id, person_id, person_name FROM visits WHERE counter_id=?1 AND closed_seq IS NULL "
+        "SELECT id, COALESCE(person_key,''), COALESCE(name_masked,''), COALESCE(id_masked,'') FROM visits "
+        "WHERE counter_id=?1 AND closed_seq IS NULL "
         "ORDER BY last_wall_ms DESC, id DESC LIMIT 1");
     st.bind(1, counter_id);
     auto row = st.step();
@@ -26,9 +27,14 @@ result<staff_command_outcome> store::checkout_last(const std::string& counter_id
       return {};
     }
     const std::int64_t visit = st.int64(0);
-    const std::string person = st.text(1), name = st.text(2);
+    const person_keys who{st.text(1), st.text(2), st.text(3)};
     st.reset();
-    auto seq = w.close(visit, counter_id, person, name, "ravao_command", "staff_checkout", at);
+    writer::record rec;
+    rec.counter_id = counter_id;
+    rec.payload_kind = "ravao_command";
+    rec.who = &who;
+    rec.close_reason = "staff_checkout";
+    auto seq = w.close(visit, rec, at);
     if (!seq) return std::unexpected(seq.error());
     out.seq = *seq;
     out.visit_id = visit;
@@ -52,7 +58,7 @@ result<staff_command_outcome> store::undo_last(const std::string& counter_id, co
         "type IN ('visit_opened','visit_closed','scan','slip_returned') AND "
         "COALESCE(close_reason,'') IN ('','scan','exit_without_entry') AND "
         "NOT EXISTS (SELECT 1 FROM records u WHERE u.type='undo' AND u.counter_id=?1 AND "
-        "            u.payload = CAST(r.seq AS TEXT)) "
+        "            u.ref = r.seq) "
         "ORDER BY seq DESC LIMIT 1");
     st.bind(1, counter_id);
     auto row = st.step();
@@ -73,9 +79,13 @@ result<staff_command_outcome> store::undo_last(const std::string& counter_id, co
       return {};
     }
     const std::int64_t seq = w.effects().next_seq;
-    const std::string target_text = std::to_string(target);
-    writer::record rec{"undo", counter_id, visit, "ravao_command", "", "", "", target_text, "", "", "", at};
-    if (auto x = w.insert_record(rec); !x) return x;
+    writer::record rec;
+    rec.type = "undo";
+    rec.counter_id = counter_id;
+    rec.visit_id = visit;
+    rec.payload_kind = "ravao_command";
+    rec.ref = target;
+    if (auto x = w.insert_record(rec, at); !x) return x;
     if (type == "visit_opened" && visit) {
       // The visit never happened: closed by the undo, if still open.
       sql::statement up(s.db,

@@ -25,20 +25,20 @@ store::impl::~impl() {
 
 void store::impl::prepare_write_statements() {
   ins_record = sql::statement(db,
-      "INSERT INTO records(seq,type,counter_id,visit_id,payload_kind,person_id,person_name,"
-      "person_json,payload,symbology,flags,close_reason,wall_ms,boot_id,boottime_ns,clock_synced) "
-      "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)");
+      "INSERT INTO records(seq,type,counter_id,visit_id,payload_kind,person_key,name_masked,id_masked,"
+      "sealed,payload,ref,symbology,flags,close_reason,wall_ms,boot_id,boottime_ns,clock_synced) "
+      "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)");
   ins_visit = sql::statement(db,
-      "INSERT INTO visits(person_id,person_name,counter_id,opened_seq,opened_wall_ms,opened_synced,"
-      "last_wall_ms,last_boot_id,last_boottime_ns) VALUES(?1,?2,?3,?4,?5,?6,?5,?7,?8)");
+      "INSERT INTO visits(person_key,name_masked,id_masked,counter_id,opened_seq,opened_wall_ms,opened_synced,"
+      "last_wall_ms,last_boot_id,last_boottime_ns) VALUES(?1,?2,?3,?4,?5,?6,?7,?6,?8,?9)");
   ins_exit_only = sql::statement(db,
-      "INSERT INTO visits(person_id,person_name,counter_id,last_wall_ms,last_boot_id,last_boottime_ns,"
+      "INSERT INTO visits(person_key,name_masked,id_masked,counter_id,last_wall_ms,last_boot_id,last_boottime_ns,"
       "closed_seq,closed_wall_ms,closed_counter_id,close_reason) "
-      "VALUES(?1,?2,?3,?4,?5,?6,?7,?4,?3,'exit_without_entry')");
+      "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?5,?4,'exit_without_entry')");
   find_open_here = sql::statement(db,
-      "SELECT id FROM visits WHERE person_id=?1 AND closed_seq IS NULL AND counter_id=?2");
+      "SELECT id FROM visits WHERE person_key=?1 AND closed_seq IS NULL AND counter_id=?2");
   find_open_any = sql::statement(db,
-      "SELECT id FROM visits WHERE person_id=?1 AND closed_seq IS NULL ORDER BY id");
+      "SELECT id FROM visits WHERE person_key=?1 AND closed_seq IS NULL ORDER BY id");
   close_visit = sql::statement(db,
       "UPDATE visits SET closed_seq=?2, closed_wall_ms=?3, closed_counter_id=?4, close_reason=?5 "
       "WHERE id=?1");
@@ -56,8 +56,8 @@ void store::impl::prepare_write_statements() {
       "INSERT INTO rejected_scans(counter_id,reason,length,preview,wall_ms,boot_id,boottime_ns) "
       "VALUES(?1,?2,?3,?4,?5,?6,?7)");
   open_visits = sql::statement(db,
-      "SELECT id, counter_id, person_id, person_name, last_wall_ms, last_boot_id, last_boottime_ns "
-      "FROM visits WHERE closed_seq IS NULL");
+      "SELECT id, counter_id, COALESCE(person_key,''), COALESCE(name_masked,''), last_wall_ms, last_boot_id, "
+      "last_boottime_ns, COALESCE(id_masked,'') FROM visits WHERE closed_seq IS NULL");
 }
 
 namespace {
@@ -111,24 +111,33 @@ result<void> configure(sqlite3* db) {
   // WAL + synchronous=FULL: the WAL is fsync'd at every commit, so an
   // acknowledged scan survives power loss.
   if (auto r = sql::exec(db, "PRAGMA journal_mode=WAL"); !r) return r;
+  // secure_delete: deleted rows and dropped columns are overwritten with
+  // zeros, not left in free space (docs/privacy.md).
   return sql::exec(db,
-                   "PRAGMA synchronous=FULL; PRAGMA cache_size=-1024; "
+                   "PRAGMA synchronous=FULL; PRAGMA cache_size=-1024; PRAGMA secure_delete=ON; "
                    "PRAGMA wal_autocheckpoint=1000; PRAGMA temp_store=MEMORY");
 }
 
 }  // namespace
 
 result<store> store::open(const fs::path& path, mode m, std::chrono::minutes utc_offset) {
+  store_options o;
+  o.utc_offset = utc_offset;
+  return open(path, m, o);
+}
+
+result<store> store::open(const fs::path& path, mode m, const store_options& options) {
   auto p = std::make_unique<impl>();
   p->open_mode = m;
   p->path = path;
-  p->utc_offset = utc_offset;
+  p->utc_offset = options.utc_offset;
+  p->province_key = options.province_key;
 
   if (m == mode::read_only) {
     auto db = open_connection(path, false);
     if (!db) return std::unexpected(db.error());
     p->db = *db;
-    if (auto r = sql::exec(p->db, "PRAGMA query_only=1; PRAGMA cache_size=-512"); !r)
+    if (auto r = sql::exec(p->db, "PRAGMA query_only=1; PRAGMA cache_size=-512; PRAGMA secure_delete=ON"); !r)
       return std::unexpected(r.error());
     return store(std::move(p));
   }
@@ -182,7 +191,9 @@ result<store> store::open(const fs::path& path, mode m, std::chrono::minutes utc
     }
   }
   if (auto r = configure(p->db); !r) return std::unexpected(r.error());
-  if (auto r = schema::migrate(p->db); !r) return std::unexpected(r.error());
+  if (auto r = schema::migrate(p->db, schema::migration_options{options.province_key}); !r)
+    return std::unexpected(r.error());
+  if (auto r = load_hash_key(*p); !r) return std::unexpected(r.error());
   if (!recovered_from.empty()) {
     auto r = sql::exec(p->db, fmt::format(
         "INSERT OR REPLACE INTO meta(key,value) VALUES('recovered_from','{}'),('recovered_at_ms','{}')",
@@ -200,6 +211,8 @@ store& store::operator=(store&&) noexcept = default;
 store::~store() = default;
 
 const store_totals& store::totals() const { return impl_->totals; }
+
+bool store::sealing() const { return impl_->province_key.has_value(); }
 
 store_health store::health() const {
   store_health h;

@@ -7,6 +7,15 @@
 // Threading: a store object is used by one thread at a time. ravaod gives the
 // writing store to the committer thread (store/committer.hpp) and opens a
 // second, read-only store on the event loop for ravaoctl queries.
+//
+// Personal data (docs/privacy.md): a visitor's ID number, name, birth date,
+// sex, address, old ID, issue date, phone, declaration answers and any
+// scanned text that may be personal are sealed to the provincial public key
+// (seal::seal, crypto_box_seal) before they reach the disk. The store keeps in
+// clear only a keyed hash of the ID number (`person_key`: visit matching) and
+// masked display forms (`NGUYỄN V. A.`, `0010******45`). Without a provincial
+// key the personal fields are not kept at all (flag personal_data_not_kept).
+// Nothing the store returns holds more than the masked forms.
 
 #include <chrono>
 #include <cstdint>
@@ -22,6 +31,7 @@
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "payload/classify.hpp"
+#include "sync/sealing.hpp"
 
 struct sqlite3;
 
@@ -37,7 +47,23 @@ struct scan_request {
   // ravao_slip payloads whose check digit holds: the slip's sequence number
   // (the caller validates; the classifier does not know check digits).
   std::optional<std::int64_t> slip_sequence;
+  // seal_person(payload, key), made by the caller ahead of time (sealing
+  // costs ~70 us: done on the event loop, not in the writer's transaction).
+  // Empty: the writer seals itself when the store has a key.
+  std::string sealed;
 };
+
+// Whether a payload carries personal data: an identity (cccd, personal_qr),
+// or scanned text that is not one of ravao's own codes (a health-insurance
+// card, an unrecognised code that may be a damaged ID card).
+bool carries_personal_data(const classified_payload& p);
+// The sealed form of a payload's personal data: seal::seal(key, JSON) with
+// the fields of docs/sync-protocol.md ("A record": id_number, name,
+// birth_date, sex, address, old_id_number, issue_date, payload). Empty when
+// the payload carries nothing personal.
+std::string seal_person(const classified_payload& p, const seal::public_key& key);
+// The JSON seal_person seals (tests and the migration use it).
+std::string person_plaintext(const classified_payload& p);
 
 // A frame the scanner delivered that the frame policy refused.
 struct rejection_request {
@@ -60,8 +86,9 @@ struct slip_request {
   bool preprint_identity = false;  // copy the linked visit's name and masked ID into the content
   std::chrono::seconds link_window{120};
   // What to draw, without the number and identity (site, counter, time, ...):
-  // a JSON object; the store adds "number", and "person_name" and
-  // "person_id_masked" when preprinting.
+  // a JSON object; the store adds "number", and "person_name" (the masked
+  // name, NGUYỄN V. A.: the store holds nothing more) and "person_id_masked"
+  // when preprinting.
   std::string content_json;
   std::function<std::string(std::int64_t)> format_number;
   timestamp at;
@@ -118,6 +145,8 @@ struct declaration_request {
   std::string counter_id;
   std::optional<std::int64_t> slip_sequence;  // the slip it transcribes, if any
   std::string slip_number;                    // its printed number, stored as the record's payload
+  // The declared identity and answers: sealed with the answers (never stored
+  // in clear); the record keeps the hash of the ID number and the masks.
   std::string person_id;    // declared ID number; may be empty
   std::string person_name;
   std::string declaration_json;  // slip::to_json(declaration)
@@ -169,8 +198,8 @@ struct store_totals {
 struct visit_row {
   std::int64_t id = 0;
   std::string counter_id;
-  std::string person_id;    // clear ID number; callers mask for display
-  std::string person_name;  // clear full name; callers mask for display
+  std::string name_masked;  // NGUYỄN V. A.
+  std::string id_masked;    // 0010******45
   std::optional<std::int64_t> opened_wall_ms;
   std::optional<std::int64_t> closed_wall_ms;
   std::string closed_counter_id;
@@ -189,13 +218,15 @@ struct visit_filter {
 
 struct record_row {
   std::int64_t seq = 0;
-  std::string type;  // "visit_opened", "visit_closed", "scan", "command"
+  std::string type;  // "visit_opened", "visit_closed", "scan", "command", "slip_issued", ..., "device"
   std::string counter_id;
   std::int64_t visit_id = 0;
   std::string payload_kind;
-  std::string person_id;
-  std::string person_name;
-  std::string payload;  // payload text for kinds without identity
+  std::string name_masked;  // when a person is known
+  std::string id_masked;
+  bool has_sealed = false;  // personal data sealed to the province (the gateway cannot open it)
+  std::string payload;      // clear text of payloads that carry nothing personal
+  std::optional<std::int64_t> ref;  // undo: the seq undone; slip records: the slip's sequence
   std::string symbology;
   std::string flags;    // comma separated
   std::string close_reason;
@@ -230,6 +261,39 @@ struct store_health {
   std::int64_t file_bytes = 0;
 };
 
+// The store side of sync (store/sync.cpp, docs/sync-protocol.md).
+struct upload_batch {
+  std::vector<std::int64_t> seqs;  // in increasing order
+  std::string records_json;        // a JSON array "[{...},...]": each record in the protocol's form
+};
+
+struct dead_letter {
+  std::int64_t seq = 0;
+  std::string reason;
+};
+
+struct sync_position {
+  std::string stream;              // 32 hex digits, drawn when the store was created
+  std::int64_t acked_seq = 0;      // the server stored every record up to here
+  std::int64_t last_seq = 0;
+  std::int64_t depth = 0;          // records after acked_seq that are not dead-lettered
+  std::int64_t dead_letters = 0;
+  std::optional<std::int64_t> oldest_unsent_wall_ms;
+};
+
+struct day_count {
+  std::string date;  // "YYYY-MM-DD", local (the store's UTC offset)
+  std::int64_t scans = 0, visits = 0, slips = 0;
+};
+
+struct store_options {
+  std::chrono::minutes utc_offset{420};
+  // `[sync] public_key`: personal data is sealed to it. Without it nothing
+  // personal is kept (records are flagged personal_data_not_kept), and a
+  // store of schema 2 holding clear personal data cannot be migrated.
+  std::optional<seal::public_key> province_key;
+};
+
 class store {
  public:
   enum class mode { read_write, read_only };
@@ -238,6 +302,10 @@ class store {
   // read-write open runs `PRAGMA quick_check`; a corrupt file is moved aside
   // as PATH.corrupt-<UTC time> (with its -wal/-shm), kept, and a fresh store
   // started; store_health().recovered_from says so from then on.
+  // Migrating a schema-2 store that holds clear personal data seals it to
+  // options.province_key (then VACUUM and a WAL truncation leave no clear
+  // copy in the files); without a key that open fails and says what to set.
+  static result<store> open(const std::filesystem::path& path, mode m, const store_options& options);
   static result<store> open(const std::filesystem::path& path, mode m,
                             std::chrono::minutes utc_offset = std::chrono::minutes{420});
 
@@ -255,11 +323,20 @@ class store {
   // recent end of day; one visit_closed record each. Returns how many.
   result<int> close_expired(const timestamp& now, const visits_config& settings);
 
-  // Deletes local-only data past retention (rejected-scan samples). Records are
-  // never deleted here: that waits for upload acknowledgement (sync work).
+  // Retention, `retention_days` back from `now`:
+  //   - records the server acknowledged (seq <= acked_seq), not dead-lettered,
+  //     older than retention; never an unacknowledged or dead-lettered one,
+  //     and never the newest record (it carries the next seq across restarts);
+  //   - closed visits whose close is older than retention (never the newest
+  //     visit: its id must not be handed out again);
+  //   - rejected-scan samples and finished print jobs older than retention.
+  // Returns how many rows went.
   result<int> prune(const timestamp& now, int retention_days);
 
   const store_totals& totals() const;
+  // Whether personal data is sealed (a provincial key was given). False: the
+  // personal fields are not kept at all; status raises an alarm.
+  bool sealing() const;
 
   result<std::vector<visit_row>> visits(const visit_filter& f) const;
   result<std::vector<record_row>> records(const record_filter& f) const;
@@ -282,18 +359,39 @@ class store {
   // Staff commands (store/staff_commands.cpp). CHECKOUT_LAST closes the open
   // visit most recently active at the counter (close_reason
   // "staff_checkout"). UNDO_LAST writes an "undo" record for the last record
-  // a scan made at the counter within `window` (payload: its seq) and
+  // a scan made at the counter within `window` (ref: its seq) and
   // reverts its effect on visits. Nothing to do is not an error (seq 0).
   result<staff_command_outcome> checkout_last(const std::string& counter_id, const timestamp& at);
   result<staff_command_outcome> undo_last(const std::string& counter_id, const timestamp& at,
                                           std::chrono::seconds window);
+
+  // Sync (store/sync.cpp). read_upload_batch works on a read-only store too.
+  // Records after `after_seq` in seq order, skipping dead-lettered ones: at
+  // most max_records, stopping before the JSON would pass max_bytes (always
+  // at least one record when any exists).
+  result<upload_batch> read_upload_batch(std::int64_t after_seq, std::size_t max_records,
+                                         std::size_t max_bytes) const;
+  // One transaction: acked_seq = max(acked_seq, through_seq); each dead
+  // letter stored (INSERT OR REPLACE) at `at`. Writing store only.
+  result<void> acknowledge(std::int64_t through_seq, std::span<const dead_letter> dead, const timestamp& at);
+  // Cheap (a handful of indexed lookups): called every few seconds.
+  result<ravao::sync_position> sync_position() const;
+  // Dead letters in seq order, at most `limit`, with when they were stored.
+  result<std::vector<std::pair<dead_letter, std::int64_t>>> dead_letters(int limit) const;
+  // The last `days` local days, today first (days without records count 0):
+  // scans (records a scan made), visits (opened, or closed without an
+  // opening), slips issued.
+  result<std::vector<day_count>> daily_counts(const timestamp& now, int days) const;
+  // A "device" record: counter = the device id, payload = the event
+  // ("online", "offline", "paper_out", ...). Writing store only.
+  result<std::int64_t> log_device_event(std::string_view device_id, std::string_view event, const timestamp& at);
 
   result<std::vector<print_job_row>> jobs(const job_filter& f) const;
   result<std::optional<slip_row>> slip(std::int64_t sequence) const;
   // The sequence the next slip will get (not reserved).
   result<std::int64_t> next_slip_sequence() const;
 
-  static constexpr int schema_version = 2;
+  static constexpr int schema_version = 3;
 
   struct impl;  // defined in store/store_impl.hpp, private to store/*.cpp
 

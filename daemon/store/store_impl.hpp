@@ -24,6 +24,9 @@ struct store::impl {
   mode open_mode = mode::read_write;
   std::filesystem::path path;
   std::chrono::minutes utc_offset{420};
+  std::optional<seal::public_key> province_key;
+  // meta.person_hash_key: the key of person_key = keyed_hash(key, ID number).
+  std::array<unsigned char, seal::key_bytes> hash_key{};
   std::int64_t next_seq = 1;
   bool recovered_now = false;
   store_totals totals;
@@ -38,7 +41,25 @@ struct store::impl {
   result<void> load_state();
 };
 
-std::string recent_key(std::string_view counter_id, const classified_payload& p);
+// The duplicate window's key: a person by the hash of their ID number, a
+// payload without identity by its text (memory only, never written).
+std::string recent_key(std::string_view counter_id, std::string_view person_key, std::string_view text);
+
+// A known person as the store keeps them: the keyed hash of the ID number
+// and the masked display forms.
+struct person_keys {
+  std::string key, name_masked, id_masked;
+};
+person_keys keys_of(const store::impl& s, std::string_view id_number, std::string_view full_name);
+
+// The sealed plaintext of a declaration: the declared identity, phone,
+// address, sex and birth date at the top level (as for a scan), and the
+// answers as "declaration".
+std::string declaration_plaintext(std::string_view id_number, std::string_view name,
+                                  std::string_view declaration_json);
+
+// Loads meta.person_hash_key into s.hash_key.
+result<void> load_hash_key(store::impl& s);
 
 }  // namespace ravao
 

@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "core/text.hpp"
 #include "store/store_impl.hpp"
 
 namespace ravao::store_detail {
@@ -20,20 +21,14 @@ inline std::string join_flags(const std::vector<std::string>& flags) {
   return out;
 }
 
-inline std::string date_text(const std::optional<civil_date>& d) {
-  if (!d) return {};
-  return fmt::format("{:04}-{:02}-{:02}", d->year, d->month, d->day);
+inline void add_flag(std::string& flags, std::string_view f) {
+  if (!flags.empty()) flags += ',';
+  flags += f;
 }
 
-inline std::string person_json(const person& p) {
-  boost::json::object o;
-  if (!p.old_id_number.empty()) o["old_id_number"] = p.old_id_number;
-  if (p.birth_date) o["birth_date"] = date_text(p.birth_date);
-  if (p.sex_ != sex::unknown) o["sex"] = std::string(to_string(p.sex_));
-  if (!p.address.empty()) o["address"] = p.address;
-  if (p.issue_date) o["issue_date"] = date_text(p.issue_date);
-  return boost::json::serialize(o);
-}
+// Set on a record that would have carried sealed personal data when the
+// store has no provincial key: the data was not kept (docs/privacy.md).
+inline constexpr std::string_view flag_personal_data_not_kept = "personal_data_not_kept";
 
 // Everything a batch changes in memory, applied only after COMMIT succeeds.
 struct batch_effects {
@@ -47,8 +42,24 @@ class writer {
   writer(store::impl& s, const visits_config& settings)
       : s_(s), settings_(settings), fx_{s.totals, s.next_seq, {}} {}
 
+  // One record as written: the clear columns and the sealed blob. Views must
+  // outlive insert_record only.
+  struct record {
+    std::string_view type, counter_id;
+    std::int64_t visit_id = 0;
+    std::string_view payload_kind;
+    const person_keys* who = nullptr;
+    std::string_view sealed;   // seal::seal output, raw bytes
+    std::string_view payload;  // clear text: only payloads that carry nothing personal
+    std::optional<std::int64_t> ref;
+    std::string_view symbology, flags, close_reason;
+  };
+
   result<scan_outcome> apply(const scan_request& r) {
-    const std::string key = recent_key(r.counter_id, r.payload);
+    // The hash first: a duplicate needs nothing else.
+    std::string person_key;
+    if (r.payload.who) person_key = seal::keyed_hash(s_.hash_key, r.payload.who->id_number);
+    const std::string key = recent_key(r.counter_id, person_key, r.payload.text);
     if (auto dup = find_duplicate(key, r.at)) {
       if (dup->visit_id) {
         if (auto x = s_.dup_visit.bind(1, dup->visit_id).run(); !x) return std::unexpected(x.error());
@@ -57,7 +68,20 @@ class writer {
       ++fx_.totals.duplicates;
       return scan_outcome{scan_effect::duplicate, 0, dup->visit_id, 0};
     }
-    auto out = r.payload.who ? apply_identity(r) : apply_event(r);
+    scan_context c{r, {}, {}, {}, join_flags(r.payload.flags)};
+    if (r.payload.who) {
+      c.who.key = std::move(person_key);
+      c.who.id_masked = text::mask_id(r.payload.who->id_number);
+      c.who.name_masked = text::mask_name(r.payload.who->full_name);
+    }
+    // One sealed blob for every record this scan writes.
+    c.sealed = r.sealed;
+    if (c.sealed.empty() && s_.province_key && carries_personal_data(r.payload)) {
+      c.own_seal = seal_person(r.payload, *s_.province_key);
+      c.sealed = c.own_seal;
+    }
+    if (c.sealed.empty() && carries_personal_data(r.payload)) add_flag(c.flags, flag_personal_data_not_kept);
+    auto out = r.payload.who ? apply_identity(c) : apply_event(c);
     if (out) fx_.recent.emplace_back(key, recent_scan{r.at.boottime_ns, out->visit_id});
     return out;
   }
@@ -72,17 +96,16 @@ class writer {
     return {};
   }
 
-  // Closes one open visit, writing its visit_closed record.
-  // payload_kind is empty for automatic closes (no scan caused them).
-  result<std::int64_t> close(std::int64_t visit_id, std::string_view closing_counter,
-                             std::string_view person_id, std::string_view person_name,
-                             std::string_view payload_kind, std::string_view reason,
-                             const timestamp& at) {
+  // Closes one open visit, writing its visit_closed record. `rec` carries
+  // what the closing scan adds (kind, sealed data, flags); an automatic
+  // close passes only the visit's person keys.
+  result<std::int64_t> close(std::int64_t visit_id, record rec, const timestamp& at) {
     const std::int64_t seq = fx_.next_seq;
-    record rec{"visit_closed", closing_counter, visit_id, payload_kind, person_id, person_name, "", "", "", "", reason, at};
-    if (auto x = insert_record(rec); !x) return std::unexpected(x.error());
+    rec.type = "visit_closed";
+    rec.visit_id = visit_id;
+    if (auto x = insert_record(rec, at); !x) return std::unexpected(x.error());
     auto x = s_.close_visit.bind(1, visit_id).bind(2, seq).bind(3, at.wall_ms)
-                 .bind(4, closing_counter).bind(5, reason).run();
+                 .bind(4, rec.counter_id).bind(5, rec.close_reason).run();
     if (!x) return std::unexpected(x.error());
     --fx_.totals.open_visits;
     return seq;
@@ -90,29 +113,49 @@ class writer {
 
   batch_effects& effects() { return fx_; }
 
-  struct record {
-    std::string_view type, counter_id;
-    std::int64_t visit_id;
-    std::string_view payload_kind, person_id, person_name, person_json, payload, symbology, flags,
-        close_reason;
-    const timestamp& at;
-  };
-
-  result<void> insert_record(const record& r) {
+  result<void> insert_record(const record& r, const timestamp& at) {
     auto& st = s_.ins_record;
     st.bind(1, fx_.next_seq).bind(2, r.type).bind(3, r.counter_id);
     if (r.visit_id) st.bind(4, r.visit_id); else st.bind(4, std::nullopt);
-    st.bind_text_or_null(5, r.payload_kind).bind_text_or_null(6, r.person_id).bind_text_or_null(7, r.person_name)
-        .bind_text_or_null(8, r.person_json).bind_text_or_null(9, r.payload)
-        .bind_text_or_null(10, r.symbology).bind_text_or_null(11, r.flags)
-        .bind_text_or_null(12, r.close_reason).bind(13, r.at.wall_ms).bind(14, boot_id())
-        .bind(15, r.at.boottime_ns).bind(16, std::int64_t{r.at.synced ? 1 : 0});
+    st.bind_text_or_null(5, r.payload_kind);
+    if (r.who) {
+      st.bind_text_or_null(6, r.who->key).bind_text_or_null(7, r.who->name_masked)
+          .bind_text_or_null(8, r.who->id_masked);
+    } else {
+      st.bind(6, std::nullopt).bind(7, std::nullopt).bind(8, std::nullopt);
+    }
+    st.bind_blob_or_null(9, r.sealed).bind_text_or_null(10, r.payload).bind_opt(11, r.ref)
+        .bind_text_or_null(12, r.symbology).bind_text_or_null(13, r.flags)
+        .bind_text_or_null(14, r.close_reason).bind(15, at.wall_ms).bind(16, boot_id())
+        .bind(17, at.boottime_ns).bind(18, std::int64_t{at.synced ? 1 : 0});
     if (auto x = st.run(); !x) return x;
     fx_.totals.last_seq = fx_.next_seq++;
     return {};
   }
 
  private:
+  // A scan being applied, with what every record of it shares.
+  struct scan_context {
+    const scan_request& r;
+    person_keys who;
+    std::string own_seal;    // sealed here when the caller did not
+    std::string_view sealed;
+    std::string flags;
+  };
+
+  record scan_record(const scan_context& c, std::string_view type) const {
+    record rec;
+    rec.type = type;
+    rec.counter_id = c.r.counter_id;
+    rec.payload_kind = to_string(c.r.payload.kind);
+    rec.who = c.r.payload.who ? &c.who : nullptr;
+    rec.sealed = c.sealed;
+    if (!carries_personal_data(c.r.payload)) rec.payload = c.r.payload.text;
+    rec.symbology = c.r.symbology;
+    rec.flags = c.flags;
+    return rec;
+  }
+
   std::optional<recent_scan> find_duplicate(const std::string& key, const timestamp& at) const {
     const auto window_ns = static_cast<std::int64_t>(settings_.duplicate_window.count()) * 1'000'000;
     if (window_ns <= 0) return std::nullopt;
@@ -129,30 +172,30 @@ class writer {
     return std::nullopt;
   }
 
-  result<scan_outcome> apply_event(const scan_request& r) {
-    std::string flags = join_flags(r.payload.flags);
+  result<scan_outcome> apply_event(scan_context& c) {
+    const scan_request& r = c.r;
     if (r.payload.kind == payload_kind::ravao_slip) {
       if (!r.slip_sequence) {
-        flags += flags.empty() ? "bad_slip_check_digit" : ",bad_slip_check_digit";
+        add_flag(c.flags, "bad_slip_check_digit");
       } else {
-        auto returned = return_slip(r);
+        auto returned = return_slip(c);
         if (!returned) return std::unexpected(returned.error());
         if (*returned) return **returned;
-        flags += flags.empty() ? "unknown_slip" : ",unknown_slip";
+        add_flag(c.flags, "unknown_slip");
       }
     }
     const bool command = r.payload.kind == payload_kind::ravao_command;
-    record rec{command ? "command" : "scan", r.counter_id, 0, to_string(r.payload.kind), "", "", "",
-               r.payload.text, r.symbology, flags, "", r.at};
+    const record rec = scan_record(c, command ? "command" : "scan");
     const std::int64_t seq = fx_.next_seq;
-    if (auto x = insert_record(rec); !x) return std::unexpected(x.error());
+    if (auto x = insert_record(rec, r.at); !x) return std::unexpected(x.error());
     return scan_outcome{command ? scan_effect::command_recorded : scan_effect::event_recorded, seq, 0, 1};
   }
 
   // A slip we issued, handed back: a slip_returned record linked to the
   // slip's visit. nullopt when no slip has that sequence (recorded as a plain
-  // scan, flagged, by the caller) .
-  result<std::optional<scan_outcome>> return_slip(const scan_request& r) {
+  // scan, flagged, by the caller).
+  result<std::optional<scan_outcome>> return_slip(const scan_context& c) {
+    const scan_request& r = c.r;
     sql::statement st(s_.db, "SELECT visit_id FROM slips WHERE sequence=?1");
     st.bind(1, *r.slip_sequence);
     auto row = st.step();
@@ -161,18 +204,18 @@ class writer {
     const std::int64_t visit_id = st.opt_int64(0).value_or(0);
     st.reset();
     const std::int64_t seq = fx_.next_seq;
-    const std::string flags = join_flags(r.payload.flags);
-    record rec{"slip_returned", r.counter_id, visit_id, to_string(r.payload.kind), "", "", "",
-               r.payload.text, r.symbology, flags, "", r.at};
-    if (auto x = insert_record(rec); !x) return std::unexpected(x.error());
+    record rec = scan_record(c, "slip_returned");
+    rec.visit_id = visit_id;
+    rec.ref = *r.slip_sequence;
+    if (auto x = insert_record(rec, r.at); !x) return std::unexpected(x.error());
     sql::statement up(s_.db, "UPDATE slips SET returned_seq=COALESCE(returned_seq, ?2) WHERE sequence=?1");
     if (auto x = up.bind(1, *r.slip_sequence).bind(2, seq).run(); !x) return std::unexpected(x.error());
     return std::optional<scan_outcome>{scan_outcome{scan_effect::slip_returned, seq, visit_id, 1}};
   }
 
-  result<std::optional<std::int64_t>> open_visit_here(const std::string& person_id, const std::string& counter) {
+  result<std::optional<std::int64_t>> open_visit_here(const std::string& person_key, const std::string& counter) {
     auto& st = s_.find_open_here;
-    st.bind(1, person_id).bind(2, counter);
+    st.bind(1, person_key).bind(2, counter);
     auto row = st.step();
     if (!row) return std::unexpected(row.error());
     if (!*row) return std::optional<std::int64_t>{};
@@ -181,45 +224,47 @@ class writer {
     return std::optional<std::int64_t>{id};
   }
 
-  result<scan_outcome> open(const scan_request& r, const person& who) {
+  result<scan_outcome> open(const scan_context& c) {
+    const scan_request& r = c.r;
     const std::int64_t seq = fx_.next_seq;
-    auto x = s_.ins_visit.bind(1, who.id_number).bind_text_or_null(2, who.full_name).bind(3, r.counter_id)
-                 .bind(4, seq).bind(5, r.at.wall_ms).bind(6, std::int64_t{r.at.synced ? 1 : 0})
-                 .bind(7, boot_id()).bind(8, r.at.boottime_ns).run();
+    auto x = s_.ins_visit.bind(1, c.who.key).bind_text_or_null(2, c.who.name_masked).bind(3, c.who.id_masked)
+                 .bind(4, r.counter_id).bind(5, seq).bind(6, r.at.wall_ms)
+                 .bind(7, std::int64_t{r.at.synced ? 1 : 0}).bind(8, boot_id()).bind(9, r.at.boottime_ns).run();
     if (!x) return std::unexpected(x.error());
     const std::int64_t visit_id = sqlite3_last_insert_rowid(s_.db);
-    const std::string flags = join_flags(r.payload.flags);
-    const std::string pj = person_json(who);
-    record rec{"visit_opened", r.counter_id, visit_id, to_string(r.payload.kind), who.id_number,
-               who.full_name, pj, "", r.symbology, flags, "", r.at};
-    if (auto y = insert_record(rec); !y) return std::unexpected(y.error());
+    record rec = scan_record(c, "visit_opened");
+    rec.visit_id = visit_id;
+    if (auto y = insert_record(rec, r.at); !y) return std::unexpected(y.error());
     ++fx_.totals.open_visits;
     if (local_day(r.at.wall_ms, s_.utc_offset) == fx_.totals.today) ++fx_.totals.visits_today;
     return scan_outcome{scan_effect::visit_opened, seq, visit_id, 1};
   }
 
-  result<scan_outcome> apply_identity(const scan_request& r) {
-    const person& who = *r.payload.who;
-    if (r.mode == counter_mode::exit) return close_all(r, who);
-    auto here = open_visit_here(who.id_number, r.counter_id);
+  result<scan_outcome> apply_identity(const scan_context& c) {
+    const scan_request& r = c.r;
+    if (r.mode == counter_mode::exit) return close_all(c);
+    auto here = open_visit_here(c.who.key, r.counter_id);
     if (!here) return std::unexpected(here.error());
-    if (!*here) return open(r, who);
+    if (!*here) return open(c);
     if (r.mode == counter_mode::entry) {
       auto x = s_.touch_visit.bind(1, **here).bind(2, r.at.wall_ms).bind(3, boot_id())
                    .bind(4, r.at.boottime_ns).run();
       if (!x) return std::unexpected(x.error());
       return scan_outcome{scan_effect::rescan, 0, **here, 0};
     }
-    auto seq = close(**here, r.counter_id, who.id_number, who.full_name, to_string(r.payload.kind), "scan", r.at);
+    record rec = scan_record(c, "visit_closed");
+    rec.close_reason = "scan";
+    auto seq = close(**here, rec, r.at);
     if (!seq) return std::unexpected(seq.error());
     return scan_outcome{scan_effect::visit_closed, *seq, **here, 1};
   }
 
-  result<scan_outcome> close_all(const scan_request& r, const person& who) {
+  result<scan_outcome> close_all(const scan_context& c) {
+    const scan_request& r = c.r;
     std::vector<std::int64_t> open_ids;
     {
       auto& st = s_.find_open_any;
-      st.bind(1, who.id_number);
+      st.bind(1, c.who.key);
       while (true) {
         auto row = st.step();
         if (!row) return std::unexpected(row.error());
@@ -229,22 +274,23 @@ class writer {
     }
     if (open_ids.empty()) {
       const std::int64_t seq = fx_.next_seq;
-      auto x = s_.ins_exit_only.bind(1, who.id_number).bind_text_or_null(2, who.full_name)
-                   .bind(3, r.counter_id).bind(4, r.at.wall_ms).bind(5, boot_id())
-                   .bind(6, r.at.boottime_ns).bind(7, seq).run();
+      auto x = s_.ins_exit_only.bind(1, c.who.key).bind_text_or_null(2, c.who.name_masked).bind(3, c.who.id_masked)
+                   .bind(4, r.counter_id).bind(5, r.at.wall_ms).bind(6, boot_id())
+                   .bind(7, r.at.boottime_ns).bind(8, seq).run();
       if (!x) return std::unexpected(x.error());
       const std::int64_t visit_id = sqlite3_last_insert_rowid(s_.db);
-      const std::string flags = join_flags(r.payload.flags);
-      const std::string pj = person_json(who);
-      record rec{"visit_closed", r.counter_id, visit_id, to_string(r.payload.kind), who.id_number,
-                 who.full_name, pj, "", r.symbology, flags, "exit_without_entry", r.at};
-      if (auto y = insert_record(rec); !y) return std::unexpected(y.error());
+      record rec = scan_record(c, "visit_closed");
+      rec.visit_id = visit_id;
+      rec.close_reason = "exit_without_entry";
+      if (auto y = insert_record(rec, r.at); !y) return std::unexpected(y.error());
       if (local_day(r.at.wall_ms, s_.utc_offset) == fx_.totals.today) ++fx_.totals.visits_today;
       return scan_outcome{scan_effect::exit_without_entry, seq, visit_id, 1};
     }
     scan_outcome out{scan_effect::visit_closed, 0, 0, 0};
+    record rec = scan_record(c, "visit_closed");
+    rec.close_reason = "scan";
     for (const std::int64_t id : open_ids) {
-      auto seq = close(id, r.counter_id, who.id_number, who.full_name, to_string(r.payload.kind), "scan", r.at);
+      auto seq = close(id, rec, r.at);
       if (!seq) return std::unexpected(seq.error());
       out.seq = *seq;
       out.visit_id = id;

@@ -117,3 +117,14 @@ BOOST_AUTO_TEST_CASE(hex_prefix_of_first_bytes) {
   for (int i = 0; i < 32; ++i) hex_32_a += "41";
   BOOST_TEST(text::hex_prefix(std::string(100, 'A')) == hex_32_a);  // default: 32 bytes
 }
+
+BOOST_AUTO_TEST_CASE(shape_shows_structure_but_no_letters_or_digits) {
+  BOOST_TEST(text::shape("001090012345||Nguyễn Văn An|0101", 64) == "999999999999||Aaaaaa Aaa Aa|9999");
+  // NFD input: the marks go with their letter.
+  BOOST_TEST(text::shape(nfd_name, 64) == text::shape(nfc_name, 64));
+  BOOST_TEST(text::shape("\x1b@Đ\0\xff"s) == "\\x1b@A\\x00\\xff");
+  BOOST_TEST(text::shape("\xEF\xBB\xBFx") == "\\u{feff}a");  // a BOM is shown as such
+  BOOST_TEST(text::shape("a\\b") == "a\\x5ca");
+  BOOST_TEST(text::shape(std::string(40, '7')) == std::string(32, '9') + "...");
+  BOOST_TEST(text::shape("") == "");
+}

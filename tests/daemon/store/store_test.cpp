@@ -89,7 +89,11 @@ BOOST_AUTO_TEST_CASE(toggle_opens_then_closes_and_sequence_is_gap_free) {
   BOOST_TEST((*rows)[0].type == "visit_opened");
   BOOST_TEST((*rows)[1].type == "visit_closed");
   BOOST_TEST((*rows)[1].close_reason == "scan");
-  BOOST_TEST((*rows)[2].payload == "HELLO");
+  // Opaque text may be personal: sealed when there is a key, else not kept.
+  BOOST_TEST((*rows)[2].payload.empty());
+  BOOST_TEST((*rows)[2].flags == "personal_data_not_kept");
+  BOOST_TEST((*rows)[0].name_masked == "TRẦN T. B.");
+  BOOST_TEST((*rows)[0].id_masked == "0010******45");
   BOOST_TEST((*rows)[0].boot_id == boot_id());
   BOOST_TEST((*rows)[0].clock_synced);
 }
@@ -266,7 +270,7 @@ BOOST_AUTO_TEST_CASE(rejections_are_sampled_and_counted) {
   test::temp_dir d;
   auto s = open_store(d / "s.db");
   fake_clock c;
-  std::vector<rejection_request> rej{{"c1", "nul_byte", 12, "00414243", c.t}};
+  std::vector<rejection_request> rej{{"c1", "nul_byte", 12, "\\x00AAA", c.t}};
   auto out = s.apply({}, rej, settings());
   BOOST_TEST_REQUIRE(out.has_value());
   BOOST_TEST(s.totals().rejected == 1);
@@ -274,7 +278,7 @@ BOOST_AUTO_TEST_CASE(rejections_are_sampled_and_counted) {
   BOOST_TEST_REQUIRE(counters.has_value());
   BOOST_TEST_REQUIRE(counters->size() == 1u);
   BOOST_TEST(counters->front().rejected == 1);
-  // Samples older than retention are pruned; records are never pruned here.
+  // Samples older than retention are pruned.
   auto pruned = s.prune(c.advance_ms(31LL * 86'400'000), 30);
   BOOST_TEST_REQUIRE(pruned.has_value());
   BOOST_TEST(*pruned == 1);
