@@ -43,6 +43,13 @@ void append_escaped_valid(std::string& out, std::string_view s) {
 // U+FFFD, so the receiver's parser never fails on our batch.
 void append_string(std::string& out, std::string_view s) {
   out += '"';
+  // Most fields are ASCII (ids, kinds, flags, times): no UTF-8 check needed.
+  bool ascii = true;
+  for (const char c : s) ascii = ascii && static_cast<unsigned char>(c) < 0x80;
+  if (ascii) {
+    append_escaped_valid(out, s);
+    s = {};
+  }
   while (!s.empty()) {
     const auto bad = text::first_invalid_utf8(s);
     if (!bad) {
@@ -145,8 +152,12 @@ result<upload_batch> store::read_upload_batch(std::int64_t after_seq, std::size_
       "flags, close_reason, ref, wall_ms, boot_id, boottime_ns, clock_synced FROM records r "
       "WHERE seq > ?1 AND NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.seq = r.seq) ORDER BY seq LIMIT ?2");
   st.bind(1, after_seq).bind(2, static_cast<std::int64_t>(std::min<std::size_t>(max_records, INT64_MAX)));
+  // One allocation for the batch: growing a MiB string by doubling copies it
+  // and touches fresh pages several times over (page faults dominate then).
+  out.records_json.reserve(std::min(max_bytes, max_records * 1024) + 2);
   out.records_json = "[";
   std::string one;
+  one.reserve(4096);
   while (true) {
     auto row = st.step();
     if (!row) return std::unexpected(row.error());
