@@ -60,7 +60,7 @@ struct server::exchange {
 
   std::string gateway;  // for the log line and stats, when known
   std::string note;
-  std::optional<std::int64_t> records, accepted, duplicates;
+  std::optional<std::int64_t> records, accepted, duplicates, store_ms;
 
   void fail(http::status s, std::string_view message) {
     status = s;
@@ -259,6 +259,7 @@ asio::awaitable<void> server::serve(std::shared_ptr<tls_stream> stream, std::str
     log::info("receiver.request", message,
               {{"peer", peer}, {"gateway", x.gateway.empty() ? "-" : x.gateway}, {"records", opt(x.records)},
                {"accepted", opt(x.accepted)}, {"duplicates", opt(x.duplicates)}, {"ms", std::to_string(ms.count())},
+               {"store_ms", opt(x.store_ms)},
                {"note", x.note.empty() ? "-" : x.note}});
     if (x.drop || stopped_) break;
 
@@ -377,7 +378,10 @@ void server::handle(exchange& x) {
       count(b.gateway, forced->outcome);
       return;
     }
+    const auto store_started = std::chrono::steady_clock::now();
     auto stored = db_.store_batch(b, now_ms());
+    x.store_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                       store_started).count();
     if (!stored) {
       log::error("receiver.store_failed", stored.error().message(), {{"gateway", b.gateway}});
       x.fail(http::status::service_unavailable, "the receiver cannot store right now");
