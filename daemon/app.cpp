@@ -35,6 +35,14 @@ std::string join(const std::vector<std::string>& v) {
   }
   return out;
 }
+bool same_sync(const sync_config& a, const sync_config& b) {
+  return a.url == b.url && a.gateway_id == b.gateway_id && a.ca_file == b.ca_file && a.client_cert == b.client_cert &&
+         a.client_key == b.client_key && a.token_file == b.token_file && a.public_key == b.public_key &&
+         a.batch_max_records == b.batch_max_records && a.batch_max_bytes == b.batch_max_bytes &&
+         a.batch_delay == b.batch_delay && a.backoff_base == b.backoff_base && a.backoff_cap == b.backoff_cap &&
+         a.heartbeat_interval == b.heartbeat_interval && a.request_timeout == b.request_timeout &&
+         a.time_sync_flag == b.time_sync_flag;
+}
 }  // namespace
 
 app::app(asio::io_context& io, config cfg)
@@ -45,13 +53,16 @@ app::app(asio::io_context& io, config cfg)
       signals_(io, SIGTERM, SIGINT, SIGHUP),
       expiry_timer_(io),
       watchdog_timer_(io),
-      status_timer_(io) {}
+      status_timer_(io),
+      sync_status_timer_(io) {}
 
 app::~app() {
+  stop_uploader();
   if (committer_) committer_->stop();
 }
 
 result<void> app::start() {
+  set_time_sync_flag(cfg_.sync.time_sync_flag.native());
   started_ms_ = now().wall_ms;
   store_options options;
   options.utc_offset = cfg_.site.utc_offset;
@@ -83,6 +94,7 @@ result<void> app::start() {
   if (!ro) return std::unexpected(ro.error());
   reader_ = std::move(*ro);
 
+  if (auto r = start_uploader(); !r) return r;
   if (auto r = control_.listen(cfg_.control.socket, cfg_.control.group); !r) return r;
   for (const auto& c : cfg_.counters) start_counter(c);
   for (const auto& p : cfg_.printers) start_printer(p);
@@ -146,6 +158,15 @@ void app::on_printer_state(const std::string& printer_id, device_state s, std::s
   rt.state_since_ms = now().wall_ms;
   const std::initializer_list<log::field> fields = {
       {"printer", printer_id}, {"kind", std::string(to_string(rt.cfg.kind))}, {"reason", std::string(reason)}};
+  // Losing a device and getting it back are device records (uploaded);
+  // the first start is not an event.
+  if (was_online && s != device_state::online) {
+    rt.was_lost = true;
+    record_device_event(printer_id, fmt::format("printer {}: {}", to_string(s), reason));
+  } else if (s == device_state::online && rt.was_lost) {
+    rt.was_lost = false;
+    record_device_event(printer_id, "printer online");
+  }
   if (s == device_state::online) log::info("printer.online", "printer is online", fields);
   else if (was_online) log::warning("printer.gone", "printer went offline", fields);
   else if (s == device_state::error) log::warning("printer.error", "printer cannot be used", fields);
@@ -248,6 +269,13 @@ void app::on_scanner_state(const std::string& counter_id, device_state s, std::s
   const std::initializer_list<log::field> fields = {
       {"counter", counter_id}, {"scanner", rt.scanner.id}, {"device", rt.scanner.device},
       {"reason", std::string(reason)}};
+  if (was_online && s != device_state::online) {
+    rt.was_lost = true;
+    record_device_event(rt.scanner.id, fmt::format("scanner {}: {}", to_string(s), reason));
+  } else if (s == device_state::online && rt.was_lost) {
+    rt.was_lost = false;
+    record_device_event(rt.scanner.id, "scanner online");
+  }
   if (s == device_state::online) log::info("scanner.online", "scanner is online", fields);
   else if (was_online) log::warning("scanner.gone", "scanner went offline", fields);
   else if (s == device_state::error) log::warning("scanner.error", "scanner cannot be used", fields);
@@ -393,7 +421,13 @@ void app::reload() {
     stop_printer(it->second);
     it = printers_.erase(it);
   }
+  const bool sync_changed = !same_sync(n.sync, cfg_.sync) || n.store.alarm_bytes != cfg_.store.alarm_bytes;
   cfg_ = std::move(n);
+  if (sync_changed) {
+    stop_uploader();
+    if (auto r = start_uploader(); !r)
+      log::error("sync.unavailable", "sync could not restart with the new settings", {{"error", r.error().message()}});
+  }
   for (const auto& c : cfg_.counters) {
     if (!counters_.contains(c.id)) {
       start_counter(c);
@@ -431,6 +465,7 @@ void app::shutdown(std::string_view why) {
   expiry_timer_.cancel();
   watchdog_timer_.cancel();
   status_timer_.cancel();
+  stop_uploader();  // an upload in flight is abandoned: sent again next time
   // Drains and commits the queue; its last reports are posted to the loop,
   // which runs them (scan.accepted lines) before run() returns.
   committer_->stop();
@@ -497,6 +532,11 @@ std::string app::status_line() const {
   const store_state st = committer_->state();
   if (!st.available) line += fmt::format("; STORE UNAVAILABLE ({} scans waiting): {}", st.pending, st.last_error);
   if (store_recovered_) line += "; store was corrupt, moved aside";
+  if (uploader_) {
+    const auto s = uploader_->status();
+    if (s.depth > 0) line += fmt::format(", {} records to upload", s.depth);
+  }
+  for (const auto& a : sync_alarms()) line += "; " + a;
   return line;
 }
 

@@ -23,6 +23,7 @@
 #include "drivers/usb/usb_bus.hpp"
 #include "print/printer_worker.hpp"
 #include "store/committer.hpp"
+#include "sync/uploader.hpp"
 
 namespace ravao {
 
@@ -49,6 +50,7 @@ class app {
     std::int64_t state_since_ms = 0;
     std::string last_event;
     std::uint64_t frames = 0;
+    bool was_lost = false;  // went offline after being online: its return is a device record too
   };
 
   // A configured printer, its transport and its print queue, opened,
@@ -61,6 +63,7 @@ class app {
     std::string reason;
     std::int64_t state_since_ms = 0;
     std::string last_event;
+    bool was_lost = false;
   };
 
   // The USB bus, opened at the first USB device in the configuration.
@@ -101,6 +104,15 @@ class app {
   void on_committed(commit_report report);
   void on_store_failure(const error& e, std::size_t pending);
 
+  // Sync (app_sync.cpp).
+  result<void> start_uploader();
+  void stop_uploader();
+  void schedule_sync_status();
+  boost::json::object heartbeat_snapshot() const;
+  void record_device_event(const std::string& device_id, std::string event);
+  std::vector<std::string> sync_alarms() const;
+  boost::json::value sync_json(const boost::json::object& request);
+
   void wait_signals();
   void reload();
   void shutdown(std::string_view why);
@@ -123,6 +135,7 @@ class app {
   std::unique_ptr<committer> committer_;     // owns the writing store (writer thread)
   std::optional<store> reader_;               // read-only connection for ravaoctl
   std::optional<seal::public_key> province_key_;  // [sync] public_key: scans are sealed on the loop
+  std::unique_ptr<sync::uploader> uploader_;  // its own thread; stopped before the committer
   // Declared before the devices: destroyed after them (it must outlive its clients).
   std::unique_ptr<usb::usb_bus> usb_;
   std::string usb_error_;  // why the bus could not be opened
@@ -137,6 +150,7 @@ class app {
   boost::asio::steady_timer expiry_timer_;
   boost::asio::steady_timer watchdog_timer_;
   boost::asio::steady_timer status_timer_;
+  boost::asio::steady_timer sync_status_timer_;
   std::string last_status_;
   bool status_pending_ = false;
   bool store_available_ = true;

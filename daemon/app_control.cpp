@@ -94,9 +94,10 @@ json::value app::handle_control(const json::object& r) {
   if (cmd == "printer.test") return printer_test_json(r);
   if (cmd == "jobs") return jobs_json(r);
   if (cmd == "declare") return declare_json(r);
+  if (cmd == "sync") return sync_json(r);
   throw std::invalid_argument(fmt::format(
       "unknown command \"{}\" (expected status, counters, visits, events, devices, ping, slip.print, slip.reprint, "
-      "slip.preview, card.print, printer.test, jobs, declare)",
+      "slip.preview, card.print, printer.test, jobs, declare, sync)",
       cmd));
 }
 
@@ -128,6 +129,7 @@ json::value app::status_json() const {
     if (rt.state != device_state::online)
       alarms.push_back(fmt::format("printer {} {}: {}", id, to_string(rt.state), rt.reason));
   }
+  for (auto& a : sync_alarms()) alarms.push_back(std::move(a));
   json::array alarm_arr;
   for (auto& a : alarms) alarm_arr.emplace_back(a);
   return json::object{
@@ -149,6 +151,7 @@ json::value app::status_json() const {
       {"rejected", totals.rejected},
       {"scans_since_start", accepted_},
       {"store", std::move(store_obj)},
+      {"sync", uploader_ ? json::value(uploader_->status().to_json()) : json::value(nullptr)},
       {"alarms", std::move(alarm_arr)},
       {"summary", status_line()},
   };

@@ -132,6 +132,8 @@ void app::start_worker(printer_runtime& rt) {
                                                               {"reason", std::string(reason)}};
             if (to == escpos::printer_status::online) log::info("printer.status", "printer reports ready", fields);
             else log::warning("printer.status", "printer reports a problem", fields);
+            // Paper out, cover open and back: device records for the province's report.
+            record_device_event(id, fmt::format("printer status {}", escpos::to_string(to)));
             if (auto it = printers_.find(id); it != printers_.end())
               it->second.last_event = fmt::format("{} {}", escpos::to_string(to),
                                                   format_local(now().wall_ms, cfg_.site.utc_offset));

@@ -7,12 +7,12 @@
 #        RAVAO_BENCH_BUILD=DIR scripts/bench.sh [BENCH...]   (configures and builds Release in DIR instead;
 #                                                            with BENCH names, only those targets)
 # BENCH: scan_latency_bench scan_throughput_bench footprint_bench
-# usb_latency_bench usb_idle_bench slip_bench (default: all). slip_bench is
+# usb_latency_bench usb_idle_bench slip_bench sync_bench (default: all). slip_bench is
 # followed by bench/node/encoder_bench.mjs on the same slip (Node and npm;
 # the npm packages are installed into bench/node/node_modules from its lock file).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
-all="scan_latency_bench scan_throughput_bench footprint_bench usb_latency_bench usb_idle_bench slip_bench"
+all="scan_latency_bench scan_throughput_bench footprint_bench usb_latency_bench usb_idle_bench slip_bench sync_bench"
 benches=${*:-$all}
 for bench in $benches; do
   case " $all " in

@@ -30,11 +30,17 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) {
 namespace {
 std::mutex flag_mutex;
 std::string flag_path;  // guarded by flag_mutex
+// now()'s cached sync flag: refreshed at most once a second.
+std::atomic<std::int64_t> sync_checked_at{-1'000'000'000'000};
+std::atomic<bool> sync_cached{false};
 }  // namespace
 
 void set_time_sync_flag(std::string path) {
-  std::lock_guard lock(flag_mutex);
-  flag_path = std::move(path);
+  {
+    std::lock_guard lock(flag_mutex);
+    flag_path = std::move(path);
+  }
+  sync_checked_at.store(-1'000'000'000'000, std::memory_order_relaxed);  // look again at the next now()
 }
 
 bool clock_synchronised() {
@@ -48,8 +54,8 @@ bool clock_synchronised() {
 timestamp now() {
   // The sync flag only changes when NTP steps in; one adjtimex per second is
   // plenty and keeps the scan path to two clock reads.
-  static std::atomic<std::int64_t> checked_at{-1'000'000'000'000};
-  static std::atomic<bool> synced{false};
+  auto& checked_at = sync_checked_at;
+  auto& synced = sync_cached;
   timestamp t;
   t.boottime_ns = read_clock_ns(CLOCK_BOOTTIME);
   t.wall_ms = read_clock_ns(CLOCK_REALTIME) / 1'000'000;

@@ -15,6 +15,8 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <chrono>
+#include <thread>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -62,6 +64,9 @@ void usage(std::FILE* to) {
       "                                 records a declaration made on a visitor's behalf; names: name, birth,\n"
       "                                 sex, nationality, id, phone, address, fever, cough, breath, throat,\n"
       "                                 taste, other, contact, travel, date (docs/declarations.md)\n"
+      "  sync [now]                     upload state: queue depth, last success, last error, next attempt,\n"
+      "                                 records the server refused; `now` tries at once (and on a terminal\n"
+      "                                 shows the backlog draining)\n"
       "T: today | 30m | 2h | 7d | 2026-11-23 | 2026-11-23T08:30 (site local time)\n"
       "The socket is taken from --socket, else from the configuration (--config, default %s).\n",
       default_config);
@@ -199,6 +204,84 @@ int write_preview(const json::value& r, const std::string& out_path) {
   return ok;
 }
 
+void print_sync(const json::value& r) {
+  const auto& o = r.as_object();
+  const auto text = [&](std::string_view k) { return field(o, k); };
+  std::printf("state:         %s%s\n", text("state").c_str(),
+              text("url").empty() || text("url") == "-" ? " (no [sync] url: records are kept until it is set)"
+                                                        : (" -> " + text("url")).c_str());
+  std::printf("gateway:       %s (stream %s)\n", text("gateway").c_str(), text("stream").c_str());
+  std::printf("queue:         %s records waiting (acknowledged through #%s of #%s)%s\n", text("depth").c_str(),
+              text("acked_seq").c_str(), text("last_seq").c_str(),
+              o.at("oldest_unsent").as_string().empty() ? "" : (", oldest from " + text("oldest_unsent")).c_str());
+  std::printf("last success:  %s\n", o.at("last_success").as_string().empty() ? "never (since start)" : text("last_success").c_str());
+  if (!o.at("last_error").as_string().empty())
+    std::printf("last error:    %s: %s\n", text("last_error_time").c_str(), text("last_error").c_str());
+  if (!o.at("next_attempt").as_string().empty()) std::printf("next attempt:  %s\n", text("next_attempt").c_str());
+  std::printf("sent:          %s records in %s batches since start (%s the server already had)\n",
+              text("records_sent").c_str(), text("batches_sent").c_str(), text("duplicates").c_str());
+  if (!o.at("last_heartbeat").as_string().empty()) std::printf("heartbeat:     %s\n", text("last_heartbeat").c_str());
+  std::printf("store:         %s bytes%s\n", text("store_bytes").c_str(),
+              o.at("store_alarm").as_bool() ? " (ALARM: past [store] alarm_megabytes)" : "");
+  if (!o.at("sealing").as_bool()) std::printf("ALARM:         no [sync] public_key: names and ID numbers are not kept\n");
+  const auto& dead = o.at("dead_letter_list").as_array();
+  if (!dead.empty()) {
+    std::printf("refused by the server (%s, kept; newest first):\n", text("dead_letters").c_str());
+    for (const auto& d : dead)
+      std::printf("  #%s  %s\n", field(d.as_object(), "seq").c_str(), field(d.as_object(), "reason").c_str());
+  }
+}
+
+// `sync now` on a terminal: a progress bar while the backlog drains. Ends
+// when the queue is empty (0) or the attempt failed (1).
+int follow_sync(const std::string& socket_path, const json::value& first) {
+  const auto depth_of = [](const json::value& v) { return v.as_object().at("depth").to_number<std::int64_t>(); };
+  const auto sent_of = [](const json::value& v) { return v.as_object().at("records_sent").to_number<std::int64_t>(); };
+  const auto failures_of = [](const json::value& v) {
+    return v.as_object().at("consecutive_failures").to_number<std::int64_t>();
+  };
+  const std::string state0(first.as_object().at("state").as_string());
+  if (state0 == "off") {
+    print_sync(first);
+    return daemon_error;
+  }
+  const std::int64_t sent0 = sent_of(first);
+  // A failure from before this attempt is not this attempt's.
+  const auto error_at = [](const json::value& v) { return json::serialize(v.as_object().at("last_error_wall_ms")); };
+  const std::string error0 = error_at(first);
+  const auto t0 = std::chrono::steady_clock::now();
+  json::value cur = first;
+  bool waiting_told = false;
+  while (true) {
+    const std::int64_t depth = depth_of(cur), done = sent_of(cur) - sent0;
+    const std::string state(cur.as_object().at("state").as_string());
+    if (state == "waiting_for_clock" && !waiting_told) {
+      std::printf("waiting for a synchronised clock before connecting...\n");
+      waiting_told = true;
+    }
+    const std::int64_t total = std::max<std::int64_t>(done + depth, 1);
+    const int width = 40;
+    const int filled = static_cast<int>(width * done / total);
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("\r[%s%s] %lld/%lld records  %.0f/s ", std::string(static_cast<std::size_t>(filled), '#').c_str(),
+                std::string(static_cast<std::size_t>(width - filled), '.').c_str(), static_cast<long long>(done),
+                static_cast<long long>(total), secs > 0 ? static_cast<double>(done) / secs : 0.0);
+    std::fflush(stdout);
+    if (depth == 0) {
+      std::printf("\nevery record is stored by the server (%lld uploaded in %.1f s)\n", static_cast<long long>(done), secs);
+      return ok;
+    }
+    if (failures_of(cur) > 0 && state == "retrying" && error_at(cur) != error0) {
+      std::printf("\nupload failed: %s\n", field(cur.as_object(), "last_error").c_str());
+      if (const auto n = field(cur.as_object(), "next_attempt"); !n.empty() && n != "-")
+        std::printf("next attempt at %s (records stay queued)\n", n.c_str());
+      return daemon_error;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    cur = call(socket_path, json::object{{"cmd", "sync"}});
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -230,7 +313,8 @@ int main(int argc, char** argv) {
       if (v.empty() || *end != '\0' || n < 0 || (a == "--limit" && (n < 1 || n > 100000))) die(usage_error, fmt::format("{} needs a whole number{}, got \"{}\"", a, a == "--limit" ? " from 1 to 100000" : "", v));
       request[a == "--limit" ? "limit" : "after_seq"] = n;
     } else if (!a.starts_with("-") && command.empty()) command = a;
-    else if (!a.starts_with("-") && (command == "slip" || command == "card" || command == "printer") &&
+    else if (!a.starts_with("-") && (command == "slip" || command == "card" || command == "printer" ||
+                                      command == "sync") &&
              subcommand.empty()) subcommand = a;
     else if (!a.starts_with("-") && command == "slip" && subcommand == "reprint" && !request.contains("number"))
       request["number"] = a;
@@ -246,6 +330,10 @@ int main(int argc, char** argv) {
       die(usage_error, fmt::format("\"{}\" needs one of: {}", command, fmt::join(subcommands.at(command), ", ")));
     command += "." + subcommand;
   }
+  if (command == "sync" && !subcommand.empty()) {
+    if (subcommand != "now") die(usage_error, fmt::format("\"sync\" takes nothing or \"now\", got \"{}\"", subcommand));
+    request["now"] = true;
+  }
   if (command == "slip.reprint" && !request.contains("number")) die(usage_error, "slip reprint needs the slip number");
   if (command == "slip.preview" && out_path.empty()) die(usage_error, "slip preview needs --out FILE.png");
   if (!out_path.empty() && command != "slip.preview") die(usage_error, "--out applies to \"slip preview\" only");
@@ -256,7 +344,7 @@ int main(int argc, char** argv) {
   if (command.empty()) { usage(stderr); return usage_error; }
   static const std::set<std::string> commands = {"status", "counters", "visits", "events", "devices", "ping",
                                                  "slip.print", "slip.reprint", "slip.preview", "card.print",
-                                                 "printer.test", "jobs", "declare"};
+                                                 "printer.test", "jobs", "declare", "sync"};
   if (!commands.contains(command)) {
     usage(stderr);
     die(usage_error, fmt::format("unknown command \"{}\"", command));
@@ -272,6 +360,7 @@ int main(int argc, char** argv) {
       {"printer.test", {"counter"}},
       {"jobs", {"printer", "pending", "limit"}},
       {"declare", {"slip", "counter", "fields"}},
+      {"sync", {"now"}},
   };
   for (const char* needs_counter : {"slip.print", "card.print", "printer.test"})
     if (command == needs_counter && !request.contains("counter")) die(usage_error, command + " needs --counter C");
@@ -289,6 +378,8 @@ int main(int argc, char** argv) {
   request["cmd"] = command;
   const json::value result = call(socket_path, request);
   if (command == "slip.preview") return write_preview(result, out_path);
+  if (command == "sync" && request.contains("now") && !as_json && ::isatty(STDOUT_FILENO))
+    return follow_sync(socket_path, result);
   if (as_json) {
     std::cout << json::serialize(result) << '\n';
     return ok;
@@ -320,6 +411,7 @@ int main(int argc, char** argv) {
   else if (command == "slip.reprint" || command == "card.print" || command == "printer.test")
     std::printf("job %s queued on printer %s\n", field(result.as_object(), "id").c_str(),
                 field(result.as_object(), "printer").c_str());
+  else if (command == "sync") print_sync(result);
   else if (command == "declare")
     std::printf("declaration recorded as record #%s%s\n", field(result.as_object(), "seq").c_str(),
                 result.as_object().at("visit").as_int64() != 0

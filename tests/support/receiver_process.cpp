@@ -87,7 +87,8 @@ std::string receiver_under_test::log() const {
 json::object receiver_under_test::stream_stats(std::string_view gateway) const {
   auto r = must({RAVAO_RECEIVER_PATH, "stats", "--db", db().native(), "--json"});
   json::object total{{"records", 0}, {"duplicates", 0}, {"highest_seq", 0}, {"gaps", 0}, {"streams", 0}};
-  for (const auto& s : json::parse(r.out).as_object().at("streams").as_array()) {
+  const json::value parsed = json::parse(r.out);
+  for (const auto& s : parsed.as_object().at("streams").as_array()) {
     const auto& o = s.as_object();
     if (o.at("gateway").as_string() != gateway) continue;
     for (auto k : {"records", "duplicates", "highest_seq", "gaps"})
