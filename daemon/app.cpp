@@ -70,10 +70,7 @@ result<void> app::start() {
     auto key = seal::parse_public_key(cfg_.sync.public_key);
     if (!key) return fail(errc::config_invalid, "[sync] public_key: " + key.error().message());
     options.province_key = province_key_ = *key;
-  } else {
-    log::warning("store.not_sealing",
-                 "no [sync] public_key: names, ID numbers and other personal data are not kept (only masks)");
-  }
+  }  // else: nothing personal is kept; app_sync.cpp raises the privacy.no_key alarm
   auto s = store::open(cfg_.store.path, store::mode::read_write, options);
   if (!s) return std::unexpected(s.error());
   const store_health health = s->health();
