@@ -5,6 +5,7 @@
 // with deadlines. The daemon is SIGKILLed if still running at destruction.
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -78,6 +79,7 @@ class daemon_process {
       ::dup2(null, 1);
       ::dup2(fds[1], 2);
       ::close_range(3, ~0U, 0);
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlives the bench (see tests/support/harness.cpp)
       ::execve(RAVAOD_PATH, const_cast<char* const*>(argv), envp.data());
       ::_exit(127);
     }

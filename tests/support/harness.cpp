@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <pty.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -100,6 +101,10 @@ process::process(std::vector<std::string> argv, const fs::path& stdout_file, con
     ::dup2(err, 2);
     ::close_range(3, ~0U, 0);  // the test's pty masters must not leak into the child
     ::setpgid(0, 0);
+    // Dies with the test: a daemon orphaned by a crashed or timed-out test
+    // would otherwise go on reopening its tty links, and a later test whose
+    // pty reuses the same /dev/pts number would lose its scans to it.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(a.data());
