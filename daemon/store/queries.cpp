@@ -7,16 +7,6 @@
 namespace ravao {
 namespace {
 
-result<std::int64_t> scalar(sqlite3* db, std::string_view q, std::int64_t arg) {
-  sql::statement st(db, q);
-  st.bind(1, arg);
-  auto row = st.step();
-  if (!row) return std::unexpected(row.error());
-  const std::int64_t v = *row ? st.int64(0) : 0;
-  st.reset();
-  return v;
-}
-
 std::int64_t day_start_ms(std::int64_t wall_ms, std::chrono::minutes utc_offset) {
   return local_day(wall_ms, utc_offset) * 86'400'000 - utc_offset.count() * 60'000;
 }
@@ -37,7 +27,7 @@ result<store_totals> compute_totals(sqlite3* db, const timestamp& now, std::chro
       {&t.rejected, "SELECT COALESCE(SUM(rejected), 0) + 0 * ?1 FROM counter_tallies"},
   };
   for (const auto& [out, q] : queries) {
-    auto v = scalar(db, q, since);
+    auto v = sql::scalar(db, q, since);
     if (!v) return std::unexpected(v.error());
     *out = *v;
   }

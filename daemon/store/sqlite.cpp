@@ -128,4 +128,14 @@ std::string_view statement::view(int col) const {
 
 bool statement::is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 
+result<std::int64_t> scalar(sqlite3* db, std::string_view query, std::int64_t arg) {
+  statement st(db, query);
+  st.bind(1, arg);
+  auto row = st.step();
+  if (!row) return std::unexpected(row.error());
+  const std::int64_t v = *row ? st.int64(0) : 0;
+  st.reset();
+  return v;
+}
+
 }  // namespace ravao::sql

@@ -20,6 +20,7 @@ error make_error(sqlite3* db, int rc, std::string_view what);
 // Runs one or more statements without results.
 result<void> exec(sqlite3* db, std::string_view sql_text);
 
+
 class statement {
  public:
   statement() = default;
@@ -54,5 +55,9 @@ class statement {
   sqlite3* db_ = nullptr;
   sqlite3_stmt* stmt_ = nullptr;
 };
+
+// The first column of the first row of a query with one parameter ?1
+// bound to `arg`, as an integer; 0 when there is no row.
+result<std::int64_t> scalar(sqlite3* db, std::string_view query, std::int64_t arg = 0);
 
 }  // namespace ravao::sql

@@ -127,16 +127,6 @@ result<std::string> meta_value(sqlite3* db, std::string_view key) {
   return v;
 }
 
-result<std::int64_t> scalar(sqlite3* db, std::string_view q, std::int64_t arg = 0) {
-  sql::statement st(db, q);
-  st.bind(1, arg);
-  auto row = st.step();
-  if (!row) return std::unexpected(row.error());
-  const std::int64_t v = *row ? st.int64(0) : 0;
-  st.reset();
-  return v;
-}
-
 }  // namespace
 
 result<upload_batch> store::read_upload_batch(std::int64_t after_seq, std::size_t max_records,
@@ -202,13 +192,13 @@ result<ravao::sync_position> store::sync_position() const {
   auto acked = meta_value(s.db, "acked_seq");
   if (!acked) return std::unexpected(acked.error());
   p.acked_seq = std::strtoll(acked->c_str(), nullptr, 10);
-  auto last = scalar(s.db, "SELECT COALESCE(MAX(seq), 0) + 0 * ?1 FROM records");
+  auto last = sql::scalar(s.db, "SELECT COALESCE(MAX(seq), 0) + 0 * ?1 FROM records");
   if (!last) return std::unexpected(last.error());
   p.last_seq = *last;
-  auto dead = scalar(s.db, "SELECT COUNT(*) + 0 * ?1 FROM dead_letters");
+  auto dead = sql::scalar(s.db, "SELECT COUNT(*) + 0 * ?1 FROM dead_letters");
   if (!dead) return std::unexpected(dead.error());
   p.dead_letters = *dead;
-  auto dead_after = scalar(s.db, "SELECT COUNT(*) FROM dead_letters WHERE seq > ?1", p.acked_seq);
+  auto dead_after = sql::scalar(s.db, "SELECT COUNT(*) FROM dead_letters WHERE seq > ?1", p.acked_seq);
   if (!dead_after) return std::unexpected(dead_after.error());
   // seq is gap-free and retention keeps everything after acked_seq: the
   // records after it are exactly acked_seq + 1 .. last_seq.
