@@ -35,14 +35,6 @@ std::string join(const std::vector<std::string>& v) {
   }
   return out;
 }
-bool same_sync(const sync_config& a, const sync_config& b) {
-  return a.url == b.url && a.gateway_id == b.gateway_id && a.ca_file == b.ca_file && a.client_cert == b.client_cert &&
-         a.client_key == b.client_key && a.token_file == b.token_file && a.public_key == b.public_key &&
-         a.batch_max_records == b.batch_max_records && a.batch_max_bytes == b.batch_max_bytes &&
-         a.batch_delay == b.batch_delay && a.backoff_base == b.backoff_base && a.backoff_cap == b.backoff_cap &&
-         a.heartbeat_interval == b.heartbeat_interval && a.request_timeout == b.request_timeout &&
-         a.time_sync_flag == b.time_sync_flag;
-}
 }  // namespace
 
 app::app(asio::io_context& io, config cfg)
@@ -418,7 +410,7 @@ void app::reload() {
     stop_printer(it->second);
     it = printers_.erase(it);
   }
-  const bool sync_changed = !same_sync(n.sync, cfg_.sync) || n.store.alarm_bytes != cfg_.store.alarm_bytes;
+  const bool sync_changed = n.sync != cfg_.sync || n.store.alarm_bytes != cfg_.store.alarm_bytes;
   cfg_ = std::move(n);
   if (sync_changed) {
     stop_uploader();

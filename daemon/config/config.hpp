@@ -143,6 +143,7 @@ struct sync_config {
   std::filesystem::path time_sync_flag;  // a file whose existence says the clock is synchronised
   bool enabled() const { return !url.empty(); }
   std::string effective_gateway_id(const site_config& site) const { return gateway_id.empty() ? site.id : gateway_id; }
+  friend bool operator==(const sync_config&, const sync_config&) = default;
 };
 
 struct config {
