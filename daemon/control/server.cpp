@@ -75,7 +75,11 @@ result<void> control_server::listen(const std::filesystem::path& path, const std
     struct group* g = ::getgrnam(group.c_str());
     if (!g) return fail(errc::invalid_argument, fmt::format("control group \"{}\" does not exist", group));
     socket_gid_ = static_cast<unsigned>(g->gr_gid);
-    if (::chown(path.c_str(), static_cast<uid_t>(-1), g->gr_gid) != 0) {
+    // Already the group's (the daemon's own group, as packaged): no chown,
+    // which the packaged unit's system call filter refuses.
+    struct stat st {};
+    const bool has_group = ::stat(path.c_str(), &st) == 0 && st.st_gid == g->gr_gid;
+    if (!has_group && ::chown(path.c_str(), static_cast<uid_t>(-1), g->gr_gid) != 0) {
       return fail_errno(errno, fmt::format("cannot give {} to group {}", path.string(), group));
     }
   }

@@ -44,9 +44,11 @@ void set_time_sync_flag(std::string path) {
 }
 
 bool clock_synchronised() {
+  // adjtimex fails with EPERM under systemd's ProtectClock= (the packaged
+  // unit sets it): then only the flag file can tell.
   struct timex tx {};
   const int state = ::adjtimex(&tx);
-  if (state != TIME_ERROR && (tx.status & STA_UNSYNC) == 0) return true;
+  if (state != -1 && state != TIME_ERROR && (tx.status & STA_UNSYNC) == 0) return true;
   std::lock_guard lock(flag_mutex);
   return !flag_path.empty() && ::access(flag_path.c_str(), F_OK) == 0;
 }

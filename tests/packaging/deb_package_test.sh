@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# The Debian packages as an admin gets them (issue 6): build them
+# (scripts/package.sh, lintian included), install them with dpkg on this
+# machine, check what they installed, check the shipped configuration, run
+# the installed ravaod in the foreground as the user ravao with NOTIFY_SOCKET
+# pointed at a socket this test listens on (READY=1, STATUS=, WATCHDOG=1,
+# STOPPING=1), upgrade to a newer version (store and local config edits
+# kept), remove, purge (everything the package created gone), and score the
+# installed unit with `systemd-analyze security --offline=true` (at most 1.5).
+#
+# It changes the machine: it needs root and dpkg, and it refuses to touch a
+# machine where ravao is already installed or /var/lib/ravao exists (exit 77:
+# skipped). CI machines are fresh.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+skip() { echo "SKIPPED: $*"; exit 77; }
+fail() { echo "FAILED: $*" >&2; exit 1; }
+step() { echo; echo "== $*"; }
+
+[ "$(id -u)" = 0 ] || skip "needs root (it installs and purges the packages)"
+command -v dpkg >/dev/null || skip "needs dpkg"
+if dpkg-query -W -f='${Status}' ravao 2>/dev/null | grep -q installed; then
+  skip "the package ravao is installed on this machine; this test would replace and purge it"
+fi
+[ ! -e /var/lib/ravao ] || skip "/var/lib/ravao exists; this test would purge it"
+getent passwd ravao >/dev/null && skip "a user ravao exists; this test would delete it"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/ravao-deb-test-XXXXXX")
+chmod 0755 "$work"  # the user ravao reaches the notify socket in it
+daemon_pid=
+cleanup() {
+  [ -n "$daemon_pid" ] && kill -KILL "$daemon_pid" 2>/dev/null || true
+  dpkg --purge ravao ravao-receiver >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+step "build and lintian"
+"$root/scripts/package.sh" "$work/deb"
+version=$(dpkg-parsechangelog -l "$root/debian/changelog" -S Version)
+arch=$(dpkg-architecture -qDEB_HOST_ARCH)
+deb=$work/deb/ravao_${version}_${arch}.deb
+receiver_deb=$work/deb/ravao-receiver_${version}_${arch}.deb
+[ -f "$deb" ] && [ -f "$receiver_deb" ] || fail "packages not built"
+
+step "contents"
+contents=$(dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|')
+for f in /usr/sbin/ravaod /usr/bin/ravaoctl /lib/systemd/system/ravao.service \
+         /usr/lib/sysusers.d/ravao.conf /usr/lib/tmpfiles.d/ravao.conf \
+         /usr/lib/udev/rules.d/70-ravao.rules /etc/ravao/ravao.toml \
+         /usr/share/man/man8/ravaod.8.gz /usr/share/man/man1/ravaoctl.1.gz \
+         /usr/share/man/man5/ravao.toml.5.gz /usr/share/bash-completion/completions/ravaoctl \
+         /usr/share/doc/ravao/install.md.gz /usr/share/doc/ravao/copyright; do
+  grep -qx -- "$f" <<<"$contents" || fail "ravao does not ship $f"
+done
+receiver_contents=$(dpkg-deb -c "$receiver_deb" | awk '{print $6}' | sed 's|^\./|/|')
+for f in /usr/bin/ravao-receiver /usr/share/man/man1/ravao-receiver.1.gz; do
+  grep -qx -- "$f" <<<"$receiver_contents" || fail "ravao-receiver does not ship $f"
+done
+dpkg-deb -I "$deb" conffiles | grep -qx /etc/ravao/ravao.toml || fail "/etc/ravao/ravao.toml is not a conffile"
+
+step "install with dpkg"
+dpkg -i "$deb" "$receiver_deb"
+getent passwd ravao >/dev/null || fail "no user ravao after install"
+getent group ravao >/dev/null || fail "no group ravao after install"
+[ "$(stat -c '%U:%G %a' /var/lib/ravao)" = "ravao:ravao 750" ] || fail "/var/lib/ravao is $(stat -c '%U:%G %a' /var/lib/ravao)"
+[ "$(stat -c '%U:%G %a' /run/ravao)" = "ravao:ravao 750" ] || fail "/run/ravao is $(stat -c '%U:%G %a' /run/ravao)"
+[ -L /etc/systemd/system/multi-user.target.wants/ravao.service ] || fail "ravao.service is not enabled"
+/usr/sbin/ravaod --version
+/usr/bin/ravao-receiver --help >/dev/null
+man -w ravaod ravaoctl ravao.toml ravao-receiver >/dev/null || fail "man pages not found by man"
+
+step "ravaod --check-config /etc/ravao/ravao.toml"
+/usr/sbin/ravaod --check-config /etc/ravao/ravao.toml
+# ... as the service's user, which is how systemctl reload runs it.
+setpriv --reuid=ravao --regid=ravao --init-groups /usr/sbin/ravaod --check-config /etc/ravao/ravao.toml
+
+step "security score of the installed unit"
+score=$(systemd-analyze security --offline=true /lib/systemd/system/ravao.service 2>&1 |
+        sed -n 's/.*Overall exposure level for ravao.service: \([0-9.]*\).*/\1/p')
+[ -n "$score" ] || fail "systemd-analyze printed no score"
+echo "exposure $score"
+awk -v s="$score" 'BEGIN { exit !(s <= 1.5) }' || fail "security exposure $score is above 1.5"
+
+# Runs the installed ravaod as the user ravao in the foreground, as systemd
+# would (NOTIFY_SOCKET, WATCHDOG_USEC), until READY=1, STATUS= and WATCHDOG=1
+# have arrived; asks it for its status with the installed ravaoctl; stops it
+# with SIGTERM and expects STOPPING=1 and exit status 0.
+run_daemon() {
+  local tag=$1 sock=$work/notify-$1.sock log=$work/notify-$1.log
+  rm -f "$sock" "$log"
+  python3 "$root/tests/packaging/notify_listener.py" "$sock" "$log" &
+  local listener=$!
+  for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
+  [ -S "$sock" ] || fail "notify listener did not start"
+  setpriv --reuid=ravao --regid=ravao --init-groups \
+    env NOTIFY_SOCKET="$sock" WATCHDOG_USEC=2000000 /usr/sbin/ravaod --config /etc/ravao/ravao.toml \
+    >"$work/ravaod-$tag.out" 2>&1 &
+  daemon_pid=$!
+  local ok=
+  for _ in $(seq 600); do
+    if grep -qx READY=1 "$log" 2>/dev/null && grep -q '^STATUS=' "$log" && grep -qx WATCHDOG=1 "$log"; then
+      ok=1; break
+    fi
+    kill -0 "$daemon_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ -z "$ok" ]; then
+    cat "$work/ravaod-$tag.out" "$log" >&2 || true
+    fail "($tag) no READY=1 + STATUS= + WATCHDOG=1 from the installed ravaod within 60 s"
+  fi
+  grep -m1 '^STATUS=' "$log"
+  [ "$(stat -c '%U:%G %a' /run/ravao/ravaod.sock)" = "ravao:ravao 660" ] ||
+    fail "($tag) control socket is $(stat -c '%U:%G %a' /run/ravao/ravaod.sock)"
+  /usr/bin/ravaoctl --config /etc/ravao/ravao.toml status
+  kill -TERM "$daemon_pid"
+  local rc=0
+  wait "$daemon_pid" || rc=$?
+  daemon_pid=
+  [ "$rc" = 0 ] || { cat "$work/ravaod-$tag.out" >&2; fail "($tag) ravaod exited with $rc after SIGTERM"; }
+  for _ in $(seq 50); do grep -qx STOPPING=1 "$log" && break; sleep 0.1; done
+  grep -qx STOPPING=1 "$log" || fail "($tag) no STOPPING=1"
+  kill "$listener" 2>/dev/null || true
+  wait "$listener" 2>/dev/null || true
+}
+
+step "run the installed ravaod in the foreground"
+run_daemon first
+[ -f /var/lib/ravao/ravao.db ] || fail "no store in /var/lib/ravao after the first run"
+[ "$(stat -c '%U %a' /var/lib/ravao/ravao.db)" = "ravao 600" ] ||
+  fail "store is $(stat -c '%U %a' /var/lib/ravao/ravao.db), expected ravao 600 (UMask)"
+stream=$(sqlite3 /var/lib/ravao/ravao.db "SELECT value FROM meta WHERE key='stream'")
+[ -n "$stream" ] || fail "the store has no stream id"
+
+step "upgrade to ${version}+upgradetest: store and local config edits kept"
+sed -i 's/^name = .*/name = "Bưu điện văn hoá xã (sửa tại chỗ)"/' /etc/ravao/ravao.toml
+repack=$work/repack
+dpkg-deb -R "$deb" "$repack"
+sed -i "s/^Version: .*/Version: ${version}+upgradetest/" "$repack/DEBIAN/control"
+dpkg-deb -b "$repack" "$work/ravao_upgrade.deb" >/dev/null
+dpkg -i "$work/ravao_upgrade.deb"
+[ "$(dpkg-query -W -f='${Version}' ravao)" = "${version}+upgradetest" ] || fail "upgrade did not install"
+grep -q 'sửa tại chỗ' /etc/ravao/ravao.toml || fail "the upgrade replaced the locally edited conffile"
+[ "$(sqlite3 /var/lib/ravao/ravao.db "SELECT value FROM meta WHERE key='stream'")" = "$stream" ] ||
+  fail "the upgrade did not keep the store"
+run_daemon upgraded
+
+step "remove: configuration and store stay"
+dpkg --remove ravao
+[ ! -e /usr/sbin/ravaod ] || fail "ravaod still installed after remove"
+[ -f /etc/ravao/ravao.toml ] || fail "remove deleted the configuration"
+[ -f /var/lib/ravao/ravao.db ] || fail "remove deleted the store"
+
+step "purge: everything the package created is gone"
+dpkg --purge ravao ravao-receiver
+for p in /etc/ravao/ravao.toml /var/lib/ravao /run/ravao /lib/systemd/system/ravao.service \
+         /etc/systemd/system/multi-user.target.wants/ravao.service /usr/bin/ravao-receiver; do
+  [ ! -e "$p" ] || fail "$p is still there after purge"
+done
+! getent passwd ravao >/dev/null || fail "user ravao still there after purge"
+! getent group ravao >/dev/null || fail "group ravao still there after purge"
+if dpkg-query -W -f='${Status}' ravao 2>/dev/null | grep -q 'ok'; then
+  [ "$(dpkg-query -W -f='${Status}' ravao)" = "unknown ok not-installed" ] || fail "dpkg still knows ravao"
+fi
+
+echo
+echo "deb package test: passed (exposure $score)"
