@@ -13,6 +13,7 @@ packages=(
   libfreetype-dev libpng-dev fonts-dejavu-core
   libzbar-dev umockdev libumockdev-dev
   python3 util-linux procps e2fsprogs
+  dpkg-dev debhelper lintian
 )
 
 missing=()
