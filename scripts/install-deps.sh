@@ -12,7 +12,7 @@ packages=(
   libtomlplusplus-dev libfmt-dev libunistring-dev libsodium-dev zlib1g-dev openssl
   libfreetype-dev libpng-dev fonts-dejavu-core
   libzbar-dev umockdev libumockdev-dev
-  python3 util-linux procps e2fsprogs
+  python3 util-linux procps e2fsprogs man-db groff-base
   dpkg-dev debhelper lintian
 )
 
