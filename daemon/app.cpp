@@ -83,7 +83,12 @@ result<void> app::start() {
   if (!ro) return std::unexpected(ro.error());
   reader_ = std::move(*ro);
 
-  if (auto r = start_uploader(); !r) return r;
+  // Sync that cannot start (a key file the user ravao cannot read, a bad
+  // certificate) must not stop the counters: they record, the records wait,
+  // and the reason shows as an alarm until a reload with a fix.
+  if (auto r = start_uploader(); !r)
+    log::error("sync.unavailable", "sync could not start; the counters keep recording and the records wait",
+               {{"error", r.error().message()}});
   if (auto r = control_.listen(cfg_.control.socket, cfg_.control.group); !r) return r;
   for (const auto& c : cfg_.counters) start_counter(c);
   for (const auto& p : cfg_.printers) start_printer(p);

@@ -136,6 +136,7 @@ class app {
   std::optional<store> reader_;               // read-only connection for ravaoctl
   std::optional<seal::public_key> province_key_;  // [sync] public_key: scans are sealed on the loop
   std::unique_ptr<sync::uploader> uploader_;  // its own thread; stopped before the committer
+  std::string sync_unavailable_;  // why the uploader could not start (e.g. an unreadable key); empty: it runs
   // Declared before the devices: destroyed after them (it must outlive its clients).
   std::unique_ptr<usb::usb_bus> usb_;
   std::string usb_error_;  // why the bus could not be opened

@@ -19,8 +19,10 @@ result<void> app::start_uploader() {
                                                sync::uploader::hooks{[this] { return heartbeat_snapshot(); }});
   if (auto r = uploader_->start(); !r) {
     uploader_.reset();
+    sync_unavailable_ = r.error().message();
     return r;
   }
+  sync_unavailable_.clear();
   if (cfg_.sync.enabled())
     log::info("sync.started", "uploading to the provincial server",
               {{"url", cfg_.sync.url}, {"gateway", cfg_.sync.effective_gateway_id(cfg_.site)}});
@@ -77,7 +79,10 @@ void app::record_device_event(const std::string& device_id, std::string event) {
 
 std::vector<std::string> app::sync_alarms() const {
   std::vector<std::string> out;
-  if (!uploader_) return out;
+  if (!uploader_) {
+    if (!sync_unavailable_.empty()) out.push_back("sync could not start: " + sync_unavailable_);
+    return out;
+  }
   const auto s = uploader_->status();
   if (s.store_alarm)
     out.push_back(fmt::format("store is {} MiB, past [store] alarm_megabytes ({} MiB): {} records wait for upload",
@@ -90,7 +95,9 @@ std::vector<std::string> app::sync_alarms() const {
 }
 
 json::value app::sync_json(const json::object& request) {
-  if (!uploader_) throw std::runtime_error("sync is not running");
+  if (!uploader_)
+    throw std::runtime_error(sync_unavailable_.empty() ? std::string("sync is not running")
+                                                       : "sync could not start: " + sync_unavailable_);
   if (request.contains("now") && request.at("now").is_bool() && request.at("now").as_bool()) uploader_->kick();
   json::object o = uploader_->status().to_json();
   o["gateway"] = cfg_.sync.effective_gateway_id(cfg_.site);

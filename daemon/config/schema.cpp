@@ -63,7 +63,7 @@ const key<store_config> store_keys[] = {
      [](store_config& s, value&& v) { s.path = std::move(v.text); }},
     {{.name = "retention_days", .type = value_type::integer, .presence = key_presence::defaulted,
       .default_value = std::int64_t{30}, .min = 1, .max = 3650,
-      .doc = "Days local-only data is kept: rejected-scan samples now; uploaded records once sync exists (unsent records are never deleted)."},
+      .doc = "Days kept: rejected-scan samples, and records once the provincial server has acknowledged them (unsent or refused records are never deleted)."},
      [](store_config& s, value&& v) { s.retention_days = static_cast<int>(v.number); }},
     {{.name = "alarm_megabytes", .type = value_type::integer, .presence = key_presence::defaulted,
       .default_value = std::int64_t{256}, .min = 1, .max = 1 << 20,

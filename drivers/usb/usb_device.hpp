@@ -57,8 +57,9 @@ std::string describe_error(int libusb_error, std::string_view doing, const usb_d
 
 // Where the udev rules are installed from, named in permission errors.
 inline constexpr std::string_view udev_rules_hint =
-    "install packaging/udev/70-ravao.rules into /etc/udev/rules.d/ (the Debian package does) and replug the "
-    "device, or add a rule for it: `ravaod --print-udev-rules`";
+    "the udev rules give the group ravao the device (the Debian package installs them as "
+    "/usr/lib/udev/rules.d/70-ravao.rules; else copy packaging/udev/70-ravao.rules into /etc/udev/rules.d/); "
+    "replug the device, or add a rule for it: `ravaod --print-udev-rules`";
 
 }  // namespace ravao::usb
 

@@ -24,12 +24,14 @@ if dpkg-query -W -f='${Status}' ravao 2>/dev/null | grep -q installed; then
 fi
 [ ! -e /var/lib/ravao ] || skip "/var/lib/ravao exists; this test would purge it"
 getent passwd ravao >/dev/null && skip "a user ravao exists; this test would delete it"
+getent passwd ravaotest >/dev/null && skip "a user ravaotest exists; this test would delete it"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ravao-deb-test-XXXXXX")
 chmod 0755 "$work"  # the user ravao reaches the notify socket in it
 daemon_pid=
 cleanup() {
   [ -n "$daemon_pid" ] && kill -KILL "$daemon_pid" 2>/dev/null || true
+  getent passwd ravaotest >/dev/null && userdel ravaotest
   dpkg --purge ravao ravao-receiver >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -84,16 +86,22 @@ awk -v s="$score" 'BEGIN { exit !(s <= 1.5) }' || fail "security exposure $score
 
 # Runs the installed ravaod as the user ravao in the foreground, as systemd
 # would (NOTIFY_SOCKET, WATCHDOG_USEC), until READY=1, STATUS= and WATCHDOG=1
-# have arrived; asks it for its status with the installed ravaoctl; stops it
+# have arrived; asks it for its status with the installed ravaoctl, as root,
+# as a member of the group ravao and as a user outside it (refused); stops it
 # with SIGTERM and expects STOPPING=1 and exit status 0.
+# With "userns", ravaod runs in a user namespace of its own where only the
+# user ravao is mapped, as under the unit's PrivateUsers=yes: every client
+# then shows to it as the overflow uid.
 run_daemon() {
-  local tag=$1 sock=$work/notify-$1.sock log=$work/notify-$1.log
+  local tag=$1 userns=${2:-} sock=$work/notify-$1.sock log=$work/notify-$1.log
+  local wrap=()
+  [ -n "$userns" ] && wrap=(unshare --user --map-user=ravao --map-group=ravao --)
   rm -f "$sock" "$log"
   python3 "$root/tests/packaging/notify_listener.py" "$sock" "$log" &
   local listener=$!
   for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
   [ -S "$sock" ] || fail "notify listener did not start"
-  setpriv --reuid=ravao --regid=ravao --init-groups \
+  setpriv --reuid=ravao --regid=ravao --init-groups "${wrap[@]}" \
     env NOTIFY_SOCKET="$sock" WATCHDOG_USEC=2000000 /usr/sbin/ravaod --config /etc/ravao/ravao.toml \
     >"$work/ravaod-$tag.out" 2>&1 &
   daemon_pid=$!
@@ -113,8 +121,13 @@ run_daemon() {
   [ "$(stat -c '%U:%G %a' /run/ravao/ravaod.sock)" = "ravao:ravao 660" ] ||
     fail "($tag) control socket is $(stat -c '%U:%G %a' /run/ravao/ravaod.sock)"
   /usr/bin/ravaoctl --config /etc/ravao/ravao.toml status
-  kill -TERM "$daemon_pid"
+  setpriv --reuid=ravaotest --regid=ravaotest --init-groups /usr/bin/ravaoctl --config /etc/ravao/ravao.toml ping ||
+    fail "($tag) a member of the group ravao cannot use ravaoctl"
   local rc=0
+  setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/ravaoctl --config /etc/ravao/ravao.toml ping || rc=$?
+  [ "$rc" = 4 ] || fail "($tag) a user outside the group ravao got exit status $rc from ravaoctl, expected 4 (permission denied)"
+  kill -TERM "$daemon_pid"
+  rc=0
   wait "$daemon_pid" || rc=$?
   daemon_pid=
   [ "$rc" = 0 ] || { cat "$work/ravaod-$tag.out" >&2; fail "($tag) ravaod exited with $rc after SIGTERM"; }
@@ -125,6 +138,9 @@ run_daemon() {
 }
 
 step "run the installed ravaod in the foreground"
+# A member of the group ravao, as the staff who use ravaoctl are
+# (`adduser USER ravao`).
+useradd --system --no-create-home --shell /usr/sbin/nologin --user-group --groups ravao ravaotest
 run_daemon first
 [ -f /var/lib/ravao/ravao.db ] || fail "no store in /var/lib/ravao after the first run"
 [ "$(stat -c '%U %a' /var/lib/ravao/ravao.db)" = "ravao 600" ] ||
@@ -143,7 +159,8 @@ dpkg -i "$work/ravao_upgrade.deb"
 grep -q 'sửa tại chỗ' /etc/ravao/ravao.toml || fail "the upgrade replaced the locally edited conffile"
 [ "$(sqlite3 /var/lib/ravao/ravao.db "SELECT value FROM meta WHERE key='stream'")" = "$stream" ] ||
   fail "the upgrade did not keep the store"
-run_daemon upgraded
+run_daemon upgraded userns
+userdel ravaotest
 
 step "remove: configuration and store stay"
 dpkg --remove ravao
