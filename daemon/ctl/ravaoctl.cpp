@@ -226,7 +226,7 @@ void print_sync(const json::value& r) {
   if (!o.at("sealing").as_bool()) std::printf("ALARM:         no [sync] public_key: names and ID numbers are not kept\n");
   const auto& dead = o.at("dead_letter_list").as_array();
   if (!dead.empty()) {
-    std::printf("refused by the server (%s, kept; newest first):\n", text("dead_letters").c_str());
+    std::printf("refused by the server (%s, kept; in sequence order, lowest first):\n", text("dead_letters").c_str());
     for (const auto& d : dead)
       std::printf("  #%s  %s\n", field(d.as_object(), "seq").c_str(), field(d.as_object(), "reason").c_str());
   }
