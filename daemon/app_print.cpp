@@ -10,6 +10,7 @@
 #include <future>
 
 #include "app.hpp"
+#include "payload/formats.hpp"
 #include "core/text.hpp"
 #include "service/log.hpp"
 #include "slip/declaration.hpp"
@@ -325,6 +326,10 @@ json::value app::card_print_json(const json::object& r) {
   const std::string counter = arg_text(r, "counter");
   const counter_config* c = cfg_.find_counter(counter);
   if (!c) throw std::invalid_argument(fmt::format("no counter \"{}\" (see ravaoctl counters)", counter));
+  if (!payload::is_command_counter_id(c->id))
+    throw std::invalid_argument(fmt::format(
+        "counter id \"{}\" cannot go on a command card: its codes take 1-32 of A-Z a-z 0-9 _ - "
+        "(rename the counter in the configuration)", c->id));
   const printer_config* p = unwrap_or_throw(printer_of(*c));
   job_request req{p->id, c->id, "card",
                   json::serialize(json::object{{"site_name", cfg_.site.name}, {"counter_id", c->id},

@@ -28,6 +28,10 @@ int decimal_value(std::string_view digits);
 // Adds a flag unless it is already present.
 void add_flag(classified_payload& out, std::string_view flag);
 
+// Whether a counter id can be named in a RAVAO:CMD:<VERB>:<COUNTER-ID> code
+// (1..32 of A-Z a-z 0-9 _ -); the configuration allows longer ids and '.'.
+bool is_command_counter_id(std::string_view s);
+
 // A date only when it exists in the proleptic Gregorian calendar and its year
 // is 1900..2399, the range the CCCD century digit (0..9) can express.
 std::optional<civil_date> make_date(int year, int month, int day);

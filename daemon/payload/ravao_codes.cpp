@@ -15,18 +15,20 @@
 
 namespace ravao::payload {
 
-namespace {
-
-constexpr std::array<std::string_view, 4> command_verbs = {
-    "PRINT_SLIP", "CHECKOUT_LAST", "UNDO_LAST", "PRINTER_TEST"};
-
-bool is_counter_id(std::string_view s) {
+bool is_command_counter_id(std::string_view s) {
   const auto ok = [](char c) {
     return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
            c == '_' || c == '-';
   };
   return !s.empty() && s.size() <= 32 && std::all_of(s.begin(), s.end(), ok);
 }
+
+namespace {
+
+constexpr std::array<std::string_view, 4> command_verbs = {
+    "PRINT_SLIP", "CHECKOUT_LAST", "UNDO_LAST", "PRINTER_TEST"};
+
+bool is_counter_id(std::string_view s) { return is_command_counter_id(s); }
 
 bool is_slip_number(std::string_view s) {
   const auto ok = [](char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'); };

@@ -190,6 +190,23 @@ BOOST_AUTO_TEST_CASE(wrong_ca_or_wrong_host_name_sends_nothing_and_says_why) {
   BOOST_TEST(num(r.stream_stats("bd-test"), "records") == 0);
 }
 
+BOOST_AUTO_TEST_CASE(sync_that_cannot_start_leaves_the_counters_recording_and_says_why) {
+  // A client key that does not belong to the client certificate: the TLS
+  // context cannot be made. (In the field: a key the user ravao cannot read.)
+  receiver_under_test r;
+  r.start();
+  std::string cfg = gateway_config(r);
+  const auto at = cfg.find(r.pki("client.key").native());
+  cfg.replace(at, r.pki("client.key").native().size(), r.pki("server.key").native());
+  gateway g(r, cfg);
+  scan_visitors(g.desk, 2);
+  BOOST_TEST_REQUIRE(eventually([&] { return g.d.ctl({"visits"}).as_array().size() == 2; }), g.d.log());
+  const auto alarms = json::serialize(g.d.ctl({"status"}).at("alarms"));
+  BOOST_TEST(alarms.find("sync could not start") != std::string::npos, alarms);
+  BOOST_TEST(g.d.log().find("sync.unavailable") != std::string::npos);
+  BOOST_TEST(num(r.stream_stats("bd-test"), "records") == 0);
+}
+
 BOOST_AUTO_TEST_CASE(no_connection_before_the_clock_is_synchronised) {
   receiver_under_test r;
   r.start();

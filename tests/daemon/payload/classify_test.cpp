@@ -5,6 +5,7 @@
 
 #include "core/text.hpp"
 #include "payload/classify.hpp"
+#include "payload/formats.hpp"
 
 using ravao::civil_date;
 using ravao::classify;
@@ -289,6 +290,16 @@ BOOST_AUTO_TEST_CASE(ravao_slips) {
   BOOST_TEST(p.slip_number == "A1B2");
   BOOST_TEST(p.flags.empty());
   BOOST_TEST(classify("RAVAO:SLIP:0123456789ABCDEF").slip_number == "0123456789ABCDEF");
+}
+
+BOOST_AUTO_TEST_CASE(counter_ids_a_command_card_can_carry) {
+  // The configuration allows ids the command codes cannot name ('.', 33-64
+  // characters); `ravaoctl card print` refuses those (app_print.cpp).
+  for (const std::string& id : std::vector<std::string>{"desk", "Q3-a_1", std::string(32, 'q')})
+    BOOST_TEST(ravao::payload::is_command_counter_id(id), id);
+  for (const std::string& id : std::vector<std::string>{"", "quay.1", std::string(33, 'q'), "quầy1", "q 1"})
+    BOOST_TEST(!ravao::payload::is_command_counter_id(id), id);
+  BOOST_TEST(str(classify("RAVAO:CMD:PRINT_SLIP:quay.1").kind) == "opaque");
 }
 
 BOOST_AUTO_TEST_CASE(malformed_ravao_codes_are_unknown) {
