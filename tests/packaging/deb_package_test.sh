@@ -93,6 +93,12 @@ awk -v s="$score" 'BEGIN { exit !(s <= 1.5) }' || fail "security exposure $score
 # user ravao is mapped, as under the unit's PrivateUsers=yes: every client
 # then shows to it as the overflow uid.
 run_daemon() {
+  # Where systemd runs, the package started the service: it holds the
+  # control socket, so it stops for the foreground run.
+  if [ -d /run/systemd/system ]; then
+    systemctl is-active ravao.service || true
+    systemctl stop ravao.service || true
+  fi
   local tag=$1 userns=${2:-} sock=$work/notify-$1.sock log=$work/notify-$1.log
   local wrap=()
   [ -n "$userns" ] && wrap=(unshare --user --map-user=ravao --map-group=ravao --)
