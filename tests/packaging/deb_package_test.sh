@@ -38,7 +38,9 @@ cleanup() {
 trap cleanup EXIT
 
 step "build and lintian"
-"$root/scripts/package.sh" "$work/deb"
+# No -dbgsym packages here: they take time and nothing below looks at them
+# (scripts/package.sh makes them).
+DEB_BUILD_OPTIONS="noautodbgsym ${DEB_BUILD_OPTIONS:-}" "$root/scripts/package.sh" "$work/deb"
 version=$(dpkg-parsechangelog -l "$root/debian/changelog" -S Version)
 arch=$(dpkg-architecture -qDEB_HOST_ARCH)
 deb=$work/deb/ravao_${version}_${arch}.deb
