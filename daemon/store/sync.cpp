@@ -141,7 +141,7 @@ result<upload_batch> store::read_upload_batch(std::int64_t after_seq, std::size_
       "SELECT seq, type, counter_id, visit_id, payload_kind, name_masked, id_masked, sealed, payload, symbology, "
       "flags, close_reason, ref, wall_ms, boot_id, boottime_ns, clock_synced FROM records r "
       "WHERE seq > ?1 AND NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.seq = r.seq) ORDER BY seq LIMIT ?2");
-  st.bind(1, after_seq).bind(2, static_cast<std::int64_t>(std::min<std::size_t>(max_records, INT64_MAX)));
+  st.bind(1, after_seq).bind(2, static_cast<std::int64_t>(std::min<std::uint64_t>(max_records, INT64_MAX)));
   // One allocation for the batch: growing a MiB string by doubling copies it
   // and touches fresh pages several times over (page faults dominate then).
   out.records_json.reserve(std::min(max_bytes, max_records * 1024) + 2);
