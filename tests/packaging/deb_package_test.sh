@@ -38,9 +38,21 @@ cleanup() {
 trap cleanup EXIT
 
 step "build and lintian"
-# No -dbgsym packages here: they take time and nothing below looks at them
-# (scripts/package.sh makes them).
-DEB_BUILD_OPTIONS="noautodbgsym ${DEB_BUILD_OPTIONS:-}" "$root/scripts/package.sh" "$work/deb"
+# scripts/test.sh builds the packages in the background while the other
+# tests run (RAVAO_PREBUILT_DEBS: the folder; package.rc appears when done).
+# Else they are built here. No -dbgsym packages either way: nothing below
+# looks at them (scripts/package.sh alone makes them).
+if [ -n "${RAVAO_PREBUILT_DEBS:-}" ]; then
+  echo "waiting for the package build of scripts/test.sh in $RAVAO_PREBUILT_DEBS"
+  for _ in $(seq 1200); do [ -f "$RAVAO_PREBUILT_DEBS/package.rc" ] && break; sleep 1; done
+  [ -f "$RAVAO_PREBUILT_DEBS/package.rc" ] || fail "the background package build did not finish within 20 minutes"
+  cat "$RAVAO_PREBUILT_DEBS/package.log" | grep -v '^\[[0-9]*/[0-9]*\] ' || true
+  [ "$(cat "$RAVAO_PREBUILT_DEBS/package.rc")" = 0 ] || fail "the package build (or lintian) failed: $RAVAO_PREBUILT_DEBS/package.log"
+  mkdir -p "$work/deb"
+  cp "$RAVAO_PREBUILT_DEBS"/*.deb "$work/deb/"
+else
+  DEB_BUILD_OPTIONS="noautodbgsym ${DEB_BUILD_OPTIONS:-}" "$root/scripts/package.sh" "$work/deb"
+fi
 version=$(dpkg-parsechangelog -l "$root/debian/changelog" -S Version)
 arch=$(dpkg-architecture -qDEB_HOST_ARCH)
 deb=$work/deb/ravao_${version}_${arch}.deb
