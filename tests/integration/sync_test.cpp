@@ -72,6 +72,13 @@ struct gateway {
   }
 };
 
+// `cfg` with the path `from` (one of the receiver's PKI files) swapped for `to`.
+std::string with_file(std::string cfg, const std::filesystem::path& from, const std::filesystem::path& to) {
+  const auto at = cfg.find(from.native());
+  BOOST_TEST_REQUIRE(at != std::string::npos, from.native());
+  return cfg.replace(at, from.native().size(), to.native());
+}
+
 std::string bytes_of(const std::filesystem::path& p) {
   std::error_code ec;
   return std::filesystem::exists(p, ec) ? read_file(p) : std::string();
@@ -164,10 +171,7 @@ BOOST_AUTO_TEST_CASE(wrong_ca_or_wrong_host_name_sends_nothing_and_says_why) {
   r.start();
   {
     // The server's certificate does not chain to the configured CA.
-    std::string cfg = gateway_config(r);
-    const auto at = cfg.find(r.pki("ca.pem").native());
-    cfg.replace(at, r.pki("ca.pem").native().size(), r.pki("other-ca.pem").native());
-    gateway g(r, cfg);
+    gateway g(r, with_file(gateway_config(r), r.pki("ca.pem"), r.pki("other-ca.pem")));
     scan_visitors(g.desk, 2);
     BOOST_TEST_REQUIRE(eventually([&] { return num(sync_of(g.d), "consecutive_failures") > 0; }), g.d.log());
     const auto s = sync_of(g.d);
@@ -195,10 +199,7 @@ BOOST_AUTO_TEST_CASE(sync_that_cannot_start_leaves_the_counters_recording_and_sa
   // context cannot be made. (In the field: a key the user ravao cannot read.)
   receiver_under_test r;
   r.start();
-  std::string cfg = gateway_config(r);
-  const auto at = cfg.find(r.pki("client.key").native());
-  cfg.replace(at, r.pki("client.key").native().size(), r.pki("server.key").native());
-  gateway g(r, cfg);
+  gateway g(r, with_file(gateway_config(r), r.pki("client.key"), r.pki("server.key")));
   scan_visitors(g.desk, 2);
   BOOST_TEST_REQUIRE(eventually([&] { return g.d.ctl({"visits"}).as_array().size() == 2; }), g.d.log());
   const auto alarms = json::serialize(g.d.ctl({"status"}).at("alarms"));
