@@ -10,8 +10,8 @@
 #include <future>
 
 #include "app.hpp"
-#include "payload/formats.hpp"
 #include "core/text.hpp"
+#include "payload/formats.hpp"
 #include "service/log.hpp"
 #include "slip/declaration.hpp"
 #include "slip/slip_number.hpp"

@@ -28,8 +28,6 @@ namespace {
 constexpr std::array<std::string_view, 4> command_verbs = {
     "PRINT_SLIP", "CHECKOUT_LAST", "UNDO_LAST", "PRINTER_TEST"};
 
-bool is_counter_id(std::string_view s) { return is_command_counter_id(s); }
-
 bool is_slip_number(std::string_view s) {
   const auto ok = [](char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'); };
   return s.size() >= 4 && s.size() <= 16 && std::all_of(s.begin(), s.end(), ok);
@@ -44,7 +42,7 @@ bool parse_command(std::string_view rest, classified_payload& out) {
   std::string_view arg;
   if (colon != std::string_view::npos) {
     arg = rest.substr(colon + 1);
-    if (!is_counter_id(arg)) return false;
+    if (!is_command_counter_id(arg)) return false;
   }
   out.kind = payload_kind::ravao_command;
   out.command = verb;

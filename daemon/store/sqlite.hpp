@@ -20,7 +20,6 @@ error make_error(sqlite3* db, int rc, std::string_view what);
 // Runs one or more statements without results.
 result<void> exec(sqlite3* db, std::string_view sql_text);
 
-
 class statement {
  public:
   statement() = default;
