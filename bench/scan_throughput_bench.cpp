@@ -13,7 +13,7 @@
 #include <mutex>
 
 #include "bench_daemon.hpp"
-#include "sync/sealing.hpp"
+#include "common/seal.hpp"
 
 using namespace ravao::bench;
 

@@ -18,10 +18,10 @@
 #include <boost/json/serialize.hpp>
 
 #include "bench_util.hpp"
-#include "core/text.hpp"
+#include "common/text.hpp"
 #include "drivers/escpos/encoder.hpp"
 #include "drivers/escpos/profile.hpp"
-#include "slip/png.hpp"
+#include "common/png.hpp"
 #include "slip/slip_layout.hpp"
 #include "slip/slip_number.hpp"
 

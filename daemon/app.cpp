@@ -5,12 +5,12 @@
 #include <algorithm>
 #include <fmt/format.h>
 
-#include "core/text.hpp"
+#include "common/text.hpp"
 #include "payload/classify.hpp"
-#include "scan/frame.hpp"
+#include "drivers/frame.hpp"
 #include "slip/slip_number.hpp"
-#include "service/log.hpp"
-#include "service/notify.hpp"
+#include "common/log.hpp"
+#include "common/notify.hpp"
 
 namespace ravao {
 namespace asio = boost::asio;

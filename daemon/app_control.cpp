@@ -10,7 +10,7 @@
 
 #include "app.hpp"
 #include "control/since.hpp"
-#include "core/text.hpp"
+#include "common/text.hpp"
 
 namespace ravao {
 namespace json = boost::json;

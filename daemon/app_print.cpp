@@ -10,9 +10,9 @@
 #include <future>
 
 #include "app.hpp"
-#include "core/text.hpp"
+#include "common/text.hpp"
 #include "payload/formats.hpp"
-#include "service/log.hpp"
+#include "common/log.hpp"
 #include "slip/declaration.hpp"
 #include "slip/slip_number.hpp"
 

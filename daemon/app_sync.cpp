@@ -7,8 +7,8 @@
 #include <fmt/format.h>
 
 #include "app.hpp"
-#include "core/clock.hpp"
-#include "service/log.hpp"
+#include "common/clock.hpp"
+#include "common/log.hpp"
 
 namespace ravao {
 namespace json = boost::json;

@@ -9,7 +9,7 @@
 
 #include "app.hpp"
 #include "config/udev_rules.hpp"
-#include "service/log.hpp"
+#include "common/log.hpp"
 
 namespace {
 

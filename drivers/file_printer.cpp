@@ -13,7 +13,7 @@
 
 #include <fmt/format.h>
 
-#include "slip/png.hpp"
+#include "common/png.hpp"
 
 namespace ravao {
 namespace asio = boost::asio;

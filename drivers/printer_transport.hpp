@@ -31,8 +31,8 @@
 #include <span>
 #include <string_view>
 
-#include "core/error.hpp"
-#include "core/raster.hpp"
+#include "common/error.hpp"
+#include "common/raster.hpp"
 #include "drivers/scanner_source.hpp"
 
 namespace ravao {

@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-#include "config/config.hpp"
+#include "drivers/device_config.hpp"
 #include "drivers/flow_gate.hpp"
 
 namespace ravao {

@@ -9,7 +9,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "drivers/scanner_source.hpp"
-#include "scan/frame.hpp"
+#include "drivers/frame.hpp"
 
 namespace ravao {
 

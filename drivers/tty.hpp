@@ -8,7 +8,7 @@
 
 #include <string>
 
-#include "core/error.hpp"
+#include "common/error.hpp"
 
 namespace ravao {
 

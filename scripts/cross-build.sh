@@ -42,7 +42,7 @@
 #    - label packaging: the Debian package test builds, installs and purges
 #      the packages on this machine (root, dpkg: not a unit test), and the
 #      man page test runs ravaod and ravaoctl (ARM binaries) from the test.
-#    - daemon/receiver/*: they fork and execv ravao-receiver, an ARM binary.
+#    - receiver/*: they fork and execv ravao-receiver, an ARM binary.
 #      qemu-user does not follow execve into another emulated program; the
 #      kernel runs it only through a binfmt_misc entry for qemu. They run when
 #      /proc/sys/fs/binfmt_misc/qemu-CPU is registered and enabled, and are
@@ -218,8 +218,8 @@ binfmt=/proc/sys/fs/binfmt_misc/qemu-$qemu_cpu
 if [[ -r $binfmt ]] && grep -qx enabled "$binfmt"; then
   say "binfmt_misc runs $arch binaries through qemu: the receiver tests run too"
 else
-  say "no enabled binfmt_misc entry $binfmt: skipping daemon/receiver/* (they execv ravao-receiver, an ARM binary)"
-  exclude="$exclude|^daemon/receiver/"
+  say "no enabled binfmt_misc entry $binfmt: skipping receiver/* (they execv ravao-receiver, an ARM binary)"
+  exclude="$exclude|^receiver/"
 fi
 selection=(-LE '^(integration|fuzz|packaging)$' -E "$exclude")
 mapfile -t test_names < <(ctest --test-dir "$build" -N "${selection[@]}" | sed -n 's/^ *Test *#[0-9]*: //p')

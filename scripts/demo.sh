@@ -2,7 +2,7 @@
 # Installs what is missing, builds, and runs ravaod on config/demo.toml: no
 # hardware needed. The demo scanner is this terminal: type or paste a scan and
 # press Enter (a CCCD QR line, e.g. the samples in config/demo-scans.txt).
-# In another terminal: build/release/daemon/ctl/ravaoctl --config config/demo.toml status
+# In another terminal: build/release/ctl/ravaoctl --config config/demo.toml status
 # Stop with Ctrl+C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,6 @@ scripts/install-deps.sh
 scripts/build.sh release
 mkdir -p var/demo
 echo "ravao demo: type a scan and press Enter; Ctrl+C stops."
-echo "  status:  build/release/daemon/ctl/ravaoctl --config config/demo.toml status"
-echo "  visits:  build/release/daemon/ctl/ravaoctl --config config/demo.toml visits"
+echo "  status:  build/release/ctl/ravaoctl --config config/demo.toml status"
+echo "  visits:  build/release/ctl/ravaoctl --config config/demo.toml visits"
 exec build/release/daemon/ravaod --config config/demo.toml "$@"

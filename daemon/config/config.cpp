@@ -26,20 +26,8 @@ const T* find_by(const std::vector<T>& items, auto T::*member, std::string_view 
 
 }  // namespace
 
-std::string_view to_string(scanner_kind k) { return spelling(config_schema::scanner_kinds, k); }
 std::string_view to_string(counter_mode m) { return spelling(config_schema::counter_modes, m); }
-std::string_view to_string(printer_kind k) { return spelling(config_schema::printer_kinds, k); }
-std::string_view to_string(usb_hid_mode m) { return spelling(config_schema::usb_hid_modes, m); }
 std::string_view to_string(slip_preprint p) { return spelling(config_schema::slip_preprints, p); }
-
-std::string usb_match::to_string() const {
-  std::string out;
-  const auto add = [&out](const std::string& part) { out += (out.empty() ? "" : ", ") + part; };
-  if (vendor && product) add(fmt::format("usb_id {:04x}:{:04x}", *vendor, *product));
-  if (!serial.empty()) add("serial " + serial);
-  if (!port.empty()) add("port " + port);
-  return out.empty() ? "any" : out;
-}
 
 const scanner_config* config::find_scanner(std::string_view id) const {
   return find_by(scanners, &scanner_config::id, id);

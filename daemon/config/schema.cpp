@@ -10,7 +10,7 @@
 
 #include <boost/url/parse.hpp>
 
-#include "sync/sealing.hpp"
+#include "common/seal.hpp"
 
 namespace ravao::config_schema {
 namespace {

@@ -124,11 +124,13 @@ void for_each_section(F&& f) {
 }
 
 // Enum spellings, indexed by the enum's value; to_string() and the schema
-// both use these.
-inline constexpr choice scanner_kinds[] = {{"serial"}, {"stdin"}, {"usb-hid"}};
-inline constexpr choice usb_hid_modes[] = {{"auto"}, {"keyboard"}, {"pos"}};
+// both use these (the device kinds and modes are spelled in
+// drivers/device_config.hpp).
+inline constexpr choice scanner_kinds[] = {{scanner_kind_names[0]}, {scanner_kind_names[1]}, {scanner_kind_names[2]}};
+inline constexpr choice usb_hid_modes[] = {{usb_hid_mode_names[0]}, {usb_hid_mode_names[1]}, {usb_hid_mode_names[2]}};
 inline constexpr choice counter_modes[] = {{"entry"}, {"exit"}, {"toggle"}};
-inline constexpr choice printer_kinds[] = {{"usb"}, {"lp"}, {"tcp"}, {"serial"}, {"file"}};
+inline constexpr choice printer_kinds[] = {{printer_kind_names[0]}, {printer_kind_names[1]}, {printer_kind_names[2]},
+                                           {printer_kind_names[3]}, {printer_kind_names[4]}};
 inline constexpr choice slip_preprints[] = {{"none"}, {"masked"}};
 // The ESC/POS printer profiles (drivers/escpos/profile.cpp has their data;
 // a test keeps the two lists equal).

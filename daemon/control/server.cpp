@@ -20,7 +20,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
-#include "service/log.hpp"
+#include "common/log.hpp"
 
 namespace ravao {
 namespace asio = boost::asio;

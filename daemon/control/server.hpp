@@ -24,7 +24,7 @@
 #include <list>
 #include <memory>
 
-#include "core/error.hpp"
+#include "common/error.hpp"
 
 namespace ravao {
 

@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "core/clock.hpp"
+#include "common/clock.hpp"
 
 namespace ravao {
 namespace {

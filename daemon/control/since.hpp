@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "core/error.hpp"
+#include "common/error.hpp"
 
 namespace ravao {
 

@@ -9,7 +9,7 @@
 
 #include <string>
 
-#include "core/text.hpp"
+#include "common/text.hpp"
 #include "payload/formats.hpp"
 
 namespace ravao::payload {

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "core/text.hpp"
+#include "common/text.hpp"
 #include "payload/formats.hpp"
 
 namespace ravao {

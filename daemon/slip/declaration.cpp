@@ -10,7 +10,7 @@
 #include <boost/json/string.hpp>
 #include <fmt/format.h>
 
-#include "core/text.hpp"
+#include "common/text.hpp"
 
 // How values are checked, in order (docs/declarations.md):
 //   1. bytes: at most max_value_bytes, well-formed UTF-8, no control or

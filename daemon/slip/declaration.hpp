@@ -13,7 +13,7 @@
 
 #include <boost/json/object.hpp>
 
-#include "core/error.hpp"
+#include "common/error.hpp"
 
 namespace ravao::slip {
 

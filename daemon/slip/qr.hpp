@@ -4,7 +4,7 @@
 
 #include <string_view>
 
-#include "core/raster.hpp"
+#include "common/raster.hpp"
 
 namespace ravao::slip {
 

@@ -6,8 +6,8 @@
 
 #include <string_view>
 
-#include "core/error.hpp"
-#include "core/raster.hpp"
+#include "common/error.hpp"
+#include "common/raster.hpp"
 #include "slip/slip_layout.hpp"
 
 namespace ravao::slip {

@@ -11,8 +11,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/error.hpp"
-#include "core/raster.hpp"
+#include "common/error.hpp"
+#include "common/raster.hpp"
 #include "slip/text_renderer.hpp"
 
 namespace ravao::slip {

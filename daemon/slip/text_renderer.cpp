@@ -14,7 +14,7 @@
 #include <unictype.h>
 #include <unistr.h>
 
-#include "core/text.hpp"
+#include "common/text.hpp"
 
 namespace ravao::slip {
 

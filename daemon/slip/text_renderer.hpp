@@ -8,8 +8,8 @@
 #include <memory>
 #include <string_view>
 
-#include "core/error.hpp"
-#include "core/raster.hpp"
+#include "common/error.hpp"
+#include "common/raster.hpp"
 
 namespace ravao::slip {
 

@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "store/sqlite.hpp"
+#include "common/sqlite.hpp"
 
 namespace ravao::schema {
 namespace {

@@ -8,8 +8,8 @@
 
 #include <optional>
 
-#include "core/error.hpp"
-#include "sync/sealing.hpp"
+#include "common/error.hpp"
+#include "common/seal.hpp"
 
 namespace ravao::schema {
 

@@ -21,9 +21,9 @@
 
 #include <map>
 
-#include "core/text.hpp"
+#include "common/text.hpp"
 #include "store/schema.hpp"
-#include "store/sqlite.hpp"
+#include "common/sqlite.hpp"
 #include "store/store_impl.hpp"
 
 namespace ravao::schema {

@@ -28,10 +28,10 @@
 #include <vector>
 
 #include "config/config.hpp"
-#include "core/clock.hpp"
-#include "core/error.hpp"
+#include "common/clock.hpp"
+#include "common/error.hpp"
 #include "payload/classify.hpp"
-#include "sync/sealing.hpp"
+#include "common/seal.hpp"
 
 struct sqlite3;
 

@@ -6,7 +6,7 @@
 
 #include <unordered_map>
 
-#include "store/sqlite.hpp"
+#include "common/sqlite.hpp"
 #include "store/store.hpp"
 
 namespace ravao {

@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "core/text.hpp"
+#include "common/text.hpp"
 #include "store/writer.hpp"
 
 namespace ravao {

@@ -7,7 +7,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
-#include "core/text.hpp"
+#include "common/text.hpp"
 #include "store/store_impl.hpp"
 
 namespace ravao::store_detail {

@@ -23,11 +23,11 @@
 
 #include <fmt/format.h>
 
-#include "core/clock.hpp"
-#include "service/log.hpp"
-#include "sync/gzip.hpp"
+#include "common/clock.hpp"
+#include "common/log.hpp"
+#include "common/gzip.hpp"
 #include "sync/retry.hpp"
-#include "sync/tls_client.hpp"
+#include "common/tls_client.hpp"
 
 namespace ravao::sync {
 namespace asio = boost::asio;

@@ -14,8 +14,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/error.hpp"
-#include "core/raster.hpp"
+#include "common/error.hpp"
+#include "common/raster.hpp"
 #include "drivers/escpos/profile.hpp"
 
 namespace ravao::escpos {

@@ -17,7 +17,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/error.hpp"
+#include "common/error.hpp"
 #include "drivers/usb/report_descriptor.hpp"
 
 namespace ravao::usb {

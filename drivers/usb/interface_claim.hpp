@@ -9,7 +9,7 @@
 
 #include <utility>
 
-#include "core/error.hpp"
+#include "common/error.hpp"
 #include "drivers/usb/usb_device.hpp"
 
 struct libusb_device_handle;

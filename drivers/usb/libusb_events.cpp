@@ -5,7 +5,7 @@
 
 #include <libusb.h>
 
-#include "service/log.hpp"
+#include "common/log.hpp"
 
 namespace ravao::usb {
 namespace asio = boost::asio;

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "core/error.hpp"
+#include "common/error.hpp"
 
 namespace ravao::usb {
 

@@ -6,7 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <libusb.h>
 
-#include "service/log.hpp"
+#include "common/log.hpp"
 
 namespace ravao::usb {
 namespace asio = boost::asio;

@@ -29,7 +29,7 @@
 #include <string>
 #include <vector>
 
-#include "core/error.hpp"
+#include "common/error.hpp"
 #include "drivers/usb/interface_claim.hpp"
 #include "drivers/usb/libusb_events.hpp"
 #include "drivers/usb/usb_device.hpp"

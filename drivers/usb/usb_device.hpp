@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "config/config.hpp"
+#include "drivers/device_config.hpp"
 
 struct libusb_device;
 

@@ -14,7 +14,7 @@
 #include "drivers/usb/interface_claim.hpp"
 #include "drivers/usb/report_descriptor.hpp"
 #include "drivers/usb/usb_transfer.hpp"
-#include "service/log.hpp"
+#include "common/log.hpp"
 
 namespace ravao::usb {
 namespace asio = boost::asio;

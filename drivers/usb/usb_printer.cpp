@@ -13,7 +13,7 @@
 #include <libusb.h>
 
 #include "drivers/usb/usb_transfer.hpp"
-#include "service/log.hpp"
+#include "common/log.hpp"
 
 namespace ravao::usb {
 namespace asio = boost::asio;

@@ -10,7 +10,7 @@
 #include <set>
 #include <string_view>
 
-#include "core/text.hpp"
+#include "common/text.hpp"
 #include "payload/classify.hpp"
 
 namespace {

@@ -13,8 +13,8 @@
 #include <string>
 #include <string_view>
 
-#include "core/text.hpp"
-#include "scan/frame.hpp"
+#include "common/text.hpp"
+#include "drivers/frame.hpp"
 
 namespace {
 

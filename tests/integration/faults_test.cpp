@@ -20,7 +20,7 @@
 
 #include <sqlite3.h>
 
-#include "sync/sealing.hpp"
+#include "common/seal.hpp"
 
 using namespace ravao::test;
 namespace fs = std::filesystem;

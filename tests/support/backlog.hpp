@@ -16,7 +16,7 @@
 #include <fmt/format.h>
 
 #include "store/store.hpp"
-#include "sync/sealing.hpp"
+#include "common/seal.hpp"
 
 namespace ravao::test {
 

@@ -15,8 +15,8 @@
 #include <string_view>
 #include <vector>
 
-#include "core/error.hpp"
-#include "core/raster.hpp"
+#include "common/error.hpp"
+#include "common/raster.hpp"
 
 namespace ravao::test {
 

@@ -35,7 +35,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/raster.hpp"
+#include "common/raster.hpp"
 
 namespace ravao::test {
 

@@ -11,7 +11,7 @@
 #include <boost/beast/ssl.hpp>
 #include <fmt/format.h>
 
-#include "sync/gzip.hpp"
+#include "common/gzip.hpp"
 
 namespace ravao::test {
 namespace asio = boost::asio;

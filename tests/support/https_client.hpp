@@ -16,7 +16,7 @@
 
 #include <boost/json.hpp>
 
-#include "core/error.hpp"
+#include "common/error.hpp"
 
 namespace ravao::test {
 

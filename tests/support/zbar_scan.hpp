@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "core/raster.hpp"
+#include "common/raster.hpp"
 
 namespace ravao::test {
 

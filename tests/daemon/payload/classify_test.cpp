@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "core/text.hpp"
+#include "common/text.hpp"
 #include "payload/classify.hpp"
 #include "payload/formats.hpp"
 

@@ -12,7 +12,7 @@
 
 #include <boost/json/serialize.hpp>
 
-#include "core/text.hpp"
+#include "common/text.hpp"
 #include "slip/declaration.hpp"
 
 namespace slip = ravao::slip;

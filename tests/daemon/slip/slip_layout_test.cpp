@@ -10,7 +10,7 @@
 
 #include "drivers/escpos/encoder.hpp"
 #include "drivers/escpos/profile.hpp"
-#include "slip/png.hpp"
+#include "common/png.hpp"
 #include "slip/slip_layout.hpp"
 #include "slip/slip_number.hpp"
 #include "support/escpos_decoder.hpp"

@@ -14,7 +14,7 @@
 #include <qrencode.h>
 #include <uninorm.h>
 
-#include "slip/png.hpp"
+#include "common/png.hpp"
 #include "slip/qr.hpp"
 #include "slip/text_renderer.hpp"
 

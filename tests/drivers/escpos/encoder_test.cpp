@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "core/raster.hpp"
+#include "common/raster.hpp"
 #include "drivers/escpos/encoder.hpp"
 #include "drivers/escpos/profile.hpp"
 #include "support/escpos_decoder.hpp"

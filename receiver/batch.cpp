@@ -1,0 +1,246 @@
+#include "receiver/batch.hpp"
+
+#include <algorithm>
+#include <array>
+#include <optional>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "common/seal.hpp"
+
+namespace ravao::receiver {
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::array known_types{"visit_opened", "visit_closed", "scan",        "command", "slip_issued",
+                                 "slip_returned", "declaration", "undo",        "device"};
+
+// Upper bounds of one record's fields, far above anything a gateway sends:
+// they keep one hostile record from costing the receiver much.
+constexpr std::size_t max_id_bytes = 128;
+constexpr std::size_t max_short_text = 256;
+constexpr std::size_t max_payload_bytes = 64 * 1024;
+constexpr std::size_t max_sealed_text = 256 * 1024;
+constexpr std::size_t max_flags = 32;
+
+std::optional<std::int64_t> as_int(const json::value* v) {
+  if (!v) return std::nullopt;
+  if (v->is_int64()) return v->get_int64();
+  if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
+    return static_cast<std::int64_t>(v->get_uint64());
+  }
+  return std::nullopt;
+}
+
+const json::string* as_string(const json::value* v) { return v && v->is_string() ? &v->get_string() : nullptr; }
+
+bool valid_gateway(std::string_view g) {
+  if (g.empty() || g.size() > max_id_bytes) return false;
+  const auto ok = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+           c == '-';
+  };
+  return std::ranges::all_of(g, ok) && g.front() != '.' && g.front() != '-';
+}
+
+bool valid_stream(std::string_view s) {
+  return s.size() == 32 && std::ranges::all_of(s, [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+         });
+}
+
+// The four time fields, shared by `sent` and each record. An empty string
+// when fine, else what is wrong.
+std::string read_stamp(const json::object& o, clock_stamp& out) {
+  const auto wall = as_int(o.if_contains("wall_ms"));
+  if (!wall) return "wall_ms missing or not an integer";
+  const auto* boot = as_string(o.if_contains("boot_id"));
+  if (!boot || boot->empty() || boot->size() > max_id_bytes) return "boot_id missing or not a short string";
+  const auto boottime = as_int(o.if_contains("boottime_ns"));
+  if (!boottime || *boottime < 0) return "boottime_ns missing or not an integer >= 0";
+  const auto* synced = o.if_contains("clock_synced");
+  if (!synced || !synced->is_bool()) return "clock_synced missing or not a boolean";
+  out.wall_ms = *wall;
+  out.boot_id.assign(boot->data(), boot->size());
+  out.boottime_ns = *boottime;
+  out.clock_synced = synced->get_bool();
+  return {};
+}
+
+// Optional string field: absent is fine; present must be a string of at most `max` bytes.
+std::string check_text(const json::object& r, std::string_view key, std::size_t max) {
+  const auto* v = r.if_contains(key);
+  if (!v) return {};
+  if (!v->is_string()) return fmt::format("{} is not a string", key);
+  if (v->get_string().size() > max) return fmt::format("{} is longer than {} bytes", key, max);
+  return {};
+}
+
+std::string check_optional_int(const json::object& r, std::string_view key) {
+  const auto* v = r.if_contains(key);
+  if (v && !as_int(v)) return fmt::format("{} is not an integer", key);
+  return {};
+}
+
+// Everything but seq (checked by the caller); fills `row`.
+std::string check_record(const json::object& r, record_row& row) {
+  const auto* type = as_string(r.if_contains("type"));
+  if (!type) return "type missing or not a string";
+  if (std::ranges::find(known_types, std::string_view(*type)) == known_types.end()) {
+    return "unknown record type";
+  }
+  const auto* counter = as_string(r.if_contains("counter"));
+  if (!counter || counter->empty() || counter->size() > max_id_bytes) return "counter missing or not a short string";
+  if (auto why = read_stamp(r, row.at); !why.empty()) return why;
+  for (const auto key : {"visit", "ref"}) {
+    if (auto why = check_optional_int(r, key); !why.empty()) return why;
+  }
+  for (const auto key : {"kind", "name_masked", "id_masked", "symbology", "close_reason"}) {
+    if (auto why = check_text(r, key, max_short_text); !why.empty()) return why;
+  }
+  if (auto why = check_text(r, "payload", max_payload_bytes); !why.empty()) return why;
+  if (*type == "visit_closed" && !r.contains("close_reason")) return "visit_closed without close_reason";
+  if (const auto* flags = r.if_contains("flags")) {
+    if (!flags->is_array()) return "flags is not an array";
+    if (flags->get_array().size() > max_flags) return fmt::format("more than {} flags", max_flags);
+    for (const auto& f : flags->get_array()) {
+      if (!f.is_string() || f.get_string().size() > max_short_text) return "flags holds something not a short string";
+    }
+  }
+  if (const auto* sealed = r.if_contains("sealed")) {
+    if (!sealed->is_string()) return "sealed is not a string";
+    if (sealed->get_string().size() > max_sealed_text) return fmt::format("sealed is longer than {} bytes", max_sealed_text);
+    const auto bytes = seal::unbase64(sealed->get_string());
+    if (!bytes) return "sealed is not valid base64";
+    if (bytes->size() <= seal::overhead_bytes) return "sealed is too short to be a sealed box";
+  }
+  row.type.assign(type->data(), type->size());
+  row.counter.assign(counter->data(), counter->size());
+  row.json = json::serialize(r);
+  return {};
+}
+
+// Parses `body` into an object; on failure fills `bad`.
+std::optional<json::value> parse_object(std::string_view body, json::storage_ptr sp, bad_request& bad) {
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec, std::move(sp));
+  if (ec) {
+    bad.message = fmt::format("body is not valid JSON: {}", ec.message());
+    return std::nullopt;
+  }
+  if (!v.is_object()) {
+    bad.message = "body is not a JSON object";
+    return std::nullopt;
+  }
+  return v;
+}
+
+// protocol, gateway, stream and sent: common to both endpoints.
+bool read_envelope(const json::object& o, std::string& gateway, std::string& stream, clock_stamp& sent,
+                   bad_request& bad) {
+  const auto protocol = as_int(o.if_contains("protocol"));
+  if (!protocol) {
+    bad.message = "protocol missing or not an integer";
+    return false;
+  }
+  if (*protocol != 1) {
+    bad.message = fmt::format("unsupported protocol version {} (this receiver speaks 1)", *protocol);
+    return false;
+  }
+  const auto* g = as_string(o.if_contains("gateway"));
+  if (!g || !valid_gateway(*g)) {
+    bad.message = "gateway missing or not an id ([A-Za-z0-9._-], at most 128 bytes)";
+    return false;
+  }
+  gateway.assign(g->data(), g->size());
+  bad.gateway = gateway;
+  const auto* s = as_string(o.if_contains("stream"));
+  if (!s || !valid_stream(*s)) {
+    bad.message = "stream missing or not 32 hex digits";
+    return false;
+  }
+  stream.assign(s->data(), s->size());
+  const auto* sent_v = o.if_contains("sent");
+  if (!sent_v || !sent_v->is_object()) {
+    bad.message = "sent missing or not an object";
+    return false;
+  }
+  if (auto why = read_stamp(sent_v->get_object(), sent); !why.empty()) {
+    bad.message = "sent: " + why;
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+batch_outcome parse_batch(std::string_view body) {
+  // One arena for the whole document: parsing thousands of small objects
+  // then costs a few large allocations.
+  json::monotonic_resource arena;
+  bad_request bad;
+  auto doc = parse_object(body, &arena, bad);
+  if (!doc) return bad;
+  const auto& o = doc->get_object();
+  batch b;
+  if (!read_envelope(o, b.gateway, b.stream, b.sent, bad)) return bad;
+  const auto* records = o.if_contains("records");
+  if (!records || !records->is_array()) {
+    bad.message = "records missing or not an array";
+    return bad;
+  }
+  const auto& list = records->get_array();
+  if (list.empty()) {
+    bad.message = "records is empty";
+    return bad;
+  }
+  if (list.size() > max_records_per_batch) {
+    bad.status = 413;
+    bad.message = fmt::format("{} records in one batch (at most {})", list.size(), max_records_per_batch);
+    return bad;
+  }
+  invalid_records invalid{.gateway = b.gateway, .rejected = {}};
+  b.records.reserve(list.size());
+  std::int64_t previous = 0;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    if (!list[i].is_object()) {
+      bad.message = fmt::format("records[{}] is not an object", i);
+      return bad;
+    }
+    const auto& r = list[i].get_object();
+    const auto seq = as_int(r.if_contains("seq"));
+    if (!seq) {
+      // Without a seq the gateway could not tell which record we mean.
+      bad.message = fmt::format("records[{}]: seq missing or not an integer", i);
+      return bad;
+    }
+    record_row row;
+    row.seq = *seq;
+    std::string why;
+    if (*seq < 1) why = "seq is not >= 1";
+    else if (*seq <= previous) why = fmt::format("seq not increasing (follows {})", previous);
+    else why = check_record(r, row);
+    previous = std::max(previous, *seq);
+    if (!why.empty()) {
+      invalid.rejected.push_back({*seq, std::move(why)});
+      continue;
+    }
+    if (invalid.rejected.empty()) b.records.push_back(std::move(row));
+  }
+  if (!invalid.rejected.empty()) return invalid;
+  return b;
+}
+
+heartbeat_outcome parse_heartbeat(std::string_view body) {
+  bad_request bad;
+  auto doc = parse_object(body, {}, bad);
+  if (!doc) return bad;
+  heartbeat h;
+  if (!read_envelope(doc->get_object(), h.gateway, h.stream, h.sent, bad)) return bad;
+  h.json = json::serialize(*doc);
+  return h;
+}
+
+}  // namespace ravao::receiver

@@ -1,0 +1,162 @@
+#include "receiver/pki.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "common/tls_server.hpp"
+
+namespace ravao::receiver {
+namespace fs = std::filesystem;
+
+namespace {
+
+struct pkey_free {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+struct x509_free {
+  void operator()(X509* c) const { X509_free(c); }
+};
+struct bio_free {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+using pkey_ptr = std::unique_ptr<EVP_PKEY, pkey_free>;
+using x509_ptr = std::unique_ptr<X509, x509_free>;
+
+struct issued {
+  pkey_ptr key;
+  x509_ptr cert;
+};
+
+enum class role { ca, server, client };
+
+result<void> add_extension(X509* cert, X509* issuer, int nid, const std::string& value) {
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
+  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
+  if (!ext) return fail(errc::invalid_argument, fmt::format("certificate extension \"{}\": {}", value, openssl_errors()));
+  const int ok = X509_add_ext(cert, ext, -1);
+  X509_EXTENSION_free(ext);
+  if (ok != 1) return fail(errc::invalid_argument, "cannot add a certificate extension: " + openssl_errors());
+  return {};
+}
+
+// A key and a certificate for `cn`, signed by `issuer` (self-signed when null).
+result<issued> issue(std::string_view cn, role r, const issued* issuer, int days, const std::string& san) {
+  issued out;
+  out.key.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
+  if (!out.key) return fail(errc::invalid_argument, "cannot generate an EC key: " + openssl_errors());
+  out.cert.reset(X509_new());
+  X509* c = out.cert.get();
+  X509_set_version(c, X509_VERSION_3);
+  unsigned char serial[16];
+  RAND_bytes(serial, sizeof serial);
+  serial[0] &= 0x7f;  // positive
+  BIGNUM* bn = BN_bin2bn(serial, sizeof serial, nullptr);
+  BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(c));
+  BN_free(bn);
+  X509_gmtime_adj(X509_getm_notBefore(c), -3600);  // an hour of slack for clocks slightly behind
+  X509_time_adj_ex(X509_getm_notAfter(c), days, 0, nullptr);
+  X509_set_pubkey(c, out.key.get());
+  X509_NAME* name = X509_get_subject_name(c);
+  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>("ravao test PKI"), -1,
+                             -1, 0);
+  const std::string cn_text(cn);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(cn_text.c_str()), -1,
+                             -1, 0);
+  X509* issuer_cert = issuer ? issuer->cert.get() : c;
+  X509_set_issuer_name(c, X509_get_subject_name(issuer_cert));
+  const auto ext = [&](int nid, const std::string& v) { return add_extension(c, issuer_cert, nid, v); };
+  result<void> ok = ext(NID_subject_key_identifier, "hash");
+  if (ok && issuer) ok = ext(NID_authority_key_identifier, "keyid:always");
+  switch (r) {
+    case role::ca:
+      if (ok) ok = ext(NID_basic_constraints, "critical,CA:TRUE,pathlen:0");
+      if (ok) ok = ext(NID_key_usage, "critical,keyCertSign,cRLSign");
+      break;
+    case role::server:
+    case role::client:
+      if (ok) ok = ext(NID_basic_constraints, "critical,CA:FALSE");
+      if (ok) ok = ext(NID_key_usage, "critical,digitalSignature");
+      if (ok) ok = ext(NID_ext_key_usage, r == role::server ? "serverAuth" : "clientAuth");
+      if (ok && !san.empty()) ok = ext(NID_subject_alt_name, san);
+      break;
+  }
+  if (!ok) return std::unexpected(ok.error());
+  EVP_PKEY* signer = issuer ? issuer->key.get() : out.key.get();
+  if (X509_sign(c, signer, EVP_sha256()) == 0) return fail(errc::invalid_argument, "cannot sign: " + openssl_errors());
+  return out;
+}
+
+// Creates `path` with `mode` (refusing an existing file unless `overwrite`)
+// and lets `write` fill it through a BIO.
+template <class Write>
+result<void> write_pem(const fs::path& path, mode_t mode, bool overwrite, Write write) {
+  const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (overwrite ? O_TRUNC : O_EXCL);
+  const int fd = ::open(path.c_str(), flags, mode);
+  if (fd < 0) {
+    if (errno == EEXIST) {
+      return fail(std::make_error_code(std::errc::file_exists),
+                  fmt::format("{} exists; refusing to overwrite it (give --force to replace the PKI)", path.string()));
+    }
+    return fail_errno(errno, "cannot create " + path.string());
+  }
+  ::fchmod(fd, mode);  // also when an existing file is overwritten
+  std::unique_ptr<BIO, bio_free> bio(BIO_new_fd(fd, BIO_CLOSE));
+  if (!bio || write(bio.get()) != 1 || BIO_flush(bio.get()) != 1) {
+    return fail(errc::invalid_argument, fmt::format("cannot write {}: {}", path.string(), openssl_errors()));
+  }
+  return {};
+}
+
+}  // namespace
+
+result<std::vector<fs::path>> make_pki(const pki_request& r) {
+  std::error_code ec;
+  fs::create_directories(r.out_dir, ec);
+  if (ec) return fail(ec, "cannot create " + r.out_dir.string());
+  std::string server_san;
+  for (const auto& h : r.hosts) server_san += (server_san.empty() ? "DNS:" : ",DNS:") + h;
+  for (const auto& ip : r.ips) server_san += (server_san.empty() ? "IP:" : ",IP:") + ip;
+
+  auto ca = issue("ravao test CA", role::ca, nullptr, r.days, {});
+  if (!ca) return std::unexpected(ca.error());
+  auto server = issue(r.hosts.empty() ? "server" : r.hosts.front(), role::server, &*ca, r.days, server_san);
+  if (!server) return std::unexpected(server.error());
+  auto client = issue(r.client_name, role::client, &*ca, r.days, "DNS:" + r.client_name);
+  if (!client) return std::unexpected(client.error());
+  auto other = issue("ravao unrelated test CA", role::ca, nullptr, r.days, {});
+  if (!other) return std::unexpected(other.error());
+
+  std::vector<fs::path> written;
+  const auto save = [&](const issued& i, std::string_view base) -> result<void> {
+    const fs::path cert_path = r.out_dir / fmt::format("{}.pem", base);
+    const fs::path key_path = r.out_dir / fmt::format("{}.key", base);
+    auto ok = write_pem(cert_path, 0644, r.overwrite, [&](BIO* b) { return PEM_write_bio_X509(b, i.cert.get()); });
+    if (!ok) return ok;
+    written.push_back(cert_path);
+    ok = write_pem(key_path, 0600, r.overwrite, [&](BIO* b) {
+      return PEM_write_bio_PrivateKey(b, i.key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+    });
+    if (ok) written.push_back(key_path);
+    return ok;
+  };
+  for (const auto& [i, base] : {std::pair<const issued*, std::string_view>{&*ca, "ca"}, {&*server, "server"},
+                                {&*client, "client"}, {&*other, "other-ca"}}) {
+    if (auto ok = save(*i, base); !ok) return std::unexpected(ok.error());
+  }
+  return written;
+}
+
+}  // namespace ravao::receiver

@@ -1,0 +1,144 @@
+// ravao-receiver records: stored records, sealed fields opened with the key.
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "receiver/args.hpp"
+#include "receiver/commands.hpp"
+#include "receiver/database.hpp"
+#include "receiver/report.hpp"
+#include "common/seal.hpp"
+
+namespace ravao::receiver {
+namespace json = boost::json;
+
+namespace {
+
+constexpr option_spec specs[] = {{"db"}, {"key"}, {"gateway"}, {"stream"}, {"json", false}, {"limit"}};
+
+constexpr const char* help = R"(usage: ravao-receiver records --db FILE [--key FILE] [--gateway G] [--stream S]
+                              [--json] [--limit N]
+
+Lists stored records in (gateway, stream, seq) order: time (derived_wall_ms:
+the true time, "unknown" when the gateway's clock was never synchronised in
+that boot), type, counter, and the masked name and ID number. Sealed personal
+data stays sealed unless --key is given.
+
+  --db FILE        the receiver database (serve --db)
+  --key FILE       the provincial secret key (keygen --out): opens each sealed
+                   field and shows its contents. Personal data: handle the
+                   output accordingly.
+  --gateway G      only this gateway's records
+  --stream S       only this stream's records
+  --json           one JSON array: each record as received, plus gateway,
+                   stream, derived_wall_ms, and "opened" (with --key) instead of
+                   "sealed"
+  --limit N        at most N records (default 1000; 0: all)
+)";
+
+int failure(const std::string& message) {
+  std::fprintf(stderr, "ravao-receiver records: %s\n", message.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int records_command(std::span<char*> args) {
+  const options opts(specs, args);
+  if (opts.help()) {
+    std::fputs(help, stdout);
+    return 0;
+  }
+  const std::string db_path = opts.required("db");
+  const auto limit = opts.integer("limit", 1000, 0, INT64_MAX);
+  const bool as_json = opts.flag("json");
+  std::optional<seal::key_pair> keys;
+  if (auto key_path = opts.get("key")) {
+    std::ifstream in(*key_path);
+    if (!in) return failure(fmt::format("--key {}: cannot read", *key_path));
+    std::stringstream text;
+    text << in.rdbuf();
+    auto parsed = seal::parse_key_pair(text.str());
+    if (!parsed) return failure(fmt::format("--key {}: {}", *key_path, parsed.error().message()));
+    keys = *parsed;
+  }
+  auto db = database::open(db_path, database::mode::read_only);
+  if (!db) return failure(db.error().message());
+  const auto gateway = opts.get("gateway");
+  const auto stream = opts.get("stream");
+  sql::statement q((*db)->handle(),
+                   "SELECT gateway, stream, seq, derived_wall_ms, json FROM records"
+                   " WHERE (?1 IS NULL OR gateway = ?1) AND (?2 IS NULL OR stream = ?2)"
+                   " ORDER BY gateway, stream, seq LIMIT ?3");
+  if (gateway) q.bind(1, *gateway);
+  if (stream) q.bind(2, *stream);
+  q.bind(3, limit == 0 ? INT64_MAX : limit);
+
+  json::array all;
+  while (true) {
+    auto row = q.step();
+    if (!row) return failure(row.error().message());
+    if (!*row) break;
+    boost::system::error_code ec;
+    json::value v = json::parse(q.text(4), ec);
+    if (ec || !v.is_object()) return failure(fmt::format("record {} of {} is not a JSON object", q.int64(2), q.text(0)));
+    json::object& r = v.as_object();
+    std::optional<std::string> opened;
+    std::string open_error;
+    std::size_t sealed_bytes = 0;
+    if (const auto* sealed = r.if_contains("sealed"); sealed && sealed->is_string()) {
+      sealed_bytes = sealed->get_string().size();
+      if (keys) {
+        auto box = seal::unbase64(sealed->get_string());
+        auto plain = box ? seal::open(*keys, *box) : std::unexpected(box.error());
+        if (plain) opened = *plain;
+        else open_error = plain.error().message();
+      }
+      r.erase("sealed");
+    }
+    const auto derived = q.opt_int64(3);
+    if (as_json) {
+      json::object out;
+      out["gateway"] = q.text(0);
+      out["stream"] = q.text(1);
+      out["derived_wall_ms"] = derived ? json::value(*derived) : json::value(nullptr);
+      for (auto& [k, val] : r) out[k] = std::move(val);
+      if (sealed_bytes > 0) {
+        out["sealed_bytes"] = sealed_bytes;
+        if (opened) {
+          json::value inner = json::parse(*opened, ec);
+          out["opened"] = ec ? json::value(*opened) : std::move(inner);
+        } else if (!open_error.empty()) {
+          out["open_error"] = open_error;
+        }
+      }
+      all.push_back(std::move(out));
+      continue;
+    }
+    const auto field = [&](std::string_view k) -> std::string {
+      const auto* f = r.if_contains(k);
+      if (!f) return {};
+      if (f->is_string()) return fmt::format(" {}={}", k, std::string_view(f->get_string()));
+      return fmt::format(" {}={}", k, json::serialize(*f));
+    };
+    std::string line = fmt::format("{} {} {:>8} {} {}", q.text(0), q.text(1), q.int64(2), iso_utc(derived),
+                                   field("type").substr(6));
+    for (const auto k : {"counter", "visit", "kind", "close_reason", "ref", "name_masked", "id_masked", "payload"}) {
+      line += field(k);
+    }
+    if (sealed_bytes > 0) {
+      if (opened) line += fmt::format("\n    opened: {}", *opened);
+      else if (!open_error.empty()) line += fmt::format("\n    cannot open: {}", open_error);
+      else line += fmt::format(" sealed=({} bytes, give --key to open)", sealed_bytes);
+    }
+    std::printf("%s\n", line.c_str());
+  }
+  if (as_json) std::printf("%s\n", json::serialize(all).c_str());
+  return 0;
+}
+
+}  // namespace ravao::receiver

@@ -1,0 +1,82 @@
+#pragma once
+// The receiver's HTTPS server: POST <base>/v1/batches and <base>/v1/heartbeats
+// (docs/sync-protocol.md) over TLS with keep-alive, bounded request sizes and
+// timeouts, optional bearer tokens, and the faults of faults.hpp.
+//
+// One thread: the io_context that runs the accept loop and every session
+// coroutine also runs the SQLite transactions (a batch of 5,000 records
+// commits in a few milliseconds, during which other connections wait). The
+// server owns the acceptor and the session streams; stop() closes them all,
+// which ends every coroutine.
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include "common/error.hpp"
+#include "receiver/database.hpp"
+#include "receiver/faults.hpp"
+
+namespace ravao::receiver {
+
+// One line of a --tokens file: "TOKEN" (any gateway) or "GATEWAY TOKEN".
+struct bearer_token {
+  std::string gateway;  // empty: any gateway
+  std::string token;
+};
+
+// Reads a --tokens file: one token per line, optionally after a gateway id;
+// blank lines and lines starting with '#' are skipped.
+result<std::vector<bearer_token>> load_tokens(const std::filesystem::path& path);
+
+struct server_options {
+  std::string base_path;              // "" or "/ravao": the path of the gateway's [sync] url
+  std::vector<bearer_token> tokens;   // empty: no bearer token asked for
+  bool bind_client_cn = false;        // the client certificate's CN must equal the body's gateway
+  std::size_t max_body_bytes = 8 * 1024 * 1024;       // as sent (compressed): 413 beyond
+  std::size_t max_inflated_bytes = 32 * 1024 * 1024;  // after gunzip: 413 beyond
+  std::chrono::seconds timeout{30};   // TLS handshake, idle keep-alive, reading a request, writing a reply
+  std::size_t max_connections = 256;  // more are accepted and closed at once
+};
+
+class server {
+ public:
+  // `tls`, `db` and `f` must outlive the server and are used on `ex` only.
+  server(boost::asio::any_io_executor ex, boost::asio::ssl::context& tls, database& db, faults& f,
+         server_options o);
+
+  // Binds and starts accepting; the bound endpoint (the real port for port 0).
+  result<boost::asio::ip::tcp::endpoint> listen(const boost::asio::ip::tcp::endpoint& at);
+  // Closes the acceptor and every connection.
+  void stop();
+
+ private:
+  using tls_stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+  struct exchange;
+
+  boost::asio::awaitable<void> accept_loop();
+  boost::asio::awaitable<void> serve(std::shared_ptr<tls_stream> stream, std::string peer);
+  void handle(exchange& x);
+  void count(const std::string& gateway, std::string_view outcome);  // stats; a failure is only logged
+
+  boost::asio::any_io_executor ex_;
+  boost::asio::ssl::context& tls_;
+  database& db_;
+  faults& faults_;
+  server_options options_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::vector<std::weak_ptr<tls_stream>> sessions_;
+  bool stopped_ = false;
+};
+
+}  // namespace ravao::receiver
