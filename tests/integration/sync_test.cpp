@@ -34,10 +34,16 @@ std::int64_t num(const json::object& o, std::string_view k) { return o.at(k).to_
 void mark_clock_synced(const daemon_under_test& d) { write_file(d.dir() / "clock-synced", ""); }
 
 // Waits until the gateway has nothing left to send.
+// The uploader's own view of the store ("last_seq" in `sync`) is refreshed
+// by its polling and may lag a commit by up to a second; the committer's
+// last_seq in `status` is the truth: every record committed before the call
+// must be acknowledged or dead-lettered.
 bool drained(const daemon_under_test& d, std::chrono::milliseconds deadline = 60s) {
+  const std::int64_t committed = num(d.ctl({"status"}).at("store").as_object(), "last_seq");
   return eventually([&] {
     const auto s = sync_of(d);
-    return num(s, "depth") == 0 && num(s, "acked_seq") + num(s, "dead_letters") >= num(s, "last_seq");
+    return num(s, "last_seq") >= committed && num(s, "depth") == 0 &&
+           num(s, "acked_seq") + num(s, "dead_letters") >= num(s, "last_seq");
   }, deadline);
 }
 
