@@ -6,10 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 flavour=${1:-release}
 # The sanitize flavour leaves the benchmarks out (RAVAO_BENCH=OFF): they
-# measure the release build (scripts/bench.sh), and CI's 30 minutes on two
+# measure the release build (scripts/bench.sh; scripts/test.sh builds release
+# with RAVAO_BENCH=OFF in the environment), and CI's 30 minutes on two
 # cores are better spent on the tests.
 case "$flavour" in
-  release) type=Release; bench=ON ;;
+  release) type=Release; bench=${RAVAO_BENCH:-ON} ;;
   sanitize) type=Sanitize; bench=OFF ;;
   *) echo "build.sh: unknown flavour \"$flavour\" (expected release or sanitize)" >&2; exit 2 ;;
 esac
