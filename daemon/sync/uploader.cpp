@@ -312,7 +312,7 @@ struct uploader::impl {
                     {{"status", std::to_string(ex.reply->status)}, {"records", std::to_string(limit_)}});
         co_return std::nullopt;
       case reply_kind::dead_letter: co_return co_await dead_letters(std::move(d.dead));
-      case reply_kind::reauthenticate:  // answered twice: not possible after_reauthentication
+      case reply_kind::reauthenticate:  // not after a reauthentication: decide_reply reports the second 401
       case reply_kind::retry: break;
     }
     co_return failure(d.error, d.at_least);

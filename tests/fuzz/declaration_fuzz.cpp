@@ -109,18 +109,20 @@ void check(const slip::declaration& d, std::string_view today) {
 }
 
 // Personal values (non-ASCII text of a few characters: names, addresses)
-// never appear in the errors about their field. The fields whose rule lists
-// Vietnamese words (sex, yes/no) are left out: their messages quote those words.
+// never appear in the errors about their field. Only the free-text and
+// personal fields are checked: the rules of sex and the yes/no answers quote
+// Vietnamese words, and an unknown field's error echoes its name (documented).
 void check_refusal(const fields& f, const std::vector<slip::field_error>& errors) {
   require(!errors.empty(), "a refusal has errors");
-  constexpr std::array quoted{"sex", "fever", "cough", "breath", "throat", "taste", "contact", "travel"};
+  constexpr std::array personal{"name", "birth", "nationality", "id", "phone", "address", "other", "date"};
   for (const auto& e : errors) {
     require(!e.field.empty() && !e.message.empty(), "an error names a field and says why");
+    if (std::ranges::find(personal, e.field) == personal.end()) continue;
     for (const auto& [name, value] : f) {
-      if (name != e.field || value.size() < 6 || std::ranges::find(quoted, name) != quoted.end()) continue;
+      if (name != e.field || value.size() < 6) continue;
       if (std::ranges::none_of(value, [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) continue;
       if (e.message.find(value) != std::string::npos) {
-        std::fprintf(stderr, "field %s: \"%s\" repeats the value of %s\n", e.field.c_str(), e.message.c_str(), name.c_str());
+        std::fprintf(stderr, "field %s: \"%s\" repeats its value\n", e.field.c_str(), e.message.c_str());
         require(false, "an error message never repeats a value");
       }
     }
