@@ -346,7 +346,11 @@ std::expected<declaration, std::vector<field_error>> parse_declaration(
   for (const auto& [name, value] : fields) {
     std::size_t f = 0;
     while (f < field_count && field_names[f] != name) ++f;
-    if (f == field_count) {
+    if (name.empty()) {
+      // "=VALUE": there is no field to name; the form is at fault.
+      add("form", fmt::format("a value without a field name (expected NAME=VALUE, the names are {})",
+                              expected_names()));
+    } else if (f == field_count) {
       add(text::escape_for_log(name, 32),
           fmt::format("unknown field \"{}\" (expected {})", text::escape_for_log(name, 32), expected_names()));
     } else if (given[f] != nullptr) {

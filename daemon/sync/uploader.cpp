@@ -26,6 +26,7 @@
 #include "common/clock.hpp"
 #include "common/log.hpp"
 #include "common/gzip.hpp"
+#include "sync/batch_reply.hpp"
 #include "sync/retry.hpp"
 #include "common/tls_client.hpp"
 
@@ -81,16 +82,10 @@ namespace {
 using ssl_stream = asio::ssl::stream<beast::tcp_stream>;
 constexpr std::size_t max_reply_bytes = 1 << 20;
 
-struct http_reply {
-  unsigned status = 0;
-  std::string body;
-  std::string retry_after;
-};
-
 // What one exchange with the server came to. `transport` failures (no
 // connection, TLS, timeout, reset, unreadable reply) are retried with backoff.
 struct exchange_result {
-  std::optional<http_reply> reply;
+  std::optional<server_reply> reply;
   std::string failure;  // set when there is no reply
 };
 
@@ -292,40 +287,35 @@ struct uploader::impl {
     body += R"(,"records":)";
     body += batch->records_json;
     body += '}';
-    const std::size_t count = batch->seqs.size();
     batch->records_json.clear();
     batch->records_json.shrink_to_fit();
     const std::string gz = gzip::compress(body, 1);
     body.clear();
     body.shrink_to_fit();
 
+    const sent_batch sent{batch->seqs, limit_, sync_.batch_max_records};
     auto ex = co_await exchange("/v1/batches", gz);
-    if (ex.reply && ex.reply->status == 401 && !unauthorized_retry_) {
+    if (!ex.reply) co_return failure(ex.failure, {});
+    auto d = decide_reply(*ex.reply, sent, false, now().wall_ms);
+    if (d.kind == reply_kind::reauthenticate) {
       // Re-authenticate once: a new TLS session, the token file read again.
-      unauthorized_retry_ = true;
       close();
       ex = co_await exchange("/v1/batches", gz);
+      if (!ex.reply) co_return failure(ex.failure, {});
+      d = decide_reply(*ex.reply, sent, true, now().wall_ms);
     }
-    unauthorized_retry_ = false;
-    if (!ex.reply) co_return failure(ex.failure, {});
-    const auto& r = *ex.reply;
-    if (r.status == 200) co_return co_await accepted(*batch, r);
-    if (r.status == 401) co_return failure("the server refused this gateway's credentials (HTTP 401, twice)", {});
-    if (r.status == 429 || r.status == 503) {
-      const auto ra = parse_retry_after(r.retry_after, now().wall_ms);
-      co_return failure(fmt::format("the server is busy (HTTP {}{})", r.status,
-                                    ra ? fmt::format(", Retry-After {} s", ra->count() / 1000) : ""),
-                        ra);
+    switch (d.kind) {
+      case reply_kind::stored: co_return co_await accepted(*batch, d);
+      case reply_kind::split:
+        limit_ = d.next_limit;
+        log::notice("sync.split", "the server refused a batch without naming a record: sending halves",
+                    {{"status", std::to_string(ex.reply->status)}, {"records", std::to_string(limit_)}});
+        co_return std::nullopt;
+      case reply_kind::dead_letter: co_return co_await dead_letters(std::move(d.dead));
+      case reply_kind::reauthenticate:  // not after a reauthentication: decide_reply reports the second 401
+      case reply_kind::retry: break;
     }
-    if (r.status == 400 || r.status == 413 || r.status == 422) co_return co_await refused(*batch, r, count);
-    if (r.status >= 500) co_return failure(fmt::format("server error (HTTP {})", r.status), {});
-    co_return failure(fmt::format("the server answered HTTP {}: {}", r.status, printable(r.body)), {});
-  }
-
-  static std::string printable(std::string_view body) {
-    std::string out;
-    for (char c : body.substr(0, 200)) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? ' ' : c;
-    return out;
+    co_return failure(d.error, d.at_least);
   }
 
   std::optional<std::chrono::milliseconds> failure(std::string what, std::optional<std::chrono::milliseconds> at_least) {
@@ -358,24 +348,11 @@ struct uploader::impl {
     return f.get();
   }
 
-  awaitable<std::optional<std::chrono::milliseconds>> accepted(const upload_batch& batch, const http_reply& r) {
-    std::int64_t through = 0, dups = 0;
-    try {
-      const auto v = json::parse(r.body);
-      const auto& o = v.as_object();
-      through = o.at("stored_through").to_number<std::int64_t>();
-      if (const auto* d = o.if_contains("duplicates")) dups = d->to_number<std::int64_t>();
-    } catch (const std::exception&) {
-      co_return failure("the server's reply to a batch could not be read (HTTP 200 without stored_through)", {});
-    }
-    through = std::min(through, batch.seqs.back());
-    if (through < batch.seqs.front())
-      co_return failure(fmt::format("the server acknowledged up to seq {}, before this batch", through), {});
-    std::int64_t acked = 0;
-    for (auto s : batch.seqs) acked += s <= through ? 1 : 0;
+  awaitable<std::optional<std::chrono::milliseconds>> accepted(const upload_batch& batch, const reply_decision& d) {
+    const std::int64_t through = d.through, acked = d.stored, dups = d.duplicates;
     if (auto a = acknowledge(through, {}); !a) co_return failure(fmt::format("cannot record the acknowledgement: {}", a.error().message()), {});
     retry_.reset();
-    limit_ = std::min(sync_.batch_max_records, limit_ * 2);
+    limit_ = d.next_limit;
     const auto t = now().wall_ms;
     update([&](sync_status& s) {
       s.records_sent += acked;
@@ -392,33 +369,9 @@ struct uploader::impl {
     co_return std::nullopt;
   }
 
-  // 400 / 413 / 422: per-record rejections are dead-lettered; without a
-  // usable list the batch is split until the record at fault stands alone.
-  awaitable<std::optional<std::chrono::milliseconds>> refused(const upload_batch& batch, const http_reply& r,
-                                                              std::size_t count) {
-    std::vector<dead_letter> dead;
-    try {
-      const auto v = json::parse(r.body);
-      for (const auto& e : v.as_object().at("rejected").as_array()) {
-        const auto& o = e.as_object();
-        const auto seq = o.at("seq").to_number<std::int64_t>();
-        if (std::ranges::find(batch.seqs, seq) == batch.seqs.end()) continue;  // not ours to drop
-        std::string reason = o.contains("reason") && o.at("reason").is_string()
-                                 ? std::string(o.at("reason").as_string()) : "rejected";
-        dead.push_back({seq, fmt::format("HTTP {}: {}", r.status, printable(reason))});
-      }
-    } catch (const std::exception&) {
-      dead.clear();
-    }
-    if (dead.empty()) {
-      if (count > 1) {
-        limit_ = std::max<std::size_t>(1, count / 2);
-        log::notice("sync.split", "the server refused a batch without naming a record: sending halves",
-                    {{"status", std::to_string(r.status)}, {"records", std::to_string(limit_)}});
-        co_return std::nullopt;
-      }
-      dead.push_back({batch.seqs.front(), fmt::format("HTTP {}: {}", r.status, printable(r.body))});
-    }
+  // Records the server will never accept (decide_reply) are kept as dead
+  // letters; the acknowledged position stays where it is.
+  awaitable<std::optional<std::chrono::milliseconds>> dead_letters(std::vector<dead_letter> dead) {
     for (const auto& d : dead)
       log::warning("sync.dead_letter", "the server will never accept this record: kept as a dead letter",
                    {{"seq", std::to_string(d.seq)}, {"reason", d.reason}});
@@ -544,7 +497,7 @@ struct uploader::impl {
                                                     : fmt::format("no reply from the server ({}): the batch will be sent again", ec.message())};
       }
       auto res = parser.release();
-      http_reply out;
+      server_reply out;
       out.status = res.result_int();
       out.body = std::move(res.body());
       if (auto it = res.find(http::field::retry_after); it != res.end()) out.retry_after = std::string(it->value());
@@ -568,7 +521,6 @@ struct uploader::impl {
   std::unique_ptr<ssl_stream> stream_;
   std::string host_, port_, base_path_, token_;
   bool kicked_ = false;
-  bool unauthorized_retry_ = false;
   std::atomic<bool> stopping_{false};
   mutable std::mutex mutex_;
   sync_status status_;

@@ -27,6 +27,7 @@
 #include "support/escpos_decoder.hpp"
 #include "support/fake_printer.hpp"
 #include "support/harness.hpp"
+#include "support/io_loop.hpp"
 
 namespace asio = boost::asio;
 namespace escpos = ravao::escpos;
@@ -49,13 +50,7 @@ struct loop {
 
   // Runs the loop until pred() holds; false at the deadline.
   bool run_until(const std::function<bool()>& pred, std::chrono::milliseconds limit = 20s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!pred()) {
-      if (std::chrono::steady_clock::now() >= deadline) return false;
-      if (io.stopped()) io.restart();
-      io.run_one_for(20ms);
-    }
-    return true;
+    return ravao::test::run_until(io, pred, limit);
   }
   bool until_state(device_state s, std::string_view reason_has = {}) {
     return run_until([&] { return in(s) && reason().find(reason_has) != std::string::npos; });

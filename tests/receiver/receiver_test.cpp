@@ -169,6 +169,31 @@ BOOST_AUTO_TEST_CASE(a_gzip_bomb_and_oversized_batches_get_413_without_the_memor
   BOOST_TEST(rep->status == 200u);
 }
 
+// Found by receiver_batch_fuzz: a number beyond a double (1e999) in a field
+// the receiver keeps without reading was stored as "1e99999", which no JSON
+// parser reads, and `ravao-receiver records` then failed for every record.
+BOOST_AUTO_TEST_CASE(regression_a_number_beyond_a_double_is_refused_not_stored_unreadable) {
+  receiver_fixture r;
+  r.start();
+  https_client c(r.options());
+  std::string batch = batch_body(json::array{make_record(1)});
+  BOOST_TEST_REQUIRE(batch.find(R"("seq":1,)") != std::string::npos);
+  batch.replace(batch.find(R"("seq":1,)"), 8, R"("seq":1,"later_field":[1e999],)");
+  auto rep = c.post("/v1/batches", batch);
+  BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
+  BOOST_TEST(rep->status == 400u, rep->body);
+  std::string hb = heartbeat_body();
+  hb.insert(hb.rfind('}'), R"(,"load":-2e400)");
+  rep = c.post("/v1/heartbeats", hb);
+  BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
+  BOOST_TEST(rep->status == 400u, rep->body);
+  BOOST_TEST(r.stored() == 0);
+  rep = c.post("/v1/batches", seq_batch(1, 2));
+  BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
+  BOOST_TEST(rep->status == 200u, rep->body);
+  BOOST_TEST(r.records().size() == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(heartbeats_are_stored_and_shown_in_stats) {
   receiver_fixture r;
   r.start({"--base-path", "/ravao"});

@@ -310,6 +310,12 @@ BOOST_AUTO_TEST_CASE(unknown_and_repeated_names_are_errors) {
              std::string::npos);
 }
 
+// Found by declaration_fuzz: "=VALUE" was reported under an empty field name.
+BOOST_AUTO_TEST_CASE(regression_a_value_without_a_name_is_a_form_error_not_an_empty_field) {
+  const auto e = only_error(with(minimal(), "", "x"), "form");
+  BOOST_TEST(e.message.find("without a field name") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(every_error_is_reported_at_once) {
   const auto errors = parse_errors({
       {"name", "Nguyễn\x1b@An"},

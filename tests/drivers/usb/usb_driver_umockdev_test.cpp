@@ -20,6 +20,7 @@
 #include "drivers/usb/usb_bus.hpp"
 #include "drivers/usb/usb_hid_scanner.hpp"
 #include "drivers/usb/usb_printer.hpp"
+#include "support/io_loop.hpp"
 #include "support/usb/scanner_devices.hpp"
 
 namespace asio = boost::asio;
@@ -88,13 +89,7 @@ struct bus_fixture {
 
   // Runs the loop until pred() holds; false at the deadline.
   bool run_until(const std::function<bool()>& pred, std::chrono::milliseconds limit = 10s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!pred()) {
-      if (std::chrono::steady_clock::now() >= deadline) return false;
-      if (io.stopped()) io.restart();
-      io.run_one_for(20ms);
-    }
-    return true;
+    return ravao::test::run_until(io, pred, limit);
   }
 
   std::shared_ptr<usb::usb_hid_scanner> scanner(const ravao::scanner_config& c, recorder& r) {
