@@ -4,7 +4,6 @@
 // whatever happens after (a crash before COMMIT rolls the number back along
 // with the slip, so nothing was printed with it either).
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include "common/text.hpp"
@@ -113,13 +112,7 @@ std::string_view to_string(job_state s) {
 
 result<issued_slip> store::issue_slip(const slip_request& r) {
   auto& s = *impl_;
-  boost::json::object content;
-  if (!r.content_json.empty()) {
-    boost::system::error_code ec;
-    auto v = boost::json::parse(r.content_json, ec);
-    if (ec || !v.is_object()) return fail(errc::invalid_argument, "slip content is not a JSON object");
-    content = std::move(v.as_object());
-  }
+  slip::slip_content content = r.content;
   writer w(s, visits_config{});
   issued_slip out;
   auto done = in_transaction(s, [&]() -> result<void> {
@@ -147,13 +140,13 @@ result<issued_slip> store::issue_slip(const slip_request& r) {
     if (auto x = ins.run(); !x) return x;
     sql::statement next(s.db, "UPDATE meta SET value=?1 WHERE key='next_slip_sequence'");
     if (auto x = next.bind(1, std::to_string(out.sequence + 1)).run(); !x) return x;
-    content["number"] = out.number;
+    content.slip_number = out.number;
     if (r.preprint_identity && *visit) {
       // The masked forms: the gateway keeps nothing more (docs/privacy.md).
-      if (!(*visit)->who.name_masked.empty()) content["person_name"] = (*visit)->who.name_masked;
-      content["person_id_masked"] = (*visit)->who.id_masked;
+      if (!(*visit)->who.name_masked.empty()) content.person_name = (*visit)->who.name_masked;
+      content.person_id_masked = (*visit)->who.id_masked;
     }
-    auto job = insert_job(s.db, r.printer_id, r.counter_id, "slip", out.sequence, boost::json::serialize(content),
+    auto job = insert_job(s.db, r.printer_id, r.counter_id, "slip", out.sequence, slip::encode(content),
                           r.at.wall_ms);
     if (!job) return std::unexpected(job.error());
     auto row = job_by_id(s.db, *job);
@@ -169,7 +162,8 @@ result<issued_slip> store::issue_slip(const slip_request& r) {
 result<print_job_row> store::add_job(const job_request& r) {
   auto& s = *impl_;
   return in_transaction(s, [&]() -> result<print_job_row> {
-    auto id = insert_job(s.db, r.printer_id, r.counter_id, r.kind, std::nullopt, r.content_json, r.at.wall_ms);
+    auto id = insert_job(s.db, r.printer_id, r.counter_id, slip::kind_of(r.content), std::nullopt,
+                         slip::encode(r.content), r.at.wall_ms);
     if (!id) return std::unexpected(id.error());
     return job_by_id(s.db, *id);
   });
@@ -185,13 +179,13 @@ result<print_job_row> store::reprint_slip(std::int64_t sequence, const std::stri
     if (!row) return std::unexpected(row.error());
     if (!*row) return fail(errc::not_found, fmt::format("no slip with sequence {} was issued here", sequence));
     const std::string counter = st.text(0);
-    boost::system::error_code ec;
-    auto v = boost::json::parse(st.text(1), ec);
+    auto content = slip::decode("slip", st.text(1));
     st.reset();
-    if (ec || !v.is_object()) return fail(errc::store_corrupt, "stored slip content is not a JSON object");
-    v.as_object()["reprint"] = true;
+    if (!content)
+      return fail(errc::store_corrupt, fmt::format("slip {}: stored content: {}", sequence, content.error().message()));
+    std::get<slip::slip_content>(*content).reprint = true;
     auto id = insert_job(s.db, printer_id.empty() ? std::string_view{} : printer_id, counter, "slip", sequence,
-                         boost::json::serialize(v), at.wall_ms);
+                         slip::encode(*content), at.wall_ms);
     if (!id) return std::unexpected(id.error());
     return job_by_id(s.db, *id);
   });

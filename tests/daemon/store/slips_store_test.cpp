@@ -48,8 +48,10 @@ struct fixture {
     return (*out)[0].visit_id;
   }
   issued_slip issue(std::string counter, bool preprint = true) {
-    slip_request r{std::move(counter), "p1", preprint, std::chrono::seconds(120),
-                   R"({"site_name":"Bưu điện","counter_name":"Quầy 1"})",
+    slip::slip_content content;
+    content.site_name = "Bưu điện";
+    content.counter_name = "Quầy 1";
+    slip_request r{std::move(counter), "p1", preprint, std::chrono::seconds(120), std::move(content),
                    [](std::int64_t n) { return slip::format_slip_number(n); }, advance_ms(1000)};
     auto out = s->issue_slip(r);
     BOOST_TEST_REQUIRE(out.has_value(), (out ? "" : out.error().message()));
