@@ -30,7 +30,7 @@ struct store::impl {
       touch_visit, dup_visit, tally_dup, tally_rej, ins_rejected, open_visits;
 
   ~impl();
-  void prepare_write_statements();
+  result<void> prepare_write_statements();
   result<void> load_state();
 };
 

@@ -196,20 +196,22 @@ class writer {
   // scan, flagged, by the caller).
   result<std::optional<scan_outcome>> return_slip(const scan_context& c) {
     const scan_request& r = c.r;
-    sql::statement st(s_.db, "SELECT visit_id FROM slips WHERE sequence=?1");
-    st.bind(1, *r.slip_sequence);
-    auto row = st.step();
+    auto st = sql::statement::prepare(s_.db, "SELECT visit_id FROM slips WHERE sequence=?1");
+    if (!st) return std::unexpected(st.error());
+    auto row = st->bind(1, *r.slip_sequence).step();
     if (!row) return std::unexpected(row.error());
     if (!*row) return std::optional<scan_outcome>{};
-    const std::int64_t visit_id = st.opt_int64(0).value_or(0);
-    st.reset();
+    const std::int64_t visit_id = st->opt_int64(0).value_or(0);
+    st->reset();
     const std::int64_t seq = fx_.next_seq;
     record rec = scan_record(c, "slip_returned");
     rec.visit_id = visit_id;
     rec.ref = *r.slip_sequence;
     if (auto x = insert_record(rec, r.at); !x) return std::unexpected(x.error());
-    sql::statement up(s_.db, "UPDATE slips SET returned_seq=COALESCE(returned_seq, ?2) WHERE sequence=?1");
-    if (auto x = up.bind(1, *r.slip_sequence).bind(2, seq).run(); !x) return std::unexpected(x.error());
+    auto up = sql::statement::prepare(s_.db,
+        "UPDATE slips SET returned_seq=COALESCE(returned_seq, ?2) WHERE sequence=?1");
+    if (!up) return std::unexpected(up.error());
+    if (auto x = up->bind(1, *r.slip_sequence).bind(2, seq).run(); !x) return std::unexpected(x.error());
     return std::optional<scan_outcome>{scan_outcome{scan_effect::slip_returned, seq, visit_id, 1}};
   }
 
@@ -304,23 +306,8 @@ class writer {
   batch_effects fx_;
 };
 
-// Runs `body` inside BEGIN IMMEDIATE ... COMMIT; on any failure rolls back
-// and leaves the in-memory state untouched.
-template <class Body>
-auto in_transaction(store::impl& s, Body&& body) -> decltype(body()) {
-  if (auto r = sql::exec(s.db, "BEGIN IMMEDIATE"); !r) return std::unexpected(r.error());
-  auto out = body();
-  if (out) {
-    if (auto r = sql::exec(s.db, "COMMIT"); !r) {
-      (void)sql::exec(s.db, "ROLLBACK");
-      return std::unexpected(r.error());
-    }
-  } else {
-    (void)sql::exec(s.db, "ROLLBACK");
-  }
-  return out;
-}
-
+// Applies a batch's staged effects to the store's memory; call only once
+// its transaction (sql::transaction) has committed.
 inline void commit_effects(store::impl& s, batch_effects& fx) {
   s.totals = fx.totals;
   s.next_seq = fx.next_seq;
