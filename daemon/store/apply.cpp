@@ -1,16 +1,10 @@
 // The write path: scans become records and visit changes, in one transaction
-// per batch (group commit). Visit rules (docs/architecture.md, "Visits"):
-//   entry  - opens a visit at this counter; already open here: a rescan that
-//            extends it (no record).
-//   exit   - closes every open visit of the person at this site; none open:
-//            a visit closed without an opening ("exit_without_entry").
-//   toggle - closes the person's open visit at this counter, else opens one.
-// A repeat of the same person (or, without identity, the same payload) at the
-// same counter within duplicate_window of the last effective scan is a
-// duplicate: counted on the visit and the counter, never a new record.
-// A person is matched by the keyed hash of their ID number (person_key).
+// per batch (group commit). What a scan does is decided by the visit rules
+// (store/visit_rules.hpp, docs/architecture.md "Visits"); the writer
+// (store/writer.hpp) gathers the state they need and carries out their
+// effects. A person is matched by the keyed hash of their ID number
+// (person_key).
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include "store/writer.hpp"
