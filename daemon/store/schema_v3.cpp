@@ -241,6 +241,10 @@ result<void> rewrite_local_samples(sqlite3* db) {
     for (const auto& [id, shape] : rows)
       if (auto x = write->bind(1, id).bind(2, shape).run(); !x) return x;
   }
+  // Print jobs as schema 2 stored them, edited as plain JSON on purpose, not
+  // through slip::decode/encode (slip/job_content.hpp): the clear name must
+  // be masked even in content the decoder would refuse, and nothing else in
+  // it may change.
   std::vector<std::pair<std::int64_t, std::string>> jobs;
   auto read = sql::statement::prepare(db,
       "SELECT id, content FROM print_jobs WHERE content LIKE '%\"person_name\"%'");
