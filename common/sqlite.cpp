@@ -1,7 +1,5 @@
 #include "common/sqlite.hpp"
 
-#include <stdexcept>
-
 #include <fmt/format.h>
 
 namespace ravao::sql {
@@ -44,12 +42,23 @@ result<void> exec(sqlite3* db, std::string_view sql_text) {
   return {};
 }
 
-statement::statement(sqlite3* db, std::string_view sql_text) : db_(db) {
+result<statement> statement::prepare(sqlite3* db, std::string_view sql_text) {
+  sqlite3_stmt* stmt = nullptr;
   const int rc = sqlite3_prepare_v3(db, sql_text.data(), static_cast<int>(sql_text.size()),
-                                    SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
+                                    SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
   if (rc != SQLITE_OK) {
-    throw std::runtime_error(fmt::format("prepare failed: {}: {}", sqlite3_errmsg(db), sql_text));
+    sqlite3_finalize(stmt);
+    auto e = make_error(db, rc, "prepare");
+    e.context += fmt::format(" in: {}", sql_text.substr(0, 80));
+    return std::unexpected(std::move(e));
   }
+  return statement(db, stmt);
+}
+
+statement::statement(statement&& o) noexcept
+    : db_(o.db_), stmt_(o.stmt_), bind_error_(std::move(o.bind_error_)) {
+  o.stmt_ = nullptr;
+  o.bind_error_.reset();
 }
 
 statement& statement::operator=(statement&& o) noexcept {
@@ -57,24 +66,31 @@ statement& statement::operator=(statement&& o) noexcept {
     sqlite3_finalize(stmt_);
     db_ = o.db_;
     stmt_ = o.stmt_;
+    bind_error_ = std::move(o.bind_error_);
     o.stmt_ = nullptr;
+    o.bind_error_.reset();
   }
   return *this;
 }
 
 statement::~statement() { sqlite3_finalize(stmt_); }
 
-statement& statement::bind(int i, std::int64_t v) {
-  sqlite3_bind_int64(stmt_, i, v);
+statement& statement::check_bind(int rc, int i) {
+  if (rc != SQLITE_OK && !bind_error_) bind_error_ = make_error(stmt_ ? db_ : nullptr, rc, fmt::format("bind ?{}", i));
   return *this;
+}
+
+// sqlite3_bind_* on a null statement returns SQLITE_MISUSE (SQLITE_ENABLE_API_ARMOR) or crashes:
+// an empty statement records the misuse without calling SQLite.
+statement& statement::bind(int i, std::int64_t v) {
+  return check_bind(stmt_ ? sqlite3_bind_int64(stmt_, i, v) : SQLITE_MISUSE, i);
 }
 statement& statement::bind(int i, std::string_view v) {
-  sqlite3_bind_text64(stmt_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
-  return *this;
+  return check_bind(stmt_ ? sqlite3_bind_text64(stmt_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8)
+                          : SQLITE_MISUSE, i);
 }
 statement& statement::bind(int i, std::nullopt_t) {
-  sqlite3_bind_null(stmt_, i);
-  return *this;
+  return check_bind(stmt_ ? sqlite3_bind_null(stmt_, i) : SQLITE_MISUSE, i);
 }
 statement& statement::bind_opt(int i, const std::optional<std::int64_t>& v) {
   return v ? bind(i, *v) : bind(i, std::nullopt);
@@ -85,11 +101,17 @@ statement& statement::bind_text_or_null(int i, std::string_view v) {
 
 statement& statement::bind_blob_or_null(int i, std::string_view bytes) {
   if (bytes.empty()) return bind(i, std::nullopt);
-  sqlite3_bind_blob64(stmt_, i, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
-  return *this;
+  return check_bind(stmt_ ? sqlite3_bind_blob64(stmt_, i, bytes.data(), bytes.size(), SQLITE_TRANSIENT)
+                          : SQLITE_MISUSE, i);
 }
 
 result<bool> statement::step() {
+  if (bind_error_) {
+    auto e = std::move(*bind_error_);
+    reset();
+    return std::unexpected(std::move(e));
+  }
+  if (!stmt_) return std::unexpected(make_error(nullptr, SQLITE_MISUSE, "step of an unprepared statement"));
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   sqlite3_reset(stmt_);
@@ -104,7 +126,10 @@ result<void> statement::run() {
   return {};
 }
 
-void statement::reset() { sqlite3_reset(stmt_); }
+void statement::reset() {
+  sqlite3_reset(stmt_);
+  bind_error_.reset();
+}
 
 std::int64_t statement::int64(int col) const { return sqlite3_column_int64(stmt_, col); }
 
@@ -128,13 +153,35 @@ std::string_view statement::view(int col) const {
 
 bool statement::is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 
+result<transaction> transaction::begin_immediate(sqlite3* db) {
+  if (auto r = exec(db, "BEGIN IMMEDIATE"); !r) return std::unexpected(r.error());
+  return transaction(db);
+}
+
+transaction::~transaction() { rollback(); }
+
+result<void> transaction::commit() {
+  if (!db_) return std::unexpected(make_error(nullptr, SQLITE_MISUSE, "commit of an ended transaction"));
+  auto r = exec(db_, "COMMIT");
+  if (!r) rollback();
+  db_ = nullptr;
+  return r;
+}
+
+void transaction::rollback() noexcept {
+  // A failed COMMIT or an I/O error may have ended the transaction already
+  // (SQLite rolls back by itself on some errors): autocommit says so.
+  if (db_ && !sqlite3_get_autocommit(db_)) (void)exec(db_, "ROLLBACK");
+  db_ = nullptr;
+}
+
 result<std::int64_t> scalar(sqlite3* db, std::string_view query, std::int64_t arg) {
-  statement st(db, query);
-  st.bind(1, arg);
-  auto row = st.step();
+  auto st = statement::prepare(db, query);
+  if (!st) return std::unexpected(st.error());
+  auto row = st->bind(1, arg).step();
   if (!row) return std::unexpected(row.error());
-  const std::int64_t v = *row ? st.int64(0) : 0;
-  st.reset();
+  const std::int64_t v = *row ? st->int64(0) : 0;
+  st->reset();
   return v;
 }
 

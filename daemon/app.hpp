@@ -76,7 +76,8 @@ class app {
   std::shared_ptr<slip::fonts> fonts();
   void start_worker(printer_runtime& rt);
   void on_command(const committed_scan& s);
-  std::string slip_content_json(const counter_config& c, const timestamp& at) const;
+  // What a slip printed now at counter `c` says, without its number (the store adds it).
+  slip::slip_content slip_content_for(const counter_config& c, const timestamp& at) const;
   slip_request slip_request_for(const counter_config& c, const printer_config& p, const timestamp& at) const;
   job_request test_page_job(const counter_config& c, const printer_config& p, const timestamp& at) const;
   // The printer of a counter, or an error in words.

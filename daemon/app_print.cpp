@@ -14,6 +14,7 @@
 #include "payload/formats.hpp"
 #include "common/log.hpp"
 #include "slip/declaration.hpp"
+#include "slip/job_content.hpp"
 #include "slip/slip_number.hpp"
 
 namespace ravao {
@@ -68,15 +69,15 @@ void log_issued(const std::string& counter, const issued_slip& s) {
              {"visit", std::to_string(s.visit_id)}, {"job", std::to_string(s.job.id)}});
 }
 
+// Content the decoder refuses lists with no slip number: the job fails when it prints.
 json::object job_json(const print_job_row& j, std::chrono::minutes offset) {
   std::string number;
-  boost::system::error_code ec;
-  auto v = json::parse(j.content, ec);
   bool reprint = false;
-  if (!ec && v.is_object()) {
-    if (const auto* n = v.as_object().if_contains("number"); n && n->is_string()) number = n->as_string();
-    if (const auto* r = v.as_object().if_contains("reprint"); r && r->is_bool()) reprint = r->as_bool();
-  }
+  if (auto content = slip::decode(j.kind, j.content))
+    if (const auto* c = std::get_if<slip::slip_content>(&*content)) {
+      number = c->slip_number;
+      reprint = c->reprint;
+    }
   return json::object{
       {"id", j.id},
       {"printer", j.printer_id},
@@ -175,26 +176,25 @@ result<const printer_config*> app::printer_of(const counter_config& c) const {
   return p;
 }
 
-std::string app::slip_content_json(const counter_config& c, const timestamp& at) const {
-  return json::serialize(json::object{
-      {"site_name", cfg_.site.name},
-      {"counter_name", c.name},
-      {"issued_at", printed_time(at, cfg_.site.utc_offset)},
-      {"retention_days", cfg_.store.retention_days},
-  });
+slip::slip_content app::slip_content_for(const counter_config& c, const timestamp& at) const {
+  slip::slip_content content;
+  content.site_name = cfg_.site.name;
+  content.counter_name = c.name;
+  content.issued_at = printed_time(at, cfg_.site.utc_offset);
+  content.retention_days = cfg_.store.retention_days;
+  return content;
 }
 
 slip_request app::slip_request_for(const counter_config& c, const printer_config& p, const timestamp& at) const {
   return slip_request{c.id, p.id, cfg_.slips.preprint == slip_preprint::masked, cfg_.slips.link_window,
-                      slip_content_json(c, at), [](std::int64_t n) { return slip::format_slip_number(n); }, at};
+                      slip_content_for(c, at), [](std::int64_t n) { return slip::format_slip_number(n); }, at};
 }
 
 job_request app::test_page_job(const counter_config& c, const printer_config& p, const timestamp& at) const {
-  return job_request{p.id, c.id, "test",
-                     json::serialize(json::object{{"site_name", cfg_.site.name},
-                                                  {"printer_id", p.id},
-                                                  {"profile_name", std::string(print::printer_worker::profile_for(p).name)},
-                                                  {"printed_at", printed_time(at, cfg_.site.utc_offset)}}),
+  return job_request{p.id, c.id,
+                     slip::test_page_content{cfg_.site.name, p.id,
+                                             std::string(print::printer_worker::profile_for(p).name),
+                                             printed_time(at, cfg_.site.utc_offset)},
                      at};
 }
 
@@ -281,9 +281,11 @@ json::value app::slip_print_json(const json::object& r) {
   auto issued = unwrap_or_throw(on_store_wait<result<issued_slip>>([&req](store& s) { return s.issue_slip(req); }));
   log_issued(c->id, issued);
   wake_printer(p->id);
+  const auto content = slip::decode(issued.job.kind, issued.job.content);
+  const auto* drawn = content ? std::get_if<slip::slip_content>(&*content) : nullptr;
   return json::object{{"slip", slip::display_slip_number(issued.number)}, {"number", issued.number},
                       {"job", issued.job.id}, {"printer", p->id}, {"visit", issued.visit_id},
-                      {"preprinted", issued.job.content.find("\"person_id_masked\"") != std::string::npos}};
+                      {"preprinted", drawn && drawn->person_id_masked.has_value()}};
 }
 
 json::value app::slip_reprint_json(const json::object& r) {
@@ -316,9 +318,9 @@ json::value app::slip_preview_json(const json::object& r) {
   int width_mm = 80;
   if (c->printer)
     if (const auto* p = cfg_.find_printer(*c->printer)) width_mm = p->paper_width_mm;
-  auto content = json::parse(slip_content_json(*c, now())).as_object();
-  content["number"] = slip::format_slip_number(unwrap_or_throw(reader_->next_slip_sequence()));
-  return json::object{{"kind", "slip"}, {"content", std::move(content)},
+  slip::slip_content content = slip_content_for(*c, now());
+  content.slip_number = slip::format_slip_number(unwrap_or_throw(reader_->next_slip_sequence()));
+  return json::object{{"kind", "slip"}, {"content", json::parse(slip::encode(content))},
                       {"width_dots", width_mm >= 80 ? 576 : 384}, {"counter", c->id}};
 }
 
@@ -331,10 +333,7 @@ json::value app::card_print_json(const json::object& r) {
         "counter id \"{}\" cannot go on a command card: its codes take 1-32 of A-Z a-z 0-9 _ - "
         "(rename the counter in the configuration)", c->id));
   const printer_config* p = unwrap_or_throw(printer_of(*c));
-  job_request req{p->id, c->id, "card",
-                  json::serialize(json::object{{"site_name", cfg_.site.name}, {"counter_id", c->id},
-                                               {"counter_name", c->name}}),
-                  now()};
+  job_request req{p->id, c->id, slip::card_content{cfg_.site.name, c->id, c->name}, now()};
   auto job = unwrap_or_throw(on_store_wait<result<print_job_row>>([&req](store& s) { return s.add_job(req); }));
   wake_printer(p->id);
   return job_json(job, cfg_.site.utc_offset);

@@ -77,10 +77,11 @@ result<std::unique_ptr<database>> database::open(const std::filesystem::path& pa
   if (rc != SQLITE_OK) return std::unexpected(sql::make_error(raw, rc, "cannot open " + path.string()));
   sqlite3_busy_timeout(raw, 5000);
   if (m == mode::read_only) {
-    sql::statement version(raw, "PRAGMA user_version");
-    auto row = version.step();
+    auto version = sql::statement::prepare(raw, "PRAGMA user_version");
+    if (!version) return std::unexpected(version.error());
+    auto row = version->step();
     if (!row) return std::unexpected(row.error());
-    if (!*row || version.int64(0) != schema_version) {
+    if (!*row || version->int64(0) != schema_version) {
       return fail(errc::store_corrupt, fmt::format("{} is not a ravao-receiver database (schema {})", path.string(),
                                                    schema_version));
     }
@@ -101,7 +102,7 @@ result<std::unique_ptr<database>> database::open(const std::filesystem::path& pa
 
 database::~database() {
   // Statements first: sqlite3_close refuses a handle with live statements.
-  for (auto* s : {&begin_, &commit_, &rollback_, &insert_record_, &find_anchor_, &insert_anchor_, &backfill_,
+  for (auto* s : {&insert_record_, &find_anchor_, &insert_anchor_, &backfill_,
                   &upsert_stream_, &upsert_outcome_, &touch_batch_, &insert_heartbeat_, &touch_heartbeat_}) {
     *s = sql::statement();
   }
@@ -109,40 +110,41 @@ database::~database() {
 }
 
 result<void> database::prepare() {
-  try {
-    begin_ = sql::statement(db_, "BEGIN IMMEDIATE");
-    commit_ = sql::statement(db_, "COMMIT");
-    rollback_ = sql::statement(db_, "ROLLBACK");
-    insert_record_ = sql::statement(db_,
-        "INSERT INTO records(gateway, stream, seq, type, counter, wall_ms, boot_id, boottime_ns, clock_synced,"
-        " derived_wall_ms, received_ms, json) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
-        " ON CONFLICT(gateway, stream, seq) DO NOTHING");
-    find_anchor_ = sql::statement(db_, "SELECT wall_ms, boottime_ns FROM boot_anchors WHERE gateway = ?1 AND boot_id = ?2");
-    insert_anchor_ = sql::statement(db_,
-        "INSERT INTO boot_anchors(gateway, boot_id, wall_ms, boottime_ns) VALUES(?1, ?2, ?3, ?4)"
-        " ON CONFLICT(gateway, boot_id) DO NOTHING");
-    backfill_ = sql::statement(db_,
-        "UPDATE records SET derived_wall_ms = ?3 - (?4 - boottime_ns) / 1000000"
-        " WHERE gateway = ?1 AND boot_id = ?2 AND derived_wall_ms IS NULL");
-    upsert_stream_ = sql::statement(db_,
-        "INSERT INTO streams(gateway, stream, records, duplicates, highest_seq, first_ms, last_ms)"
-        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT(gateway, stream) DO UPDATE SET"
-        " records = records + excluded.records, duplicates = duplicates + excluded.duplicates,"
-        " highest_seq = max(highest_seq, excluded.highest_seq), last_ms = excluded.last_ms");
-    upsert_outcome_ = sql::statement(db_,
-        "INSERT INTO outcomes(gateway, outcome, count) VALUES(?1, ?2, 1)"
-        " ON CONFLICT(gateway, outcome) DO UPDATE SET count = count + 1");
-    touch_batch_ = sql::statement(db_,
-        "INSERT INTO gateways(gateway, last_batch_ms) VALUES(?1, ?2)"
-        " ON CONFLICT(gateway) DO UPDATE SET last_batch_ms = excluded.last_batch_ms");
-    insert_heartbeat_ = sql::statement(db_,
-        "INSERT INTO heartbeats(gateway, stream, received_ms, sent_wall_ms, json) VALUES(?1, ?2, ?3, ?4, ?5)");
-    touch_heartbeat_ = sql::statement(db_,
-        "INSERT INTO gateways(gateway, last_heartbeat_ms, last_heartbeat) VALUES(?1, ?2, ?3)"
-        " ON CONFLICT(gateway) DO UPDATE SET last_heartbeat_ms = excluded.last_heartbeat_ms,"
-        " last_heartbeat = excluded.last_heartbeat");
-  } catch (const std::exception& ex) {
-    return fail(errc::store_corrupt, ex.what());
+  const std::pair<sql::statement database::*, std::string_view> statements[] = {
+      {&database::insert_record_,
+       "INSERT INTO records(gateway, stream, seq, type, counter, wall_ms, boot_id, boottime_ns, clock_synced,"
+       " derived_wall_ms, received_ms, json) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+       " ON CONFLICT(gateway, stream, seq) DO NOTHING"},
+      {&database::find_anchor_,
+       "SELECT wall_ms, boottime_ns FROM boot_anchors WHERE gateway = ?1 AND boot_id = ?2"},
+      {&database::insert_anchor_,
+       "INSERT INTO boot_anchors(gateway, boot_id, wall_ms, boottime_ns) VALUES(?1, ?2, ?3, ?4)"
+       " ON CONFLICT(gateway, boot_id) DO NOTHING"},
+      {&database::backfill_,
+       "UPDATE records SET derived_wall_ms = ?3 - (?4 - boottime_ns) / 1000000"
+       " WHERE gateway = ?1 AND boot_id = ?2 AND derived_wall_ms IS NULL"},
+      {&database::upsert_stream_,
+       "INSERT INTO streams(gateway, stream, records, duplicates, highest_seq, first_ms, last_ms)"
+       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT(gateway, stream) DO UPDATE SET"
+       " records = records + excluded.records, duplicates = duplicates + excluded.duplicates,"
+       " highest_seq = max(highest_seq, excluded.highest_seq), last_ms = excluded.last_ms"},
+      {&database::upsert_outcome_,
+       "INSERT INTO outcomes(gateway, outcome, count) VALUES(?1, ?2, 1)"
+       " ON CONFLICT(gateway, outcome) DO UPDATE SET count = count + 1"},
+      {&database::touch_batch_,
+       "INSERT INTO gateways(gateway, last_batch_ms) VALUES(?1, ?2)"
+       " ON CONFLICT(gateway) DO UPDATE SET last_batch_ms = excluded.last_batch_ms"},
+      {&database::insert_heartbeat_,
+       "INSERT INTO heartbeats(gateway, stream, received_ms, sent_wall_ms, json) VALUES(?1, ?2, ?3, ?4, ?5)"},
+      {&database::touch_heartbeat_,
+       "INSERT INTO gateways(gateway, last_heartbeat_ms, last_heartbeat) VALUES(?1, ?2, ?3)"
+       " ON CONFLICT(gateway) DO UPDATE SET last_heartbeat_ms = excluded.last_heartbeat_ms,"
+       " last_heartbeat = excluded.last_heartbeat"},
+  };
+  for (const auto& [member, text] : statements) {
+    auto st = sql::statement::prepare(db_, text);
+    if (!st) return std::unexpected(st.error());
+    this->*member = std::move(*st);
   }
   return {};
 }
@@ -157,7 +159,8 @@ result<void> database::anchor(std::string_view gateway, const clock_stamp& sent)
 }
 
 result<ingest_result> database::store_batch(const batch& b, std::int64_t received_ms) {
-  if (auto r = begin_.run(); !r) return std::unexpected(r.error());
+  auto tx = sql::transaction::begin_immediate(db_);
+  if (!tx) return std::unexpected(tx.error());
   ingest_result out;
   const auto body = [&]() -> result<void> {
     if (auto r = anchor(b.gateway, b.sent); !r) return r;
@@ -199,17 +202,15 @@ result<ingest_result> database::store_batch(const batch& b, std::int64_t receive
     if (auto r = touch_batch_.run(); !r) return r;
     upsert_outcome_.bind(1, b.gateway).bind(2, "stored");
     if (auto r = upsert_outcome_.run(); !r) return r;
-    return commit_.run();
+    return tx->commit();
   }();
-  if (!body) {
-    (void)rollback_.run();
-    return std::unexpected(body.error());
-  }
+  if (!body) return std::unexpected(body.error());
   return out;
 }
 
 result<void> database::store_heartbeat(const heartbeat& h, std::int64_t received_ms) {
-  if (auto r = begin_.run(); !r) return r;
+  auto tx = sql::transaction::begin_immediate(db_);
+  if (!tx) return std::unexpected(tx.error());
   const auto body = [&]() -> result<void> {
     if (auto r = anchor(h.gateway, h.sent); !r) return r;
     insert_heartbeat_.bind(1, h.gateway).bind(2, h.stream).bind(3, received_ms).bind(4, h.sent.wall_ms).bind(5, h.json);
@@ -218,9 +219,8 @@ result<void> database::store_heartbeat(const heartbeat& h, std::int64_t received
     if (auto r = touch_heartbeat_.run(); !r) return r;
     upsert_outcome_.bind(1, h.gateway).bind(2, "heartbeat");
     if (auto r = upsert_outcome_.run(); !r) return r;
-    return commit_.run();
+    return tx->commit();
   }();
-  if (!body) (void)rollback_.run();
   return body;
 }
 

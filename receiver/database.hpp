@@ -52,7 +52,6 @@ class database {
   result<void> anchor(std::string_view gateway, const clock_stamp& sent);
 
   sqlite3* db_ = nullptr;  // closed last, after the statements
-  sql::statement begin_, commit_, rollback_;
   sql::statement insert_record_, find_anchor_, insert_anchor_, backfill_;
   sql::statement upsert_stream_, upsert_outcome_, touch_batch_;
   sql::statement insert_heartbeat_, touch_heartbeat_;

@@ -70,22 +70,24 @@ int records_command(std::span<char*> args) {
   if (!db) return failure(db.error().message());
   const auto gateway = opts.get("gateway");
   const auto stream = opts.get("stream");
-  sql::statement q((*db)->handle(),
+  auto q = sql::statement::prepare((*db)->handle(),
                    "SELECT gateway, stream, seq, derived_wall_ms, json FROM records"
                    " WHERE (?1 IS NULL OR gateway = ?1) AND (?2 IS NULL OR stream = ?2)"
                    " ORDER BY gateway, stream, seq LIMIT ?3");
-  if (gateway) q.bind(1, *gateway);
-  if (stream) q.bind(2, *stream);
-  q.bind(3, limit == 0 ? INT64_MAX : limit);
+  if (!q) return failure(q.error().message());
+  if (gateway) q->bind(1, *gateway);
+  if (stream) q->bind(2, *stream);
+  q->bind(3, limit == 0 ? INT64_MAX : limit);
 
   json::array all;
   while (true) {
-    auto row = q.step();
+    auto row = q->step();
     if (!row) return failure(row.error().message());
     if (!*row) break;
     boost::system::error_code ec;
-    json::value v = json::parse(q.text(4), ec);
-    if (ec || !v.is_object()) return failure(fmt::format("record {} of {} is not a JSON object", q.int64(2), q.text(0)));
+    json::value v = json::parse(q->text(4), ec);
+    if (ec || !v.is_object())
+      return failure(fmt::format("record {} of {} is not a JSON object", q->int64(2), q->text(0)));
     json::object& r = v.as_object();
     std::optional<std::string> opened;
     std::string open_error;
@@ -100,11 +102,11 @@ int records_command(std::span<char*> args) {
       }
       r.erase("sealed");
     }
-    const auto derived = q.opt_int64(3);
+    const auto derived = q->opt_int64(3);
     if (as_json) {
       json::object out;
-      out["gateway"] = q.text(0);
-      out["stream"] = q.text(1);
+      out["gateway"] = q->text(0);
+      out["stream"] = q->text(1);
       out["derived_wall_ms"] = derived ? json::value(*derived) : json::value(nullptr);
       for (auto& [k, val] : r) out[k] = std::move(val);
       if (sealed_bytes > 0) {
@@ -125,7 +127,7 @@ int records_command(std::span<char*> args) {
       if (f->is_string()) return fmt::format(" {}={}", k, std::string_view(f->get_string()));
       return fmt::format(" {}={}", k, json::serialize(*f));
     };
-    std::string line = fmt::format("{} {} {:>8} {} {}", q.text(0), q.text(1), q.int64(2), iso_utc(derived),
+    std::string line = fmt::format("{} {} {:>8} {} {}", q->text(0), q->text(1), q->int64(2), iso_utc(derived),
                                    field("type").substr(6));
     for (const auto k : {"counter", "visit", "kind", "close_reason", "ref", "name_masked", "id_masked", "payload"}) {
       line += field(k);

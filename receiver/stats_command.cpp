@@ -52,45 +52,48 @@ int stats_command(std::span<char*> args) {
   sqlite3* h = (*db)->handle();
 
   json::array streams;
-  sql::statement sq(h,
+  auto sq = sql::statement::prepare(h,
                     "SELECT s.gateway, s.stream, s.records, s.duplicates, s.highest_seq, s.last_ms,"
                     " (SELECT count(*) FROM records r WHERE r.gateway = s.gateway AND r.derived_wall_ms IS NULL"
                     "  AND r.stream = s.stream)"
                     " FROM streams s ORDER BY s.gateway, s.stream");
+  if (!sq) return failure(sq.error().message());
   while (true) {
-    auto row = sq.step();
+    auto row = sq->step();
     if (!row) return failure(row.error().message());
     if (!*row) break;
-    streams.push_back(json::object{{"gateway", sq.text(0)},
-                                   {"stream", sq.text(1)},
-                                   {"records", sq.int64(2)},
-                                   {"duplicates", sq.int64(3)},
-                                   {"highest_seq", sq.int64(4)},
-                                   {"gaps", sq.int64(4) - sq.int64(2)},
-                                   {"time_unknown", sq.int64(6)},
-                                   {"last_batch_ms", sq.int64(5)}});
+    streams.push_back(json::object{{"gateway", sq->text(0)},
+                                   {"stream", sq->text(1)},
+                                   {"records", sq->int64(2)},
+                                   {"duplicates", sq->int64(3)},
+                                   {"highest_seq", sq->int64(4)},
+                                   {"gaps", sq->int64(4) - sq->int64(2)},
+                                   {"time_unknown", sq->int64(6)},
+                                   {"last_batch_ms", sq->int64(5)}});
   }
 
   // Gateways: from batches, heartbeats and counted requests alike.
   std::map<std::string, json::object> gateways;
-  sql::statement gq(h, "SELECT gateway, last_batch_ms, last_heartbeat_ms FROM gateways");
+  auto gq = sql::statement::prepare(h, "SELECT gateway, last_batch_ms, last_heartbeat_ms FROM gateways");
+  if (!gq) return failure(gq.error().message());
   while (true) {
-    auto row = gq.step();
+    auto row = gq->step();
     if (!row) return failure(row.error().message());
     if (!*row) break;
-    auto& g = gateways[gq.text(0)];
-    g["last_batch_ms"] = opt_value(gq.opt_int64(1));
-    g["last_heartbeat_ms"] = opt_value(gq.opt_int64(2));
+    auto& g = gateways[gq->text(0)];
+    g["last_batch_ms"] = opt_value(gq->opt_int64(1));
+    g["last_heartbeat_ms"] = opt_value(gq->opt_int64(2));
   }
-  sql::statement oq(h, "SELECT gateway, outcome, count FROM outcomes ORDER BY gateway, outcome");
+  auto oq = sql::statement::prepare(h, "SELECT gateway, outcome, count FROM outcomes ORDER BY gateway, outcome");
+  if (!oq) return failure(oq.error().message());
   while (true) {
-    auto row = oq.step();
+    auto row = oq->step();
     if (!row) return failure(row.error().message());
     if (!*row) break;
-    const std::string name = oq.text(0).empty() ? "-" : oq.text(0);
+    const std::string name = oq->text(0).empty() ? "-" : oq->text(0);
     auto& g = gateways[name];
     if (!g.contains("requests")) g["requests"] = json::object{};
-    g["requests"].as_object()[oq.text(1)] = oq.int64(2);
+    g["requests"].as_object()[oq->text(1)] = oq->int64(2);
   }
   json::array gateway_list;
   for (auto& [name, g] : gateways) {

@@ -4,7 +4,6 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -29,12 +28,9 @@ bool ready(escpos::printer_status s) {
 }
 
 // "slip-000171-job12": what the file printer names the job's files.
-std::string job_name(const print_job_row& job) {
+std::string job_name(const print_job_row& job, const slip::job_content& content) {
   std::string number;
-  boost::system::error_code ec;
-  auto v = boost::json::parse(job.content, ec);
-  if (!ec && v.is_object())
-    if (const auto* n = v.as_object().if_contains("number"); n && n->is_string()) number = n->as_string();
+  if (const auto* c = std::get_if<slip::slip_content>(&content)) number = c->slip_number;
   std::string name = job.kind;
   if (!number.empty()) name += "-" + number;
   name += fmt::format("-job{}", job.id);
@@ -144,7 +140,9 @@ void printer_worker::requeue(const print_job_row& job, const std::string& why) {
 }
 
 asio::awaitable<void> printer_worker::print(const print_job_row& job) {
-  auto image = slip::render_job(*fonts_, job.kind, job.content, profile_->dots_per_line);
+  const auto content = slip::decode(job.kind, job.content);  // stored content is untrusted
+  auto image = content ? slip::render_job(*fonts_, *content, profile_->dots_per_line)
+                       : result<raster>(std::unexpected(content.error()));
   result<escpos::job> encoded = image ? escpos::encode_raster_job(*image, *profile_)
                                       : result<escpos::job>(std::unexpected(image.error()));
   if (!encoded) {
@@ -154,7 +152,7 @@ asio::awaitable<void> printer_worker::print(const print_job_row& job) {
     co_return;
   }
   hooks_.set_state(job.id, job_state::printing, "");
-  if (auto b = transport_->begin_job(job_name(job), *image); !b) {
+  if (auto b = transport_->begin_job(job_name(job, *content), *image); !b) {
     requeue(job, b.error().message());
     backoff_ = std::clamp(backoff_ * 2, min_backoff, max_backoff);
     co_await sleep(backoff_);

@@ -12,8 +12,10 @@
 
 namespace ravao::slip {
 
-// kind: "slip" | "card" | "test". Unknown kinds and content that is not a
-// JSON object are errc::invalid_argument (the job fails, nothing prints).
+// Stored content of a job of `kind` ("slip" | "card" | "test"), decoded by
+// slip::decode (job_content.hpp): content it refuses is
+// errc::invalid_argument (the job fails, nothing prints).
 result<raster> render_job(fonts& f, std::string_view kind, std::string_view content_json, int width_dots);
+result<raster> render_job(fonts& f, const job_content& content, int width_dots);
 
 }  // namespace ravao::slip

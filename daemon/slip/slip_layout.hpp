@@ -13,6 +13,7 @@
 
 #include "common/error.hpp"
 #include "common/raster.hpp"
+#include "slip/job_content.hpp"  // slip_content, card_content, test_page_content
 #include "slip/text_renderer.hpp"
 
 namespace ravao::slip {
@@ -30,30 +31,11 @@ struct fonts {
   static result<fonts> open_default();
 };
 
-struct slip_content {
-  std::string site_name;       // "Bưu điện Văn hóa xã Tân Phú"
-  std::string counter_name;    // "Quầy 1"
-  std::string issued_at;       // local date and time as printed, "23/11/2026 14:05"; may be empty (clock unknown)
-  std::string slip_number;     // format_slip_number(); the QR carries slip_qr_text(slip_number)
-  // Pre-printed when the slip follows a CCCD scan at the counter and the
-  // configuration allows it; the ID is already masked ("0790******45").
-  std::optional<std::string> person_name;
-  std::optional<std::string> person_id_masked;
-  int retention_days = 30;     // stated in the consent sentence
-  bool reprint = false;        // "BẢN IN LẠI" (reprint) banner
-};
-
 // The declaration slip: header (site, counter, date/time, slip number), the
 // health-declaration form (blanks and checkboxes: name, date of birth, sex,
 // nationality, ID number, phone, address, the 14-day symptoms, contact,
 // travel), consent sentence, date and signature line, and the QR code.
 result<raster> render_slip(fonts& f, const slip_content& c, int width_dots);
-
-struct card_content {
-  std::string site_name;
-  std::string counter_id;    // goes into the command QR codes: RAVAO:CMD:<VERB>:<counter_id>
-  std::string counter_name;
-};
 
 // The command verbs on a card, in the order printed, with their Vietnamese labels.
 struct card_command {
@@ -65,13 +47,6 @@ const std::vector<card_command>& card_commands();
 // The counter's command card: one QR code per command (RAVAO:CMD:VERB:COUNTER)
 // with its label under it.
 result<raster> render_command_card(fonts& f, const card_content& c, int width_dots);
-
-struct test_page_content {
-  std::string site_name;
-  std::string printer_id;
-  std::string profile_name;
-  std::string printed_at;   // local date and time; may be empty
-};
 
 // A test page: every Vietnamese letter, a ruler of the full paper width, a QR
 // code, and the printer's id and profile.

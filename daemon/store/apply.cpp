@@ -1,16 +1,10 @@
 // The write path: scans become records and visit changes, in one transaction
-// per batch (group commit). Visit rules (docs/architecture.md, "Visits"):
-//   entry  - opens a visit at this counter; already open here: a rescan that
-//            extends it (no record).
-//   exit   - closes every open visit of the person at this site; none open:
-//            a visit closed without an opening ("exit_without_entry").
-//   toggle - closes the person's open visit at this counter, else opens one.
-// A repeat of the same person (or, without identity, the same payload) at the
-// same counter within duplicate_window of the last effective scan is a
-// duplicate: counted on the visit and the counter, never a new record.
-// A person is matched by the keyed hash of their ID number (person_key).
+// per batch (group commit). What a scan does is decided by the visit rules
+// (store/visit_rules.hpp, docs/architecture.md "Visits"); the writer
+// (store/writer.hpp) gathers the state they need and carries out their
+// effects. A person is matched by the keyed hash of their ID number
+// (person_key).
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include "store/writer.hpp"
@@ -31,31 +25,29 @@ result<std::vector<scan_outcome>> store::apply(std::span<const scan_request> sca
     }
   }
   writer w(s, settings);
-  auto out = in_transaction(s, [&]() -> result<std::vector<scan_outcome>> {
-    std::vector<scan_outcome> outcomes;
-    outcomes.reserve(scans.size());
-    for (const auto& r : rejections) {
-      if (auto x = w.reject(r); !x) return std::unexpected(x.error());
-    }
-    for (const auto& r : scans) {
-      auto o = w.apply(r);
-      if (!o) return std::unexpected(o.error());
-      outcomes.push_back(*o);
-    }
-    return outcomes;
-  });
-  if (out) {
-    commit_effects(s, w.effects());
-    // Forget scans that left the window long ago; the map stays small.
-    if (s.recent.size() > 4096 && !scans.empty()) {
-      const auto now_ns = scans.back().at.boottime_ns;
-      const auto window_ns = static_cast<std::int64_t>(settings.duplicate_window.count()) * 1'000'000;
-      std::erase_if(s.recent, [&](const auto& kv) {
-        return now_ns - kv.second.boottime_ns >= window_ns;
-      });
-    }
+  auto tx = sql::transaction::begin_immediate(s.db);
+  if (!tx) return std::unexpected(tx.error());
+  std::vector<scan_outcome> outcomes;
+  outcomes.reserve(scans.size());
+  for (const auto& r : rejections) {
+    if (auto x = w.reject(r); !x) return std::unexpected(x.error());
   }
-  return out;
+  for (const auto& r : scans) {
+    auto o = w.apply(r);
+    if (!o) return std::unexpected(o.error());
+    outcomes.push_back(*o);
+  }
+  if (auto c = tx->commit(); !c) return std::unexpected(c.error());
+  commit_effects(s, w.effects());
+  // Forget scans that left the window long ago; the map stays small.
+  if (s.recent.size() > 4096 && !scans.empty()) {
+    const auto now_ns = scans.back().at.boottime_ns;
+    const auto window_ns = static_cast<std::int64_t>(settings.duplicate_window.count()) * 1'000'000;
+    std::erase_if(s.recent, [&](const auto& kv) {
+      return now_ns - kv.second.boottime_ns >= window_ns;
+    });
+  }
+  return outcomes;
 }
 
 result<int> store::close_expired(const timestamp& now, const visits_config& settings) {
@@ -111,18 +103,18 @@ result<int> store::close_expired(const timestamp& now, const visits_config& sett
   }
   if (expired.empty()) return 0;
   writer w(s, settings);
-  auto out = in_transaction(s, [&]() -> result<int> {
-    for (const auto& v : expired) {
-      writer::record rec;
-      rec.counter_id = v.counter;
-      rec.who = &v.who;
-      rec.close_reason = v.reason;
-      if (auto x = w.close(v.id, rec, v.at); !x) return std::unexpected(x.error());
-    }
-    return static_cast<int>(expired.size());
-  });
-  if (out) commit_effects(s, w.effects());
-  return out;
+  auto tx = sql::transaction::begin_immediate(s.db);
+  if (!tx) return std::unexpected(tx.error());
+  for (const auto& v : expired) {
+    writer::record rec;
+    rec.counter_id = v.counter;
+    rec.who = &v.who;
+    rec.close_reason = v.reason;
+    if (auto x = w.close(v.id, rec, v.at); !x) return std::unexpected(x.error());
+  }
+  if (auto c = tx->commit(); !c) return std::unexpected(c.error());
+  commit_effects(s, w.effects());
+  return static_cast<int>(expired.size());
 }
 
 }  // namespace ravao

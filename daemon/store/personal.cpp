@@ -114,12 +114,13 @@ person_keys keys_of(const store::impl& s, std::string_view id_number, std::strin
 }
 
 result<void> load_hash_key(store::impl& s) {
-  sql::statement st(s.db, "SELECT value FROM meta WHERE key='person_hash_key'");
-  auto row = st.step();
+  auto st = sql::statement::prepare(s.db, "SELECT value FROM meta WHERE key='person_hash_key'");
+  if (!st) return std::unexpected(st.error());
+  auto row = st->step();
   if (!row) return std::unexpected(row.error());
   if (!*row) return fail(errc::store_corrupt, "meta.person_hash_key is missing");
-  const std::string hex = st.text(0);
-  st.reset();
+  const std::string hex = st->text(0);
+  st->reset();
   if (!from_hex(hex, s.hash_key)) return fail(errc::store_corrupt, "meta.person_hash_key is not 64 hex digits");
   return {};
 }

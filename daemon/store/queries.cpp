@@ -41,20 +41,21 @@ result<void> store::impl::load_state() {
   next_seq = totals.last_seq + 1;
   // Seed the duplicate window from the newest records of this boot, so a
   // restart does not turn a double scan into two events.
-  sql::statement st(db,
+  auto st = sql::statement::prepare(db,
       "SELECT counter_id, COALESCE(person_key,''), COALESCE(payload,''), boottime_ns, COALESCE(visit_id,0) "
       "FROM records WHERE seq > ?1 AND boot_id = ?2 AND type NOT IN ('device','slip_issued','declaration','undo') "
       "AND COALESCE(close_reason, '') NOT IN ('max_duration','end_of_day','staff_checkout') ORDER BY seq");
-  st.bind(1, totals.last_seq - 256).bind(2, boot_id());
+  if (!st) return std::unexpected(st.error());
+  st->bind(1, totals.last_seq - 256).bind(2, boot_id());
   while (true) {
-    auto row = st.step();
+    auto row = st->step();
     if (!row) return std::unexpected(row.error());
     if (!*row) break;
     // Sealed payloads have no clear text here: only persons (by hash) and
     // ravao's own codes are seeded.
-    const std::string person_key = st.text(1), text = st.text(2);
+    const std::string person_key = st->text(1), text = st->text(2);
     if (person_key.empty() && text.empty()) continue;
-    recent[recent_key(st.text(0), person_key, text)] = recent_scan{st.int64(3), st.int64(4)};
+    recent[recent_key(st->text(0), person_key, text)] = recent_scan{st->int64(3), st->int64(4)};
   }
   return {};
 }
@@ -64,68 +65,70 @@ result<store_totals> store::read_totals(const timestamp& at) const {
 }
 
 result<std::vector<visit_row>> store::visits(const visit_filter& f) const {
-  sql::statement st(impl_->db,
+  auto st = sql::statement::prepare(impl_->db,
       "SELECT id, counter_id, COALESCE(id_masked,''), COALESCE(name_masked,''), opened_wall_ms, closed_wall_ms, "
       "COALESCE(closed_counter_id,''), COALESCE(close_reason,''), opened_synced, duplicates, rescans "
       "FROM visits WHERE (?1 IS NULL OR last_wall_ms >= ?1 OR COALESCE(closed_wall_ms,0) >= ?1) "
       "AND (?2 = '' OR counter_id = ?2 OR closed_counter_id = ?2) "
       "AND (?3 = 0 OR closed_seq IS NULL) ORDER BY id DESC LIMIT ?4");
-  st.bind_opt(1, f.since_wall_ms).bind(2, f.counter_id).bind(3, std::int64_t{f.open_only ? 1 : 0})
+  if (!st) return std::unexpected(st.error());
+  st->bind_opt(1, f.since_wall_ms).bind(2, f.counter_id).bind(3, std::int64_t{f.open_only ? 1 : 0})
       .bind(4, std::int64_t{f.limit});
   std::vector<visit_row> rows;
   while (true) {
-    auto row = st.step();
+    auto row = st->step();
     if (!row) return std::unexpected(row.error());
     if (!*row) break;
     visit_row v;
-    v.id = st.int64(0);
-    v.counter_id = st.text(1);
-    v.id_masked = st.text(2);
-    v.name_masked = st.text(3);
-    v.opened_wall_ms = st.opt_int64(4);
-    v.closed_wall_ms = st.opt_int64(5);
-    v.closed_counter_id = st.text(6);
-    v.close_reason = st.text(7);
-    v.opened_clock_synced = st.int64(8) != 0;
-    v.duplicates = st.int64(9);
-    v.rescans = st.int64(10);
+    v.id = st->int64(0);
+    v.counter_id = st->text(1);
+    v.id_masked = st->text(2);
+    v.name_masked = st->text(3);
+    v.opened_wall_ms = st->opt_int64(4);
+    v.closed_wall_ms = st->opt_int64(5);
+    v.closed_counter_id = st->text(6);
+    v.close_reason = st->text(7);
+    v.opened_clock_synced = st->int64(8) != 0;
+    v.duplicates = st->int64(9);
+    v.rescans = st->int64(10);
     rows.push_back(std::move(v));
   }
   return rows;
 }
 
 result<std::vector<record_row>> store::records(const record_filter& f) const {
-  sql::statement st(impl_->db,
+  auto st = sql::statement::prepare(impl_->db,
       "SELECT seq, type, counter_id, COALESCE(visit_id,0), COALESCE(payload_kind,''), "
       "COALESCE(id_masked,''), COALESCE(name_masked,''), COALESCE(payload,''), COALESCE(symbology,''), "
       "COALESCE(flags,''), COALESCE(close_reason,''), wall_ms, boot_id, boottime_ns, clock_synced, "
       "sealed IS NOT NULL, ref "
       "FROM records WHERE seq > ?1 AND (?2 IS NULL OR wall_ms >= ?2) AND (?3 = '' OR counter_id = ?3) "
       "ORDER BY seq LIMIT ?4");
-  st.bind(1, f.after_seq).bind_opt(2, f.since_wall_ms).bind(3, f.counter_id).bind(4, std::int64_t{f.limit});
+  if (!st) return std::unexpected(st.error());
+  st->bind(1, f.after_seq).bind_opt(2, f.since_wall_ms).bind(3, f.counter_id).bind(4, std::int64_t{f.limit});
   std::vector<record_row> rows;
   while (true) {
-    auto row = st.step();
+    auto row = st->step();
     if (!row) return std::unexpected(row.error());
     if (!*row) break;
     record_row r;
-    r.seq = st.int64(0);
-    r.type = st.text(1);
-    r.counter_id = st.text(2);
-    r.visit_id = st.int64(3);
-    r.payload_kind = st.text(4);
-    r.id_masked = st.text(5);
-    r.name_masked = st.text(6);
-    r.payload = st.text(7);
-    r.symbology = st.text(8);
-    r.flags = st.text(9);
-    r.close_reason = st.text(10);
-    r.wall_ms = st.int64(11);
-    r.boot_id = st.text(12);
-    r.boottime_ns = st.int64(13);
-    r.clock_synced = st.int64(14) != 0;
-    r.has_sealed = st.int64(15) != 0;
-    r.ref = st.opt_int64(16);
+    r.seq = st->int64(0);
+    r.type = st->text(1);
+    r.counter_id = st->text(2);
+    r.visit_id = st->int64(3);
+    r.payload_kind = st->text(4);
+    r.id_masked = st->text(5);
+    r.name_masked = st->text(6);
+    r.payload = st->text(7);
+    r.symbology = st->text(8);
+    r.flags = st->text(9);
+    r.close_reason = st->text(10);
+    r.wall_ms = st->int64(11);
+    r.boot_id = st->text(12);
+    r.boottime_ns = st->int64(13);
+    r.clock_synced = st->int64(14) != 0;
+    r.has_sealed = st->int64(15) != 0;
+    r.ref = st->opt_int64(16);
     rows.push_back(std::move(r));
   }
   return rows;
@@ -133,7 +136,7 @@ result<std::vector<record_row>> store::records(const record_filter& f) const {
 
 result<std::vector<counter_row>> store::counters(const timestamp& at) const {
   const std::int64_t since = day_start_ms(at.wall_ms, impl_->utc_offset);
-  sql::statement st(impl_->db,
+  auto st = sql::statement::prepare(impl_->db,
       "WITH ids(counter_id) AS (SELECT counter_id FROM visits UNION "
       "SELECT counter_id FROM records WHERE type <> 'device' UNION SELECT counter_id FROM counter_tallies) "
       "SELECT ids.counter_id, "
@@ -147,20 +150,21 @@ result<std::vector<counter_row>> store::counters(const timestamp& at) const {
       "COALESCE((SELECT rejected FROM counter_tallies t WHERE t.counter_id = ids.counter_id), 0), "
       "(SELECT MAX(wall_ms) FROM records r WHERE r.counter_id = ids.counter_id AND r.type <> 'device') "
       "FROM ids ORDER BY ids.counter_id");
-  st.bind(1, since);
+  if (!st) return std::unexpected(st.error());
+  st->bind(1, since);
   std::vector<counter_row> rows;
   while (true) {
-    auto row = st.step();
+    auto row = st->step();
     if (!row) return std::unexpected(row.error());
     if (!*row) break;
     counter_row c;
-    c.counter_id = st.text(0);
-    c.open_visits = st.int64(1);
-    c.visits_today = st.int64(2);
-    c.records_today = st.int64(3);
-    c.duplicates = st.int64(4);
-    c.rejected = st.int64(5);
-    c.last_scan_wall_ms = st.opt_int64(6);
+    c.counter_id = st->text(0);
+    c.open_visits = st->int64(1);
+    c.visits_today = st->int64(2);
+    c.records_today = st->int64(3);
+    c.duplicates = st->int64(4);
+    c.rejected = st->int64(5);
+    c.last_scan_wall_ms = st->opt_int64(6);
     rows.push_back(std::move(c));
   }
   return rows;
@@ -186,9 +190,10 @@ result<int> store::prune(const timestamp& at, int retention_days) {
   };
   int n = 0;
   for (const auto q : statements) {
-    sql::statement st(s.db, q);
-    st.bind(1, cutoff);
-    if (auto r = st.run(); !r) return std::unexpected(r.error());
+    auto st = sql::statement::prepare(s.db, q);
+    if (!st) return std::unexpected(st.error());
+    st->bind(1, cutoff);
+    if (auto r = st->run(); !r) return std::unexpected(r.error());
     n += sqlite3_changes(s.db);
   }
   return n;

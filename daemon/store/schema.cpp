@@ -108,11 +108,12 @@ INSERT INTO meta(key, value) VALUES ('next_slip_sequence', '1');
 }};
 
 result<int> user_version(sqlite3* db) {
-  sql::statement st(db, "PRAGMA user_version");
-  auto row = st.step();
+  auto st = sql::statement::prepare(db, "PRAGMA user_version");
+  if (!st) return std::unexpected(st.error());
+  auto row = st->step();
   if (!row) return std::unexpected(row.error());
-  const int v = static_cast<int>(st.int64(0));
-  st.reset();
+  const int v = static_cast<int>(st->int64(0));
+  st->reset();
   return v;
 }
 
@@ -123,19 +124,21 @@ result<int> user_version(sqlite3* db) {
 // (busy) leaves the mark set: the next open tries again.
 result<void> scrub_if_pending(sqlite3* db) {
   {
-    sql::statement st(db, "SELECT 1 FROM meta WHERE key='scrub_pending'");
-    auto row = st.step();
+    auto st = sql::statement::prepare(db, "SELECT 1 FROM meta WHERE key='scrub_pending'");
+    if (!st) return std::unexpected(st.error());
+    auto row = st->step();
     if (!row) return std::unexpected(row.error());
     if (!*row) return {};
-    st.reset();
+    st->reset();
   }
   if (auto r = sql::exec(db, "DELETE FROM meta WHERE key='scrub_pending'"); !r) return r;
   if (auto r = sql::exec(db, "VACUUM"); !r) return r;
-  sql::statement st(db, "PRAGMA wal_checkpoint(TRUNCATE)");
-  auto row = st.step();
+  auto st = sql::statement::prepare(db, "PRAGMA wal_checkpoint(TRUNCATE)");
+  if (!st) return std::unexpected(st.error());
+  auto row = st->step();
   if (!row) return std::unexpected(row.error());
-  const bool busy = *row && st.int64(0) != 0;
-  st.reset();
+  const bool busy = *row && st->int64(0) != 0;
+  st->reset();
   if (busy) return sql::exec(db, "INSERT OR REPLACE INTO meta(key, value) VALUES('scrub_pending', '1')");
   return {};
 }
@@ -155,21 +158,18 @@ result<int> migrate(sqlite3* db, const migration_options& options) {
   }
   for (int v = *found; v < latest_version(); ++v) {
     const migration& m = migrations[static_cast<std::size_t>(v)];
-    if (auto r = sql::exec(db, "BEGIN IMMEDIATE"); !r) return std::unexpected(r.error());
+    // One transaction per step: a failed step leaves the store at the last good version.
+    auto tx = sql::transaction::begin_immediate(db);
+    if (!tx) return std::unexpected(tx.error());
     result<void> r;
     if (const auto* text = std::get_if<std::string_view>(&m)) {
       r = sql::exec(db, *text);
     } else {
-      try {
-        r = std::get<1>(m)(db, options);
-      } catch (const std::exception& ex) {  // a statement that does not prepare: a bug
-        r = fail(errc::store_unavailable, ex.what());
-      }
+      r = std::get<1>(m)(db, options);
     }
     if (r) r = sql::exec(db, fmt::format("PRAGMA user_version = {}", v + 1));
-    if (r) r = sql::exec(db, "COMMIT");
+    if (r) r = tx->commit();
     if (!r) {
-      (void)sql::exec(db, "ROLLBACK");
       auto e = r.error();
       e.context = fmt::format("migration to schema {} failed: {}", v + 1, e.context);
       return std::unexpected(e);

@@ -42,11 +42,12 @@ std::string hex_of(std::span<const unsigned char> bytes) {
 }
 
 result<std::int64_t> count(sqlite3* db, std::string_view q) {
-  sql::statement st(db, q);
-  auto row = st.step();
+  auto st = sql::statement::prepare(db, q);
+  if (!st) return std::unexpected(st.error());
+  auto row = st->step();
   if (!row) return std::unexpected(row.error());
-  const std::int64_t n = *row ? st.int64(0) : 0;
-  st.reset();
+  const std::int64_t n = *row ? st->int64(0) : 0;
+  st->reset();
   return n;
 }
 
@@ -147,72 +148,78 @@ result<void> rewrite_records(sqlite3* db, const std::array<unsigned char, seal::
                              const std::optional<seal::public_key>& province_key) {
   std::map<std::int64_t, std::int64_t> slip_of_record;
   {
-    sql::statement st(db, "SELECT issued_seq, sequence FROM slips UNION ALL "
-                          "SELECT returned_seq, sequence FROM slips WHERE returned_seq IS NOT NULL");
+    auto st = sql::statement::prepare(db, "SELECT issued_seq, sequence FROM slips UNION ALL "
+                                          "SELECT returned_seq, sequence FROM slips WHERE returned_seq IS NOT NULL");
+    if (!st) return std::unexpected(st.error());
     while (true) {
-      auto row = st.step();
+      auto row = st->step();
       if (!row) return std::unexpected(row.error());
       if (!*row) break;
-      slip_of_record[st.int64(0)] = st.int64(1);
+      slip_of_record[st->int64(0)] = st->int64(1);
     }
   }
-  sql::statement read(db, fmt::format(
+  auto read = sql::statement::prepare(db, fmt::format(
       "SELECT seq, type, COALESCE(payload_kind,''), COALESCE(person_id,''), COALESCE(person_name,''), "
       "COALESCE(person_json,''), COALESCE(payload,'') FROM records WHERE seq > ?1 AND ({} OR type IN "
       "('undo','slip_issued','slip_returned','declaration')) ORDER BY seq LIMIT 500", personal_v2));
-  sql::statement write(db,
+  if (!read) return std::unexpected(read.error());
+  auto write = sql::statement::prepare(db,
       "UPDATE records SET person_key=?2, name_masked=?3, id_masked=?4, sealed=?5, payload=?6, ref=?7, "
       "person_id=NULL, person_name=NULL, person_json=NULL WHERE seq=?1");
+  if (!write) return std::unexpected(write.error());
   std::int64_t after = 0;
   while (true) {
     // In chunks: rows are not updated under a running SELECT.
     std::vector<v2_record> chunk;
-    read.bind(1, after);
+    read->bind(1, after);
     while (true) {
-      auto row = read.step();
+      auto row = read->step();
       if (!row) return std::unexpected(row.error());
       if (!*row) break;
-      chunk.push_back({read.int64(0), read.text(1), read.text(2), read.text(3), read.text(4), read.text(5),
-                       read.text(6)});
+      chunk.push_back({read->int64(0), read->text(1), read->text(2), read->text(3), read->text(4), read->text(5),
+                       read->text(6)});
     }
     if (chunk.empty()) return {};
     for (const auto& r : chunk) {
       const v3_record v = convert(r, hash_key, province_key, slip_of_record);
       const auto text_or_null = [&](int i, const std::optional<std::string>& x) {
-        if (x) write.bind(i, std::string_view(*x)); else write.bind(i, std::nullopt);
+        if (x) write->bind(i, std::string_view(*x)); else write->bind(i, std::nullopt);
       };
-      write.bind(1, r.seq);
+      write->bind(1, r.seq);
       text_or_null(2, v.key);
       text_or_null(3, v.name_masked);
       text_or_null(4, v.id_masked);
-      write.bind_blob_or_null(5, v.sealed ? std::string_view(*v.sealed) : std::string_view{});
+      write->bind_blob_or_null(5, v.sealed ? std::string_view(*v.sealed) : std::string_view{});
       text_or_null(6, v.payload);
-      write.bind_opt(7, v.ref);
-      if (auto x = write.run(); !x) return x;
+      write->bind_opt(7, v.ref);
+      if (auto x = write->run(); !x) return x;
       after = r.seq;
     }
   }
 }
 
 result<void> rewrite_visits(sqlite3* db, const std::array<unsigned char, seal::key_bytes>& hash_key) {
-  sql::statement read(db,
+  auto read = sql::statement::prepare(db,
       "SELECT id, person_id, COALESCE(person_name,'') FROM visits WHERE id > ?1 ORDER BY id LIMIT 500");
-  sql::statement write(db, "UPDATE visits SET person_key=?2, name_masked=?3, id_masked=?4 WHERE id=?1");
+  if (!read) return std::unexpected(read.error());
+  auto write = sql::statement::prepare(db,
+      "UPDATE visits SET person_key=?2, name_masked=?3, id_masked=?4 WHERE id=?1");
+  if (!write) return std::unexpected(write.error());
   std::int64_t after = 0;
   while (true) {
     std::vector<std::tuple<std::int64_t, std::string, std::string>> chunk;
-    read.bind(1, after);
+    read->bind(1, after);
     while (true) {
-      auto row = read.step();
+      auto row = read->step();
       if (!row) return std::unexpected(row.error());
       if (!*row) break;
-      chunk.emplace_back(read.int64(0), read.text(1), read.text(2));
+      chunk.emplace_back(read->int64(0), read->text(1), read->text(2));
     }
     if (chunk.empty()) return {};
     for (const auto& [id, person_id, name] : chunk) {
-      write.bind(1, id).bind(2, seal::keyed_hash(hash_key, person_id)).bind_text_or_null(3, text::mask_name(name))
+      write->bind(1, id).bind(2, seal::keyed_hash(hash_key, person_id)).bind_text_or_null(3, text::mask_name(name))
           .bind(4, text::mask_id(person_id));
-      if (auto x = write.run(); !x) return x;
+      if (auto x = write->run(); !x) return x;
       after = id;
     }
   }
@@ -221,34 +228,43 @@ result<void> rewrite_visits(sqlite3* db, const std::array<unsigned char, seal::k
 result<void> rewrite_local_samples(sqlite3* db) {
   {
     std::vector<std::pair<std::int64_t, std::string>> rows;
-    sql::statement read(db, "SELECT id, preview FROM rejected_scans");
+    auto read = sql::statement::prepare(db, "SELECT id, preview FROM rejected_scans");
+    if (!read) return std::unexpected(read.error());
     while (true) {
-      auto row = read.step();
+      auto row = read->step();
       if (!row) return std::unexpected(row.error());
       if (!*row) break;
-      rows.emplace_back(read.int64(0), text::shape(unhex_preview(read.text(1))));
+      rows.emplace_back(read->int64(0), text::shape(unhex_preview(read->text(1))));
     }
-    sql::statement write(db, "UPDATE rejected_scans SET preview=?2 WHERE id=?1");
+    auto write = sql::statement::prepare(db, "UPDATE rejected_scans SET preview=?2 WHERE id=?1");
+    if (!write) return std::unexpected(write.error());
     for (const auto& [id, shape] : rows)
-      if (auto x = write.bind(1, id).bind(2, shape).run(); !x) return x;
+      if (auto x = write->bind(1, id).bind(2, shape).run(); !x) return x;
   }
+  // Print jobs as schema 2 stored them, edited as plain JSON on purpose, not
+  // through slip::decode/encode (slip/job_content.hpp): the clear name must
+  // be masked even in content the decoder would refuse, and nothing else in
+  // it may change.
   std::vector<std::pair<std::int64_t, std::string>> jobs;
-  sql::statement read(db, "SELECT id, content FROM print_jobs WHERE content LIKE '%\"person_name\"%'");
+  auto read = sql::statement::prepare(db,
+      "SELECT id, content FROM print_jobs WHERE content LIKE '%\"person_name\"%'");
+  if (!read) return std::unexpected(read.error());
   while (true) {
-    auto row = read.step();
+    auto row = read->step();
     if (!row) return std::unexpected(row.error());
     if (!*row) break;
     boost::system::error_code ec;
-    auto v = boost::json::parse(read.text(1), ec);
+    auto v = boost::json::parse(read->text(1), ec);
     if (ec || !v.is_object()) continue;
     auto& o = v.as_object();
     if (auto* name = o.if_contains("person_name"); name && name->is_string())
       *name = text::mask_name(std::string_view(name->as_string()));
-    jobs.emplace_back(read.int64(0), boost::json::serialize(o));
+    jobs.emplace_back(read->int64(0), boost::json::serialize(o));
   }
-  sql::statement write(db, "UPDATE print_jobs SET content=?2 WHERE id=?1");
+  auto write = sql::statement::prepare(db, "UPDATE print_jobs SET content=?2 WHERE id=?1");
+  if (!write) return std::unexpected(write.error());
   for (const auto& [id, content] : jobs)
-    if (auto x = write.bind(1, id).bind(2, content).run(); !x) return x;
+    if (auto x = write->bind(1, id).bind(2, content).run(); !x) return x;
   return {};
 }
 
@@ -272,11 +288,12 @@ result<void> migrate_to_3(sqlite3* db, const migration_options& options) {
   const auto hash_key = seal::random_hash_key();
   // 16 random bytes for the stream id (random_hash_key is libsodium's random source).
   const auto stream_bytes = seal::random_hash_key();
-  sql::statement meta(db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)");
+  auto meta = sql::statement::prepare(db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)");
+  if (!meta) return std::unexpected(meta.error());
   for (const auto& [k, v] : {std::pair<std::string, std::string>{"stream", hex_of(std::span(stream_bytes).first(16))},
                              {"person_hash_key", hex_of(hash_key)},
                              {"acked_seq", "0"}}) {
-    if (auto x = meta.bind(1, k).bind(2, v).run(); !x) return x;
+    if (auto x = meta->bind(1, k).bind(2, v).run(); !x) return x;
   }
   if (auto x = sql::exec(db, R"sql(
 ALTER TABLE records ADD COLUMN person_key TEXT;   -- keyed hash of the ID number

@@ -4,7 +4,6 @@
 // whatever happens after (a crash before COMMIT rolls the number back along
 // with the slip, so nothing was printed with it either).
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include "common/text.hpp"
@@ -43,24 +42,25 @@ print_job_row read_job(const sql::statement& st) {
 }
 
 result<print_job_row> job_by_id(sqlite3* db, std::int64_t id) {
-  sql::statement st(db, fmt::format("SELECT {} FROM print_jobs WHERE id=?1", job_columns));
-  st.bind(1, id);
-  auto row = st.step();
+  auto st = sql::statement::prepare(db, fmt::format("SELECT {} FROM print_jobs WHERE id=?1", job_columns));
+  if (!st) return std::unexpected(st.error());
+  auto row = st->bind(1, id).step();
   if (!row) return std::unexpected(row.error());
   if (!*row) return fail(errc::not_found, fmt::format("no print job {}", id));
-  auto j = read_job(st);
-  st.reset();
+  auto j = read_job(*st);
+  st->reset();
   return j;
 }
 
 result<std::int64_t> insert_job(sqlite3* db, std::string_view printer, std::string_view counter,
                                 std::string_view kind, std::optional<std::int64_t> slip_sequence,
                                 std::string_view content, std::int64_t wall_ms) {
-  sql::statement st(db,
+  auto st = sql::statement::prepare(db,
       "INSERT INTO print_jobs(printer_id, counter_id, kind, slip_sequence, content, state, created_wall_ms) "
       "VALUES(?1, ?2, ?3, ?4, ?5, 'queued', ?6)");
-  st.bind(1, printer).bind(2, counter).bind(3, kind).bind_opt(4, slip_sequence).bind(5, content).bind(6, wall_ms);
-  if (auto x = st.run(); !x) return std::unexpected(x.error());
+  if (!st) return std::unexpected(st.error());
+  st->bind(1, printer).bind(2, counter).bind(3, kind).bind_opt(4, slip_sequence).bind(5, content).bind(6, wall_ms);
+  if (auto x = st->run(); !x) return std::unexpected(x.error());
   return sqlite3_last_insert_rowid(db);
 }
 
@@ -74,27 +74,28 @@ struct recent_visit {
 
 result<std::optional<recent_visit>> visit_scanned_just_before(sqlite3* db, std::string_view counter,
                                                                const timestamp& at, std::chrono::seconds window) {
-  sql::statement st(db,
+  auto st = sql::statement::prepare(db,
       "SELECT id, COALESCE(person_key,''), COALESCE(name_masked,''), last_boottime_ns, COALESCE(id_masked,'') "
       "FROM visits "
       "WHERE counter_id=?1 AND closed_seq IS NULL AND last_boot_id=?2 ORDER BY last_boottime_ns DESC LIMIT 1");
-  st.bind(1, counter).bind(2, boot_id());
-  auto row = st.step();
+  if (!st) return std::unexpected(st.error());
+  auto row = st->bind(1, counter).bind(2, boot_id()).step();
   if (!row) return std::unexpected(row.error());
   if (!*row) return std::optional<recent_visit>{};
-  const std::int64_t age_ns = at.boottime_ns - st.int64(3);
-  recent_visit v{st.int64(0), person_keys{st.text(1), st.text(2), st.text(4)}};
-  st.reset();
+  const std::int64_t age_ns = at.boottime_ns - st->int64(3);
+  recent_visit v{st->int64(0), person_keys{st->text(1), st->text(2), st->text(4)}};
+  st->reset();
   if (age_ns < 0 || age_ns > std::chrono::nanoseconds(window).count()) return std::optional<recent_visit>{};
   return std::optional<recent_visit>{std::move(v)};
 }
 
 result<std::int64_t> read_next_slip_sequence(sqlite3* db) {
-  sql::statement st(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key='next_slip_sequence'");
-  auto row = st.step();
+  auto st = sql::statement::prepare(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key='next_slip_sequence'");
+  if (!st) return std::unexpected(st.error());
+  auto row = st->step();
   if (!row) return std::unexpected(row.error());
-  const std::int64_t v = *row ? st.int64(0) : 1;
-  st.reset();
+  const std::int64_t v = *row ? st->int64(0) : 1;
+  st->reset();
   return v < 1 ? 1 : v;
 }
 
@@ -113,97 +114,99 @@ std::string_view to_string(job_state s) {
 
 result<issued_slip> store::issue_slip(const slip_request& r) {
   auto& s = *impl_;
-  boost::json::object content;
-  if (!r.content_json.empty()) {
-    boost::system::error_code ec;
-    auto v = boost::json::parse(r.content_json, ec);
-    if (ec || !v.is_object()) return fail(errc::invalid_argument, "slip content is not a JSON object");
-    content = std::move(v.as_object());
-  }
+  slip::slip_content content = r.content;
   writer w(s, visits_config{});
   issued_slip out;
-  auto done = in_transaction(s, [&]() -> result<void> {
-    auto seqno = read_next_slip_sequence(s.db);
-    if (!seqno) return std::unexpected(seqno.error());
-    out.sequence = *seqno;
-    out.number = r.format_number ? r.format_number(out.sequence) : std::to_string(out.sequence);
-    auto visit = visit_scanned_just_before(s.db, r.counter_id, r.at, r.link_window);
-    if (!visit) return std::unexpected(visit.error());
-    out.visit_id = *visit ? (*visit)->id : 0;
-    out.seq = w.effects().next_seq;
-    const std::string qr_text = "RAVAO:SLIP:" + out.number;  // the record holds views
-    writer::record rec;
-    rec.type = "slip_issued";
-    rec.counter_id = r.counter_id;
-    rec.visit_id = out.visit_id;
-    rec.payload_kind = "ravao_slip";
-    rec.payload = qr_text;
-    rec.ref = out.sequence;
-    if (auto x = w.insert_record(rec, r.at); !x) return x;
-    sql::statement ins(s.db,
-        "INSERT INTO slips(sequence, counter_id, visit_id, issued_seq, issued_wall_ms) VALUES(?1, ?2, ?3, ?4, ?5)");
-    ins.bind(1, out.sequence).bind(2, r.counter_id).bind_opt(3, out.visit_id ? std::optional(out.visit_id) : std::nullopt)
-        .bind(4, out.seq).bind(5, r.at.wall_ms);
-    if (auto x = ins.run(); !x) return x;
-    sql::statement next(s.db, "UPDATE meta SET value=?1 WHERE key='next_slip_sequence'");
-    if (auto x = next.bind(1, std::to_string(out.sequence + 1)).run(); !x) return x;
-    content["number"] = out.number;
-    if (r.preprint_identity && *visit) {
-      // The masked forms: the gateway keeps nothing more (docs/privacy.md).
-      if (!(*visit)->who.name_masked.empty()) content["person_name"] = (*visit)->who.name_masked;
-      content["person_id_masked"] = (*visit)->who.id_masked;
-    }
-    auto job = insert_job(s.db, r.printer_id, r.counter_id, "slip", out.sequence, boost::json::serialize(content),
-                          r.at.wall_ms);
-    if (!job) return std::unexpected(job.error());
-    auto row = job_by_id(s.db, *job);
-    if (!row) return std::unexpected(row.error());
-    out.job = std::move(*row);
-    return {};
-  });
-  if (!done) return std::unexpected(done.error());
+  auto tx = sql::transaction::begin_immediate(s.db);
+  if (!tx) return std::unexpected(tx.error());
+  auto seqno = read_next_slip_sequence(s.db);
+  if (!seqno) return std::unexpected(seqno.error());
+  out.sequence = *seqno;
+  out.number = r.format_number ? r.format_number(out.sequence) : std::to_string(out.sequence);
+  auto visit = visit_scanned_just_before(s.db, r.counter_id, r.at, r.link_window);
+  if (!visit) return std::unexpected(visit.error());
+  out.visit_id = *visit ? (*visit)->id : 0;
+  out.seq = w.effects().next_seq;
+  const std::string qr_text = "RAVAO:SLIP:" + out.number;  // the record holds views
+  writer::record rec;
+  rec.type = "slip_issued";
+  rec.counter_id = r.counter_id;
+  rec.visit_id = out.visit_id;
+  rec.payload_kind = "ravao_slip";
+  rec.payload = qr_text;
+  rec.ref = out.sequence;
+  if (auto x = w.insert_record(rec, r.at); !x) return std::unexpected(x.error());
+  auto ins = sql::statement::prepare(s.db,
+      "INSERT INTO slips(sequence, counter_id, visit_id, issued_seq, issued_wall_ms) VALUES(?1, ?2, ?3, ?4, ?5)");
+  if (!ins) return std::unexpected(ins.error());
+  ins->bind(1, out.sequence).bind(2, r.counter_id)
+      .bind_opt(3, out.visit_id ? std::optional(out.visit_id) : std::nullopt).bind(4, out.seq).bind(5, r.at.wall_ms);
+  if (auto x = ins->run(); !x) return std::unexpected(x.error());
+  auto next = sql::statement::prepare(s.db, "UPDATE meta SET value=?1 WHERE key='next_slip_sequence'");
+  if (!next) return std::unexpected(next.error());
+  if (auto x = next->bind(1, std::to_string(out.sequence + 1)).run(); !x) return std::unexpected(x.error());
+  content.slip_number = out.number;
+  if (r.preprint_identity && *visit) {
+    // The masked forms: the gateway keeps nothing more (docs/privacy.md).
+    if (!(*visit)->who.name_masked.empty()) content.person_name = (*visit)->who.name_masked;
+    content.person_id_masked = (*visit)->who.id_masked;
+  }
+  auto job = insert_job(s.db, r.printer_id, r.counter_id, "slip", out.sequence, slip::encode(content),
+                        r.at.wall_ms);
+  if (!job) return std::unexpected(job.error());
+  auto row = job_by_id(s.db, *job);
+  if (!row) return std::unexpected(row.error());
+  out.job = std::move(*row);
+  if (auto c = tx->commit(); !c) return std::unexpected(c.error());
   commit_effects(s, w.effects());
   return out;
 }
 
 result<print_job_row> store::add_job(const job_request& r) {
   auto& s = *impl_;
-  return in_transaction(s, [&]() -> result<print_job_row> {
-    auto id = insert_job(s.db, r.printer_id, r.counter_id, r.kind, std::nullopt, r.content_json, r.at.wall_ms);
-    if (!id) return std::unexpected(id.error());
-    return job_by_id(s.db, *id);
-  });
+  auto tx = sql::transaction::begin_immediate(s.db);
+  if (!tx) return std::unexpected(tx.error());
+  auto id = insert_job(s.db, r.printer_id, r.counter_id, slip::kind_of(r.content), std::nullopt,
+                       slip::encode(r.content), r.at.wall_ms);
+  if (!id) return std::unexpected(id.error());
+  auto job = job_by_id(s.db, *id);
+  if (!job) return job;
+  if (auto c = tx->commit(); !c) return std::unexpected(c.error());
+  return job;
 }
 
 result<print_job_row> store::reprint_slip(std::int64_t sequence, const std::string& printer_id, const timestamp& at) {
   auto& s = *impl_;
-  return in_transaction(s, [&]() -> result<print_job_row> {
-    sql::statement st(s.db,
-        "SELECT counter_id, content FROM print_jobs WHERE slip_sequence=?1 ORDER BY id LIMIT 1");
-    st.bind(1, sequence);
-    auto row = st.step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) return fail(errc::not_found, fmt::format("no slip with sequence {} was issued here", sequence));
-    const std::string counter = st.text(0);
-    boost::system::error_code ec;
-    auto v = boost::json::parse(st.text(1), ec);
-    st.reset();
-    if (ec || !v.is_object()) return fail(errc::store_corrupt, "stored slip content is not a JSON object");
-    v.as_object()["reprint"] = true;
-    auto id = insert_job(s.db, printer_id.empty() ? std::string_view{} : printer_id, counter, "slip", sequence,
-                         boost::json::serialize(v), at.wall_ms);
-    if (!id) return std::unexpected(id.error());
-    return job_by_id(s.db, *id);
-  });
+  auto tx = sql::transaction::begin_immediate(s.db);
+  if (!tx) return std::unexpected(tx.error());
+  auto st = sql::statement::prepare(s.db,
+      "SELECT counter_id, content FROM print_jobs WHERE slip_sequence=?1 ORDER BY id LIMIT 1");
+  if (!st) return std::unexpected(st.error());
+  auto row = st->bind(1, sequence).step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return fail(errc::not_found, fmt::format("no slip with sequence {} was issued here", sequence));
+  const std::string counter = st->text(0);
+  auto content = slip::decode("slip", st->text(1));
+  st->reset();
+  if (!content)
+    return fail(errc::store_corrupt, fmt::format("slip {}: stored content: {}", sequence, content.error().message()));
+  std::get<slip::slip_content>(*content).reprint = true;
+  auto id = insert_job(s.db, printer_id.empty() ? std::string_view{} : printer_id, counter, "slip", sequence,
+                       slip::encode(*content), at.wall_ms);
+  if (!id) return std::unexpected(id.error());
+  auto job = job_by_id(s.db, *id);
+  if (!job) return job;
+  if (auto c = tx->commit(); !c) return std::unexpected(c.error());
+  return job;
 }
 
 result<void> store::set_job_state(std::int64_t job_id, job_state to, std::string_view error, const timestamp& at) {
   auto& s = *impl_;
-  sql::statement st(s.db,
+  auto st = sql::statement::prepare(s.db,
       "UPDATE print_jobs SET state=?2, attempts=attempts + (?2 = 'printing'), last_error=?3, "
       "done_wall_ms=CASE WHEN ?2 IN ('printed','failed','cancelled') THEN ?4 ELSE NULL END WHERE id=?1");
-  st.bind(1, job_id).bind(2, to_string(to)).bind_text_or_null(3, error).bind(4, at.wall_ms);
-  return st.run();
+  if (!st) return std::unexpected(st.error());
+  return st->bind(1, job_id).bind(2, to_string(to)).bind_text_or_null(3, error).bind(4, at.wall_ms).run();
 }
 
 result<int> store::requeue_interrupted_jobs() {
@@ -217,69 +220,70 @@ result<declared> store::declare(const declaration_request& r) {
   auto& s = *impl_;
   writer w(s, visits_config{});
   declared out;
-  auto done = in_transaction(s, [&]() -> result<void> {
-    if (r.slip_sequence) {
-      sql::statement st(s.db, "SELECT visit_id FROM slips WHERE sequence=?1");
-      st.bind(1, *r.slip_sequence);
-      auto row = st.step();
-      if (!row) return std::unexpected(row.error());
-      if (!*row) return fail(errc::not_found, fmt::format("slip {} was not issued here", r.slip_number));
-      out.visit_id = st.opt_int64(0).value_or(0);
-      st.reset();
-    } else {
-      auto visit = visit_scanned_just_before(s.db, r.counter_id, r.at, r.link_window);
-      if (!visit) return std::unexpected(visit.error());
-      if (!*visit)
-        return fail(errc::not_found,
-                    fmt::format("no visitor was scanned at counter {} in the last {} s: give --slip, or scan the "
-                                "visitor's card first",
-                                r.counter_id, r.link_window.count()));
-      out.visit_id = (*visit)->id;
-    }
-    out.seq = w.effects().next_seq;
-    // The declared identity and answers are sealed; the record keeps the
-    // hash and the masks in clear, like a scan.
-    const person_keys who = keys_of(s, r.person_id, r.person_name);
-    std::string sealed;
-    std::string flags = "proxy_declared";
-    if (s.province_key) sealed = seal::seal(*s.province_key, declaration_plaintext(r.person_id, r.person_name,
-                                                                                  r.declaration_json));
-    else add_flag(flags, flag_personal_data_not_kept);
-    writer::record rec;
-    rec.type = "declaration";
-    rec.counter_id = r.counter_id;
-    rec.visit_id = out.visit_id;
-    rec.payload_kind = "declaration";
-    rec.who = &who;
-    rec.sealed = sealed;
-    rec.payload = r.slip_number;
-    rec.ref = r.slip_sequence;
-    rec.flags = flags;
-    if (auto x = w.insert_record(rec, r.at); !x) return x;
-    if (r.slip_sequence) {
-      sql::statement up(s.db, "UPDATE slips SET declared_seq=?2 WHERE sequence=?1");
-      if (auto x = up.bind(1, *r.slip_sequence).bind(2, out.seq).run(); !x) return x;
-    }
-    return {};
-  });
-  if (!done) return std::unexpected(done.error());
+  auto tx = sql::transaction::begin_immediate(s.db);
+  if (!tx) return std::unexpected(tx.error());
+  if (r.slip_sequence) {
+    auto st = sql::statement::prepare(s.db, "SELECT visit_id FROM slips WHERE sequence=?1");
+    if (!st) return std::unexpected(st.error());
+    auto row = st->bind(1, *r.slip_sequence).step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return fail(errc::not_found, fmt::format("slip {} was not issued here", r.slip_number));
+    out.visit_id = st->opt_int64(0).value_or(0);
+    st->reset();
+  } else {
+    auto visit = visit_scanned_just_before(s.db, r.counter_id, r.at, r.link_window);
+    if (!visit) return std::unexpected(visit.error());
+    if (!*visit)
+      return fail(errc::not_found,
+                  fmt::format("no visitor was scanned at counter {} in the last {} s: give --slip, or scan the "
+                              "visitor's card first",
+                              r.counter_id, r.link_window.count()));
+    out.visit_id = (*visit)->id;
+  }
+  out.seq = w.effects().next_seq;
+  // The declared identity and answers are sealed; the record keeps the
+  // hash and the masks in clear, like a scan.
+  const person_keys who = keys_of(s, r.person_id, r.person_name);
+  std::string sealed;
+  std::string flags = "proxy_declared";
+  if (s.province_key) sealed = seal::seal(*s.province_key, declaration_plaintext(r.person_id, r.person_name,
+                                                                                r.declaration_json));
+  else add_flag(flags, flag_personal_data_not_kept);
+  writer::record rec;
+  rec.type = "declaration";
+  rec.counter_id = r.counter_id;
+  rec.visit_id = out.visit_id;
+  rec.payload_kind = "declaration";
+  rec.who = &who;
+  rec.sealed = sealed;
+  rec.payload = r.slip_number;
+  rec.ref = r.slip_sequence;
+  rec.flags = flags;
+  if (auto x = w.insert_record(rec, r.at); !x) return std::unexpected(x.error());
+  if (r.slip_sequence) {
+    auto up = sql::statement::prepare(s.db, "UPDATE slips SET declared_seq=?2 WHERE sequence=?1");
+    if (!up) return std::unexpected(up.error());
+    if (auto x = up->bind(1, *r.slip_sequence).bind(2, out.seq).run(); !x) return std::unexpected(x.error());
+  }
+  if (auto c = tx->commit(); !c) return std::unexpected(c.error());
   commit_effects(s, w.effects());
   return out;
 }
 
 result<std::vector<print_job_row>> store::jobs(const job_filter& f) const {
   auto& s = *impl_;
-  sql::statement st(s.db,
+  auto st = sql::statement::prepare(s.db,
       fmt::format("SELECT {} FROM print_jobs WHERE (?1 = '' OR printer_id = ?1) AND "
                   "(?2 = 0 OR state IN ('queued','printing')) ORDER BY id {} LIMIT ?3",
                   job_columns, f.pending_only ? "ASC" : "DESC"));
-  st.bind(1, f.printer_id).bind(2, std::int64_t{f.pending_only ? 1 : 0}).bind(3, std::int64_t{f.limit});
+  if (!st) return std::unexpected(st.error());
+  st->bind(1, f.printer_id).bind(2, std::int64_t{f.pending_only ? 1 : 0}).bind(3, std::int64_t{f.limit});
   std::vector<print_job_row> out;
   while (true) {
-    auto row = st.step();
+    auto row = st->step();
     if (!row) return std::unexpected(row.error());
     if (!*row) break;
-    out.push_back(read_job(st));
+    out.push_back(read_job(*st));
   }
   return out;
 }
@@ -288,16 +292,16 @@ result<std::int64_t> store::next_slip_sequence() const { return read_next_slip_s
 
 result<std::optional<slip_row>> store::slip(std::int64_t sequence) const {
   auto& s = *impl_;
-  sql::statement st(s.db,
+  auto st = sql::statement::prepare(s.db,
       "SELECT sequence, counter_id, visit_id, issued_seq, issued_wall_ms, returned_seq, declared_seq "
       "FROM slips WHERE sequence=?1");
-  st.bind(1, sequence);
-  auto row = st.step();
+  if (!st) return std::unexpected(st.error());
+  auto row = st->bind(1, sequence).step();
   if (!row) return std::unexpected(row.error());
   if (!*row) return std::optional<slip_row>{};
-  slip_row r{st.int64(0), st.text(1), st.opt_int64(2).value_or(0), st.int64(3), st.int64(4), st.opt_int64(5),
-             st.opt_int64(6)};
-  st.reset();
+  slip_row r{st->int64(0), st->text(1), st->opt_int64(2).value_or(0), st->int64(3), st->int64(4), st->opt_int64(5),
+             st->opt_int64(6)};
+  st->reset();
   return std::optional<slip_row>{std::move(r)};
 }
 

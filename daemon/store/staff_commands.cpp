@@ -13,22 +13,24 @@ result<staff_command_outcome> store::checkout_last(const std::string& counter_id
   auto& s = *impl_;
   writer w(s, visits_config{});
   staff_command_outcome out;
-  auto done = in_transaction(s, [&]() -> result<void> {
+  auto tx = sql::transaction::begin_immediate(s.db);
+  if (!tx) return std::unexpected(tx.error());
+  auto done = [&]() -> result<void> {
     // The visitor most recently active at this counter (opened or rescanned).
-    sql::statement st(s.db,
+    auto st = sql::statement::prepare(s.db,
         "SELECT id, COALESCE(person_key,''), COALESCE(name_masked,''), COALESCE(id_masked,'') FROM visits "
         "WHERE counter_id=?1 AND closed_seq IS NULL "
         "ORDER BY last_wall_ms DESC, id DESC LIMIT 1");
-    st.bind(1, counter_id);
-    auto row = st.step();
+    if (!st) return std::unexpected(st.error());
+    auto row = st->bind(1, counter_id).step();
     if (!row) return std::unexpected(row.error());
     if (!*row) {
       out.detail = "no open visit at this counter";
       return {};
     }
-    const std::int64_t visit = st.int64(0);
-    const person_keys who{st.text(1), st.text(2), st.text(3)};
-    st.reset();
+    const std::int64_t visit = st->int64(0);
+    const person_keys who{st->text(1), st->text(2), st->text(3)};
+    st->reset();
     writer::record rec;
     rec.counter_id = counter_id;
     rec.payload_kind = "ravao_command";
@@ -40,8 +42,9 @@ result<staff_command_outcome> store::checkout_last(const std::string& counter_id
     out.visit_id = visit;
     out.detail = "visit closed";
     return {};
-  });
+  }();
   if (!done) return std::unexpected(done.error());
+  if (auto c = tx->commit(); !c) return std::unexpected(c.error());
   commit_effects(s, w.effects());
   return out;
 }
@@ -51,28 +54,30 @@ result<staff_command_outcome> store::undo_last(const std::string& counter_id, co
   auto& s = *impl_;
   writer w(s, visits_config{});
   staff_command_outcome out;
-  auto done = in_transaction(s, [&]() -> result<void> {
+  auto tx = sql::transaction::begin_immediate(s.db);
+  if (!tx) return std::unexpected(tx.error());
+  auto done = [&]() -> result<void> {
     // The last record a scan made here, not already undone, within the window.
-    sql::statement st(s.db,
+    auto st = sql::statement::prepare(s.db,
         "SELECT seq, type, visit_id, close_reason, wall_ms FROM records r WHERE counter_id=?1 AND "
         "type IN ('visit_opened','visit_closed','scan','slip_returned') AND "
         "COALESCE(close_reason,'') IN ('','scan','exit_without_entry') AND "
         "NOT EXISTS (SELECT 1 FROM records u WHERE u.type='undo' AND u.counter_id=?1 AND "
         "            u.ref = r.seq) "
         "ORDER BY seq DESC LIMIT 1");
-    st.bind(1, counter_id);
-    auto row = st.step();
+    if (!st) return std::unexpected(st.error());
+    auto row = st->bind(1, counter_id).step();
     if (!row) return std::unexpected(row.error());
     if (!*row) {
       out.detail = "nothing to undo at this counter";
       return {};
     }
-    const std::int64_t target = st.int64(0);
-    const std::string type = st.text(1);
-    const std::int64_t visit = st.opt_int64(2).value_or(0);
-    const std::string reason = st.text(3);
-    const std::int64_t wall = st.int64(4);
-    st.reset();
+    const std::int64_t target = st->int64(0);
+    const std::string type = st->text(1);
+    const std::int64_t visit = st->opt_int64(2).value_or(0);
+    const std::string reason = st->text(3);
+    const std::int64_t wall = st->int64(4);
+    st->reset();
     if (at.wall_ms - wall > std::chrono::milliseconds(window).count() || at.wall_ms < wall) {
       out.detail = fmt::format("the last scan here (record #{}) is older than {} s: not undone", target,
                                window.count());
@@ -88,32 +93,37 @@ result<staff_command_outcome> store::undo_last(const std::string& counter_id, co
     if (auto x = w.insert_record(rec, at); !x) return x;
     if (type == "visit_opened" && visit) {
       // The visit never happened: closed by the undo, if still open.
-      sql::statement up(s.db,
+      auto up = sql::statement::prepare(s.db,
           "UPDATE visits SET closed_seq=?2, closed_wall_ms=?3, closed_counter_id=?4, close_reason='undone' "
           "WHERE id=?1 AND closed_seq IS NULL");
-      if (auto x = up.bind(1, visit).bind(2, seq).bind(3, at.wall_ms).bind(4, counter_id).run(); !x) return x;
+      if (!up) return std::unexpected(up.error());
+      if (auto x = up->bind(1, visit).bind(2, seq).bind(3, at.wall_ms).bind(4, counter_id).run(); !x) return x;
       if (sqlite3_changes(s.db) > 0) --w.effects().totals.open_visits;
     } else if (type == "visit_closed" && visit && reason == "scan") {
       // The visitor is still inside: the visit is open again.
-      sql::statement up(s.db,
+      auto up = sql::statement::prepare(s.db,
           "UPDATE visits SET closed_seq=NULL, closed_wall_ms=NULL, closed_counter_id=NULL, close_reason=NULL "
           "WHERE id=?1 AND closed_seq=?2");
-      if (auto x = up.bind(1, visit).bind(2, target).run(); !x) return x;
+      if (!up) return std::unexpected(up.error());
+      if (auto x = up->bind(1, visit).bind(2, target).run(); !x) return x;
       if (sqlite3_changes(s.db) > 0) ++w.effects().totals.open_visits;
     } else if (type == "visit_closed" && visit) {
-      sql::statement up(s.db, "UPDATE visits SET close_reason='undone' WHERE id=?1 AND closed_seq=?2");
-      if (auto x = up.bind(1, visit).bind(2, target).run(); !x) return x;
+      auto up = sql::statement::prepare(s.db, "UPDATE visits SET close_reason='undone' WHERE id=?1 AND closed_seq=?2");
+      if (!up) return std::unexpected(up.error());
+      if (auto x = up->bind(1, visit).bind(2, target).run(); !x) return x;
     } else if (type == "slip_returned") {
-      sql::statement up(s.db, "UPDATE slips SET returned_seq=NULL WHERE returned_seq=?1");
-      if (auto x = up.bind(1, target).run(); !x) return x;
+      auto up = sql::statement::prepare(s.db, "UPDATE slips SET returned_seq=NULL WHERE returned_seq=?1");
+      if (!up) return std::unexpected(up.error());
+      if (auto x = up->bind(1, target).run(); !x) return x;
     }
     out.seq = seq;
     out.visit_id = visit;
     out.undone_seq = target;
     out.detail = fmt::format("{} (record #{}) undone", type, target);
     return {};
-  });
+  }();
   if (!done) return std::unexpected(done.error());
+  if (auto c = tx->commit(); !c) return std::unexpected(c.error());
   commit_effects(s, w.effects());
   // The duplicate window must not swallow the corrected rescan.
   std::erase_if(s.recent, [&](const auto& kv) { return kv.first.starts_with(counter_id + '\x1f'); });

@@ -23,41 +23,50 @@ store::impl::~impl() {
   if (db) sqlite3_close_v2(db);
 }
 
-void store::impl::prepare_write_statements() {
-  ins_record = sql::statement(db,
-      "INSERT INTO records(seq,type,counter_id,visit_id,payload_kind,person_key,name_masked,id_masked,"
-      "sealed,payload,ref,symbology,flags,close_reason,wall_ms,boot_id,boottime_ns,clock_synced) "
-      "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)");
-  ins_visit = sql::statement(db,
-      "INSERT INTO visits(person_key,name_masked,id_masked,counter_id,opened_seq,opened_wall_ms,opened_synced,"
-      "last_wall_ms,last_boot_id,last_boottime_ns) VALUES(?1,?2,?3,?4,?5,?6,?7,?6,?8,?9)");
-  ins_exit_only = sql::statement(db,
-      "INSERT INTO visits(person_key,name_masked,id_masked,counter_id,last_wall_ms,last_boot_id,last_boottime_ns,"
-      "closed_seq,closed_wall_ms,closed_counter_id,close_reason) "
-      "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?5,?4,'exit_without_entry')");
-  find_open_here = sql::statement(db,
-      "SELECT id FROM visits WHERE person_key=?1 AND closed_seq IS NULL AND counter_id=?2");
-  find_open_any = sql::statement(db,
-      "SELECT id FROM visits WHERE person_key=?1 AND closed_seq IS NULL ORDER BY id");
-  close_visit = sql::statement(db,
-      "UPDATE visits SET closed_seq=?2, closed_wall_ms=?3, closed_counter_id=?4, close_reason=?5 "
-      "WHERE id=?1");
-  touch_visit = sql::statement(db,
-      "UPDATE visits SET rescans=rescans+1, last_wall_ms=?2, last_boot_id=?3, last_boottime_ns=?4 "
-      "WHERE id=?1");
-  dup_visit = sql::statement(db, "UPDATE visits SET duplicates=duplicates+1 WHERE id=?1");
-  tally_dup = sql::statement(db,
-      "INSERT INTO counter_tallies(counter_id,duplicates) VALUES(?1,1) "
-      "ON CONFLICT(counter_id) DO UPDATE SET duplicates=duplicates+1");
-  tally_rej = sql::statement(db,
-      "INSERT INTO counter_tallies(counter_id,rejected) VALUES(?1,1) "
-      "ON CONFLICT(counter_id) DO UPDATE SET rejected=rejected+1");
-  ins_rejected = sql::statement(db,
-      "INSERT INTO rejected_scans(counter_id,reason,length,preview,wall_ms,boot_id,boottime_ns) "
-      "VALUES(?1,?2,?3,?4,?5,?6,?7)");
-  open_visits = sql::statement(db,
-      "SELECT id, counter_id, COALESCE(person_key,''), COALESCE(name_masked,''), last_wall_ms, last_boot_id, "
-      "last_boottime_ns, COALESCE(id_masked,'') FROM visits WHERE closed_seq IS NULL");
+result<void> store::impl::prepare_write_statements() {
+  const std::pair<sql::statement impl::*, std::string_view> statements[] = {
+      {&impl::ins_record,
+       "INSERT INTO records(seq,type,counter_id,visit_id,payload_kind,person_key,name_masked,id_masked,"
+       "sealed,payload,ref,symbology,flags,close_reason,wall_ms,boot_id,boottime_ns,clock_synced) "
+       "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)"},
+      {&impl::ins_visit,
+       "INSERT INTO visits(person_key,name_masked,id_masked,counter_id,opened_seq,opened_wall_ms,opened_synced,"
+       "last_wall_ms,last_boot_id,last_boottime_ns) VALUES(?1,?2,?3,?4,?5,?6,?7,?6,?8,?9)"},
+      {&impl::ins_exit_only,
+       "INSERT INTO visits(person_key,name_masked,id_masked,counter_id,last_wall_ms,last_boot_id,last_boottime_ns,"
+       "closed_seq,closed_wall_ms,closed_counter_id,close_reason) "
+       "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?5,?4,'exit_without_entry')"},
+      {&impl::find_open_here,
+       "SELECT id FROM visits WHERE person_key=?1 AND closed_seq IS NULL AND counter_id=?2"},
+      {&impl::find_open_any,
+       "SELECT id FROM visits WHERE person_key=?1 AND closed_seq IS NULL ORDER BY id"},
+      {&impl::close_visit,
+       "UPDATE visits SET closed_seq=?2, closed_wall_ms=?3, closed_counter_id=?4, close_reason=?5 "
+       "WHERE id=?1"},
+      {&impl::touch_visit,
+       "UPDATE visits SET rescans=rescans+1, last_wall_ms=?2, last_boot_id=?3, last_boottime_ns=?4 "
+       "WHERE id=?1"},
+      {&impl::dup_visit,
+       "UPDATE visits SET duplicates=duplicates+1 WHERE id=?1"},
+      {&impl::tally_dup,
+       "INSERT INTO counter_tallies(counter_id,duplicates) VALUES(?1,1) "
+       "ON CONFLICT(counter_id) DO UPDATE SET duplicates=duplicates+1"},
+      {&impl::tally_rej,
+       "INSERT INTO counter_tallies(counter_id,rejected) VALUES(?1,1) "
+       "ON CONFLICT(counter_id) DO UPDATE SET rejected=rejected+1"},
+      {&impl::ins_rejected,
+       "INSERT INTO rejected_scans(counter_id,reason,length,preview,wall_ms,boot_id,boottime_ns) "
+       "VALUES(?1,?2,?3,?4,?5,?6,?7)"},
+      {&impl::open_visits,
+       "SELECT id, counter_id, COALESCE(person_key,''), COALESCE(name_masked,''), last_wall_ms, last_boot_id, "
+       "last_boottime_ns, COALESCE(id_masked,'') FROM visits WHERE closed_seq IS NULL"},
+  };
+  for (const auto& [member, text] : statements) {
+    auto st = sql::statement::prepare(db, text);
+    if (!st) return std::unexpected(st.error());
+    this->*member = std::move(*st);
+  }
+  return {};
 }
 
 namespace {
@@ -88,17 +97,13 @@ result<sqlite3*> open_connection(const fs::path& path, bool create) {
 // quick_check and a first read of the schema: a file that is not SQLite, a
 // damaged page or a torn header all surface here.
 result<void> check_integrity(sqlite3* db) {
-  sql::statement st;
-  try {
-    st = sql::statement(db, "PRAGMA quick_check");
-  } catch (const std::exception& ex) {
-    return fail(errc::store_corrupt, ex.what());
-  }
-  auto row = st.step();
+  auto st = sql::statement::prepare(db, "PRAGMA quick_check");
+  if (!st) return std::unexpected(st.error());
+  auto row = st->step();
   if (!row) return std::unexpected(row.error());
   if (!*row) return fail(errc::store_corrupt, "quick_check returned nothing");
-  std::string verdict = st.text(0);
-  st.reset();
+  std::string verdict = st->text(0);
+  st->reset();
   if (verdict != "ok") return fail(errc::store_corrupt, "quick_check: " + verdict);
   return {};
 }
@@ -200,7 +205,7 @@ result<store> store::open(const fs::path& path, mode m, const store_options& opt
         recovered_from, std::time(nullptr) * 1000));
     if (!r) return std::unexpected(r.error());
   }
-  p->prepare_write_statements();
+  if (auto r = p->prepare_write_statements(); !r) return std::unexpected(r.error());
   if (auto r = p->load_state(); !r) return std::unexpected(r.error());
   return store(std::move(p));
 }
@@ -217,18 +222,18 @@ bool store::sealing() const { return impl_->province_key.has_value(); }
 store_health store::health() const {
   store_health h;
   h.recovered_now = impl_->recovered_now;
-  {
-    sql::statement v(impl_->db, "PRAGMA user_version");
-    if (auto row = v.step(); row && *row) h.schema_version = static_cast<int>(v.int64(0));
-    v.reset();
-  }
-  sql::statement st(impl_->db, "SELECT key, value FROM meta WHERE key IN ('recovered_from','recovered_at_ms')");
-  while (true) {
-    auto row = st.step();
-    if (!row || !*row) break;
-    const std::string k = st.text(0);
-    if (k == "recovered_from") h.recovered_from = st.text(1);
-    if (k == "recovered_at_ms") h.recovered_at_ms = std::strtoll(st.text(1).c_str(), nullptr, 10);
+  // Best effort: what cannot be read stays at its default.
+  if (auto v = sql::scalar(impl_->db, "SELECT user_version + 0 * ?1 FROM pragma_user_version"))
+    h.schema_version = static_cast<int>(*v);
+  if (auto st = sql::statement::prepare(impl_->db,
+          "SELECT key, value FROM meta WHERE key IN ('recovered_from','recovered_at_ms')")) {
+    while (true) {
+      auto row = st->step();
+      if (!row || !*row) break;
+      const std::string k = st->text(0);
+      if (k == "recovered_from") h.recovered_from = st->text(1);
+      if (k == "recovered_at_ms") h.recovered_at_ms = std::strtoll(st->text(1).c_str(), nullptr, 10);
+    }
   }
   struct stat sb {};
   if (::stat(impl_->path.c_str(), &sb) == 0) h.file_bytes = sb.st_size;

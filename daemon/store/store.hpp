@@ -32,6 +32,7 @@
 #include "common/error.hpp"
 #include "payload/classify.hpp"
 #include "common/seal.hpp"
+#include "slip/job_content.hpp"
 
 struct sqlite3;
 
@@ -86,10 +87,9 @@ struct slip_request {
   bool preprint_identity = false;  // copy the linked visit's name and masked ID into the content
   std::chrono::seconds link_window{120};
   // What to draw, without the number and identity (site, counter, time, ...):
-  // a JSON object; the store adds "number", and "person_name" (the masked
-  // name, NGUYỄN V. A.: the store holds nothing more) and "person_id_masked"
-  // when preprinting.
-  std::string content_json;
+  // the store sets slip_number, and person_name (the masked name, NGUYỄN V.
+  // A.: the store holds nothing more) and person_id_masked when preprinting.
+  slip::slip_content content;
   std::function<std::string(std::int64_t)> format_number;
   timestamp at;
 };
@@ -100,7 +100,7 @@ struct print_job_row {
   std::string counter_id;
   std::string kind;  // slip | card | test
   std::optional<std::int64_t> slip_sequence;
-  std::string content;  // JSON
+  std::string content;  // JSON as stored: read it with slip::decode(kind, content)
   job_state state = job_state::queued;
   std::int64_t attempts = 0;
   std::string last_error;
@@ -119,8 +119,7 @@ struct issued_slip {
 struct job_request {
   std::string printer_id;
   std::string counter_id;
-  std::string kind;  // card | test
-  std::string content_json;
+  slip::job_content content;  // a card or a test page (slips: issue_slip)
   timestamp at;
 };
 

@@ -8,16 +8,9 @@
 
 #include "common/sqlite.hpp"
 #include "store/store.hpp"
+#include "store/visit_rules.hpp"  // recent_scan
 
 namespace ravao {
-
-// The last effective scan of one person (or payload) at one counter, for the
-// duplicate window. Kept in memory, seeded at open from the newest records of
-// this boot only, so every entry's CLOCK_BOOTTIME is comparable with now.
-struct recent_scan {
-  std::int64_t boottime_ns = 0;
-  std::int64_t visit_id = 0;
-};
 
 struct store::impl {
   sqlite3* db = nullptr;
@@ -30,14 +23,14 @@ struct store::impl {
   std::int64_t next_seq = 1;
   bool recovered_now = false;
   store_totals totals;
-  std::unordered_map<std::string, recent_scan> recent;
+  std::unordered_map<std::string, recent_scan> recent;  // the duplicate window, by recent_key
 
   // Write-path statements, prepared once (read_write only).
   sql::statement ins_record, ins_visit, ins_exit_only, find_open_here, find_open_any, close_visit,
       touch_visit, dup_visit, tally_dup, tally_rej, ins_rejected, open_visits;
 
   ~impl();
-  void prepare_write_statements();
+  result<void> prepare_write_statements();
   result<void> load_state();
 };
 

@@ -118,12 +118,13 @@ void append_record(std::string& out, const sql::statement& st) {
 }
 
 result<std::string> meta_value(sqlite3* db, std::string_view key) {
-  sql::statement st(db, "SELECT value FROM meta WHERE key=?1");
-  st.bind(1, key);
-  auto row = st.step();
+  auto st = sql::statement::prepare(db, "SELECT value FROM meta WHERE key=?1");
+  if (!st) return std::unexpected(st.error());
+  st->bind(1, key);
+  auto row = st->step();
   if (!row) return std::unexpected(row.error());
-  std::string v = *row ? st.text(0) : std::string();
-  st.reset();
+  std::string v = *row ? st->text(0) : std::string();
+  st->reset();
   return v;
 }
 
@@ -137,11 +138,12 @@ result<upload_batch> store::read_upload_batch(std::int64_t after_seq, std::size_
     out.records_json = "[]";
     return out;
   }
-  sql::statement st(s.db,
+  auto st = sql::statement::prepare(s.db,
       "SELECT seq, type, counter_id, visit_id, payload_kind, name_masked, id_masked, sealed, payload, symbology, "
       "flags, close_reason, ref, wall_ms, boot_id, boottime_ns, clock_synced FROM records r "
       "WHERE seq > ?1 AND NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.seq = r.seq) ORDER BY seq LIMIT ?2");
-  st.bind(1, after_seq).bind(2, static_cast<std::int64_t>(std::min<std::uint64_t>(max_records, INT64_MAX)));
+  if (!st) return std::unexpected(st.error());
+  st->bind(1, after_seq).bind(2, static_cast<std::int64_t>(std::min<std::uint64_t>(max_records, INT64_MAX)));
   // One allocation for the batch: growing a MiB string by doubling copies it
   // and touches fresh pages several times over (page faults dominate then).
   out.records_json.reserve(std::min(max_bytes, max_records * 1024) + 2);
@@ -149,19 +151,19 @@ result<upload_batch> store::read_upload_batch(std::int64_t after_seq, std::size_
   std::string one;
   one.reserve(4096);
   while (true) {
-    auto row = st.step();
+    auto row = st->step();
     if (!row) return std::unexpected(row.error());
     if (!*row) break;
     one.clear();
-    append_record(one, st);
+    append_record(one, *st);
     // +1: the comma before it or the closing bracket.
     if (!out.seqs.empty() && out.records_json.size() + one.size() + 1 > max_bytes) {
-      st.reset();
+      st->reset();
       break;
     }
     if (!out.seqs.empty()) out.records_json += ',';
     out.records_json += one;
-    out.seqs.push_back(st.int64(0));
+    out.seqs.push_back(st->int64(0));
   }
   out.records_json += ']';
   return out;
@@ -169,18 +171,21 @@ result<upload_batch> store::read_upload_batch(std::int64_t after_seq, std::size_
 
 result<void> store::acknowledge(std::int64_t through_seq, std::span<const dead_letter> dead, const timestamp& at) {
   auto& s = *impl_;
-  return in_transaction(s, [&]() -> result<void> {
-    // Never past the last record written: retention trusts acked_seq.
-    sql::statement ack(s.db,
-        "UPDATE meta SET value=CAST(MAX(CAST(value AS INTEGER), MIN(?1, (SELECT COALESCE(MAX(seq),0) FROM records))) "
-        "AS TEXT) WHERE key='acked_seq'");
-    if (auto x = ack.bind(1, through_seq).run(); !x) return x;
-    sql::statement ins(s.db, "INSERT OR REPLACE INTO dead_letters(seq, reason, wall_ms) VALUES(?1, ?2, ?3)");
-    for (const auto& d : dead) {
-      if (auto x = ins.bind(1, d.seq).bind(2, d.reason).bind(3, at.wall_ms).run(); !x) return x;
-    }
-    return {};
-  });
+  auto tx = sql::transaction::begin_immediate(s.db);
+  if (!tx) return std::unexpected(tx.error());
+  // Never past the last record written: retention trusts acked_seq.
+  auto ack = sql::statement::prepare(s.db,
+      "UPDATE meta SET value=CAST(MAX(CAST(value AS INTEGER), MIN(?1, (SELECT COALESCE(MAX(seq),0) FROM records))) "
+      "AS TEXT) WHERE key='acked_seq'");
+  if (!ack) return std::unexpected(ack.error());
+  if (auto x = ack->bind(1, through_seq).run(); !x) return x;
+  auto ins = sql::statement::prepare(s.db,
+      "INSERT OR REPLACE INTO dead_letters(seq, reason, wall_ms) VALUES(?1, ?2, ?3)");
+  if (!ins) return std::unexpected(ins.error());
+  for (const auto& d : dead) {
+    if (auto x = ins->bind(1, d.seq).bind(2, d.reason).bind(3, at.wall_ms).run(); !x) return x;
+  }
+  return tx->commit();
 }
 
 result<ravao::sync_position> store::sync_position() const {
@@ -203,28 +208,30 @@ result<ravao::sync_position> store::sync_position() const {
   // seq is gap-free and retention keeps everything after acked_seq: the
   // records after it are exactly acked_seq + 1 .. last_seq.
   p.depth = std::max<std::int64_t>(0, p.last_seq - p.acked_seq - *dead_after);
-  sql::statement oldest(s.db,
+  auto oldest = sql::statement::prepare(s.db,
       "SELECT wall_ms FROM records r WHERE seq > ?1 AND NOT EXISTS "
       "(SELECT 1 FROM dead_letters d WHERE d.seq = r.seq) ORDER BY seq LIMIT 1");
-  oldest.bind(1, p.acked_seq);
-  auto row = oldest.step();
+  if (!oldest) return std::unexpected(oldest.error());
+  oldest->bind(1, p.acked_seq);
+  auto row = oldest->step();
   if (!row) return std::unexpected(row.error());
   if (*row) {
-    p.oldest_unsent_wall_ms = oldest.int64(0);
-    oldest.reset();
+    p.oldest_unsent_wall_ms = oldest->int64(0);
+    oldest->reset();
   }
   return p;
 }
 
 result<std::vector<std::pair<dead_letter, std::int64_t>>> store::dead_letters(int limit) const {
-  sql::statement st(impl_->db, "SELECT seq, reason, wall_ms FROM dead_letters ORDER BY seq LIMIT ?1");
-  st.bind(1, std::int64_t{limit});
+  auto st = sql::statement::prepare(impl_->db, "SELECT seq, reason, wall_ms FROM dead_letters ORDER BY seq LIMIT ?1");
+  if (!st) return std::unexpected(st.error());
+  st->bind(1, std::int64_t{limit});
   std::vector<std::pair<dead_letter, std::int64_t>> out;
   while (true) {
-    auto row = st.step();
+    auto row = st->step();
     if (!row) return std::unexpected(row.error());
     if (!*row) break;
-    out.emplace_back(dead_letter{st.int64(0), st.text(1)}, st.int64(2));
+    out.emplace_back(dead_letter{st->int64(0), st->text(1)}, st->int64(2));
   }
   return out;
 }
@@ -240,24 +247,25 @@ result<std::vector<day_count>> store::daily_counts(const timestamp& now, int day
     out.push_back(day_count{format_local(d * 86'400'000 - offset_ms, s.utc_offset).substr(0, 10), 0, 0, 0});
   // Scans: records a scan made (automatic and staff closes, slips issued,
   // declarations, undos and device events are not scans).
-  sql::statement st(s.db,
+  auto st = sql::statement::prepare(s.db,
       "SELECT (wall_ms + ?3) / 86400000 AS day, "
       "SUM(type IN ('visit_opened','scan','command','slip_returned') OR "
       "    (type = 'visit_closed' AND close_reason IN ('scan','exit_without_entry'))), "
       "SUM(type = 'visit_opened' OR (type = 'visit_closed' AND close_reason = 'exit_without_entry')), "
       "SUM(type = 'slip_issued') "
       "FROM records WHERE wall_ms >= ?1 AND wall_ms < ?2 GROUP BY day");
-  st.bind(1, first * 86'400'000 - offset_ms).bind(2, (today + 1) * 86'400'000 - offset_ms).bind(3, offset_ms);
+  if (!st) return std::unexpected(st.error());
+  st->bind(1, first * 86'400'000 - offset_ms).bind(2, (today + 1) * 86'400'000 - offset_ms).bind(3, offset_ms);
   while (true) {
-    auto row = st.step();
+    auto row = st->step();
     if (!row) return std::unexpected(row.error());
     if (!*row) break;
-    const std::int64_t day = st.int64(0);
+    const std::int64_t day = st->int64(0);
     if (day < first || day > today) continue;
     auto& c = out[static_cast<std::size_t>(today - day)];
-    c.scans = st.int64(1);
-    c.visits = st.int64(2);
-    c.slips = st.int64(3);
+    c.scans = st->int64(1);
+    c.visits = st->int64(2);
+    c.slips = st->int64(3);
   }
   return out;
 }
@@ -266,14 +274,14 @@ result<std::int64_t> store::log_device_event(std::string_view device_id, std::st
   auto& s = *impl_;
   writer w(s, visits_config{});
   const std::int64_t seq = w.effects().next_seq;
-  auto done = in_transaction(s, [&]() -> result<void> {
-    writer::record rec;
-    rec.type = "device";
-    rec.counter_id = device_id;
-    rec.payload = event;
-    return w.insert_record(rec, at);
-  });
-  if (!done) return std::unexpected(done.error());
+  auto tx = sql::transaction::begin_immediate(s.db);
+  if (!tx) return std::unexpected(tx.error());
+  writer::record rec;
+  rec.type = "device";
+  rec.counter_id = device_id;
+  rec.payload = event;
+  if (auto x = w.insert_record(rec, at); !x) return std::unexpected(x.error());
+  if (auto c = tx->commit(); !c) return std::unexpected(c.error());
   commit_effects(s, w.effects());
   return seq;
 }

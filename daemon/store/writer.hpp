@@ -4,11 +4,11 @@
 // A writer stages in-memory effects (next record number, totals, the
 // duplicate window) that are applied only once the transaction commits.
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include "common/text.hpp"
 #include "store/store_impl.hpp"
+#include "store/visit_rules.hpp"
 
 namespace ravao::store_detail {
 
@@ -55,34 +55,24 @@ class writer {
     std::string_view symbology, flags, close_reason;
   };
 
+  // One scan: gathers the visit state the rules need, lets
+  // visit_rules::decide() say what happens, and carries that out.
   result<scan_outcome> apply(const scan_request& r) {
-    // The hash first: a duplicate needs nothing else.
     std::string person_key;
     if (r.payload.who) person_key = seal::keyed_hash(s_.hash_key, r.payload.who->id_number);
     const std::string key = recent_key(r.counter_id, person_key, r.payload.text);
-    if (auto dup = find_duplicate(key, r.at)) {
-      if (dup->visit_id) {
-        if (auto x = s_.dup_visit.bind(1, dup->visit_id).run(); !x) return std::unexpected(x.error());
-      }
-      if (auto x = s_.tally_dup.bind(1, r.counter_id).run(); !x) return std::unexpected(x.error());
-      ++fx_.totals.duplicates;
-      return scan_outcome{scan_effect::duplicate, 0, dup->visit_id, 0};
-    }
+    const visit_rules::scan_facts facts{r.mode, r.payload.who.has_value(), r.payload.kind,
+                                        r.slip_sequence.has_value(), r.at.boottime_ns};
+    auto state = gather(facts, key, person_key, r);
+    if (!state) return std::unexpected(state.error());
+    const visit_rules::decision d = visit_rules::decide(facts, *state, settings_.duplicate_window);
     scan_context c{r, {}, {}, {}, join_flags(r.payload.flags)};
-    if (r.payload.who) {
-      c.who.key = std::move(person_key);
-      c.who.id_masked = text::mask_id(r.payload.who->id_number);
-      c.who.name_masked = text::mask_name(r.payload.who->full_name);
-    }
-    // One sealed blob for every record this scan writes.
-    c.sealed = r.sealed;
-    if (c.sealed.empty() && s_.province_key && carries_personal_data(r.payload)) {
-      c.own_seal = seal_person(r.payload, *s_.province_key);
-      c.sealed = c.own_seal;
-    }
-    if (c.sealed.empty() && carries_personal_data(r.payload)) add_flag(c.flags, flag_personal_data_not_kept);
-    auto out = r.payload.who ? apply_identity(c) : apply_event(c);
-    if (out) fx_.recent.emplace_back(key, recent_scan{r.at.boottime_ns, out->visit_id});
+    if (d.outcome != scan_effect::duplicate) prepare(c, std::move(person_key));  // a duplicate writes no record
+    for (const std::string_view f : d.flags) add_flag(c.flags, f);
+    scan_outcome out{d.outcome, 0, 0, 0};
+    for (const auto& e : d.effects)
+      if (auto x = carry_out(e, c, out); !x) return std::unexpected(x.error());
+    if (d.remember) fx_.recent.emplace_back(key, recent_scan{r.at.boottime_ns, out.visit_id});
     return out;
   }
 
@@ -156,147 +146,146 @@ class writer {
     return rec;
   }
 
-  std::optional<recent_scan> find_duplicate(const std::string& key, const timestamp& at) const {
-    const auto window_ns = static_cast<std::int64_t>(settings_.duplicate_window.count()) * 1'000'000;
-    if (window_ns <= 0) return std::nullopt;
-    // Newest first within this batch, then what earlier batches committed.
-    for (auto it = fx_.recent.rbegin(); it != fx_.recent.rend(); ++it) {
-      if (it->first == key) {
-        if (at.boottime_ns - it->second.boottime_ns < window_ns) return it->second;
-        return std::nullopt;
-      }
+  // What the records of a scan share: the person's keys and masks, and one
+  // sealed blob (sealed here when the caller did not).
+  void prepare(scan_context& c, std::string person_key) {
+    const scan_request& r = c.r;
+    if (r.payload.who) {
+      c.who.key = std::move(person_key);
+      c.who.id_masked = text::mask_id(r.payload.who->id_number);
+      c.who.name_masked = text::mask_name(r.payload.who->full_name);
     }
-    auto it = s_.recent.find(key);
-    if (it == s_.recent.end()) return std::nullopt;
-    if (at.boottime_ns - it->second.boottime_ns < window_ns) return it->second;
+    c.sealed = r.sealed;
+    if (c.sealed.empty() && s_.province_key && carries_personal_data(r.payload)) {
+      c.own_seal = seal_person(r.payload, *s_.province_key);
+      c.sealed = c.own_seal;
+    }
+    if (c.sealed.empty() && carries_personal_data(r.payload)) add_flag(c.flags, flag_personal_data_not_kept);
+  }
+
+  // The last effective scan with this key: newest first within this batch,
+  // then what earlier batches committed.
+  std::optional<recent_scan> last_scan(const std::string& key) const {
+    for (auto it = fx_.recent.rbegin(); it != fx_.recent.rend(); ++it)
+      if (it->first == key) return it->second;
+    if (auto it = s_.recent.find(key); it != s_.recent.end()) return it->second;
     return std::nullopt;
   }
 
-  result<scan_outcome> apply_event(scan_context& c) {
-    const scan_request& r = c.r;
-    if (r.payload.kind == payload_kind::ravao_slip) {
-      if (!r.slip_sequence) {
-        add_flag(c.flags, "bad_slip_check_digit");
-      } else {
-        auto returned = return_slip(c);
-        if (!returned) return std::unexpected(returned.error());
-        if (*returned) return **returned;
-        add_flag(c.flags, "unknown_slip");
-      }
-    }
-    const bool command = r.payload.kind == payload_kind::ravao_command;
-    const record rec = scan_record(c, command ? "command" : "scan");
-    const std::int64_t seq = fx_.next_seq;
-    if (auto x = insert_record(rec, r.at); !x) return std::unexpected(x.error());
-    return scan_outcome{command ? scan_effect::command_recorded : scan_effect::event_recorded, seq, 0, 1};
-  }
-
-  // A slip we issued, handed back: a slip_returned record linked to the
-  // slip's visit. nullopt when no slip has that sequence (recorded as a plain
-  // scan, flagged, by the caller).
-  result<std::optional<scan_outcome>> return_slip(const scan_context& c) {
-    const scan_request& r = c.r;
-    sql::statement st(s_.db, "SELECT visit_id FROM slips WHERE sequence=?1");
-    st.bind(1, *r.slip_sequence);
-    auto row = st.step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) return std::optional<scan_outcome>{};
-    const std::int64_t visit_id = st.opt_int64(0).value_or(0);
-    st.reset();
-    const std::int64_t seq = fx_.next_seq;
-    record rec = scan_record(c, "slip_returned");
-    rec.visit_id = visit_id;
-    rec.ref = *r.slip_sequence;
-    if (auto x = insert_record(rec, r.at); !x) return std::unexpected(x.error());
-    sql::statement up(s_.db, "UPDATE slips SET returned_seq=COALESCE(returned_seq, ?2) WHERE sequence=?1");
-    if (auto x = up.bind(1, *r.slip_sequence).bind(2, seq).run(); !x) return std::unexpected(x.error());
-    return std::optional<scan_outcome>{scan_outcome{scan_effect::slip_returned, seq, visit_id, 1}};
-  }
-
-  result<std::optional<std::int64_t>> open_visit_here(const std::string& person_key, const std::string& counter) {
-    auto& st = s_.find_open_here;
-    st.bind(1, person_key).bind(2, counter);
-    auto row = st.step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) return std::optional<std::int64_t>{};
-    const std::int64_t id = st.int64(0);
-    st.reset();
-    return std::optional<std::int64_t>{id};
-  }
-
-  result<scan_outcome> open(const scan_context& c) {
-    const scan_request& r = c.r;
-    const std::int64_t seq = fx_.next_seq;
-    auto x = s_.ins_visit.bind(1, c.who.key).bind_text_or_null(2, c.who.name_masked).bind(3, c.who.id_masked)
-                 .bind(4, r.counter_id).bind(5, seq).bind(6, r.at.wall_ms)
-                 .bind(7, std::int64_t{r.at.synced ? 1 : 0}).bind(8, boot_id()).bind(9, r.at.boottime_ns).run();
-    if (!x) return std::unexpected(x.error());
-    const std::int64_t visit_id = sqlite3_last_insert_rowid(s_.db);
-    record rec = scan_record(c, "visit_opened");
-    rec.visit_id = visit_id;
-    if (auto y = insert_record(rec, r.at); !y) return std::unexpected(y.error());
-    ++fx_.totals.open_visits;
-    if (local_day(r.at.wall_ms, s_.utc_offset) == fx_.totals.today) ++fx_.totals.visits_today;
-    return scan_outcome{scan_effect::visit_opened, seq, visit_id, 1};
-  }
-
-  result<scan_outcome> apply_identity(const scan_context& c) {
-    const scan_request& r = c.r;
-    if (r.mode == counter_mode::exit) return close_all(c);
-    auto here = open_visit_here(c.who.key, r.counter_id);
-    if (!here) return std::unexpected(here.error());
-    if (!*here) return open(c);
-    if (r.mode == counter_mode::entry) {
-      auto x = s_.touch_visit.bind(1, **here).bind(2, r.at.wall_ms).bind(3, boot_id())
-                   .bind(4, r.at.boottime_ns).run();
-      if (!x) return std::unexpected(x.error());
-      return scan_outcome{scan_effect::rescan, 0, **here, 0};
-    }
-    record rec = scan_record(c, "visit_closed");
-    rec.close_reason = "scan";
-    auto seq = close(**here, rec, r.at);
-    if (!seq) return std::unexpected(seq.error());
-    return scan_outcome{scan_effect::visit_closed, *seq, **here, 1};
-  }
-
-  result<scan_outcome> close_all(const scan_context& c) {
-    const scan_request& r = c.r;
-    std::vector<std::int64_t> open_ids;
-    {
+  // The state decide() reads for this scan, and no more (visit_rules.hpp,
+  // visit_state): a duplicate needs no query at all.
+  result<visit_rules::visit_state> gather(const visit_rules::scan_facts& f, const std::string& key,
+                                          const std::string& person_key, const scan_request& r) {
+    visit_rules::visit_state state;
+    state.last_scan = last_scan(key);
+    if (visit_rules::is_duplicate(state.last_scan, f.boottime_ns, settings_.duplicate_window)) return state;
+    if (f.identified && f.mode == counter_mode::exit) {
       auto& st = s_.find_open_any;
-      st.bind(1, c.who.key);
+      st.bind(1, person_key);
       while (true) {
         auto row = st.step();
         if (!row) return std::unexpected(row.error());
         if (!*row) break;
-        open_ids.push_back(st.int64(0));
+        state.open_anywhere.push_back(st.int64(0));
+      }
+    } else if (f.identified) {
+      auto& st = s_.find_open_here;
+      auto row = st.bind(1, person_key).bind(2, r.counter_id).step();
+      if (!row) return std::unexpected(row.error());
+      if (*row) state.open_here = st.int64(0);
+      st.reset();
+    } else if (f.kind == payload_kind::ravao_slip && r.slip_sequence) {
+      auto st = sql::statement::prepare(s_.db, "SELECT visit_id FROM slips WHERE sequence=?1");
+      if (!st) return std::unexpected(st.error());
+      auto row = st->bind(1, *r.slip_sequence).step();
+      if (!row) return std::unexpected(row.error());
+      if (*row) state.slip = visit_rules::issued_slip_ref{st->opt_int64(0).value_or(0)};
+    }
+    return state;
+  }
+
+  // One effect of decide(), in the batch's transaction; `out` gathers the
+  // last record written and the visit it concerns.
+  result<void> carry_out(const visit_rules::effect& e, const scan_context& c, scan_outcome& out) {
+    using action = visit_rules::effect::action;
+    const scan_request& r = c.r;
+    switch (e.what) {
+      case action::count_duplicate:
+        if (e.visit_id) {
+          if (auto x = s_.dup_visit.bind(1, e.visit_id).run(); !x) return x;
+        }
+        if (auto x = s_.tally_dup.bind(1, r.counter_id).run(); !x) return x;
+        ++fx_.totals.duplicates;
+        out.visit_id = e.visit_id;
+        return {};
+      case action::extend_visit:
+        out.visit_id = e.visit_id;
+        return s_.touch_visit.bind(1, e.visit_id).bind(2, r.at.wall_ms).bind(3, boot_id())
+            .bind(4, r.at.boottime_ns).run();
+      case action::close_visit: {
+        record rec = scan_record(c, "visit_closed");
+        rec.close_reason = e.close_reason;
+        auto seq = close(e.visit_id, rec, r.at);
+        if (!seq) return std::unexpected(seq.error());
+        return wrote(out, *seq, e.visit_id);
+      }
+      case action::open_visit:
+      case action::exit_without_entry: return open(e, c, out);
+      case action::return_slip: {
+        const std::int64_t seq = fx_.next_seq;
+        record rec = scan_record(c, "slip_returned");
+        rec.visit_id = e.visit_id;
+        rec.ref = *r.slip_sequence;
+        if (auto x = insert_record(rec, r.at); !x) return x;
+        auto up = sql::statement::prepare(s_.db,
+            "UPDATE slips SET returned_seq=COALESCE(returned_seq, ?2) WHERE sequence=?1");
+        if (!up) return std::unexpected(up.error());
+        if (auto x = up->bind(1, *r.slip_sequence).bind(2, seq).run(); !x) return x;
+        return wrote(out, seq, e.visit_id);
+      }
+      case action::record_scan:
+      case action::record_command: {
+        const std::int64_t seq = fx_.next_seq;
+        if (auto x = insert_record(scan_record(c, e.what == action::record_command ? "command" : "scan"), r.at); !x)
+          return x;
+        return wrote(out, seq, 0);
       }
     }
-    if (open_ids.empty()) {
-      const std::int64_t seq = fx_.next_seq;
-      auto x = s_.ins_exit_only.bind(1, c.who.key).bind_text_or_null(2, c.who.name_masked).bind(3, c.who.id_masked)
-                   .bind(4, r.counter_id).bind(5, r.at.wall_ms).bind(6, boot_id())
-                   .bind(7, r.at.boottime_ns).bind(8, seq).run();
-      if (!x) return std::unexpected(x.error());
-      const std::int64_t visit_id = sqlite3_last_insert_rowid(s_.db);
-      record rec = scan_record(c, "visit_closed");
-      rec.visit_id = visit_id;
-      rec.close_reason = "exit_without_entry";
-      if (auto y = insert_record(rec, r.at); !y) return std::unexpected(y.error());
-      if (local_day(r.at.wall_ms, s_.utc_offset) == fx_.totals.today) ++fx_.totals.visits_today;
-      return scan_outcome{scan_effect::exit_without_entry, seq, visit_id, 1};
+    return fail(errc::invalid_argument, "unknown visit effect");
+  }
+
+  static result<void> wrote(scan_outcome& out, std::int64_t seq, std::int64_t visit_id) {
+    out.seq = seq;
+    out.visit_id = visit_id;
+    ++out.records;
+    return {};
+  }
+
+  // A new visit: open (visit_opened), or an exit without entry, closed at
+  // once (visit_closed, reason exit_without_entry).
+  result<void> open(const visit_rules::effect& e, const scan_context& c, scan_outcome& out) {
+    const scan_request& r = c.r;
+    const bool opened = e.what == visit_rules::effect::action::open_visit;
+    const std::int64_t seq = fx_.next_seq;
+    result<void> x;
+    if (opened) {
+      x = s_.ins_visit.bind(1, c.who.key).bind_text_or_null(2, c.who.name_masked).bind(3, c.who.id_masked)
+              .bind(4, r.counter_id).bind(5, seq).bind(6, r.at.wall_ms).bind(7, std::int64_t{r.at.synced ? 1 : 0})
+              .bind(8, boot_id()).bind(9, r.at.boottime_ns).run();
+    } else {
+      x = s_.ins_exit_only.bind(1, c.who.key).bind_text_or_null(2, c.who.name_masked).bind(3, c.who.id_masked)
+              .bind(4, r.counter_id).bind(5, r.at.wall_ms).bind(6, boot_id()).bind(7, r.at.boottime_ns)
+              .bind(8, seq).run();
     }
-    scan_outcome out{scan_effect::visit_closed, 0, 0, 0};
-    record rec = scan_record(c, "visit_closed");
-    rec.close_reason = "scan";
-    for (const std::int64_t id : open_ids) {
-      auto seq = close(id, rec, r.at);
-      if (!seq) return std::unexpected(seq.error());
-      out.seq = *seq;
-      out.visit_id = id;
-      ++out.records;
-    }
-    return out;
+    if (!x) return x;
+    const std::int64_t visit_id = sqlite3_last_insert_rowid(s_.db);
+    record rec = scan_record(c, opened ? "visit_opened" : "visit_closed");
+    rec.visit_id = visit_id;
+    rec.close_reason = e.close_reason;
+    if (auto y = insert_record(rec, r.at); !y) return y;
+    if (opened) ++fx_.totals.open_visits;
+    if (local_day(r.at.wall_ms, s_.utc_offset) == fx_.totals.today) ++fx_.totals.visits_today;
+    return wrote(out, seq, visit_id);
   }
 
   store::impl& s_;
@@ -304,23 +293,8 @@ class writer {
   batch_effects fx_;
 };
 
-// Runs `body` inside BEGIN IMMEDIATE ... COMMIT; on any failure rolls back
-// and leaves the in-memory state untouched.
-template <class Body>
-auto in_transaction(store::impl& s, Body&& body) -> decltype(body()) {
-  if (auto r = sql::exec(s.db, "BEGIN IMMEDIATE"); !r) return std::unexpected(r.error());
-  auto out = body();
-  if (out) {
-    if (auto r = sql::exec(s.db, "COMMIT"); !r) {
-      (void)sql::exec(s.db, "ROLLBACK");
-      return std::unexpected(r.error());
-    }
-  } else {
-    (void)sql::exec(s.db, "ROLLBACK");
-  }
-  return out;
-}
-
+// Applies a batch's staged effects to the store's memory; call only once
+// its transaction (sql::transaction) has committed.
 inline void commit_effects(store::impl& s, batch_effects& fx) {
   s.totals = fx.totals;
   s.next_seq = fx.next_seq;

@@ -3,6 +3,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <boost/json.hpp>
+#include <sqlite3.h>
 
 #include "slip/slip_number.hpp"
 #include "store/store.hpp"
@@ -48,8 +49,10 @@ struct fixture {
     return (*out)[0].visit_id;
   }
   issued_slip issue(std::string counter, bool preprint = true) {
-    slip_request r{std::move(counter), "p1", preprint, std::chrono::seconds(120),
-                   R"({"site_name":"Bưu điện","counter_name":"Quầy 1"})",
+    slip::slip_content content;
+    content.site_name = "Bưu điện";
+    content.counter_name = "Quầy 1";
+    slip_request r{std::move(counter), "p1", preprint, std::chrono::seconds(120), std::move(content),
                    [](std::int64_t n) { return slip::format_slip_number(n); }, advance_ms(1000)};
     auto out = s->issue_slip(r);
     BOOST_TEST_REQUIRE(out.has_value(), (out ? "" : out.error().message()));
@@ -165,6 +168,24 @@ BOOST_FIXTURE_TEST_CASE(job_states_reprint_and_requeue_after_a_crash, fixture) {
   BOOST_TEST(!s->reprint_slip(4242, "p1", t).has_value());
   // Reprints do not use up numbers.
   BOOST_TEST(*s->next_slip_sequence() == 2);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_reprint_of_damaged_stored_content_is_refused_and_names_the_field, fixture) {
+  const auto slip = issue("c1");
+  s.reset();
+  sqlite3* db = nullptr;
+  BOOST_TEST_REQUIRE(sqlite3_open((dir / "ravao.db").c_str(), &db) == SQLITE_OK);
+  BOOST_TEST(sqlite3_exec(db, R"(UPDATE print_jobs SET content='{"number":171}')", nullptr, nullptr, nullptr) ==
+             SQLITE_OK);
+  sqlite3_close(db);
+  reopen();
+  auto again = s->reprint_slip(slip.sequence, "p1", advance_ms(10));
+  BOOST_TEST_REQUIRE(!again.has_value());
+  BOOST_TEST((again.error().code == make_error_code(errc::store_corrupt)));
+  BOOST_TEST(again.error().message().find("\"number\" must be a string") != std::string::npos, again.error().message());
+  auto jobs = s->jobs(job_filter{});
+  BOOST_TEST_REQUIRE(jobs.has_value());
+  BOOST_TEST(jobs->size() == 1u);  // nothing queued
 }
 
 BOOST_FIXTURE_TEST_CASE(declarations_link_to_the_slip_or_the_visit_just_scanned, fixture) {
