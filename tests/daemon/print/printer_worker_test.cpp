@@ -20,6 +20,8 @@
 #include <system_error>
 #include <vector>
 
+#include <sqlite3.h>
+
 #include "drivers/escpos/encoder.hpp"
 #include "drivers/file_printer.hpp"
 #include "drivers/tcp_printer.hpp"
@@ -39,8 +41,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr std::string_view test_page =
-    R"({"site_name":"Bưu điện Ba Đình","printer_id":"p1","profile_name":"generic"})";
+slip::job_content test_page_job() {
+  return slip::test_page_content{.site_name = "Bưu điện Ba Đình", .printer_id = "p1", .profile_name = "generic",
+                                 .printed_at = {}};
+}
 
 // A transport that forwards to a real one and fails its n-th write (1-based)
 // with broken_pipe, as a printer unplugged in the middle of a job does: the
@@ -146,11 +150,31 @@ struct fixture {
     transport->start();
   }
 
-  std::int64_t add_job(std::string kind = "test", std::string content = std::string(test_page)) {
-    auto j = db->add_job(job_request{"p1", "c1", std::move(kind), std::move(content), now()});
+  std::int64_t add_job() {
+    auto j = db->add_job(job_request{"p1", "c1", test_page_job(), now()});
     BOOST_TEST_REQUIRE(j.has_value(), (j ? "" : j.error().message()));
     if (worker) worker->wake();  // as ravaod does after adding a job
     return j->id;
+  }
+  // A job row whose stored kind or content the daemon would never write (a
+  // damaged file, a job from a newer version): put there with SQL on a
+  // second connection, as only such damage could.
+  std::int64_t add_damaged_job(std::string_view kind, std::string_view content) {
+    sqlite3* raw = nullptr;
+    BOOST_TEST_REQUIRE(sqlite3_open((dir / "ravao.db").c_str(), &raw) == SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    BOOST_TEST_REQUIRE(sqlite3_prepare_v2(raw,
+                                          "INSERT INTO print_jobs(printer_id, counter_id, kind, content, state, "
+                                          "created_wall_ms) VALUES ('p1', 'c1', ?1, ?2, 'queued', 1)",
+                                          -1, &st, nullptr) == SQLITE_OK);
+    sqlite3_bind_text(st, 1, kind.data(), static_cast<int>(kind.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, content.data(), static_cast<int>(content.size()), SQLITE_TRANSIENT);
+    BOOST_TEST_REQUIRE(sqlite3_step(st) == SQLITE_DONE, sqlite3_errmsg(raw));
+    sqlite3_finalize(st);
+    const std::int64_t id = sqlite3_last_insert_rowid(raw);
+    sqlite3_close(raw);
+    if (worker) worker->wake();
+    return id;
   }
   print_job_row job(std::int64_t id) {
     job_filter f;
@@ -181,7 +205,7 @@ struct fixture {
   // What the printer must print for the test page: drawn, encoded and decoded
   // here, independently of the worker.
   raster expected_page() {
-    auto image = slip::render_job(*fonts, "test", test_page, worker->profile().dots_per_line);
+    auto image = slip::render_job(*fonts, test_page_job(), worker->profile().dots_per_line);
     BOOST_TEST_REQUIRE(image.has_value());
     auto encoded = escpos::encode_raster_job(*image, worker->profile());
     BOOST_TEST_REQUIRE(encoded.has_value());
@@ -231,8 +255,8 @@ BOOST_FIXTURE_TEST_CASE(wake_while_idle_prints_a_new_job, fixture) {
 BOOST_FIXTURE_TEST_CASE(a_job_that_cannot_be_drawn_fails_without_retry, fixture) {
   use_file_printer();
   start();
-  const auto bad = add_job("test", "this is not JSON");
-  const auto unknown = add_job("poster", "{}");
+  const auto bad = add_damaged_job("test", "this is not JSON");
+  const auto unknown = add_damaged_job("poster", "{}");
   const auto good = add_job();
   BOOST_TEST_REQUIRE(until_state(good, job_state::printed));
   for (auto id : {bad, unknown}) {
