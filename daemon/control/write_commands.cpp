@@ -80,20 +80,20 @@ asio::awaitable<json::value> control_commands::card_print(const json::object& r)
         "counter id \"{}\" cannot go on a command card: its codes take 1-32 of A-Z a-z 0-9 _ - "
         "(rename the counter in the configuration)", c.id));
   const printer_config* p = unwrap(printer_of(s_.cfg, c));
-  const std::string printer = p->id;
-  auto call = store_call<print_job_row>(
-      s_.writer, [req = card_job(s_.cfg, c, *p, now())](store& s) { return s.add_job(req); });
-  auto job = co_await std::move(call);
-  s_.printing.wake(printer);
-  co_return job_json(job, s_.cfg.site.utc_offset);
+  auto queued = add_job(card_job(s_.cfg, c, *p, now()));
+  co_return co_await std::move(queued);
 }
 
 asio::awaitable<json::value> control_commands::printer_test(const json::object& r) {
   const counter_config& c = counter_arg(arg_string(r, "counter"));
   const printer_config* p = unwrap(printer_of(s_.cfg, c));
-  const std::string printer = p->id;
-  auto call = store_call<print_job_row>(
-      s_.writer, [req = test_page_job(s_.cfg, c, *p, now())](store& s) { return s.add_job(req); });
+  auto queued = add_job(test_page_job(s_.cfg, c, *p, now()));
+  co_return co_await std::move(queued);
+}
+
+asio::awaitable<json::value> control_commands::add_job(job_request req) {
+  const std::string printer = req.printer_id;
+  auto call = store_call<print_job_row>(s_.writer, [req = std::move(req)](store& s) { return s.add_job(req); });
   auto job = co_await std::move(call);
   s_.printing.wake(printer);
   co_return job_json(job, s_.cfg.site.utc_offset);

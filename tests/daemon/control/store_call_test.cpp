@@ -10,10 +10,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include <future>
-
 #include "control/store_call.hpp"
 #include "support/harness.hpp"
+#include "support/writer_stall.hpp"
 
 using namespace ravao;
 using namespace std::chrono_literals;
@@ -38,27 +37,7 @@ struct fixture {
   }
   std::filesystem::path path() const { return dir.path() / "ravao.db"; }
 
-  bool run_until(const std::function<bool()>& pred, std::chrono::milliseconds deadline = 20s) {
-    const auto end = std::chrono::steady_clock::now() + deadline;
-    while (!pred()) {
-      if (std::chrono::steady_clock::now() > end) return false;
-      io.run_one_for(10ms);
-    }
-    return true;
-  }
-
-  // The store stalls: the writer thread is held until the promise is set.
-  std::promise<void> stall_writer() {
-    std::promise<void> release;
-    auto entered = std::make_shared<std::promise<void>>();
-    auto entered_f = entered->get_future();
-    c->run_on_store([f = release.get_future().share(), entered](store&) {
-      entered->set_value();
-      f.wait();
-    });
-    entered_f.wait();
-    return release;
-  }
+  bool run_until(const std::function<bool()>& pred) { return test::run_until(io, pred); }
 
   std::vector<print_job_row> jobs() {
     auto ro = store::open(path(), store::mode::read_only);
@@ -87,7 +66,7 @@ asio::awaitable<void> print_card(committer& c, std::chrono::milliseconds deadlin
 
 BOOST_AUTO_TEST_CASE(a_write_that_timed_out_on_a_stalled_store_is_never_done_later) {
   fixture f;
-  auto release = f.stall_writer();
+  auto release = test::stall_writer(*f.c);
   std::string answer;
   asio::co_spawn(f.io, print_card(*f.c, 50ms, answer), asio::detached);
   BOOST_TEST_REQUIRE(f.run_until([&] { return !answer.empty(); }));

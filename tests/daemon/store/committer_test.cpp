@@ -16,19 +16,13 @@
 
 #include "store/committer.hpp"
 #include "support/harness.hpp"
+#include "support/writer_stall.hpp"
 
 using namespace ravao;
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
 
 namespace {
-
-visits_config settings() {
-  visits_config v;
-  v.duplicate_window = std::chrono::milliseconds(5000);
-  v.max_duration = std::chrono::seconds(4 * 3600);
-  return v;
-}
 
 scan_request opaque_scan(std::string text) {
   scan_request r;
@@ -52,7 +46,7 @@ struct fixture {
     auto s = store::open(path(), store::mode::read_write);
     BOOST_TEST_REQUIRE(s.has_value());
     c = std::make_unique<committer>(
-        std::move(*s), settings(), 30, io.get_executor(), [this](commit_report r) { reports.push_back(std::move(r)); },
+        std::move(*s), visits_config{}, 30, io.get_executor(), [this](commit_report r) { reports.push_back(std::move(r)); },
         [this](const error& e, std::size_t) { failures.push_back(e); }, max_pending, retry);
   }
   ~fixture() {
@@ -60,32 +54,13 @@ struct fixture {
   }
   std::filesystem::path path() const { return dir.path() / "ravao.db"; }
 
-  // Runs the loop until `pred` holds; every wait has a deadline.
   bool run_until(const std::function<bool()>& pred, std::chrono::milliseconds deadline = 20s) {
-    const auto end = std::chrono::steady_clock::now() + deadline;
-    while (!pred()) {
-      if (std::chrono::steady_clock::now() > end) return false;
-      io.run_one_for(10ms);
-    }
-    return true;
+    return test::run_until(io, pred, deadline);
   }
   std::size_t scans_reported() const {
     std::size_t n = 0;
     for (const auto& r : reports) n += r.scans.size();
     return n;
-  }
-  // Holds the writer thread inside a work item until `release` is set.
-  std::promise<void> hold_writer() {
-    std::promise<void> release;
-    std::promise<void> entered;
-    auto entered_f = entered.get_future();
-    c->run_on_store([f = release.get_future().share(), e = std::make_shared<std::promise<void>>(std::move(entered))](
-                        store&) mutable {
-      e->set_value();
-      f.wait();
-    });
-    entered_f.wait();
-    return release;
   }
 };
 
@@ -93,7 +68,7 @@ struct fixture {
 
 BOOST_AUTO_TEST_CASE(scans_submitted_while_the_writer_is_busy_go_into_one_batch) {
   fixture f;
-  auto release = f.hold_writer();
+  auto release = test::stall_writer(*f.c);
   for (int i = 0; i < 5; ++i) BOOST_TEST(f.c->submit(opaque_scan("x" + std::to_string(i)), std::chrono::steady_clock::now()));
   release.set_value();
   BOOST_TEST_REQUIRE(f.run_until([&] { return f.scans_reported() == 5; }));
@@ -103,7 +78,7 @@ BOOST_AUTO_TEST_CASE(scans_submitted_while_the_writer_is_busy_go_into_one_batch)
 
 BOOST_AUTO_TEST_CASE(async_run_sees_every_scan_submitted_before_it) {
   fixture f;
-  auto release = f.hold_writer();
+  auto release = test::stall_writer(*f.c);
   for (int i = 0; i < 3; ++i) f.c->submit(opaque_scan("s" + std::to_string(i)), std::chrono::steady_clock::now());
   std::optional<std::int64_t> last_seq;
   f.c->async_run<std::int64_t>([](store& s) { return s.totals().last_seq; },
@@ -118,7 +93,7 @@ BOOST_AUTO_TEST_CASE(async_run_sees_every_scan_submitted_before_it) {
 
 BOOST_AUTO_TEST_CASE(cancelled_before_the_writer_started_it_the_work_never_runs) {
   fixture f;
-  auto release = f.hold_writer();
+  auto release = test::stall_writer(*f.c);
   auto ran = std::make_shared<std::atomic<bool>>(false);
   asio::cancellation_signal cancel;
   std::optional<boost::system::error_code> done;
@@ -170,7 +145,7 @@ BOOST_AUTO_TEST_CASE(stop_commits_everything_submitted) {
 
 BOOST_AUTO_TEST_CASE(past_max_pending_new_scans_are_refused) {
   fixture f(/*max_pending=*/3);
-  auto release = f.hold_writer();
+  auto release = test::stall_writer(*f.c);
   for (int i = 0; i < 3; ++i) BOOST_TEST(f.c->submit(opaque_scan("q" + std::to_string(i)), std::chrono::steady_clock::now()));
   BOOST_TEST(f.c->pending() == 3u);
   BOOST_TEST(!f.c->submit(opaque_scan("q3"), std::chrono::steady_clock::now()));
