@@ -217,6 +217,9 @@ BOOST_AUTO_TEST_CASE(no_connection_before_the_clock_is_synchronised) {
   BOOST_TEST_REQUIRE(eventually([&] { return as_str(sync_of(g.d).at("state")) == "waiting_for_clock"; }));
   BOOST_TEST(json::serialize(g.d.ctl({"status"}).at("alarms")).find("synchronised clock") != std::string::npos);
   BOOST_TEST(num(r.stream_stats("bd-test"), "records") == 0);
+  // The uploader looks at the store once a second while it waits: until it
+  // has seen the two records, drained() below would hold with nothing sent.
+  BOOST_TEST_REQUIRE(eventually([&] { return num(sync_of(g.d), "last_seq") == 2; }), json::serialize(sync_of(g.d)));
   mark_clock_synced(g.d);
   BOOST_TEST_REQUIRE(drained(g.d), g.d.log());
   check_exactly_once(r, 2);
