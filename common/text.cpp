@@ -291,4 +291,13 @@ std::string shape(std::string_view bytes, std::size_t max_bytes) {
   return out;
 }
 
+std::string join(const std::vector<std::string>& items, std::string_view separator) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += separator;
+    out += item;
+  }
+  return out;
+}
+
 }  // namespace ravao::text

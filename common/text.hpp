@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ravao::text {
 
@@ -55,5 +56,8 @@ std::string hex_prefix(std::string_view bytes, std::size_t max_bytes = 32);
 // input are shaped, then "...".
 //   "001090012345||Nguyễn Văn An|0101" -> "999999999999||Aaaaaa Aaa Aa|9999"
 std::string shape(std::string_view bytes, std::size_t max_bytes = 32);
+
+// The items with `separator` between them: join({"a", "b"}) == "a, b".
+std::string join(const std::vector<std::string>& items, std::string_view separator = ", ");
 
 }  // namespace ravao::text

@@ -1,29 +1,37 @@
 #pragma once
-// ravaod's wiring: configuration, the store and its committer, the counters'
-// scanner sources, the control socket, signals and systemd notifications.
-// Data flows one way: scanner source -> frame -> sanitize -> classify ->
-// committer (durable records) -> acknowledgement log and status.
+// ravaod's wiring: it opens the store, builds the services and connects
+// them, and runs the daemon's life cycle (signals, reload, shutdown,
+// systemd notifications and STATUS=). The services do the work:
+//   counter_service   scanners -> frames -> classify -> committer (counter_service.hpp)
+//   print_service     printers and their print queues (print_service.hpp)
+//   scanned_commands  staff commands scanned at a counter (scanned_commands.hpp)
+//   sync_service      the uploader, heartbeat and sync alarms (sync_service.hpp)
+//   control_commands  the control API's command table (control/commands.hpp)
 //
-// Everything here runs on the one io_context thread except the committer's
-// writer thread, which talks back only by posting to this executor.
+// Threads and ownership: everything here runs on the one io_context thread
+// except the committer's writer thread (which talks back only by posting to
+// this executor) and the uploader's. app owns every service; a service gets
+// the executor and references to what it needs through its constructor and
+// never reaches app, except through the `on_change` callback that asks for
+// a new STATUS= line.
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 
-#include <map>
 #include <memory>
 #include <optional>
 
 #include "config/config.hpp"
+#include "control/commands.hpp"
 #include "control/server.hpp"
-#include "drivers/printer_transport.hpp"
-#include "drivers/scanner_source.hpp"
-#include "drivers/usb/usb_bus.hpp"
-#include "print/printer_worker.hpp"
+#include "counter_service.hpp"
+#include "print_service.hpp"
+#include "scanned_commands.hpp"
 #include "store/committer.hpp"
-#include "sync/uploader.hpp"
+#include "sync_service.hpp"
+#include "usb_access.hpp"
 
 namespace ravao {
 
@@ -41,118 +49,41 @@ class app {
   int exit_code() const { return exit_code_; }
 
  private:
-  struct counter_runtime {
-    counter_config cfg;
-    scanner_config scanner;
-    std::shared_ptr<scanner_source> source;
-    device_state state = device_state::starting;
-    std::string reason;
-    std::int64_t state_since_ms = 0;
-    std::string last_event;
-    std::uint64_t frames = 0;
-    bool was_lost = false;  // went offline after being online: its return is a device record too
-  };
-
-  // A configured printer, its transport and its print queue, opened,
-  // watched and shown in `ravaoctl devices`.
-  struct printer_runtime {
-    printer_config cfg;
-    std::shared_ptr<printer_transport> transport;
-    std::shared_ptr<print::printer_worker> worker;  // its print queue; null without transport or fonts
-    device_state state = device_state::starting;
-    std::string reason;
-    std::int64_t state_since_ms = 0;
-    std::string last_event;
-    bool was_lost = false;
-  };
-
-  // The USB bus, opened at the first USB device in the configuration.
-  driver_context drivers();
-  bool needs_usb(const config& c) const;
-  void start_printer(const printer_config& p);
-  void stop_printer(printer_runtime& rt);
-  void on_printer_state(const std::string& printer_id, device_state s, std::string_view reason);
-  // Slips and print jobs (app_print.cpp).
-  std::shared_ptr<slip::fonts> fonts();
-  void start_worker(printer_runtime& rt);
-  void on_command(const committed_scan& s);
-  // What a slip printed now at counter `c` says, without its number (the store adds it).
-  slip::slip_content slip_content_for(const counter_config& c, const timestamp& at) const;
-  slip_request slip_request_for(const counter_config& c, const printer_config& p, const timestamp& at) const;
-  job_request test_page_job(const counter_config& c, const printer_config& p, const timestamp& at) const;
-  // The printer of a counter, or an error in words.
-  result<const printer_config*> printer_of(const counter_config& c) const;
-  void wake_printer(const std::string& printer_id);
-  void log_job(const std::string& printer_id, const print_job_row& job, std::string_view outcome,
-               std::string_view detail);
-  // Runs `work` on the store's writer thread and waits for it (bounded):
-  // for ravaoctl requests, whose answer needs the write committed.
-  template <class T>
-  T on_store_wait(std::function<T(store&)> work);
-  boost::json::value slip_print_json(const boost::json::object& request);
-  boost::json::value slip_reprint_json(const boost::json::object& request);
-  boost::json::value slip_preview_json(const boost::json::object& request);
-  boost::json::value card_print_json(const boost::json::object& request);
-  boost::json::value printer_test_json(const boost::json::object& request);
-  boost::json::value jobs_json(const boost::json::object& request) const;
-  boost::json::value declare_json(const boost::json::object& request);
-  void on_scanner_notice(const std::string& counter_id, std::string_view event, std::string_view message);
-  void start_counter(const counter_config& c);
-  void stop_counter(counter_runtime& rt);
-  void on_frame(const std::string& counter_id, std::string_view raw);
-  void on_overflow(const std::string& counter_id, std::size_t discarded, std::string_view head);
-  void on_scanner_state(const std::string& counter_id, device_state s, std::string_view reason);
   void on_committed(commit_report report);
   void on_store_failure(const error& e, std::size_t pending);
 
-  // Sync (app_sync.cpp).
-  result<void> start_uploader();
-  void stop_uploader();
-  void schedule_sync_status();
-  boost::json::object heartbeat_snapshot() const;
-  void record_device_event(const std::string& device_id, std::string event);
-  std::vector<std::string> sync_alarms() const;
-  boost::json::value sync_json(const boost::json::object& request);
-
   void wait_signals();
-  void reload();
+  void reload();  // reload.cpp
   void shutdown(std::string_view why);
   void schedule_expiry();
   void schedule_watchdog(std::chrono::microseconds interval);
+  void schedule_status_refresh();
+
+  // Status (app_status.cpp).
   void status_changed();
   std::string status_line() const;
+  boost::json::value status_json() const;
+  std::vector<std::string> alarms() const;
   // Scanners and printers: (online, total).
   std::pair<std::size_t, std::size_t> devices_online() const;
 
-  boost::json::value handle_control(const boost::json::object& request);
-  boost::json::value status_json() const;
-  boost::json::value counters_json() const;
-  boost::json::value visits_json(const boost::json::object& request) const;
-  boost::json::value events_json(const boost::json::object& request) const;
-  boost::json::value devices_json() const;
-
   boost::asio::io_context& io_;
-  config cfg_;
-  std::unique_ptr<committer> committer_;     // owns the writing store (writer thread)
-  std::optional<store> reader_;               // read-only connection for ravaoctl
-  std::optional<seal::public_key> province_key_;  // [sync] public_key: scans are sealed on the loop
-  std::unique_ptr<sync::uploader> uploader_;  // its own thread; stopped before the committer
-  std::string sync_unavailable_;  // why the uploader could not start (e.g. an unreadable key); empty: it runs
-  // Declared before the devices: destroyed after them (it must outlive its clients).
-  std::unique_ptr<usb::usb_bus> usb_;
-  std::string usb_error_;  // why the bus could not be opened
-  bool usb_tried_ = false;
-  std::map<std::string, counter_runtime> counters_;
-  std::map<std::string, printer_runtime> printers_;
-  std::shared_ptr<slip::fonts> fonts_;
-  std::string fonts_error_;
+  config cfg_;  // replaced in place by a reload: the services hold references to it
+  // Declared before the services: destroyed after them (it must outlive its clients).
+  usb_access usb_;
+  std::unique_ptr<committer> committer_;  // owns the writing store (writer thread)
+  std::optional<store> reader_;            // read-only connection for ravaoctl and the print queues
+  std::unique_ptr<counter_service> counters_;
+  std::unique_ptr<print_service> printing_;
+  std::unique_ptr<scanned_commands> scanned_commands_;
+  std::unique_ptr<sync_service> sync_;  // stopped before the committer
+  std::unique_ptr<control_commands> commands_;
   control_server control_;
-  std::shared_ptr<flow_gate> gate_;  // closed while the committer is behind
   boost::asio::signal_set signals_;
   boost::asio::steady_timer expiry_timer_;
   boost::asio::steady_timer watchdog_timer_;
   boost::asio::steady_timer status_timer_;
-  boost::asio::steady_timer sync_status_timer_;
+  boost::asio::steady_timer status_refresh_timer_;
   std::string last_status_;
   bool status_pending_ = false;
   bool store_available_ = true;
@@ -160,7 +91,6 @@ class app {
   bool stopping_ = false;
   std::string last_reload_;  // outcome of the last SIGHUP, for status
   std::int64_t started_ms_ = 0;
-  std::uint64_t accepted_ = 0;
   int exit_code_ = 0;
 };
 

@@ -411,15 +411,6 @@ std::string escaped(std::string_view s, std::size_t limit) {
 
 std::string quote(std::string_view s) { return "\"" + escaped(s) + "\""; }
 
-std::string join(const std::vector<std::string>& items, std::string_view separator) {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) out += separator;
-    out += item;
-  }
-  return out;
-}
-
 bool is_id(std::string_view s) {
   const auto ok = [](char c, bool first) {
     return (c >= 'a' && c <= 'z') || is_digit(c) || (!first && (c == '.' || c == '_' || c == '-'));

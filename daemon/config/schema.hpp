@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "common/text.hpp"
 
 namespace ravao::config_schema {
 
@@ -161,7 +162,7 @@ check_result check_value(const key_info& k, const raw_value& raw, const place& a
 std::string escaped(std::string_view s, std::size_t limit = 80);
 std::string quote(std::string_view s);
 
-std::string join(const std::vector<std::string>& items, std::string_view separator = ", ");
+using text::join;  // common/text.hpp
 
 // [a-z0-9][a-z0-9._-]{0,63}
 bool is_id(std::string_view s);

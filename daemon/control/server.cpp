@@ -203,7 +203,7 @@ asio::awaitable<void> control_server::serve(std::shared_ptr<local_socket> sock) 
       if (!req.is_object()) throw std::invalid_argument("request must be a JSON object");
       json::object out;
       out["ok"] = true;
-      out["result"] = handler_(req.as_object());
+      out["result"] = co_await handler_(req.as_object());
       reply = json::serialize(out) + "\n";
     } catch (const std::exception& ex) {
       reply = error_reply(ex.what());

@@ -30,8 +30,11 @@ namespace ravao {
 
 class control_server {
  public:
-  // Throws std::exception to answer {"ok":false,"error":what()}.
-  using handler = std::function<boost::json::value(const boost::json::object& request)>;
+  // A coroutine on the server's executor; `request` lives until it returns.
+  // Throws std::exception to answer {"ok":false,"error":what()}. Requests of
+  // one connection are answered in order; connections run concurrently, so a
+  // handler waiting for the store does not hold up other clients.
+  using handler = std::function<boost::asio::awaitable<boost::json::value>(const boost::json::object& request)>;
 
   control_server(boost::asio::any_io_executor ex, handler h);
 

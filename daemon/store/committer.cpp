@@ -2,7 +2,7 @@
 
 #include <boost/asio/post.hpp>
 
-#include <cstdio>
+#include "common/log.hpp"
 
 namespace ravao {
 namespace {
@@ -41,6 +41,7 @@ bool committer::submit(scan_request r, std::chrono::steady_clock::time_point rec
     std::lock_guard lock(mutex_);
     if (stopping_ || scans_.size() >= max_pending_) return false;
     scans_.push_back(committed_scan{std::move(r), {}, received});
+    ++submitted_;
   }
   wake_.notify_one();
   return true;
@@ -63,13 +64,61 @@ void committer::expire(timestamp now) {
   wake_.notify_one();
 }
 
-void committer::run_on_store(std::function<void(store&)> work) {
+bool committer::enqueue(queued_op op) {
   {
     std::lock_guard lock(mutex_);
-    if (stopping_ && !thread_.joinable()) return;
-    ops_.push_back(std::move(work));
+    if (stopping_ && !thread_.joinable()) return false;
+    op.after = submitted_;
+    ops_.push_back(std::move(op));
   }
   wake_.notify_one();
+  return true;
+}
+
+void committer::run_on_store(std::function<void(store&)> work) {
+  queued_op op;
+  op.run = [this, work = std::move(work)](store& s) {
+    try {
+      work(s);
+    } catch (const std::exception& ex) {
+      report_op_failure(ex.what());
+    }
+  };
+  op.abort = [] {};
+  enqueue(std::move(op));
+}
+
+void committer::report_op_failure(std::string what) {
+  // The writer thread does not log; the loop does, in order with the rest.
+  boost::asio::post(loop_, [what = std::move(what)] {
+    log::error("store.op_failed", "a store operation failed with an exception; it was not done",
+               {{"error", what}});
+  });
+}
+
+// Writer thread. Runs, in order, the ops whose scans are all committed; an
+// op queued behind scans still waiting stops the pass (order is kept).
+void committer::run_ops(std::uint64_t committed) {
+  while (true) {
+    queued_op op;
+    {
+      std::lock_guard lock(mutex_);
+      if (ops_.empty() || ops_.front().after > committed) return;
+      op = std::move(ops_.front());
+      ops_.pop_front();
+    }
+    op.run(store_);
+  }
+}
+
+// Writer thread, on its way out: what is still queued is never run.
+void committer::abort_ops() {
+  std::deque<queued_op> ops;
+  {
+    std::lock_guard lock(mutex_);
+    ops.swap(ops_);
+  }
+  for (auto& op : ops) op.abort();
 }
 
 void committer::update_settings(visits_config settings) {
@@ -110,6 +159,7 @@ void committer::run() {
   std::vector<rejection_request> rejections;
   constexpr std::size_t max_batch = 2048;
   bool failing = false;
+  std::uint64_t committed = 0;  // scans committed so far: ops queued after them may run
 
   while (true) {
     std::optional<timestamp> expire_at;
@@ -134,7 +184,11 @@ void committer::run() {
       if (batch.empty() && rejections.empty() && !expire_at && ops_.empty() && stopping_) return;
       // A store that keeps failing while we are asked to stop: give up on the
       // batch (it was never acknowledged) rather than hang shutdown.
-      if (failing && stopping_) return;
+      if (failing && stopping_) {
+        lock.unlock();
+        abort_ops();
+        return;
+      }
     }
 
     commit_report report;
@@ -162,6 +216,7 @@ void committer::run() {
       report.commit_time =
           std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0);
       for (std::size_t i = 0; i < batch.size(); ++i) batch[i].outcome = (*out)[i];
+      committed += batch.size();
       report.scans = std::move(batch);
       report.rejections = std::move(rejections);
       batch.clear();
@@ -179,18 +234,7 @@ void committer::run() {
       }
     }
     failing = false;
-    std::vector<std::function<void(store&)>> ops;
-    {
-      std::lock_guard lock(mutex_);
-      ops.swap(ops_);
-    }
-    for (auto& op : ops) {
-      try {
-        op(store_);
-      } catch (const std::exception& ex) {
-        std::fprintf(stderr, "store operation failed: %s\n", ex.what());
-      }
-    }
+    run_ops(committed);
     report.totals = store_.totals();
     {
       std::lock_guard lock(mutex_);

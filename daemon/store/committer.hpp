@@ -13,15 +13,29 @@
 // retry_interval until it succeeds; nothing is acknowledged meanwhile. Past
 // max_pending queued scans, new ones are refused (submit returns false) so
 // memory stays bounded.
+//
+// Work for the store from the loop (a slip for ravaoctl, a staff command) is
+// an Asio asynchronous operation, async_run(): it owns the work by value,
+// completes on the caller's executor, and knows when its caller gave up
+// (the handler's cancellation slot): work not yet started is then never run.
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <type_traits>
 
 #include "store/store.hpp"
 
@@ -68,8 +82,26 @@ class committer {
   void update_settings(visits_config settings);
   // Runs `work` on the writer thread with the writing store, after every scan
   // submitted before it has been committed (a slip printed right after a
-  // scan sees that scan's visit). `work` reports its own outcome, by posting
-  // to the loop; an exception it throws is caught and dropped (logged to stderr).
+  // scan sees that scan's visit), and completes `token` with
+  // (error_code, R) on the handler's associated executor (the loop's by
+  // default).
+  //
+  // Ownership: the operation owns `work` and everything it captures until it
+  // has run or been dropped; nothing of the caller's frame is referenced.
+  // Cancellation (the handler's cancellation slot, any type): if the writer
+  // has not started the work, it is never run and the operation completes
+  // with operation_aborted (R default-constructed); once started, the
+  // cancellation is ignored and the real result is delivered, so a caller is
+  // never told "not done" for something that was done. After stop(), or when
+  // the writer gives up on a failing store at stop, the operation completes
+  // with operation_aborted without running. `work` throwing completes with
+  // errc::store_unavailable (and logs store.op_failed).
+  template <class R, class Token>
+  auto async_run(std::move_only_function<R(store&)> work, Token&& token);
+
+  // Fire-and-forget form for callers on other threads (the uploader) and for
+  // records nobody waits on: `work` reports its own outcome; an exception it
+  // throws is logged as store.op_failed.
   void run_on_store(std::function<void(store&)> work);
 
   // Commits everything submitted so far and ends the thread. Idempotent.
@@ -80,7 +112,23 @@ class committer {
   store_totals totals() const;
 
  private:
+  // One unit of work queued for the writer thread. `run` runs the work
+  // unless its caller gave up, and completes the caller; `abort` completes
+  // it with operation_aborted without running (stop, store given up).
+  struct queued_op {
+    std::uint64_t after = 0;  // scans submitted before it: it runs once they are committed
+    std::move_only_function<void(store&)> run;
+    std::move_only_function<void()> abort;
+  };
+  template <class R, class Handler>
+  struct op_state;
+
+  // False after stop(): the op was not queued.
+  bool enqueue(queued_op op);
   void run();
+  void run_ops(std::uint64_t committed);
+  void abort_ops();
+  void report_op_failure(std::string what);
 
   store store_;
   boost::asio::any_io_executor loop_;
@@ -96,12 +144,85 @@ class committer {
   std::deque<committed_scan> scans_;
   std::vector<rejection_request> rejections_;
   std::optional<timestamp> expire_at_;
-  std::vector<std::function<void(store&)>> ops_;
+  std::deque<queued_op> ops_;
+  std::uint64_t submitted_ = 0;  // scans ever accepted by submit()
   visits_config settings_;
   store_totals totals_;
   store_state state_;
   bool stopping_ = false;
   std::thread thread_;  // last member: started once everything else exists
 };
+
+// The shared state of one async_run operation: the work, the handler and
+// who completes it. `stage_` decides the race between the writer starting
+// the work and the caller cancelling: whoever moves it off `queued` first
+// completes the handler (exactly once), always through a post to the
+// handler's executor, where the cancellation slot is cleared first.
+template <class R, class Handler>
+struct committer::op_state : std::enable_shared_from_this<op_state<R, Handler>> {
+  enum stage : int { queued, started, cancelled };
+  using executor_type = boost::asio::associated_executor_t<Handler, boost::asio::any_io_executor>;
+
+  op_state(std::move_only_function<R(store&)> w, Handler h, const boost::asio::any_io_executor& fallback)
+      : work(std::move(w)),
+        handler(std::move(h)),
+        work_guard(boost::asio::get_associated_executor(handler, fallback)) {}
+
+  // Writer thread: false when the caller already gave up.
+  bool start() {
+    int expected = queued;
+    return stage_.compare_exchange_strong(expected, started);
+  }
+  // Any thread; only the winner of the race calls it.
+  void complete(boost::system::error_code ec, R value) {
+    auto ex = work_guard.get_executor();
+    boost::asio::post(ex, [self = this->shared_from_this(), ec, value = std::move(value)]() mutable {
+      boost::asio::get_associated_cancellation_slot(self->handler).clear();
+      auto h = std::move(self->handler);
+      self->work_guard.reset();
+      self->work = nullptr;
+      std::move(h)(ec, std::move(value));
+    });
+  }
+  void cancel() {
+    int expected = queued;
+    if (stage_.compare_exchange_strong(expected, cancelled))
+      complete(boost::asio::error::operation_aborted, R{});
+  }
+
+  std::move_only_function<R(store&)> work;
+  Handler handler;
+  boost::asio::executor_work_guard<executor_type> work_guard;  // keeps the caller's context running until done
+  std::atomic<int> stage_{queued};
+};
+
+template <class R, class Token>
+auto committer::async_run(std::move_only_function<R(store&)> work, Token&& token) {
+  static_assert(std::is_default_constructible_v<R> && std::is_move_constructible_v<R>,
+                "async_run: R is delivered default-constructed when the work did not run");
+  return boost::asio::async_initiate<Token, void(boost::system::error_code, R)>(
+      [this](auto handler, std::move_only_function<R(store&)> w) {
+        using state_t = op_state<R, std::decay_t<decltype(handler)>>;
+        auto st = std::make_shared<state_t>(std::move(w), std::move(handler), loop_);
+        auto slot = boost::asio::get_associated_cancellation_slot(st->handler);
+        if (slot.is_connected())
+          slot.assign([weak = std::weak_ptr<state_t>(st)](boost::asio::cancellation_type) {
+            if (auto s = weak.lock()) s->cancel();
+          });
+        queued_op op;
+        op.run = [this, st](store& s) {
+          if (!st->start()) return;  // the caller gave up first: never run
+          try {
+            st->complete({}, st->work(s));
+          } catch (const std::exception& ex) {
+            report_op_failure(ex.what());
+            st->complete(boost::system::error_code(make_error_code(errc::store_unavailable)), R{});
+          }
+        };
+        op.abort = [st] { st->cancel(); };
+        if (!enqueue(std::move(op))) st->cancel();
+      },
+      token, std::move(work));
+}
 
 }  // namespace ravao

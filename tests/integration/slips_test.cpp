@@ -9,6 +9,8 @@
 #include <iterator>
 #include <thread>
 
+#include <sqlite3.h>
+
 #include <fmt/format.h>
 
 #include "integration/common.hpp"
@@ -265,4 +267,38 @@ BOOST_AUTO_TEST_CASE(preview_draws_without_printing) {
   BOOST_TEST(std::filesystem::file_size(out) > 1000u);
   BOOST_TEST(files_with(d.dir() / "slips", ".bin").empty());
   BOOST_TEST(jobs(d).empty());
+}
+
+// Regression: a `ravaoctl slip print` that timed out while the store was
+// stalled used to leave its work queued with references to the request's
+// dead locals; when the store came back, the work ran anyway (a
+// use-after-free) and printed a slip the client had been told had failed.
+BOOST_AUTO_TEST_CASE(a_slip_refused_while_the_store_is_locked_is_never_printed_later) {
+  daemon_under_test d{desk_config("[[printer]]\nid = \"p1\"\nkind = \"file\"\npath = \"{dir}/slips\"\n")};
+  fake_serial_scanner desk{d.dir() / "tty-desk"};
+  d.start();
+  BOOST_TEST_REQUIRE(wait_state(d, "desk", "online"), d.log());
+  // Another connection holds the write lock: the scan's commit fails and is
+  // retried, and the slip's store work waits behind it.
+  sqlite3* other = nullptr;
+  BOOST_TEST_REQUIRE(sqlite3_open(d.store_path().c_str(), &other) == SQLITE_OK);
+  BOOST_TEST_REQUIRE(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  desk.send(cccd_payload("001090012345") + "\r");
+  BOOST_TEST_REQUIRE(eventually([&] { return !d.ctl({"status"}).at("store").at("available").as_bool(); }), d.log());
+  const auto refused = d.ctl_raw({"slip", "print", "--counter", "desk"});
+  BOOST_TEST(refused.code != 0);
+  BOOST_TEST(refused.err.find("the store did not answer within 10 s; nothing was done") != std::string::npos,
+             refused.err);
+  // The store comes back: the scan is committed, the slip is not issued.
+  BOOST_TEST_REQUIRE(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(other);
+  BOOST_TEST_REQUIRE(wait_records(d, 1), d.log());
+  BOOST_TEST_REQUIRE(eventually([&] { return d.ctl({"status"}).at("store").at("available").as_bool(); }), d.log());
+  // A slip asked for now is queued behind everything the writer had: once
+  // it is issued, the refused one would have been too.
+  const auto next = d.ctl({"slip", "print", "--counter", "desk"}).as_object();
+  const auto all = jobs(d);
+  BOOST_TEST_REQUIRE(all.size() == 1u);
+  BOOST_TEST(all[0].at("id").as_int64() == next.at("job").as_int64());
+  BOOST_TEST(d.log().find("slip.issued") == d.log().rfind("slip.issued"));  // one slip.issued line
 }

@@ -1,36 +1,26 @@
-// ravaod's answers to ravaoctl (protocol: docs/control.md). The store holds
-// personal data only sealed to the province (docs/privacy.md): what leaves
-// the daemon is the masked forms it keeps, ID numbers as 0010******45, names
-// as NGUYỄN V. A.
-
-#include <unistd.h>
+// The control API's read commands (docs/control.md): what the store and
+// the services show, answered on the loop from the read-only store. Personal
+// data is only sealed to the province (docs/privacy.md): what leaves the
+// daemon is the masked forms it keeps, ID numbers as 0010******45, names as
+// NGUYỄN V. A.
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
-#include "app.hpp"
-#include "control/since.hpp"
 #include "common/text.hpp"
+#include "control/args.hpp"
+#include "control/commands.hpp"
+#include "control/since.hpp"
+#include "print/print_jobs.hpp"
 
 namespace ravao {
+namespace asio = boost::asio;
 namespace json = boost::json;
+using control::arg_limit;
+using control::arg_string;
+using control::unwrap;
 
 namespace {
-
-std::string arg_string(const json::object& r, std::string_view key) {
-  const auto* v = r.if_contains(key);
-  if (!v || v->is_null()) return {};
-  if (!v->is_string()) throw std::invalid_argument(fmt::format("\"{}\" must be a string", key));
-  return std::string(v->as_string());
-}
-
-int arg_limit(const json::object& r) {
-  const auto* v = r.if_contains("limit");
-  if (!v || v->is_null()) return 200;
-  if (!v->is_int64() || v->as_int64() < 1 || v->as_int64() > 100'000)
-    throw std::invalid_argument("\"limit\" must be an integer from 1 to 100000");
-  return static_cast<int>(v->as_int64());
-}
 
 json::value time_value(const std::optional<std::int64_t>& ms, std::chrono::minutes off) {
   if (!ms) return nullptr;
@@ -71,193 +61,6 @@ std::string display_payload(const record_row& e) {
 
 std::string display_name(const std::string& name_masked) { return text::escape_for_log(name_masked, 256); }
 
-template <class T>
-T unwrap(result<T> r) {
-  if (!r) throw std::runtime_error(r.error().message());
-  return std::move(*r);
-}
-
-}  // namespace
-
-json::value app::handle_control(const json::object& r) {
-  const std::string cmd = arg_string(r, "cmd");
-  if (cmd == "status") return status_json();
-  if (cmd == "counters") return counters_json();
-  if (cmd == "visits") return visits_json(r);
-  if (cmd == "events") return events_json(r);
-  if (cmd == "devices") return devices_json();
-  if (cmd == "ping") return "pong";
-  if (cmd == "slip.print") return slip_print_json(r);
-  if (cmd == "slip.reprint") return slip_reprint_json(r);
-  if (cmd == "slip.preview") return slip_preview_json(r);
-  if (cmd == "card.print") return card_print_json(r);
-  if (cmd == "printer.test") return printer_test_json(r);
-  if (cmd == "jobs") return jobs_json(r);
-  if (cmd == "declare") return declare_json(r);
-  if (cmd == "sync") return sync_json(r);
-  throw std::invalid_argument(fmt::format(
-      "unknown command \"{}\" (expected status, counters, visits, events, devices, ping, slip.print, slip.reprint, "
-      "slip.preview, card.print, printer.test, jobs, declare, sync)",
-      cmd));
-}
-
-json::value app::status_json() const {
-  const timestamp t = now();
-  const store_totals totals = committer_->totals();
-  const store_state st = committer_->state();
-  const store_health health = reader_->health();
-  const auto [online, total] = devices_online();
-  const bool today = totals.today == local_day(t.wall_ms, cfg_.site.utc_offset);
-  json::object store_obj{
-      {"path", cfg_.store.path.string()},
-      {"available", st.available},
-      {"error", st.last_error},
-      {"pending_scans", st.pending},
-      {"schema_version", health.schema_version},
-      {"file_bytes", health.file_bytes},
-      {"recovered_from", health.recovered_from},
-      {"last_seq", totals.last_seq},
-  };
-  std::vector<std::string> alarms;
-  if (!st.available) alarms.push_back("store unavailable: " + st.last_error);
-  if (store_recovered_)
-    alarms.push_back("store was corrupt and was moved aside to " + health.recovered_from);
-  for (const auto& [id, rt] : counters_) {
-    if (rt.state != device_state::online) alarms.push_back(fmt::format("counter {}: scanner {} {}: {}", id, rt.scanner.id, to_string(rt.state), rt.reason));
-  }
-  for (const auto& [id, rt] : printers_) {
-    if (rt.state != device_state::online)
-      alarms.push_back(fmt::format("printer {} {}: {}", id, to_string(rt.state), rt.reason));
-  }
-  for (auto& a : sync_alarms()) alarms.push_back(std::move(a));
-  json::array alarm_arr;
-  for (auto& a : alarms) alarm_arr.emplace_back(a);
-  return json::object{
-      {"site", json::object{{"id", cfg_.site.id}, {"name", cfg_.site.name}}},
-      {"version", RAVAO_VERSION},
-      {"pid", ::getpid()},
-      {"started", format_local(started_ms_, cfg_.site.utc_offset)},
-      {"now", format_local(t.wall_ms, cfg_.site.utc_offset)},
-      {"clock_synchronised", t.synced},
-      {"boot_id", boot_id()},
-      {"config", cfg_.source.string()},
-      {"last_reload", last_reload_},
-      {"counters", counters_.size()},
-      {"devices_online", online},
-      {"devices_total", total},
-      {"visits_today", today ? totals.visits_today : 0},
-      {"open_visits", totals.open_visits},
-      {"duplicates", totals.duplicates},
-      {"rejected", totals.rejected},
-      {"scans_since_start", accepted_},
-      {"store", std::move(store_obj)},
-      {"sync", uploader_ ? json::value(uploader_->status().to_json()) : json::value(nullptr)},
-      {"alarms", std::move(alarm_arr)},
-      {"summary", status_line()},
-  };
-}
-
-json::value app::counters_json() const {
-  const auto rows = unwrap(reader_->counters(now()));
-  json::array out;
-  for (const auto& [id, rt] : counters_) {
-    json::object o{
-        {"id", id},
-        {"name", rt.cfg.name},
-        {"mode", to_string(rt.cfg.mode)},
-        {"scanner", rt.scanner.id},
-        {"scanner_kind", to_string(rt.scanner.kind)},
-        {"device", rt.scanner.device},
-        {"state", to_string(rt.state)},
-        {"reason", rt.reason},
-        {"printer", rt.cfg.printer.value_or("")},
-        {"last_event", rt.last_event},
-        {"open_visits", 0}, {"visits_today", 0}, {"records_today", 0}, {"duplicates", 0}, {"rejected", 0},
-        {"last_scan", nullptr},
-    };
-    for (const auto& c : rows) {
-      if (c.counter_id != id) continue;
-      o["open_visits"] = c.open_visits;
-      o["visits_today"] = c.visits_today;
-      o["records_today"] = c.records_today;
-      o["duplicates"] = c.duplicates;
-      o["rejected"] = c.rejected;
-      o["last_scan"] = time_value(c.last_scan_wall_ms, cfg_.site.utc_offset);
-    }
-    out.push_back(std::move(o));
-  }
-  return out;
-}
-
-json::value app::visits_json(const json::object& r) const {
-  visit_filter f;
-  f.counter_id = arg_string(r, "counter");
-  if (const auto since = arg_string(r, "since"); !since.empty())
-    f.since_wall_ms = unwrap(parse_since(since, now().wall_ms, cfg_.site.utc_offset));
-  if (const auto* o = r.if_contains("open"); o && !o->is_null()) {
-    if (!o->is_bool()) throw std::invalid_argument("\"open\" must be true or false");
-    f.open_only = o->as_bool();
-  }
-  f.limit = arg_limit(r);
-  json::array out;
-  for (const auto& v : unwrap(reader_->visits(f))) {
-    out.push_back(json::object{
-        {"id", v.id},
-        {"counter", v.counter_id},
-        {"person_id", v.id_masked},
-        {"person_name", display_name(v.name_masked)},
-        {"opened", time_value(v.opened_wall_ms, cfg_.site.utc_offset)},
-        {"opened_ms", v.opened_wall_ms ? json::value(*v.opened_wall_ms) : json::value(nullptr)},
-        {"closed", time_value(v.closed_wall_ms, cfg_.site.utc_offset)},
-        {"closed_ms", v.closed_wall_ms ? json::value(*v.closed_wall_ms) : json::value(nullptr)},
-        {"closed_at_counter", v.closed_counter_id},
-        {"close_reason", v.close_reason},
-        {"open", !v.closed_wall_ms.has_value()},
-        {"clock_synchronised", v.opened_clock_synced},
-        {"duplicates", v.duplicates},
-        {"rescans", v.rescans},
-    });
-  }
-  return out;
-}
-
-json::value app::events_json(const json::object& r) const {
-  record_filter f;
-  f.counter_id = arg_string(r, "counter");
-  if (const auto since = arg_string(r, "since"); !since.empty())
-    f.since_wall_ms = unwrap(parse_since(since, now().wall_ms, cfg_.site.utc_offset));
-  if (const auto* a = r.if_contains("after_seq"); a && !a->is_null()) {
-    if (!a->is_int64() || a->as_int64() < 0) throw std::invalid_argument("\"after_seq\" must be a non-negative integer");
-    f.after_seq = a->as_int64();
-  }
-  f.limit = arg_limit(r);
-  json::array out;
-  for (const auto& e : unwrap(reader_->records(f))) {
-    out.push_back(json::object{
-        {"seq", e.seq},
-        {"type", e.type},
-        {"counter", e.counter_id},
-        {"visit", e.visit_id},
-        {"payload_kind", e.payload_kind},
-        {"person_id", e.id_masked},
-        {"person_name", display_name(e.name_masked)},
-        {"payload", display_payload(e)},
-        {"sealed", e.has_sealed},
-        {"ref", e.ref ? json::value(*e.ref) : json::value(nullptr)},
-        {"symbology", e.symbology},
-        {"flags", e.flags},
-        {"close_reason", e.close_reason},
-        {"time", format_local(e.wall_ms, cfg_.site.utc_offset)},
-        {"wall_ms", e.wall_ms},
-        {"boot_id", e.boot_id},
-        {"boottime_ns", e.boottime_ns},
-        {"clock_synchronised", e.clock_synced},
-    });
-  }
-  return out;
-}
-
-namespace {
 // How a device is designated in the configuration, in words.
 std::string match_text(const scanner_config& s) {
   switch (s.kind) {
@@ -278,14 +81,118 @@ std::string match_text(const printer_config& p) {
   }
   return {};
 }
+
 }  // namespace
 
-json::value app::devices_json() const {
+asio::awaitable<json::value> control_commands::status(const json::object&) { co_return s_.status(); }
+
+asio::awaitable<json::value> control_commands::ping(const json::object&) { co_return "pong"; }
+
+asio::awaitable<json::value> control_commands::counters(const json::object&) {
+  const auto rows = unwrap(s_.reader.counters(now()));
+  json::array out;
+  for (const auto& [id, rt] : s_.counters.all()) {
+    json::object o{
+        {"id", id},
+        {"name", rt.cfg.name},
+        {"mode", to_string(rt.cfg.mode)},
+        {"scanner", rt.scanner.id},
+        {"scanner_kind", to_string(rt.scanner.kind)},
+        {"device", rt.scanner.device},
+        {"state", to_string(rt.health.state)},
+        {"reason", rt.health.reason},
+        {"printer", rt.cfg.printer.value_or("")},
+        {"last_event", rt.health.last_event},
+        {"open_visits", 0}, {"visits_today", 0}, {"records_today", 0}, {"duplicates", 0}, {"rejected", 0},
+        {"last_scan", nullptr},
+    };
+    for (const auto& c : rows) {
+      if (c.counter_id != id) continue;
+      o["open_visits"] = c.open_visits;
+      o["visits_today"] = c.visits_today;
+      o["records_today"] = c.records_today;
+      o["duplicates"] = c.duplicates;
+      o["rejected"] = c.rejected;
+      o["last_scan"] = time_value(c.last_scan_wall_ms, s_.cfg.site.utc_offset);
+    }
+    out.push_back(std::move(o));
+  }
+  co_return out;
+}
+
+asio::awaitable<json::value> control_commands::visits(const json::object& r) {
+  visit_filter f;
+  f.counter_id = arg_string(r, "counter");
+  if (const auto since = arg_string(r, "since"); !since.empty())
+    f.since_wall_ms = unwrap(parse_since(since, now().wall_ms, s_.cfg.site.utc_offset));
+  if (const auto* o = r.if_contains("open"); o && !o->is_null()) {
+    if (!o->is_bool()) throw std::invalid_argument("\"open\" must be true or false");
+    f.open_only = o->as_bool();
+  }
+  f.limit = arg_limit(r);
+  json::array out;
+  for (const auto& v : unwrap(s_.reader.visits(f))) {
+    out.push_back(json::object{
+        {"id", v.id},
+        {"counter", v.counter_id},
+        {"person_id", v.id_masked},
+        {"person_name", display_name(v.name_masked)},
+        {"opened", time_value(v.opened_wall_ms, s_.cfg.site.utc_offset)},
+        {"opened_ms", v.opened_wall_ms ? json::value(*v.opened_wall_ms) : json::value(nullptr)},
+        {"closed", time_value(v.closed_wall_ms, s_.cfg.site.utc_offset)},
+        {"closed_ms", v.closed_wall_ms ? json::value(*v.closed_wall_ms) : json::value(nullptr)},
+        {"closed_at_counter", v.closed_counter_id},
+        {"close_reason", v.close_reason},
+        {"open", !v.closed_wall_ms.has_value()},
+        {"clock_synchronised", v.opened_clock_synced},
+        {"duplicates", v.duplicates},
+        {"rescans", v.rescans},
+    });
+  }
+  co_return out;
+}
+
+asio::awaitable<json::value> control_commands::events(const json::object& r) {
+  record_filter f;
+  f.counter_id = arg_string(r, "counter");
+  if (const auto since = arg_string(r, "since"); !since.empty())
+    f.since_wall_ms = unwrap(parse_since(since, now().wall_ms, s_.cfg.site.utc_offset));
+  if (const auto* a = r.if_contains("after_seq"); a && !a->is_null()) {
+    if (!a->is_int64() || a->as_int64() < 0) throw std::invalid_argument("\"after_seq\" must be a non-negative integer");
+    f.after_seq = a->as_int64();
+  }
+  f.limit = arg_limit(r);
+  json::array out;
+  for (const auto& e : unwrap(s_.reader.records(f))) {
+    out.push_back(json::object{
+        {"seq", e.seq},
+        {"type", e.type},
+        {"counter", e.counter_id},
+        {"visit", e.visit_id},
+        {"payload_kind", e.payload_kind},
+        {"person_id", e.id_masked},
+        {"person_name", display_name(e.name_masked)},
+        {"payload", display_payload(e)},
+        {"sealed", e.has_sealed},
+        {"ref", e.ref ? json::value(*e.ref) : json::value(nullptr)},
+        {"symbology", e.symbology},
+        {"flags", e.flags},
+        {"close_reason", e.close_reason},
+        {"time", format_local(e.wall_ms, s_.cfg.site.utc_offset)},
+        {"wall_ms", e.wall_ms},
+        {"boot_id", e.boot_id},
+        {"boottime_ns", e.boottime_ns},
+        {"clock_synchronised", e.clock_synced},
+    });
+  }
+  co_return out;
+}
+
+asio::awaitable<json::value> control_commands::devices(const json::object&) {
   // Which configured device holds which USB device, and the USB devices no
   // entry took (ids and port paths to copy into the configuration).
   std::map<std::string, const usb::usb_bus::device_entry*> held;
-  std::vector<usb::usb_bus::device_entry> usb_devices;
-  if (usb_) usb_devices = usb_->devices();
+  const std::vector<usb::usb_bus::device_entry> usb_devices = s_.usb.devices();
   for (const auto& d : usb_devices)
     if (!d.owner.empty()) held[d.owner] = &d;
   const auto attached = [&](const std::string& owner) -> std::string {
@@ -302,7 +209,7 @@ json::value app::devices_json() const {
                         {"bus", i.bus}, {"address", i.address}};
   };
   json::array out;
-  for (const auto& [id, rt] : counters_) {
+  for (const auto& [id, rt] : s_.counters.all()) {
     out.push_back(json::object{
         {"id", rt.scanner.id},
         {"type", "scanner"},
@@ -312,16 +219,16 @@ json::value app::devices_json() const {
         {"usb", usb_json("scanner " + rt.scanner.id)},
         {"attached", attached("scanner " + rt.scanner.id)},
         {"counter", id},
-        {"state", to_string(rt.state)},
-        {"reason", rt.reason},
-        {"since", format_local(rt.state_since_ms, cfg_.site.utc_offset)},
+        {"state", to_string(rt.health.state)},
+        {"reason", rt.health.reason},
+        {"since", format_local(rt.health.since_ms, s_.cfg.site.utc_offset)},
         {"frames", rt.frames},
-        {"last_event", rt.last_event},
+        {"last_event", rt.health.last_event},
     });
   }
-  for (const auto& [id, rt] : printers_) {
+  for (const auto& [id, rt] : s_.printing.all()) {
     json::array counters;
-    for (const auto& c : cfg_.counters)
+    for (const auto& c : s_.cfg.counters)
       if (c.printer == id) counters.emplace_back(c.id);
     out.push_back(json::object{
         {"id", id},
@@ -333,15 +240,15 @@ json::value app::devices_json() const {
         {"attached", attached("printer " + id)},
         {"counter", counters.empty() ? std::string() : std::string(counters[0].as_string())},
         {"counters", std::move(counters)},
-        {"state", to_string(rt.state)},
+        {"state", to_string(rt.health.state)},
         {"paper", !rt.worker ? "-" : rt.worker->status() ? std::string(escpos::to_string(*rt.worker->status()))
                                                            : std::string("unknown")},
         {"profile", rt.worker ? std::string(rt.worker->profile().name) : std::string()},
         {"reason", rt.worker && rt.worker->status() && *rt.worker->status() != escpos::printer_status::online
-                       ? (rt.reason.empty() ? "" : rt.reason + "; ") + "printer reports " + rt.worker->status_reason()
-                       : rt.reason},
-        {"since", format_local(rt.state_since_ms, cfg_.site.utc_offset)},
-        {"last_event", rt.last_event},
+                       ? (rt.health.reason.empty() ? "" : rt.health.reason + "; ") + "printer reports " + rt.worker->status_reason()
+                       : rt.health.reason},
+        {"since", format_local(rt.health.since_ms, s_.cfg.site.utc_offset)},
+        {"last_event", rt.health.last_event},
     });
   }
   for (const auto& d : usb_devices) {
@@ -365,7 +272,45 @@ json::value app::devices_json() const {
         {"last_event", ""},
     });
   }
-  return out;
+  co_return out;
+}
+
+asio::awaitable<json::value> control_commands::jobs(const json::object& r) {
+  job_filter f;
+  f.printer_id = arg_string(r, "printer");
+  if (const auto* v = r.if_contains("pending"); v && v->is_bool()) f.pending_only = v->as_bool();
+  f.limit = arg_limit(r, f.limit);
+  auto rows = unwrap(s_.reader.jobs(f));
+  json::array out;
+  for (const auto& j : rows) out.push_back(job_json(j, s_.cfg.site.utc_offset));
+  co_return out;
+}
+
+asio::awaitable<json::value> control_commands::sync(const json::object& request) {
+  sync::uploader* up = s_.sync.uploader();
+  if (!up)
+    throw std::runtime_error(s_.sync.unavailable().empty() ? std::string("sync is not running")
+                                                           : "sync could not start: " + s_.sync.unavailable());
+  if (request.contains("now") && request.at("now").is_bool() && request.at("now").as_bool()) up->kick();
+  json::object o = up->status().to_json();
+  o["gateway"] = s_.cfg.sync.effective_gateway_id(s_.cfg.site);
+  // Site-local times for people; the _wall_ms fields stay for programs.
+  const auto local = [&](std::string_view from, std::string_view to) {
+    if (const auto* v = o.if_contains(from); v && v->is_int64()) o[to] = format_local(v->as_int64(), s_.cfg.site.utc_offset);
+    else o[to] = "";
+  };
+  local("last_success_wall_ms", "last_success");
+  local("last_error_wall_ms", "last_error_time");
+  local("next_attempt_wall_ms", "next_attempt");
+  local("oldest_unsent_wall_ms", "oldest_unsent");
+  local("last_heartbeat_wall_ms", "last_heartbeat");
+  json::array dead;
+  if (auto d = s_.reader.dead_letters(20)) {
+    for (const auto& [letter, wall_ms] : *d)
+      dead.push_back(json::object{{"seq", letter.seq}, {"reason", letter.reason}, {"wall_ms", wall_ms}});
+  }
+  o["dead_letter_list"] = std::move(dead);
+  co_return o;
 }
 
 }  // namespace ravao

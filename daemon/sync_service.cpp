@@ -1,0 +1,74 @@
+#include "sync_service.hpp"
+
+#include <fmt/format.h>
+
+#include "common/clock.hpp"
+#include "common/log.hpp"
+
+namespace ravao {
+namespace json = boost::json;
+
+sync_service::sync_service(boost::asio::any_io_executor ex, const config& cfg, committer& writer,
+                           const counter_service& counters, const print_service& printing)
+    : ex_(std::move(ex)), cfg_(cfg), writer_(writer), counters_(counters), printing_(printing) {}
+
+result<void> sync_service::start() {
+  set_time_sync_flag(cfg_.sync.time_sync_flag.native());
+  uploader_ = std::make_unique<sync::uploader>(cfg_, writer_, ex_,
+                                               sync::uploader::hooks{[this] { return heartbeat_snapshot(); }});
+  if (auto r = uploader_->start(); !r) {
+    uploader_.reset();
+    unavailable_ = r.error().message();
+    return r;
+  }
+  unavailable_.clear();
+  if (cfg_.sync.enabled())
+    log::info("sync.started", "uploading to the provincial server",
+              {{"url", cfg_.sync.url}, {"gateway", cfg_.sync.effective_gateway_id(cfg_.site)}});
+  else
+    log::notice("sync.off", "no [sync] url: records are kept until sync is configured");
+  if (cfg_.sync.public_key.empty())
+    log::warning("privacy.no_key",
+                 "no [sync] public_key: visitors' names and ID numbers are not kept (only masked forms)");
+  return {};
+}
+
+void sync_service::stop() {
+  if (uploader_) uploader_->stop();
+  uploader_.reset();
+}
+
+json::object sync_service::heartbeat_snapshot() const {
+  json::array counters, devices;
+  for (const auto& [id, rt] : counters_.all()) {
+    counters.push_back(json::object{{"id", id}, {"name", rt.cfg.name}, {"mode", to_string(rt.cfg.mode)},
+                                    {"scanner", rt.scanner.id}});
+    devices.push_back(json::object{{"id", rt.scanner.id}, {"role", "scanner"},
+                                   {"online", rt.health.state == device_state::online},
+                                   {"status", to_string(rt.health.state)}});
+  }
+  for (const auto& [id, rt] : printing_.all()) {
+    devices.push_back(json::object{{"id", id}, {"role", "printer"}, {"online", rt.health.state == device_state::online},
+                                   {"status", to_string(rt.health.state)}});
+  }
+  return json::object{{"counters", std::move(counters)}, {"devices", std::move(devices)}};
+}
+
+std::vector<std::string> sync_service::alarms() const {
+  std::vector<std::string> out;
+  if (!uploader_) {
+    if (!unavailable_.empty()) out.push_back("sync could not start: " + unavailable_);
+    return out;
+  }
+  const auto s = uploader_->status();
+  if (s.store_alarm)
+    out.push_back(fmt::format("store is {} MiB, past [store] alarm_megabytes ({} MiB): {} records wait for upload",
+                              s.store_bytes >> 20, cfg_.store.alarm_bytes >> 20, s.depth));
+  if (!s.sealing) out.push_back("no [sync] public_key: names and ID numbers are not being kept");
+  if (s.state == sync::sync_state::waiting_for_clock) out.push_back("sync: waiting for a synchronised clock");
+  if (s.consecutive_failures > 0) out.push_back("sync: " + s.last_error);
+  if (s.dead_letters > 0) out.push_back(fmt::format("sync: {} records refused by the server (ravaoctl sync)", s.dead_letters));
+  return out;
+}
+
+}  // namespace ravao
