@@ -87,7 +87,7 @@ class app {
   // Runs `work` on the store's writer thread and waits for it (bounded):
   // for ravaoctl requests, whose answer needs the write committed.
   template <class T>
-  T on_store_wait(std::function<T(store&)> work);
+  T on_store_wait(std::function<T(store_writer&)> work);
   boost::json::value slip_print_json(const boost::json::object& request);
   boost::json::value slip_reprint_json(const boost::json::object& request);
   boost::json::value slip_preview_json(const boost::json::object& request);
@@ -133,7 +133,7 @@ class app {
   boost::asio::io_context& io_;
   config cfg_;
   std::unique_ptr<committer> committer_;     // owns the writing store (writer thread)
-  std::optional<store> reader_;               // read-only connection for ravaoctl
+  std::optional<store_reader> reader_;               // read-only connection for ravaoctl
   std::optional<seal::public_key> province_key_;  // [sync] public_key: scans are sealed on the loop
   std::unique_ptr<sync::uploader> uploader_;  // its own thread; stopped before the committer
   std::string sync_unavailable_;  // why the uploader could not start (e.g. an unreadable key); empty: it runs

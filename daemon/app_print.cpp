@@ -119,7 +119,7 @@ void app::start_worker(printer_runtime& rt) {
       .set_state =
           [this](std::int64_t job, job_state to, std::string error) {
             const timestamp at = now();
-            committer_->run_on_store([job, to, error = std::move(error), at](store& s) {
+            committer_->run_on_store([job, to, error = std::move(error), at](store_writer& s) {
               if (auto r = s.set_job_state(job, to, error, at); !r)
                 std::fprintf(stderr, "print job %lld: state not saved: %s\n", static_cast<long long>(job),
                              r.error().message().c_str());
@@ -199,10 +199,10 @@ job_request app::test_page_job(const counter_config& c, const printer_config& p,
 }
 
 template <class T>
-T app::on_store_wait(std::function<T(store&)> work) {
+T app::on_store_wait(std::function<T(store_writer&)> work) {
   auto done = std::make_shared<std::promise<T>>();
   auto future = done->get_future();
-  committer_->run_on_store([work = std::move(work), done](store& s) { done->set_value(work(s)); });
+  committer_->run_on_store([work = std::move(work), done](store_writer& s) { done->set_value(work(s)); });
   // The writer thread never waits for the loop, so blocking here is safe; it
   // is bounded for a store that keeps failing (disk full).
   if (future.wait_for(std::chrono::seconds(10)) != std::future_status::ready)
@@ -228,7 +228,7 @@ void app::on_command(const committed_scan& s) {
     }
     const timestamp at = now();
     if (p.command == "PRINT_SLIP") {
-      committer_->run_on_store([this, req = slip_request_for(*c, **printer, at)](store& st) {
+      committer_->run_on_store([this, req = slip_request_for(*c, **printer, at)](store_writer& st) {
         auto r = st.issue_slip(req);
         asio::post(io_, [this, r = std::move(r), printer = req.printer_id, counter = req.counter_id] {
           if (!r) {
@@ -240,7 +240,7 @@ void app::on_command(const committed_scan& s) {
         });
       });
     } else {
-      committer_->run_on_store([this, req = test_page_job(*c, **printer, at)](store& st) {
+      committer_->run_on_store([this, req = test_page_job(*c, **printer, at)](store_writer& st) {
         auto r = st.add_job(req);
         asio::post(io_, [this, ok = r.has_value(), printer = req.printer_id] {
           if (ok) wake_printer(printer);
@@ -252,7 +252,7 @@ void app::on_command(const committed_scan& s) {
   if (p.command == "CHECKOUT_LAST" || p.command == "UNDO_LAST") {
     const bool undo = p.command == "UNDO_LAST";
     const timestamp at = now();
-    committer_->run_on_store([this, undo, at, counter = c->id, verb = p.command](store& st) {
+    committer_->run_on_store([this, undo, at, counter = c->id, verb = p.command](store_writer& st) {
       // Undo reaches back at most 10 minutes: staff correct a scan they just saw go wrong.
       auto r = undo ? st.undo_last(counter, at, std::chrono::minutes(10)) : st.checkout_last(counter, at);
       asio::post(io_, [this, r = std::move(r), counter, verb] {
@@ -278,7 +278,7 @@ json::value app::slip_print_json(const json::object& r) {
   if (!c) throw std::invalid_argument(fmt::format("no counter \"{}\" (see ravaoctl counters)", counter));
   const printer_config* p = unwrap_or_throw(printer_of(*c));
   const slip_request req = slip_request_for(*c, *p, now());
-  auto issued = unwrap_or_throw(on_store_wait<result<issued_slip>>([&req](store& s) { return s.issue_slip(req); }));
+  auto issued = unwrap_or_throw(on_store_wait<result<issued_slip>>([&req](store_writer& s) { return s.issue_slip(req); }));
   log_issued(c->id, issued);
   wake_printer(p->id);
   return json::object{{"slip", slip::display_slip_number(issued.number)}, {"number", issued.number},
@@ -300,7 +300,7 @@ json::value app::slip_reprint_json(const json::object& r) {
   const printer_config* p = unwrap_or_throw(printer_of(*c));
   const timestamp at = now();
   auto job = unwrap_or_throw(on_store_wait<result<print_job_row>>(
-      [&, seqno = *sequence](store& s) { return s.reprint_slip(seqno, p->id, at); }));
+      [&, seqno = *sequence](store_writer& s) { return s.reprint_slip(seqno, p->id, at); }));
   log::info("slip.reprinted", "slip printed again", {{"counter", c->id}, {"slip", text}, {"job", std::to_string(job.id)}});
   wake_printer(p->id);
   return job_json(job, cfg_.site.utc_offset);
@@ -335,7 +335,7 @@ json::value app::card_print_json(const json::object& r) {
                   json::serialize(json::object{{"site_name", cfg_.site.name}, {"counter_id", c->id},
                                                {"counter_name", c->name}}),
                   now()};
-  auto job = unwrap_or_throw(on_store_wait<result<print_job_row>>([&req](store& s) { return s.add_job(req); }));
+  auto job = unwrap_or_throw(on_store_wait<result<print_job_row>>([&req](store_writer& s) { return s.add_job(req); }));
   wake_printer(p->id);
   return job_json(job, cfg_.site.utc_offset);
 }
@@ -346,7 +346,7 @@ json::value app::printer_test_json(const json::object& r) {
   if (!c) throw std::invalid_argument(fmt::format("no counter \"{}\" (see ravaoctl counters)", counter));
   const printer_config* p = unwrap_or_throw(printer_of(*c));
   const job_request req = test_page_job(*c, *p, now());
-  auto job = unwrap_or_throw(on_store_wait<result<print_job_row>>([&req](store& s) { return s.add_job(req); }));
+  auto job = unwrap_or_throw(on_store_wait<result<print_job_row>>([&req](store_writer& s) { return s.add_job(req); }));
   wake_printer(p->id);
   return job_json(job, cfg_.site.utc_offset);
 }
@@ -398,7 +398,7 @@ json::value app::declare_json(const json::object& r) {
     if (req.counter_id.empty()) req.counter_id = counter;
   }
   if (req.counter_id.empty()) throw std::invalid_argument("give --slip N, or --counter C right after a card scan");
-  auto done = unwrap_or_throw(on_store_wait<result<declared>>([&req](store& s) { return s.declare(req); }));
+  auto done = unwrap_or_throw(on_store_wait<result<declared>>([&req](store_writer& s) { return s.declare(req); }));
   log::info("declaration.recorded", "proxy declaration recorded",
             {{"counter", req.counter_id}, {"seq", std::to_string(done.seq)}, {"visit", std::to_string(done.visit_id)},
              {"slip", req.slip_number.empty() ? std::string() : slip::display_slip_number(req.slip_number)}});

@@ -70,7 +70,7 @@ json::object app::heartbeat_snapshot() const {
 
 void app::record_device_event(const std::string& device_id, std::string event) {
   if (!committer_ || stopping_) return;
-  committer_->run_on_store([device_id, event = std::move(event)](store& s) {
+  committer_->run_on_store([device_id, event = std::move(event)](store_writer& s) {
     if (auto r = s.log_device_event(device_id, event, now()); !r)
       log::error("store.device_event", "a device event could not be recorded",
                  {{"device", device_id}, {"error", r.error().message()}});

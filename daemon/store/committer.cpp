@@ -20,7 +20,7 @@ auto guarded(F&& f) -> decltype(f()) {
 
 }  // namespace
 
-committer::committer(store s, visits_config settings, int retention_days, boost::asio::any_io_executor loop,
+committer::committer(store_writer s, visits_config settings, int retention_days, boost::asio::any_io_executor loop,
                      report_handler on_committed, failure_handler on_failure, std::size_t max_pending,
                      std::chrono::milliseconds retry_interval)
     : store_(std::move(s)),
@@ -63,7 +63,7 @@ void committer::expire(timestamp now) {
   wake_.notify_one();
 }
 
-void committer::run_on_store(std::function<void(store&)> work) {
+void committer::run_on_store(std::function<void(store_writer&)> work) {
   {
     std::lock_guard lock(mutex_);
     if (stopping_ && !thread_.joinable()) return;
@@ -179,7 +179,7 @@ void committer::run() {
       }
     }
     failing = false;
-    std::vector<std::function<void(store&)>> ops;
+    std::vector<std::function<void(store_writer&)>> ops;
     {
       std::lock_guard lock(mutex_);
       ops.swap(ops_);

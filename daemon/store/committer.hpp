@@ -54,7 +54,7 @@ class committer {
 
   // retention_days: local-only samples (rejected scans) older than this are
   // pruned at start and hourly with the expiry tick.
-  committer(store s, visits_config settings, int retention_days, boost::asio::any_io_executor loop,
+  committer(store_writer s, visits_config settings, int retention_days, boost::asio::any_io_executor loop,
             report_handler on_committed, failure_handler on_failure,
             std::size_t max_pending = 10'000,
             std::chrono::milliseconds retry_interval = std::chrono::milliseconds(1000));
@@ -70,7 +70,7 @@ class committer {
   // submitted before it has been committed (a slip printed right after a
   // scan sees that scan's visit). `work` reports its own outcome, by posting
   // to the loop; an exception it throws is caught and dropped (logged to stderr).
-  void run_on_store(std::function<void(store&)> work);
+  void run_on_store(std::function<void(store_writer&)> work);
 
   // Commits everything submitted so far and ends the thread. Idempotent.
   void stop();
@@ -82,7 +82,7 @@ class committer {
  private:
   void run();
 
-  store store_;
+  store_writer store_;
   boost::asio::any_io_executor loop_;
   report_handler on_committed_;
   failure_handler on_failure_;
@@ -96,7 +96,7 @@ class committer {
   std::deque<committed_scan> scans_;
   std::vector<rejection_request> rejections_;
   std::optional<timestamp> expire_at_;
-  std::vector<std::function<void(store&)>> ops_;
+  std::vector<std::function<void(store_writer&)>> ops_;
   visits_config settings_;
   store_totals totals_;
   store_state state_;

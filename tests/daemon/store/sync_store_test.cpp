@@ -21,12 +21,12 @@ struct fixture {
   seal::key_pair keys = seal::generate();
   // 2025-11-23 12:00 at UTC+7.
   timestamp t{1'763'874'000'000, 1'000'000'000'000, true};
-  std::optional<store> s;
+  std::optional<store_writer> s;
 
   fixture() {
     store_options o;
     o.province_key = keys.pub;
-    auto opened = store::open(dir / "ravao.db", store::mode::read_write, o);
+    auto opened = store_writer::open(dir / "ravao.db", o);
     BOOST_TEST_REQUIRE(opened.has_value(), (opened ? "" : opened.error().message()));
     s.emplace(std::move(*opened));
   }
@@ -179,7 +179,7 @@ BOOST_FIXTURE_TEST_CASE(the_sync_position_follows_acknowledgements, fixture) {
   // The stream id is the store's: the same after reopening, read-only too.
   const std::string stream = p->stream;
   s.reset();
-  auto ro = store::open(dir / "ravao.db", store::mode::read_only);
+  auto ro = store_reader::open(dir / "ravao.db");
   BOOST_TEST_REQUIRE(ro.has_value());
   BOOST_TEST(ro->sync_position()->stream == stream);
   BOOST_TEST(ro->read_upload_batch(0, 10, 1 << 20)->seqs.size() == 4u);  // 4 is dead-lettered
