@@ -5,7 +5,9 @@
 
 #include <cstdlib>
 #include <ctime>
+#include <string_view>
 #include <system_error>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -94,18 +96,44 @@ result<sqlite3*> open_connection(const fs::path& path, bool create) {
   return db;
 }
 
+// Whether a quick_check finding is a page it could not read ("Page 5:
+// unable to get the page. error code=266") for a reason that is not the
+// file's content: an I/O error, no memory, a lock. Such a file is not
+// corrupt, and must not be moved aside.
+bool unreadable_not_corrupt(std::string_view finding) {
+  constexpr std::string_view marker = "error code=";
+  const auto at = finding.find(marker);
+  if (at == std::string_view::npos) return false;
+  const int rc = std::atoi(std::string(finding.substr(at + marker.size())).c_str());
+  switch (rc & 0xff) {
+    case SQLITE_IOERR: case SQLITE_NOMEM: case SQLITE_BUSY: case SQLITE_LOCKED: case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+      return true;
+    default:
+      return false;
+  }
+}
+
 // quick_check and a first read of the schema: a file that is not SQLite, a
-// damaged page or a torn header all surface here.
+// damaged page or a torn header all surface here. quick_check reports a page
+// it cannot read as a finding (a row), not as an error: a read that fails
+// for I/O reasons is store_unavailable, not store_corrupt.
 result<void> check_integrity(sqlite3* db) {
   auto st = sql::statement::prepare(db, "PRAGMA quick_check");
   if (!st) return std::unexpected(st.error());
-  auto row = st->step();
-  if (!row) return std::unexpected(row.error());
-  if (!*row) return fail(errc::store_corrupt, "quick_check returned nothing");
-  std::string verdict = st->text(0);
-  st->reset();
-  if (verdict != "ok") return fail(errc::store_corrupt, "quick_check: " + verdict);
-  return {};
+  std::vector<std::string> findings;
+  while (true) {
+    auto row = st->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    findings.push_back(st->text(0));
+  }
+  if (findings.empty()) return fail(errc::store_corrupt, "quick_check returned nothing");
+  if (findings.front() == "ok") return {};
+  for (const auto& f : findings) {
+    if (unreadable_not_corrupt(f)) return fail(errc::store_unavailable, "quick_check could not read the store: " + f);
+  }
+  return fail(errc::store_corrupt, "quick_check: " + findings.front());
 }
 
 result<void> configure(sqlite3* db) {
