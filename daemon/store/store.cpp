@@ -63,12 +63,7 @@ result<void> store_connection::prepare_write_statements() {
        "SELECT id, counter_id, COALESCE(person_key,''), COALESCE(name_masked,''), last_wall_ms, last_boot_id, "
        "last_boottime_ns, COALESCE(id_masked,'') FROM visits WHERE closed_seq IS NULL"},
   };
-  for (const auto& [member, text] : statements) {
-    auto st = sql::statement::prepare(db, text);
-    if (!st) return std::unexpected(st.error());
-    this->*member = std::move(*st);
-  }
-  return {};
+  return sql::prepare_members(db, *this, statements);
 }
 
 namespace {

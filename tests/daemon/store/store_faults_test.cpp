@@ -22,6 +22,7 @@
 #include "slip/slip_number.hpp"
 #include "store/store.hpp"
 #include "support/harness.hpp"
+#include "support/scans.hpp"
 #include "support/sqlite_faults.hpp"
 
 using namespace ravao;
@@ -55,26 +56,12 @@ auto step(F&& f, int& failures) -> decltype(f()) {
   return r;
 }
 
-scan_request cccd(std::string id, timestamp at) {
-  scan_request r;
-  r.counter_id = "c1";
-  r.mode = counter_mode::toggle;
-  r.payload.kind = payload_kind::cccd;
-  r.payload.who = person{};
-  r.payload.who->id_number = std::move(id);
-  r.payload.who->full_name = "Trần Thị Bình";
-  r.at = at;
-  return r;
+scan_request cccd(std::string id, const timestamp& at) {
+  return ravao::test::person_scan("c1", counter_mode::toggle, std::move(id), at);
 }
 
-scan_request event(std::string text, timestamp at) {
-  scan_request r;
-  r.counter_id = "c2";
-  r.mode = counter_mode::toggle;
-  r.payload.kind = payload_kind::ravao_command;
-  r.payload.text = std::move(text);
-  r.at = at;
-  return r;
+scan_request event(std::string text, const timestamp& at) {
+  return ravao::test::text_scan("c2", payload_kind::ravao_command, std::move(text), at);
 }
 
 // What the store holds, without the per-run boot stamps.

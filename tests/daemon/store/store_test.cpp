@@ -8,8 +8,10 @@
 
 #include "store/store.hpp"
 #include "support/harness.hpp"
+#include "support/scans.hpp"
 
 using namespace ravao;
+using ravao::test::person_scan;
 namespace fs = std::filesystem;
 
 namespace {
@@ -30,18 +32,6 @@ struct fake_clock {
     return t;
   }
 };
-
-scan_request person_scan(std::string counter, counter_mode mode, std::string id, const timestamp& at) {
-  scan_request r;
-  r.counter_id = std::move(counter);
-  r.mode = mode;
-  r.payload.kind = payload_kind::cccd;
-  r.payload.who = person{};
-  r.payload.who->id_number = std::move(id);
-  r.payload.who->full_name = "Trần Thị Bình";
-  r.at = at;
-  return r;
-}
 
 scan_request opaque_scan(std::string counter, std::string text, const timestamp& at) {
   scan_request r;

@@ -7,6 +7,7 @@
 
 #include "store/store.hpp"
 #include "support/harness.hpp"
+#include "support/scans.hpp"
 
 using namespace ravao;
 namespace fs = std::filesystem;
@@ -36,15 +37,10 @@ struct fixture {
     return t;
   }
   scan_outcome scan(std::string counter, std::string id, counter_mode mode = counter_mode::toggle) {
-    scan_request r;
-    r.counter_id = std::move(counter);
-    r.mode = mode;
-    r.payload.kind = payload_kind::cccd;
-    r.payload.who = person{};
-    r.payload.who->id_number = std::move(id);
+    // 10 s apart: past the duplicate window.
+    scan_request r = ravao::test::person_scan(std::move(counter), mode, std::move(id), advance_ms(10'000));
     r.payload.who->full_name = "Nguyễn Văn An";
     r.symbology = "]Q1";
-    r.at = advance_ms(10'000);  // past the duplicate window
     auto out = s->apply(std::span(&r, 1), {}, visits_config{});
     BOOST_TEST_REQUIRE(out.has_value());
     return out->front();
