@@ -9,6 +9,7 @@
 // SQLITE_OPEN_NOMUTEX). Every call is a short read; none takes a write lock.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
