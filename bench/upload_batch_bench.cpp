@@ -1,4 +1,4 @@
-// How fast the store serialises records for upload (store::read_upload_batch,
+// How fast the store serialises records for upload (store_reader::read_upload_batch,
 // docs/sync-protocol.md): a store of N sealed CCCD visits is read back in
 // batches of 2,000 records / 1 MiB, as the uploader does after a week offline,
 // on a read-only connection. In-process: no daemon. Goal: >= 200,000 records/s.
@@ -26,7 +26,7 @@ int main(int argc, char** argv) try {
   store_options o;
   o.province_key = keys.pub;
   {
-    auto s = store::open(dir / "ravao.db", store::mode::read_write, o);
+    auto s = store_writer::open(dir / "ravao.db", o);
     if (!s) throw std::runtime_error(s.error().message());
     timestamp t{1'763'874'000'000, 1'000'000'000'000, true};
     visits_config v;
@@ -57,7 +57,7 @@ int main(int argc, char** argv) try {
   }
   std::size_t records = 0, bytes = 0, batches = 0;
   std::int64_t after = 0;
-  auto ro = store::open(dir / "ravao.db", store::mode::read_only);
+  auto ro = store_reader::open(dir / "ravao.db");
   if (!ro) throw std::runtime_error(ro.error().message());
   const auto t0 = std::chrono::steady_clock::now();
   while (true) {

@@ -12,10 +12,12 @@
 
 #include <sqlite3.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "common/error.hpp"
 
@@ -100,6 +102,19 @@ class transaction {
 
   sqlite3* db_ = nullptr;  // null once committed or rolled back
 };
+
+// Statements a type prepares once, as (member, SQL) pairs: each prepared into
+// owner.*member; the first failure is returned (the rest stay empty).
+template <class Owner, std::size_t N>
+result<void> prepare_members(sqlite3* db, Owner& owner,
+                             const std::pair<statement Owner::*, std::string_view> (&members)[N]) {
+  for (const auto& [member, text] : members) {
+    auto st = statement::prepare(db, text);
+    if (!st) return std::unexpected(st.error());
+    owner.*member = std::move(*st);
+  }
+  return {};
+}
 
 // The first column of the first row of a query with one parameter ?1
 // bound to `arg`, as an integer; 0 when there is no row.

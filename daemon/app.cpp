@@ -41,7 +41,7 @@ result<void> app::start() {
     if (!key) return fail(errc::config_invalid, "[sync] public_key: " + key.error().message());
     options.province_key = province_key = *key;
   }  // else: nothing personal is kept; sync_service raises the privacy.no_key alarm
-  auto s = store::open(cfg_.store.path, store::mode::read_write, options);
+  auto s = store_writer::open(cfg_.store.path, options);
   if (!s) return std::unexpected(s.error());
   const store_health health = s->health();
   if (health.recovered_now) {
@@ -57,7 +57,7 @@ result<void> app::start() {
       std::move(*s), cfg_.visits, cfg_.store.retention_days, io_.get_executor(),
       [this](commit_report r) { on_committed(std::move(r)); },
       [this](const error& e, std::size_t pending) { on_store_failure(e, pending); });
-  auto ro = store::open(cfg_.store.path, store::mode::read_only, cfg_.site.utc_offset);
+  auto ro = store_reader::open(cfg_.store.path, cfg_.site.utc_offset);
   if (!ro) return std::unexpected(ro.error());
   reader_ = std::move(*ro);
 

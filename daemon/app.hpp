@@ -72,7 +72,7 @@ class app {
   // Declared before the services: destroyed after them (it must outlive its clients).
   usb_access usb_;
   std::unique_ptr<committer> committer_;  // owns the writing store (writer thread)
-  std::optional<store> reader_;            // read-only connection for ravaoctl and the print queues
+  std::optional<store_reader> reader_;            // read-only connection for ravaoctl and the print queues
   std::unique_ptr<counter_service> counters_;
   std::unique_ptr<print_service> printing_;
   std::unique_ptr<scanned_commands> scanned_commands_;

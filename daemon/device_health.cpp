@@ -26,7 +26,7 @@ device_health::change device_health::set(device_state s, std::string_view why, c
 
 void record_device_event(committer& c, std::string device_id, std::string event) {
   c.async_run<result<std::int64_t>>(
-      [device_id, event = std::move(event)](store& s) { return s.log_device_event(device_id, event, now()); },
+      [device_id, event = std::move(event)](store_writer& s) { return s.log_device_event(device_id, event, now()); },
       [device_id](boost::system::error_code ec, result<std::int64_t> r) {
         if (ec || r) return;  // not run: the daemon is stopping
         log::error("store.device_event", "a device event could not be recorded",

@@ -25,7 +25,7 @@ void log_job(const std::string& printer_id, const print_job_row& job, std::strin
 }  // namespace
 
 print_service::print_service(boost::asio::any_io_executor ex, const config& cfg, committer& writer,
-                             const store& reader, usb_access& usb, std::function<void()> on_change)
+                             const store_reader& reader, usb_access& usb, std::function<void()> on_change)
     : ex_(std::move(ex)), cfg_(cfg), writer_(writer), reader_(reader), usb_(usb), on_change_(std::move(on_change)) {}
 
 void print_service::start_all() {
@@ -103,7 +103,7 @@ void print_service::start_worker(printer_runtime& rt) {
       .set_state =
           [this](std::int64_t job, job_state to, std::string error) {
             writer_.async_run<result<void>>(
-                [job, to, error = std::move(error), at = now()](store& s) { return s.set_job_state(job, to, error, at); },
+                [job, to, error = std::move(error), at = now()](store_writer& s) { return s.set_job_state(job, to, error, at); },
                 [job](boost::system::error_code ec, result<void> r) {
                   if (ec || r) return;  // not run: the daemon is stopping
                   log::error("print.state_not_saved", "a print job's state could not be saved",

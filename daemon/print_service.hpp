@@ -35,7 +35,7 @@ class print_service {
   };
 
   // on_change: something the status line shows changed.
-  print_service(boost::asio::any_io_executor ex, const config& cfg, committer& writer, const store& reader,
+  print_service(boost::asio::any_io_executor ex, const config& cfg, committer& writer, const store_reader& reader,
                 usb_access& usb, std::function<void()> on_change);
 
   void start_all();
@@ -63,7 +63,7 @@ class print_service {
   boost::asio::any_io_executor ex_;
   const config& cfg_;
   committer& writer_;
-  const store& reader_;
+  const store_reader& reader_;
   usb_access& usb_;
   std::function<void()> on_change_;
   std::map<std::string, printer_runtime> printers_;

@@ -23,7 +23,7 @@ void scanned_commands::on_command(const committed_scan& s) {
     const timestamp at = now();
     if (p.command == "PRINT_SLIP") {
       writer_.async_run<result<issued_slip>>(
-          [req = slip_request_for(cfg_, *c, **printer, at)](store& st) { return st.issue_slip(req); },
+          [req = slip_request_for(cfg_, *c, **printer, at)](store_writer& st) { return st.issue_slip(req); },
           [this, printer = (*printer)->id, counter = c->id](boost::system::error_code ec, result<issued_slip> r) {
             if (ec) return;  // not run: the daemon is stopping
             if (!r) {
@@ -35,7 +35,7 @@ void scanned_commands::on_command(const committed_scan& s) {
           });
     } else {
       writer_.async_run<result<print_job_row>>(
-          [req = test_page_job(cfg_, *c, **printer, at)](store& st) { return st.add_job(req); },
+          [req = test_page_job(cfg_, *c, **printer, at)](store_writer& st) { return st.add_job(req); },
           [this, printer = (*printer)->id](boost::system::error_code ec, result<print_job_row> r) {
             if (!ec && r) printing_.wake(printer);
           });
@@ -45,7 +45,7 @@ void scanned_commands::on_command(const committed_scan& s) {
   if (p.command == "CHECKOUT_LAST" || p.command == "UNDO_LAST") {
     const bool undo = p.command == "UNDO_LAST";
     writer_.async_run<result<staff_command_outcome>>(
-        [undo, at = now(), counter = c->id](store& st) {
+        [undo, at = now(), counter = c->id](store_writer& st) {
           // Undo reaches back at most 10 minutes: staff correct a scan they just saw go wrong.
           return undo ? st.undo_last(counter, at, std::chrono::minutes(10)) : st.checkout_last(counter, at);
         },

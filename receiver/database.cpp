@@ -141,12 +141,7 @@ result<void> database::prepare() {
        " ON CONFLICT(gateway) DO UPDATE SET last_heartbeat_ms = excluded.last_heartbeat_ms,"
        " last_heartbeat = excluded.last_heartbeat"},
   };
-  for (const auto& [member, text] : statements) {
-    auto st = sql::statement::prepare(db_, text);
-    if (!st) return std::unexpected(st.error());
-    this->*member = std::move(*st);
-  }
-  return {};
+  return sql::prepare_members(db_, *this, statements);
 }
 
 result<void> database::anchor(std::string_view gateway, const clock_stamp& sent) {

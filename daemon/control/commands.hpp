@@ -32,7 +32,7 @@ class control_commands {
   struct services {
     const config& cfg;
     committer& writer;
-    const store& reader;
+    const store_reader& reader;
     const counter_service& counters;
     print_service& printing;
     sync_service& sync;

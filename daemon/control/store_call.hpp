@@ -38,11 +38,11 @@ std::string store_timeout_message(std::chrono::steady_clock::duration deadline);
 // The work's value; throws std::runtime_error with the work's error, or the
 // timeout message when the deadline passed before the work started.
 //
-// Call it in two steps, `auto call = store_call<T>(writer, [req](store& s) {...});
+// Call it in two steps, `auto call = store_call<T>(writer, [req](store_writer& s) {...});
 // auto v = co_await std::move(call);`: g++ 12 mis-destroys a lambda
 // temporary (its captured strings) created inside a co_await expression.
 template <class T>
-boost::asio::awaitable<T> store_call(committer& writer, std::move_only_function<result<T>(store&)> work,
+boost::asio::awaitable<T> store_call(committer& writer, std::move_only_function<result<T>(store_writer&)> work,
                                      std::chrono::steady_clock::duration deadline = store_deadline) {
   namespace asio = boost::asio;
   asio::steady_timer timer(co_await asio::this_coro::executor, deadline);

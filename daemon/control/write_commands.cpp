@@ -29,7 +29,7 @@ asio::awaitable<json::value> control_commands::slip_print(const json::object& r)
   const printer_config* p = unwrap(printer_of(s_.cfg, c));
   const std::string counter = c.id, printer = p->id;  // the configuration may be reloaded while we wait
   auto call = store_call<issued_slip>(
-      s_.writer, [req = slip_request_for(s_.cfg, c, *p, now())](store& s) { return s.issue_slip(req); });
+      s_.writer, [req = slip_request_for(s_.cfg, c, *p, now())](store_writer& s) { return s.issue_slip(req); });
   auto issued = co_await std::move(call);
   log_issued(counter, issued);
   s_.printing.wake(printer);
@@ -51,7 +51,7 @@ asio::awaitable<json::value> control_commands::slip_reprint(const json::object& 
                                                   text, found->counter_id));
   const std::string counter = c->id, printer = unwrap(printer_of(s_.cfg, *c))->id;
   auto call = store_call<print_job_row>(
-      s_.writer, [seqno = *sequence, printer, at = now()](store& s) { return s.reprint_slip(seqno, printer, at); });
+      s_.writer, [seqno = *sequence, printer, at = now()](store_writer& s) { return s.reprint_slip(seqno, printer, at); });
   auto job = co_await std::move(call);
   log::info("slip.reprinted", "slip printed again", {{"counter", counter}, {"slip", text}, {"job", std::to_string(job.id)}});
   s_.printing.wake(printer);
@@ -93,7 +93,7 @@ asio::awaitable<json::value> control_commands::printer_test(const json::object& 
 
 asio::awaitable<json::value> control_commands::add_job(job_request req) {
   const std::string printer = req.printer_id;
-  auto call = store_call<print_job_row>(s_.writer, [req = std::move(req)](store& s) { return s.add_job(req); });
+  auto call = store_call<print_job_row>(s_.writer, [req = std::move(req)](store_writer& s) { return s.add_job(req); });
   auto job = co_await std::move(call);
   s_.printing.wake(printer);
   co_return job_json(job, s_.cfg.site.utc_offset);
@@ -135,7 +135,7 @@ asio::awaitable<json::value> control_commands::declare(const json::object& r) {
     if (req.counter_id.empty()) req.counter_id = counter;
   }
   if (req.counter_id.empty()) throw std::invalid_argument("give --slip N, or --counter C right after a card scan");
-  auto call = store_call<declared>(s_.writer, [req](store& s) { return s.declare(req); });
+  auto call = store_call<declared>(s_.writer, [req](store_writer& s) { return s.declare(req); });
   auto done = co_await std::move(call);
   const std::string slip_shown = req.slip_number.empty() ? std::string() : slip::display_slip_number(req.slip_number);
   log::info("declaration.recorded", "proxy declaration recorded",

@@ -12,7 +12,7 @@
 namespace ravao {
 using namespace store_detail;
 
-result<std::vector<scan_outcome>> store::apply(std::span<const scan_request> scans,
+result<std::vector<scan_outcome>> store_writer::apply(std::span<const scan_request> scans,
                                                std::span<const rejection_request> rejections,
                                                const visits_config& settings) {
   auto& s = *impl_;
@@ -50,7 +50,7 @@ result<std::vector<scan_outcome>> store::apply(std::span<const scan_request> sca
   return outcomes;
 }
 
-result<int> store::close_expired(const timestamp& now, const visits_config& settings) {
+result<int> store_writer::close_expired(const timestamp& now, const visits_config& settings) {
   auto& s = *impl_;
   struct expired_visit {
     std::int64_t id;

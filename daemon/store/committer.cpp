@@ -20,7 +20,7 @@ auto guarded(F&& f) -> decltype(f()) {
 
 }  // namespace
 
-committer::committer(store s, visits_config settings, int retention_days, boost::asio::any_io_executor loop,
+committer::committer(store_writer s, visits_config settings, int retention_days, boost::asio::any_io_executor loop,
                      report_handler on_committed, failure_handler on_failure, std::size_t max_pending,
                      std::chrono::milliseconds retry_interval)
     : store_(std::move(s)),
@@ -75,9 +75,9 @@ bool committer::enqueue(queued_op op) {
   return true;
 }
 
-void committer::run_on_store(std::function<void(store&)> work) {
+void committer::run_on_store(std::function<void(store_writer&)> work) {
   queued_op op;
-  op.run = [this, work = std::move(work)](store& s) {
+  op.run = [this, work = std::move(work)](store_writer& s) {
     try {
       work(s);
     } catch (const std::exception& ex) {

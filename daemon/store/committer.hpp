@@ -68,7 +68,7 @@ class committer {
 
   // retention_days: local-only samples (rejected scans) older than this are
   // pruned at start and hourly with the expiry tick.
-  committer(store s, visits_config settings, int retention_days, boost::asio::any_io_executor loop,
+  committer(store_writer s, visits_config settings, int retention_days, boost::asio::any_io_executor loop,
             report_handler on_committed, failure_handler on_failure,
             std::size_t max_pending = 10'000,
             std::chrono::milliseconds retry_interval = std::chrono::milliseconds(1000));
@@ -97,12 +97,12 @@ class committer {
   // with operation_aborted without running. `work` throwing completes with
   // errc::store_unavailable (and logs store.op_failed).
   template <class R, class Token>
-  auto async_run(std::move_only_function<R(store&)> work, Token&& token);
+  auto async_run(std::move_only_function<R(store_writer&)> work, Token&& token);
 
   // Fire-and-forget form for callers on other threads (the uploader) and for
   // records nobody waits on: `work` reports its own outcome; an exception it
   // throws is logged as store.op_failed.
-  void run_on_store(std::function<void(store&)> work);
+  void run_on_store(std::function<void(store_writer&)> work);
 
   // Commits everything submitted so far and ends the thread. Idempotent.
   void stop();
@@ -117,7 +117,7 @@ class committer {
   // it with operation_aborted without running (stop, store given up).
   struct queued_op {
     std::uint64_t after = 0;  // scans submitted before it: it runs once they are committed
-    std::move_only_function<void(store&)> run;
+    std::move_only_function<void(store_writer&)> run;
     std::move_only_function<void()> abort;
   };
   template <class R, class Handler>
@@ -130,7 +130,7 @@ class committer {
   void abort_ops();
   void report_op_failure(std::string what);
 
-  store store_;
+  store_writer store_;
   boost::asio::any_io_executor loop_;
   report_handler on_committed_;
   failure_handler on_failure_;
@@ -163,7 +163,7 @@ struct committer::op_state : std::enable_shared_from_this<op_state<R, Handler>> 
   enum stage : int { queued, started, cancelled };
   using executor_type = boost::asio::associated_executor_t<Handler, boost::asio::any_io_executor>;
 
-  op_state(std::move_only_function<R(store&)> w, Handler h, const boost::asio::any_io_executor& fallback)
+  op_state(std::move_only_function<R(store_writer&)> w, Handler h, const boost::asio::any_io_executor& fallback)
       : work(std::move(w)),
         handler(std::move(h)),
         work_guard(boost::asio::get_associated_executor(handler, fallback)) {}
@@ -190,18 +190,18 @@ struct committer::op_state : std::enable_shared_from_this<op_state<R, Handler>> 
       complete(boost::asio::error::operation_aborted, R{});
   }
 
-  std::move_only_function<R(store&)> work;
+  std::move_only_function<R(store_writer&)> work;
   Handler handler;
   boost::asio::executor_work_guard<executor_type> work_guard;  // keeps the caller's context running until done
   std::atomic<int> stage_{queued};
 };
 
 template <class R, class Token>
-auto committer::async_run(std::move_only_function<R(store&)> work, Token&& token) {
+auto committer::async_run(std::move_only_function<R(store_writer&)> work, Token&& token) {
   static_assert(std::is_default_constructible_v<R> && std::is_move_constructible_v<R>,
                 "async_run: R is delivered default-constructed when the work did not run");
   return boost::asio::async_initiate<Token, void(boost::system::error_code, R)>(
-      [this](auto handler, std::move_only_function<R(store&)> w) {
+      [this](auto handler, std::move_only_function<R(store_writer&)> w) {
         using state_t = op_state<R, std::decay_t<decltype(handler)>>;
         auto st = std::make_shared<state_t>(std::move(w), std::move(handler), loop_);
         auto slot = boost::asio::get_associated_cancellation_slot(st->handler);
@@ -210,7 +210,7 @@ auto committer::async_run(std::move_only_function<R(store&)> work, Token&& token
             if (auto s = weak.lock()) s->cancel();
           });
         queued_op op;
-        op.run = [this, st](store& s) {
+        op.run = [this, st](store_writer& s) {
           if (!st->start()) return;  // the caller gave up first: never run
           try {
             st->complete({}, st->work(s));

@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 
 #include "common/text.hpp"
-#include "store/store_impl.hpp"
+#include "store/store_connection.hpp"
 
 namespace ravao {
 namespace {
@@ -103,7 +103,7 @@ std::string recent_key(std::string_view counter_id, std::string_view person_key,
   return key;
 }
 
-person_keys keys_of(const store::impl& s, std::string_view id_number, std::string_view full_name) {
+person_keys keys_of(const store_connection& s, std::string_view id_number, std::string_view full_name) {
   person_keys k;
   if (!id_number.empty()) {
     k.key = seal::keyed_hash(s.hash_key, id_number);
@@ -113,7 +113,7 @@ person_keys keys_of(const store::impl& s, std::string_view id_number, std::strin
   return k;
 }
 
-result<void> load_hash_key(store::impl& s) {
+result<void> load_hash_key(store_connection& s) {
   auto st = sql::statement::prepare(s.db, "SELECT value FROM meta WHERE key='person_hash_key'");
   if (!st) return std::unexpected(st.error());
   auto row = st->step();

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "store/store_impl.hpp"
+#include "store/store_connection.hpp"
 
 namespace ravao {
 namespace {
@@ -34,7 +34,7 @@ result<store_totals> compute_totals(sqlite3* db, const timestamp& now, std::chro
   return t;
 }
 
-result<void> store::impl::load_state() {
+result<void> store_connection::load_state() {
   auto t = compute_totals(db, now(), utc_offset);
   if (!t) return std::unexpected(t.error());
   totals = *t;
@@ -60,11 +60,11 @@ result<void> store::impl::load_state() {
   return {};
 }
 
-result<store_totals> store::read_totals(const timestamp& at) const {
+result<store_totals> store_reader::read_totals(const timestamp& at) const {
   return compute_totals(impl_->db, at, impl_->utc_offset);
 }
 
-result<std::vector<visit_row>> store::visits(const visit_filter& f) const {
+result<std::vector<visit_row>> store_reader::visits(const visit_filter& f) const {
   auto st = sql::statement::prepare(impl_->db,
       "SELECT id, counter_id, COALESCE(id_masked,''), COALESCE(name_masked,''), opened_wall_ms, closed_wall_ms, "
       "COALESCE(closed_counter_id,''), COALESCE(close_reason,''), opened_synced, duplicates, rescans "
@@ -96,7 +96,7 @@ result<std::vector<visit_row>> store::visits(const visit_filter& f) const {
   return rows;
 }
 
-result<std::vector<record_row>> store::records(const record_filter& f) const {
+result<std::vector<record_row>> store_reader::records(const record_filter& f) const {
   auto st = sql::statement::prepare(impl_->db,
       "SELECT seq, type, counter_id, COALESCE(visit_id,0), COALESCE(payload_kind,''), "
       "COALESCE(id_masked,''), COALESCE(name_masked,''), COALESCE(payload,''), COALESCE(symbology,''), "
@@ -134,7 +134,7 @@ result<std::vector<record_row>> store::records(const record_filter& f) const {
   return rows;
 }
 
-result<std::vector<counter_row>> store::counters(const timestamp& at) const {
+result<std::vector<counter_row>> store_reader::counters(const timestamp& at) const {
   const std::int64_t since = day_start_ms(at.wall_ms, impl_->utc_offset);
   auto st = sql::statement::prepare(impl_->db,
       "WITH ids(counter_id) AS (SELECT counter_id FROM visits UNION "
@@ -170,7 +170,7 @@ result<std::vector<counter_row>> store::counters(const timestamp& at) const {
   return rows;
 }
 
-result<int> store::prune(const timestamp& at, int retention_days) {
+result<int> store_writer::prune(const timestamp& at, int retention_days) {
   auto& s = *impl_;
   const std::int64_t cutoff = at.wall_ms - std::int64_t{retention_days} * 86'400'000;
   // Each statement is its own transaction: a crash between them loses nothing.

@@ -24,7 +24,7 @@
 #include "common/text.hpp"
 #include "store/schema.hpp"
 #include "common/sqlite.hpp"
-#include "store/store_impl.hpp"
+#include "store/store_connection.hpp"
 
 namespace ravao::schema {
 namespace {

@@ -112,7 +112,7 @@ std::string_view to_string(job_state s) {
   return "unknown";
 }
 
-result<issued_slip> store::issue_slip(const slip_request& r) {
+result<issued_slip> store_writer::issue_slip(const slip_request& r) {
   auto& s = *impl_;
   slip::slip_content content = r.content;
   writer w(s, visits_config{});
@@ -162,7 +162,7 @@ result<issued_slip> store::issue_slip(const slip_request& r) {
   return out;
 }
 
-result<print_job_row> store::add_job(const job_request& r) {
+result<print_job_row> store_writer::add_job(const job_request& r) {
   auto& s = *impl_;
   auto tx = sql::transaction::begin_immediate(s.db);
   if (!tx) return std::unexpected(tx.error());
@@ -175,7 +175,7 @@ result<print_job_row> store::add_job(const job_request& r) {
   return job;
 }
 
-result<print_job_row> store::reprint_slip(std::int64_t sequence, const std::string& printer_id, const timestamp& at) {
+result<print_job_row> store_writer::reprint_slip(std::int64_t sequence, const std::string& printer_id, const timestamp& at) {
   auto& s = *impl_;
   auto tx = sql::transaction::begin_immediate(s.db);
   if (!tx) return std::unexpected(tx.error());
@@ -200,7 +200,7 @@ result<print_job_row> store::reprint_slip(std::int64_t sequence, const std::stri
   return job;
 }
 
-result<void> store::set_job_state(std::int64_t job_id, job_state to, std::string_view error, const timestamp& at) {
+result<void> store_writer::set_job_state(std::int64_t job_id, job_state to, std::string_view error, const timestamp& at) {
   auto& s = *impl_;
   auto st = sql::statement::prepare(s.db,
       "UPDATE print_jobs SET state=?2, attempts=attempts + (?2 = 'printing'), last_error=?3, "
@@ -209,14 +209,14 @@ result<void> store::set_job_state(std::int64_t job_id, job_state to, std::string
   return st->bind(1, job_id).bind(2, to_string(to)).bind_text_or_null(3, error).bind(4, at.wall_ms).run();
 }
 
-result<int> store::requeue_interrupted_jobs() {
+result<int> store_writer::requeue_interrupted_jobs() {
   auto& s = *impl_;
   if (auto x = sql::exec(s.db, "UPDATE print_jobs SET state='queued' WHERE state='printing'"); !x)
     return std::unexpected(x.error());
   return sqlite3_changes(s.db);
 }
 
-result<declared> store::declare(const declaration_request& r) {
+result<declared> store_writer::declare(const declaration_request& r) {
   auto& s = *impl_;
   writer w(s, visits_config{});
   declared out;
@@ -270,7 +270,7 @@ result<declared> store::declare(const declaration_request& r) {
   return out;
 }
 
-result<std::vector<print_job_row>> store::jobs(const job_filter& f) const {
+result<std::vector<print_job_row>> store_reader::jobs(const job_filter& f) const {
   auto& s = *impl_;
   auto st = sql::statement::prepare(s.db,
       fmt::format("SELECT {} FROM print_jobs WHERE (?1 = '' OR printer_id = ?1) AND "
@@ -288,9 +288,9 @@ result<std::vector<print_job_row>> store::jobs(const job_filter& f) const {
   return out;
 }
 
-result<std::int64_t> store::next_slip_sequence() const { return read_next_slip_sequence(impl_->db); }
+result<std::int64_t> store_reader::next_slip_sequence() const { return read_next_slip_sequence(impl_->db); }
 
-result<std::optional<slip_row>> store::slip(std::int64_t sequence) const {
+result<std::optional<slip_row>> store_reader::slip(std::int64_t sequence) const {
   auto& s = *impl_;
   auto st = sql::statement::prepare(s.db,
       "SELECT sequence, counter_id, visit_id, issued_seq, issued_wall_ms, returned_seq, declared_seq "

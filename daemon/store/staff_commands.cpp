@@ -9,7 +9,7 @@
 namespace ravao {
 using namespace store_detail;
 
-result<staff_command_outcome> store::checkout_last(const std::string& counter_id, const timestamp& at) {
+result<staff_command_outcome> store_writer::checkout_last(const std::string& counter_id, const timestamp& at) {
   auto& s = *impl_;
   writer w(s, visits_config{});
   staff_command_outcome out;
@@ -49,7 +49,7 @@ result<staff_command_outcome> store::checkout_last(const std::string& counter_id
   return out;
 }
 
-result<staff_command_outcome> store::undo_last(const std::string& counter_id, const timestamp& at,
+result<staff_command_outcome> store_writer::undo_last(const std::string& counter_id, const timestamp& at,
                                                std::chrono::seconds window) {
   auto& s = *impl_;
   writer w(s, visits_config{});

@@ -5,17 +5,19 @@
 
 #include <cstdlib>
 #include <ctime>
+#include <string_view>
 #include <system_error>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "store/schema.hpp"
-#include "store/store_impl.hpp"
+#include "store/store_connection.hpp"
 
 namespace ravao {
 namespace fs = std::filesystem;
 
-store::impl::~impl() {
+store_connection::~store_connection() {
   // Statements must be finalized before the connection closes.
   ins_record = {}; ins_visit = {}; ins_exit_only = {}; find_open_here = {}; find_open_any = {};
   close_visit = {}; touch_visit = {}; dup_visit = {}; tally_dup = {}; tally_rej = {};
@@ -23,50 +25,45 @@ store::impl::~impl() {
   if (db) sqlite3_close_v2(db);
 }
 
-result<void> store::impl::prepare_write_statements() {
-  const std::pair<sql::statement impl::*, std::string_view> statements[] = {
-      {&impl::ins_record,
+result<void> store_connection::prepare_write_statements() {
+  const std::pair<sql::statement store_connection::*, std::string_view> statements[] = {
+      {&store_connection::ins_record,
        "INSERT INTO records(seq,type,counter_id,visit_id,payload_kind,person_key,name_masked,id_masked,"
        "sealed,payload,ref,symbology,flags,close_reason,wall_ms,boot_id,boottime_ns,clock_synced) "
        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)"},
-      {&impl::ins_visit,
+      {&store_connection::ins_visit,
        "INSERT INTO visits(person_key,name_masked,id_masked,counter_id,opened_seq,opened_wall_ms,opened_synced,"
        "last_wall_ms,last_boot_id,last_boottime_ns) VALUES(?1,?2,?3,?4,?5,?6,?7,?6,?8,?9)"},
-      {&impl::ins_exit_only,
+      {&store_connection::ins_exit_only,
        "INSERT INTO visits(person_key,name_masked,id_masked,counter_id,last_wall_ms,last_boot_id,last_boottime_ns,"
        "closed_seq,closed_wall_ms,closed_counter_id,close_reason) "
        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?5,?4,'exit_without_entry')"},
-      {&impl::find_open_here,
+      {&store_connection::find_open_here,
        "SELECT id FROM visits WHERE person_key=?1 AND closed_seq IS NULL AND counter_id=?2"},
-      {&impl::find_open_any,
+      {&store_connection::find_open_any,
        "SELECT id FROM visits WHERE person_key=?1 AND closed_seq IS NULL ORDER BY id"},
-      {&impl::close_visit,
+      {&store_connection::close_visit,
        "UPDATE visits SET closed_seq=?2, closed_wall_ms=?3, closed_counter_id=?4, close_reason=?5 "
        "WHERE id=?1"},
-      {&impl::touch_visit,
+      {&store_connection::touch_visit,
        "UPDATE visits SET rescans=rescans+1, last_wall_ms=?2, last_boot_id=?3, last_boottime_ns=?4 "
        "WHERE id=?1"},
-      {&impl::dup_visit,
+      {&store_connection::dup_visit,
        "UPDATE visits SET duplicates=duplicates+1 WHERE id=?1"},
-      {&impl::tally_dup,
+      {&store_connection::tally_dup,
        "INSERT INTO counter_tallies(counter_id,duplicates) VALUES(?1,1) "
        "ON CONFLICT(counter_id) DO UPDATE SET duplicates=duplicates+1"},
-      {&impl::tally_rej,
+      {&store_connection::tally_rej,
        "INSERT INTO counter_tallies(counter_id,rejected) VALUES(?1,1) "
        "ON CONFLICT(counter_id) DO UPDATE SET rejected=rejected+1"},
-      {&impl::ins_rejected,
+      {&store_connection::ins_rejected,
        "INSERT INTO rejected_scans(counter_id,reason,length,preview,wall_ms,boot_id,boottime_ns) "
        "VALUES(?1,?2,?3,?4,?5,?6,?7)"},
-      {&impl::open_visits,
+      {&store_connection::open_visits,
        "SELECT id, counter_id, COALESCE(person_key,''), COALESCE(name_masked,''), last_wall_ms, last_boot_id, "
        "last_boottime_ns, COALESCE(id_masked,'') FROM visits WHERE closed_seq IS NULL"},
   };
-  for (const auto& [member, text] : statements) {
-    auto st = sql::statement::prepare(db, text);
-    if (!st) return std::unexpected(st.error());
-    this->*member = std::move(*st);
-  }
-  return {};
+  return sql::prepare_members(db, *this, statements);
 }
 
 namespace {
@@ -94,18 +91,44 @@ result<sqlite3*> open_connection(const fs::path& path, bool create) {
   return db;
 }
 
+// Whether a quick_check finding is a page it could not read ("Page 5:
+// unable to get the page. error code=266") for a reason that is not the
+// file's content: an I/O error, no memory, a lock. Such a file is not
+// corrupt, and must not be moved aside.
+bool unreadable_not_corrupt(std::string_view finding) {
+  constexpr std::string_view marker = "error code=";
+  const auto at = finding.find(marker);
+  if (at == std::string_view::npos) return false;
+  const int rc = std::atoi(std::string(finding.substr(at + marker.size())).c_str());
+  switch (rc & 0xff) {
+    case SQLITE_IOERR: case SQLITE_NOMEM: case SQLITE_BUSY: case SQLITE_LOCKED: case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+      return true;
+    default:
+      return false;
+  }
+}
+
 // quick_check and a first read of the schema: a file that is not SQLite, a
-// damaged page or a torn header all surface here.
+// damaged page or a torn header all surface here. quick_check reports a page
+// it cannot read as a finding (a row), not as an error: a read that fails
+// for I/O reasons is store_unavailable, not store_corrupt.
 result<void> check_integrity(sqlite3* db) {
   auto st = sql::statement::prepare(db, "PRAGMA quick_check");
   if (!st) return std::unexpected(st.error());
-  auto row = st->step();
-  if (!row) return std::unexpected(row.error());
-  if (!*row) return fail(errc::store_corrupt, "quick_check returned nothing");
-  std::string verdict = st->text(0);
-  st->reset();
-  if (verdict != "ok") return fail(errc::store_corrupt, "quick_check: " + verdict);
-  return {};
+  std::vector<std::string> findings;
+  while (true) {
+    auto row = st->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    findings.push_back(st->text(0));
+  }
+  if (findings.empty()) return fail(errc::store_corrupt, "quick_check returned nothing");
+  if (findings.front() == "ok") return {};
+  for (const auto& f : findings) {
+    if (unreadable_not_corrupt(f)) return fail(errc::store_unavailable, "quick_check could not read the store: " + f);
+  }
+  return fail(errc::store_corrupt, "quick_check: " + findings.front());
 }
 
 result<void> configure(sqlite3* db) {
@@ -125,27 +148,29 @@ result<void> configure(sqlite3* db) {
 
 }  // namespace
 
-result<store> store::open(const fs::path& path, mode m, std::chrono::minutes utc_offset) {
-  store_options o;
-  o.utc_offset = utc_offset;
-  return open(path, m, o);
+result<store_reader> store_reader::open(const fs::path& path, std::chrono::minutes utc_offset) {
+  auto p = std::make_unique<store_connection>();
+  p->path = path;
+  p->utc_offset = utc_offset;
+  auto db = open_connection(path, false);
+  if (!db) return std::unexpected(db.error());
+  p->db = *db;
+  if (auto r = sql::exec(p->db, "PRAGMA query_only=1; PRAGMA cache_size=-512; PRAGMA secure_delete=ON"); !r)
+    return std::unexpected(r.error());
+  return store_reader(std::move(p));
 }
 
-result<store> store::open(const fs::path& path, mode m, const store_options& options) {
-  auto p = std::make_unique<impl>();
-  p->open_mode = m;
+result<store_writer> store_writer::open(const fs::path& path, std::chrono::minutes utc_offset) {
+  store_options o;
+  o.utc_offset = utc_offset;
+  return open(path, o);
+}
+
+result<store_writer> store_writer::open(const fs::path& path, const store_options& options) {
+  auto p = std::make_unique<store_connection>();
   p->path = path;
   p->utc_offset = options.utc_offset;
   p->province_key = options.province_key;
-
-  if (m == mode::read_only) {
-    auto db = open_connection(path, false);
-    if (!db) return std::unexpected(db.error());
-    p->db = *db;
-    if (auto r = sql::exec(p->db, "PRAGMA query_only=1; PRAGMA cache_size=-512; PRAGMA secure_delete=ON"); !r)
-      return std::unexpected(r.error());
-    return store(std::move(p));
-  }
 
   std::error_code ec;
   if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
@@ -207,19 +232,20 @@ result<store> store::open(const fs::path& path, mode m, const store_options& opt
   }
   if (auto r = p->prepare_write_statements(); !r) return std::unexpected(r.error());
   if (auto r = p->load_state(); !r) return std::unexpected(r.error());
-  return store(std::move(p));
+  return store_writer(std::move(p));
 }
 
-store::store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
-store::store(store&&) noexcept = default;
-store& store::operator=(store&&) noexcept = default;
-store::~store() = default;
+store_reader::store_reader(std::unique_ptr<store_connection> s) : impl_(std::move(s)) {}
+store_reader::store_reader(store_reader&&) noexcept = default;
+store_reader& store_reader::operator=(store_reader&&) noexcept = default;
+store_reader::~store_reader() = default;
+store_writer::store_writer(std::unique_ptr<store_connection> s) : store_reader(std::move(s)) {}
 
-const store_totals& store::totals() const { return impl_->totals; }
+const store_totals& store_writer::totals() const { return impl_->totals; }
 
-bool store::sealing() const { return impl_->province_key.has_value(); }
+bool store_writer::sealing() const { return impl_->province_key.has_value(); }
 
-store_health store::health() const {
+store_health store_reader::health() const {
   store_health h;
   h.recovered_now = impl_->recovered_now;
   // Best effort: what cannot be read stays at its default.

@@ -130,7 +130,7 @@ result<std::string> meta_value(sqlite3* db, std::string_view key) {
 
 }  // namespace
 
-result<upload_batch> store::read_upload_batch(std::int64_t after_seq, std::size_t max_records,
+result<upload_batch> store_reader::read_upload_batch(std::int64_t after_seq, std::size_t max_records,
                                               std::size_t max_bytes) const {
   auto& s = *impl_;
   upload_batch out;
@@ -169,7 +169,7 @@ result<upload_batch> store::read_upload_batch(std::int64_t after_seq, std::size_
   return out;
 }
 
-result<void> store::acknowledge(std::int64_t through_seq, std::span<const dead_letter> dead, const timestamp& at) {
+result<void> store_writer::acknowledge(std::int64_t through_seq, std::span<const dead_letter> dead, const timestamp& at) {
   auto& s = *impl_;
   auto tx = sql::transaction::begin_immediate(s.db);
   if (!tx) return std::unexpected(tx.error());
@@ -188,7 +188,7 @@ result<void> store::acknowledge(std::int64_t through_seq, std::span<const dead_l
   return tx->commit();
 }
 
-result<ravao::sync_position> store::sync_position() const {
+result<ravao::sync_position> store_reader::sync_position() const {
   auto& s = *impl_;
   ravao::sync_position p;
   auto stream = meta_value(s.db, "stream");
@@ -222,7 +222,7 @@ result<ravao::sync_position> store::sync_position() const {
   return p;
 }
 
-result<std::vector<std::pair<dead_letter, std::int64_t>>> store::dead_letters(int limit) const {
+result<std::vector<std::pair<dead_letter, std::int64_t>>> store_reader::dead_letters(int limit) const {
   auto st = sql::statement::prepare(impl_->db, "SELECT seq, reason, wall_ms FROM dead_letters ORDER BY seq LIMIT ?1");
   if (!st) return std::unexpected(st.error());
   st->bind(1, std::int64_t{limit});
@@ -236,7 +236,7 @@ result<std::vector<std::pair<dead_letter, std::int64_t>>> store::dead_letters(in
   return out;
 }
 
-result<std::vector<day_count>> store::daily_counts(const timestamp& now, int days) const {
+result<std::vector<day_count>> store_reader::daily_counts(const timestamp& now, int days) const {
   auto& s = *impl_;
   if (days <= 0) return std::vector<day_count>{};
   const std::int64_t offset_ms = s.utc_offset.count() * 60'000;
@@ -270,7 +270,7 @@ result<std::vector<day_count>> store::daily_counts(const timestamp& now, int day
   return out;
 }
 
-result<std::int64_t> store::log_device_event(std::string_view device_id, std::string_view event, const timestamp& at) {
+result<std::int64_t> store_writer::log_device_event(std::string_view device_id, std::string_view event, const timestamp& at) {
   auto& s = *impl_;
   writer w(s, visits_config{});
   const std::int64_t seq = w.effects().next_seq;

@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 
 #include "common/text.hpp"
-#include "store/store_impl.hpp"
+#include "store/store_connection.hpp"
 #include "store/visit_rules.hpp"
 
 namespace ravao::store_detail {
@@ -39,7 +39,7 @@ struct batch_effects {
 
 class writer {
  public:
-  writer(store::impl& s, const visits_config& settings)
+  writer(store_connection& s, const visits_config& settings)
       : s_(s), settings_(settings), fx_{s.totals, s.next_seq, {}} {}
 
   // One record as written: the clear columns and the sealed blob. Views must
@@ -288,14 +288,14 @@ class writer {
     return wrote(out, seq, visit_id);
   }
 
-  store::impl& s_;
+  store_connection& s_;
   const visits_config& settings_;
   batch_effects fx_;
 };
 
 // Applies a batch's staged effects to the store's memory; call only once
 // its transaction (sql::transaction) has committed.
-inline void commit_effects(store::impl& s, batch_effects& fx) {
+inline void commit_effects(store_connection& s, batch_effects& fx) {
   s.totals = fx.totals;
   s.next_seq = fx.next_seq;
   for (auto& [key, scan] : fx.recent) s.recent[key] = scan;

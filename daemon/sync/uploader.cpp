@@ -137,7 +137,7 @@ struct uploader::impl {
   }
 
   result<void> start() {
-    auto ro = store::open(cfg_.store.path, store::mode::read_only, cfg_.site.utc_offset);
+    auto ro = store_reader::open(cfg_.store.path, cfg_.site.utc_offset);
     if (!ro) return std::unexpected(ro.error());
     reader_.emplace(std::move(*ro));
     if (sync_.enabled()) {
@@ -339,7 +339,7 @@ struct uploader::impl {
   result<void> acknowledge(std::int64_t through, std::vector<dead_letter> dead) {
     auto done = std::make_shared<std::promise<result<void>>>();
     auto f = done->get_future();
-    committer_.run_on_store([done, through, dead = std::move(dead)](store& s) {
+    committer_.run_on_store([done, through, dead = std::move(dead)](store_writer& s) {
       done->set_value(s.acknowledge(through, dead, now()));
     });
     while (f.wait_for(200ms) != std::future_status::ready) {
@@ -516,7 +516,7 @@ struct uploader::impl {
   asio::steady_timer wake_;
   backoff retry_;
   std::size_t limit_;
-  std::optional<store> reader_;
+  std::optional<store_reader> reader_;
   std::optional<asio::ssl::context> tls_;
   std::unique_ptr<ssl_stream> stream_;
   std::string host_, port_, base_path_, token_;

@@ -27,7 +27,7 @@ struct fixture {
   std::unique_ptr<committer> c;
 
   fixture() {
-    auto s = store::open(path(), store::mode::read_write);
+    auto s = store_writer::open(path());
     BOOST_TEST_REQUIRE(s.has_value());
     c = std::make_unique<committer>(std::move(*s), visits_config{}, 30, io.get_executor(),
                                     [](commit_report) {}, [](const error&, std::size_t) {});
@@ -40,7 +40,7 @@ struct fixture {
   bool run_until(const std::function<bool()>& pred) { return test::run_until(io, pred); }
 
   std::vector<print_job_row> jobs() {
-    auto ro = store::open(path(), store::mode::read_only);
+    auto ro = store_reader::open(path());
     BOOST_TEST_REQUIRE(ro.has_value());
     auto rows = ro->jobs(job_filter{});
     BOOST_TEST_REQUIRE(rows.has_value());
@@ -53,7 +53,7 @@ struct fixture {
 asio::awaitable<void> print_card(committer& c, std::chrono::milliseconds deadline, std::string& answer) {
   const job_request req{"p1", "c1", slip::card_content{"Bưu điện", "c1", "Quầy 1"}, now()};
   try {
-    auto call = control::store_call<print_job_row>(c, [req](store& s) { return s.add_job(req); }, deadline);
+    auto call = control::store_call<print_job_row>(c, [req](store_writer& s) { return s.add_job(req); }, deadline);
     auto job = co_await std::move(call);
     answer = "job " + std::to_string(job.id);
   } catch (const std::exception& ex) {

@@ -85,7 +85,7 @@ struct job_event {
 struct fixture {
   test::temp_dir dir;
   asio::io_context io;
-  std::optional<store> db;
+  std::optional<store_writer> db;
   std::shared_ptr<slip::fonts> fonts;
   printer_config cfg;
   std::shared_ptr<printer_transport> transport;
@@ -94,7 +94,7 @@ struct fixture {
   std::vector<escpos::printer_status> statuses;
 
   fixture() {
-    auto s = store::open(dir / "ravao.db", store::mode::read_write);
+    auto s = store_writer::open(dir / "ravao.db");
     BOOST_TEST_REQUIRE(s.has_value(), (s ? "" : s.error().message()));
     db.emplace(std::move(*s));
     auto f = slip::fonts::open_default();

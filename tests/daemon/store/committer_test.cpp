@@ -43,7 +43,7 @@ struct fixture {
   std::unique_ptr<committer> c;
 
   explicit fixture(std::size_t max_pending = 10'000, std::chrono::milliseconds retry = 10ms) {
-    auto s = store::open(path(), store::mode::read_write);
+    auto s = store_writer::open(path());
     BOOST_TEST_REQUIRE(s.has_value());
     c = std::make_unique<committer>(
         std::move(*s), visits_config{}, 30, io.get_executor(), [this](commit_report r) { reports.push_back(std::move(r)); },
@@ -81,7 +81,7 @@ BOOST_AUTO_TEST_CASE(async_run_sees_every_scan_submitted_before_it) {
   auto release = test::stall_writer(*f.c);
   for (int i = 0; i < 3; ++i) f.c->submit(opaque_scan("s" + std::to_string(i)), std::chrono::steady_clock::now());
   std::optional<std::int64_t> last_seq;
-  f.c->async_run<std::int64_t>([](store& s) { return s.totals().last_seq; },
+  f.c->async_run<std::int64_t>([](store_writer& s) { return s.totals().last_seq; },
                                [&](boost::system::error_code ec, std::int64_t seq) {
                                  BOOST_TEST(!ec);
                                  last_seq = seq;
@@ -97,7 +97,7 @@ BOOST_AUTO_TEST_CASE(cancelled_before_the_writer_started_it_the_work_never_runs)
   auto ran = std::make_shared<std::atomic<bool>>(false);
   asio::cancellation_signal cancel;
   std::optional<boost::system::error_code> done;
-  f.c->async_run<int>([ran](store&) { *ran = true; return 1; },
+  f.c->async_run<int>([ran](store_writer&) { *ran = true; return 1; },
                       asio::bind_cancellation_slot(cancel.slot(), [&](boost::system::error_code ec, int) { done = ec; }));
   cancel.emit(asio::cancellation_type::terminal);
   BOOST_TEST_REQUIRE(f.run_until([&] { return done.has_value(); }));
@@ -114,7 +114,7 @@ BOOST_AUTO_TEST_CASE(cancelled_after_the_writer_started_it_the_real_result_is_de
   asio::cancellation_signal cancel;
   std::optional<std::pair<boost::system::error_code, int>> done;
   f.c->async_run<int>(
-      [&started, r = release.get_future().share()](store&) {
+      [&started, r = release.get_future().share()](store_writer&) {
         started.set_value();
         r.wait();
         return 42;
@@ -137,7 +137,7 @@ BOOST_AUTO_TEST_CASE(stop_commits_everything_submitted) {
   BOOST_TEST_REQUIRE(f.run_until([&] { return f.scans_reported() == 50; }));
   // After stop, work is refused: never run, completed as aborted.
   std::optional<boost::system::error_code> done;
-  f.c->async_run<int>([](store&) { return 1; }, [&](boost::system::error_code ec, int) { done = ec; });
+  f.c->async_run<int>([](store_writer&) { return 1; }, [&](boost::system::error_code ec, int) { done = ec; });
   BOOST_TEST_REQUIRE(f.run_until([&] { return done.has_value(); }));
   BOOST_TEST((*done == asio::error::operation_aborted));
   BOOST_TEST(!f.c->submit(opaque_scan("late"), std::chrono::steady_clock::now()));

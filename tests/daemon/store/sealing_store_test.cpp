@@ -77,7 +77,7 @@ int user_version(const fs::path& db_path) {
 }
 
 // The records of a store in the protocol's form, by seq.
-std::map<std::int64_t, json::object> upload_records(const store& s) {
+std::map<std::int64_t, json::object> upload_records(const store_reader& s) {
   auto b = s.read_upload_batch(0, 10'000, 64 << 20);
   BOOST_TEST_REQUIRE(b.has_value(), (b ? "" : b.error().message()));
   std::map<std::int64_t, json::object> out;
@@ -130,7 +130,7 @@ scan_request opaque(std::string counter, std::string text, const timestamp& at) 
   return r;
 }
 
-scan_outcome apply_one(store& s, const scan_request& r) {
+scan_outcome apply_one(store_writer& s, const scan_request& r) {
   visits_config v;
   v.duplicate_window = std::chrono::milliseconds(2000);
   auto out = s.apply(std::span(&r, 1), {}, v);
@@ -146,7 +146,7 @@ BOOST_AUTO_TEST_CASE(a_v2_store_is_sealed_masked_and_left_without_a_clear_copy) 
   load_v2_fixture(path);
   BOOST_TEST_REQUIRE(clear_text_in(path).size() > 5u);  // the fixture really holds clear data
   {
-    auto s = store::open(path, store::mode::read_write, with_key());
+    auto s = store_writer::open(path, with_key());
     BOOST_TEST_REQUIRE(s.has_value(), (s ? "" : s.error().message()));
     BOOST_TEST(s->health().schema_version == 3);
     BOOST_TEST(clear_text_in(path) == std::vector<std::string>{}, "while open");
@@ -218,12 +218,12 @@ BOOST_AUTO_TEST_CASE(a_v2_store_with_clear_data_and_no_key_is_refused_untouched)
   test::temp_dir d;
   const auto path = d / "ravao.db";
   load_v2_fixture(path);
-  auto s = store::open(path, store::mode::read_write);
+  auto s = store_writer::open(path);
   BOOST_TEST_REQUIRE(!s.has_value());
   BOOST_TEST(s.error().message().find("[sync] public_key") != std::string::npos, s.error().message());
   BOOST_TEST(user_version(path) == 2);
   // With the key, the same file migrates.
-  BOOST_TEST(store::open(path, store::mode::read_write, with_key()).has_value());
+  BOOST_TEST(store_writer::open(path, with_key()).has_value());
 }
 
 BOOST_AUTO_TEST_CASE(a_v2_store_without_personal_data_migrates_without_a_key) {
@@ -234,7 +234,7 @@ BOOST_AUTO_TEST_CASE(a_v2_store_without_personal_data_migrates_without_a_key) {
   sqlite3_open(path.c_str(), &db);
   sqlite3_exec(db, "DELETE FROM records WHERE seq NOT IN (4, 5, 7)", nullptr, nullptr, nullptr);
   sqlite3_close(db);
-  auto s = store::open(path, store::mode::read_write);
+  auto s = store_writer::open(path);
   BOOST_TEST_REQUIRE(s.has_value(), (s ? "" : s.error().message()));
   BOOST_TEST(!s->sealing());
   BOOST_TEST(upload_records(*s).size() == 3u);
@@ -244,7 +244,7 @@ BOOST_AUTO_TEST_CASE(a_v2_store_without_personal_data_migrates_without_a_key) {
 BOOST_AUTO_TEST_CASE(scans_are_sealed_once_for_every_record_they_write) {
   test::temp_dir d;
   const auto path = d / "ravao.db";
-  auto s = store::open(path, store::mode::read_write, with_key());
+  auto s = store_writer::open(path, with_key());
   BOOST_TEST_REQUIRE(s.has_value());
   BOOST_TEST(s->sealing());
   fake_clock c;
@@ -304,7 +304,7 @@ BOOST_AUTO_TEST_CASE(scans_are_sealed_once_for_every_record_they_write) {
 BOOST_AUTO_TEST_CASE(without_a_key_personal_data_is_not_kept_and_flagged) {
   test::temp_dir d;
   const auto path = d / "ravao.db";
-  auto s = store::open(path, store::mode::read_write);
+  auto s = store_writer::open(path);
   BOOST_TEST_REQUIRE(s.has_value());
   BOOST_TEST(!s->sealing());
   fake_clock c;
@@ -327,14 +327,14 @@ BOOST_AUTO_TEST_CASE(visits_are_matched_by_the_hash_across_reopening) {
   fake_clock c;
   std::int64_t visit = 0;
   {
-    auto s = store::open(path, store::mode::read_write, with_key());
+    auto s = store_writer::open(path, with_key());
     BOOST_TEST_REQUIRE(s.has_value());
     visit = apply_one(*s, card("c1", counter_mode::toggle, "001090012345", "Nguyễn Văn An", c.t)).visit_id;
     // Another person at the same counter does not close it.
     BOOST_TEST((apply_one(*s, card("c1", counter_mode::toggle, "001090012346", "Nguyễn Văn An", c.advance_ms(10)))
                     .effect == scan_effect::visit_opened));
   }
-  auto s = store::open(path, store::mode::read_write, with_key());
+  auto s = store_writer::open(path, with_key());
   BOOST_TEST_REQUIRE(s.has_value());
   // Within the duplicate window after a restart: still a duplicate (the
   // window is seeded from disk by the hash).

@@ -18,12 +18,12 @@ namespace {
 struct fixture {
   ravao::test::temp_dir dir;
   timestamp t{1'763'880'000'000, now().boottime_ns, true};
-  std::optional<store> s;
+  std::optional<store_writer> s;
 
   fixture() { reopen(); }
   void reopen() {
     s.reset();
-    auto o = store::open(dir / "ravao.db", store::mode::read_write);
+    auto o = store_writer::open(dir / "ravao.db");
     BOOST_TEST_REQUIRE(o.has_value(), (o ? "" : o.error().message()));
     s.emplace(std::move(*o));
   }

@@ -8,8 +8,10 @@
 
 #include "store/store.hpp"
 #include "support/harness.hpp"
+#include "support/scans.hpp"
 
 using namespace ravao;
+using ravao::test::person_scan;
 namespace fs = std::filesystem;
 
 namespace {
@@ -31,18 +33,6 @@ struct fake_clock {
   }
 };
 
-scan_request person_scan(std::string counter, counter_mode mode, std::string id, const timestamp& at) {
-  scan_request r;
-  r.counter_id = std::move(counter);
-  r.mode = mode;
-  r.payload.kind = payload_kind::cccd;
-  r.payload.who = person{};
-  r.payload.who->id_number = std::move(id);
-  r.payload.who->full_name = "Trần Thị Bình";
-  r.at = at;
-  return r;
-}
-
 scan_request opaque_scan(std::string counter, std::string text, const timestamp& at) {
   scan_request r;
   r.counter_id = std::move(counter);
@@ -52,13 +42,13 @@ scan_request opaque_scan(std::string counter, std::string text, const timestamp&
   return r;
 }
 
-store open_store(const fs::path& p) {
-  auto s = store::open(p, store::mode::read_write);
+store_writer open_store(const fs::path& p) {
+  auto s = store_writer::open(p);
   BOOST_TEST_REQUIRE(s.has_value(), (s ? "" : s.error().message()));
   return std::move(*s);
 }
 
-scan_outcome apply_one(store& s, const scan_request& r, const visits_config& v = settings()) {
+scan_outcome apply_one(store_writer& s, const scan_request& r, const visits_config& v = settings()) {
   auto out = s.apply(std::span(&r, 1), {}, v);
   BOOST_TEST_REQUIRE(out.has_value(), (out ? "" : out.error().message()));
   BOOST_TEST_REQUIRE(out->size() == 1u);
@@ -198,7 +188,7 @@ BOOST_AUTO_TEST_CASE(state_survives_reopen) {
   auto o = apply_one(s, person_scan("c1", counter_mode::toggle, "001090012345", c.advance_ms(60'000)));
   BOOST_TEST((o.effect == scan_effect::visit_closed));
   BOOST_TEST(o.seq == 3);
-  BOOST_TEST(s.health().schema_version == store::schema_version);
+  BOOST_TEST(s.health().schema_version == store_writer::schema_version);
 }
 
 BOOST_AUTO_TEST_CASE(a_failed_batch_changes_nothing_and_can_be_retried) {
@@ -239,7 +229,7 @@ BOOST_AUTO_TEST_CASE(corrupt_store_is_moved_aside_and_a_fresh_one_started) {
     for (std::size_t i = 4096; i < bytes.size(); i += 7) bytes[i] = static_cast<char>(0xA5);
     test::write_file(path, bytes);
   }
-  auto s = store::open(path, store::mode::read_write);
+  auto s = store_writer::open(path);
   BOOST_TEST_REQUIRE(s.has_value(), (s ? "" : s.error().message()));
   const auto h = s->health();
   BOOST_TEST(!h.recovered_from.empty());
@@ -249,7 +239,7 @@ BOOST_AUTO_TEST_CASE(corrupt_store_is_moved_aside_and_a_fresh_one_started) {
 
   // Not a database at all: same treatment.
   test::write_file(d / "junk.db", std::string(10000, 'x'));
-  auto j = store::open(d / "junk.db", store::mode::read_write);
+  auto j = store_writer::open(d / "junk.db");
   BOOST_TEST_REQUIRE(j.has_value());
   BOOST_TEST(!j->health().recovered_from.empty());
 }
@@ -261,7 +251,7 @@ BOOST_AUTO_TEST_CASE(a_store_from_a_newer_ravaod_is_refused_untouched) {
   sqlite3_open((d / "s.db").c_str(), &db);
   sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr);
   sqlite3_close(db);
-  auto s = store::open(d / "s.db", store::mode::read_write);
+  auto s = store_writer::open(d / "s.db");
   BOOST_TEST_REQUIRE(!s.has_value());
   BOOST_TEST(s.error().message().find("newer") != std::string::npos);
 }

@@ -7,6 +7,7 @@
 
 #include "store/store.hpp"
 #include "support/harness.hpp"
+#include "support/scans.hpp"
 
 using namespace ravao;
 namespace fs = std::filesystem;
@@ -21,12 +22,12 @@ struct fixture {
   seal::key_pair keys = seal::generate();
   // 2025-11-23 12:00 at UTC+7.
   timestamp t{1'763'874'000'000, 1'000'000'000'000, true};
-  std::optional<store> s;
+  std::optional<store_writer> s;
 
   fixture() {
     store_options o;
     o.province_key = keys.pub;
-    auto opened = store::open(dir / "ravao.db", store::mode::read_write, o);
+    auto opened = store_writer::open(dir / "ravao.db", o);
     BOOST_TEST_REQUIRE(opened.has_value(), (opened ? "" : opened.error().message()));
     s.emplace(std::move(*opened));
   }
@@ -36,15 +37,10 @@ struct fixture {
     return t;
   }
   scan_outcome scan(std::string counter, std::string id, counter_mode mode = counter_mode::toggle) {
-    scan_request r;
-    r.counter_id = std::move(counter);
-    r.mode = mode;
-    r.payload.kind = payload_kind::cccd;
-    r.payload.who = person{};
-    r.payload.who->id_number = std::move(id);
+    // 10 s apart: past the duplicate window.
+    scan_request r = ravao::test::person_scan(std::move(counter), mode, std::move(id), advance_ms(10'000));
     r.payload.who->full_name = "Nguyễn Văn An";
     r.symbology = "]Q1";
-    r.at = advance_ms(10'000);  // past the duplicate window
     auto out = s->apply(std::span(&r, 1), {}, visits_config{});
     BOOST_TEST_REQUIRE(out.has_value());
     return out->front();
@@ -179,7 +175,7 @@ BOOST_FIXTURE_TEST_CASE(the_sync_position_follows_acknowledgements, fixture) {
   // The stream id is the store's: the same after reopening, read-only too.
   const std::string stream = p->stream;
   s.reset();
-  auto ro = store::open(dir / "ravao.db", store::mode::read_only);
+  auto ro = store_reader::open(dir / "ravao.db");
   BOOST_TEST_REQUIRE(ro.has_value());
   BOOST_TEST(ro->sync_position()->stream == stream);
   BOOST_TEST(ro->read_upload_batch(0, 10, 1 << 20)->seqs.size() == 4u);  // 4 is dead-lettered

@@ -1,6 +1,6 @@
 #pragma once
-// Private to the store: the state behind store's pimpl, shared by
-// store.cpp (open, integrity), apply.cpp (the write path) and queries.cpp.
+// Private to the store: the connection and the writer's in-memory state
+// behind store_reader and store_writer, shared by store/*.cpp.
 
 #include <sqlite3.h>
 
@@ -12,9 +12,8 @@
 
 namespace ravao {
 
-struct store::impl {
+struct store_connection {
   sqlite3* db = nullptr;
-  mode open_mode = mode::read_write;
   std::filesystem::path path;
   std::chrono::minutes utc_offset{420};
   std::optional<seal::public_key> province_key;
@@ -25,11 +24,11 @@ struct store::impl {
   store_totals totals;
   std::unordered_map<std::string, recent_scan> recent;  // the duplicate window, by recent_key
 
-  // Write-path statements, prepared once (read_write only).
+  // Write-path statements, prepared once by store_writer::open.
   sql::statement ins_record, ins_visit, ins_exit_only, find_open_here, find_open_any, close_visit,
       touch_visit, dup_visit, tally_dup, tally_rej, ins_rejected, open_visits;
 
-  ~impl();
+  ~store_connection();
   result<void> prepare_write_statements();
   result<void> load_state();
 };
@@ -43,7 +42,7 @@ std::string recent_key(std::string_view counter_id, std::string_view person_key,
 struct person_keys {
   std::string key, name_masked, id_masked;
 };
-person_keys keys_of(const store::impl& s, std::string_view id_number, std::string_view full_name);
+person_keys keys_of(const store_connection& s, std::string_view id_number, std::string_view full_name);
 
 // The sealed plaintext of a declaration: the declared identity, phone,
 // address, sex and birth date at the top level (as for a scan), and the
@@ -52,7 +51,7 @@ std::string declaration_plaintext(std::string_view id_number, std::string_view n
                                   std::string_view declaration_json);
 
 // Loads meta.person_hash_key into s.hash_key.
-result<void> load_hash_key(store::impl& s);
+result<void> load_hash_key(store_connection& s);
 
 }  // namespace ravao
 
