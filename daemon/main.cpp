@@ -1,5 +1,9 @@
 // ravaod: the ravao gateway daemon. Usage: ravaod --help.
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <string_view>
@@ -10,6 +14,8 @@
 #include "app.hpp"
 #include "config/udev_rules.hpp"
 #include "common/log.hpp"
+#include "common/log_events.hpp"
+#include "common/supervise.hpp"
 
 namespace {
 
@@ -20,6 +26,7 @@ void usage(std::FILE* to) {
                "usage: ravaod [--config FILE]        run the daemon (default %s)\n"
                "       ravaod --check-config FILE    validate FILE: prints FILE:LINE: message per error\n"
                "       ravaod --print-config-keys    every configuration key, as Markdown\n"
+               "       ravaod --print-log-events     every log event of every ravao program, as Markdown\n"
                "       ravaod --print-udev-rules [FILE]\n"
                "                                     udev rules for the USB scanners and printers FILE names\n"
                "                                     (default: the --config file); an invalid FILE: its\n"
@@ -59,7 +66,10 @@ int main(int argc, char** argv) {
       // without it, the --config file.
       if (i + 1 < argc && argv[i + 1][0] != '-') udev_rules_path = argv[++i];
     }
-    else if (a == "--print-config-keys") {
+    else if (a == "--print-log-events") {
+      std::fputs(log::describe_log_events().c_str(), stdout);
+      return 0;
+    } else if (a == "--print-config-keys") {
       std::fputs(describe_config_keys().c_str(), stdout);
       return 0;
     } else if (a == "--version") {
@@ -124,12 +134,21 @@ int main(int argc, char** argv) {
   try {
     boost::asio::io_context io(1);
     app daemon(io, std::move(*cfg));
+    // A supervised task that cannot go on (common/supervise.hpp): the same
+    // clean stop as SIGTERM (app's signal set runs it on the loop; kill() is
+    // safe from any thread, the uploader's included), then exit code 1 so
+    // systemd's Restart=on-failure starts the daemon again.
+    std::atomic<bool> fatal_stop{false};
+    set_fatal_handler([&fatal_stop](std::string_view) {
+      if (!fatal_stop.exchange(true)) ::kill(::getpid(), SIGTERM);
+    });
     if (auto r = daemon.start(); !r) {
       log::critical("daemon.failed", r.error().message());
       return 1;
     }
     io.run();
-    return daemon.exit_code();
+    set_fatal_handler({});
+    return fatal_stop ? 1 : daemon.exit_code();
   } catch (const std::exception& ex) {
     log::critical("daemon.crashed", ex.what());
     return 1;

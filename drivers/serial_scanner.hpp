@@ -25,6 +25,7 @@ class serial_scanner final : public scanner_source, public std::enable_shared_fr
 
  private:
   boost::asio::awaitable<void> run();
+  void reset(std::string_view error);  // after run() threw: closes the port, reports offline
   bool open_port(std::string& why);
   void set_state(device_state s, std::string_view reason);
 
