@@ -5,6 +5,9 @@
 // program reads our scans).
 // When the device goes away (EIO/EOF on unplug) the scanner is reported
 // offline and reopened every reopen_interval until it is back; no restart.
+// An exception from the read loop (a sink that threw) is the supervisor's
+// (common/supervise.hpp): logged, the port closed and reported offline, and
+// the loop started again, which reopens the port.
 
 #include <boost/asio/serial_port.hpp>
 #include <boost/asio/steady_timer.hpp>
