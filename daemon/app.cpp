@@ -128,6 +128,13 @@ void app::on_store_failure(const error& e, std::size_t pending) {
   }
 }
 
+void app::stop_failed(std::string why) {
+  asio::post(io_, [this, why = std::move(why)] {
+    exit_code_ = 1;
+    shutdown(why);
+  });
+}
+
 void app::wait_signals() {
   signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
     if (ec) return;

@@ -48,6 +48,12 @@ class app {
   // start-up moves a corrupt store aside).
   int exit_code() const { return exit_code_; }
 
+  // A supervised task cannot go on (common/supervise.hpp, the fatal
+  // handler): the same clean stop as SIGTERM, then exit code 1 so systemd's
+  // Restart=on-failure starts the daemon again. Any thread (the uploader
+  // runs on its own): the stop is posted to the loop.
+  void stop_failed(std::string why);
+
  private:
   void on_committed(commit_report report);
   void on_store_failure(const error& e, std::size_t pending);

@@ -10,6 +10,8 @@
 #include "app.hpp"
 #include "config/udev_rules.hpp"
 #include "common/log.hpp"
+#include "common/log_events.hpp"
+#include "common/supervise.hpp"
 
 namespace {
 
@@ -20,6 +22,7 @@ void usage(std::FILE* to) {
                "usage: ravaod [--config FILE]        run the daemon (default %s)\n"
                "       ravaod --check-config FILE    validate FILE: prints FILE:LINE: message per error\n"
                "       ravaod --print-config-keys    every configuration key, as Markdown\n"
+               "       ravaod --print-log-events     every log event of every ravao program, as Markdown\n"
                "       ravaod --print-udev-rules [FILE]\n"
                "                                     udev rules for the USB scanners and printers FILE names\n"
                "                                     (default: the --config file); an invalid FILE: its\n"
@@ -59,7 +62,10 @@ int main(int argc, char** argv) {
       // without it, the --config file.
       if (i + 1 < argc && argv[i + 1][0] != '-') udev_rules_path = argv[++i];
     }
-    else if (a == "--print-config-keys") {
+    else if (a == "--print-log-events") {
+      std::fputs(log::describe_log_events().c_str(), stdout);
+      return 0;
+    } else if (a == "--print-config-keys") {
       std::fputs(describe_config_keys().c_str(), stdout);
       return 0;
     } else if (a == "--version") {
@@ -124,11 +130,15 @@ int main(int argc, char** argv) {
   try {
     boost::asio::io_context io(1);
     app daemon(io, std::move(*cfg));
+    // A supervised task that cannot go on (common/supervise.hpp): a clean
+    // stop, then exit code 1 (app::stop_failed).
+    set_fatal_handler([&daemon](std::string_view why) { daemon.stop_failed(std::string(why)); });
     if (auto r = daemon.start(); !r) {
       log::critical("daemon.failed", r.error().message());
       return 1;
     }
     io.run();
+    set_fatal_handler({});
     return daemon.exit_code();
   } catch (const std::exception& ex) {
     log::critical("daemon.crashed", ex.what());

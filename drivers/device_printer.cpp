@@ -5,14 +5,13 @@
 
 #include <cerrno>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
 #include <fmt/format.h>
 
+#include "common/supervise.hpp"
 #include "drivers/deadline.hpp"
 
 namespace ravao {
@@ -39,7 +38,20 @@ device_printer::device_printer(printer_config cfg, asio::any_io_executor ex, pri
 void device_printer::start() {
   if (started_ || stopped_) return;
   started_ = true;
-  asio::co_spawn(ex_, [self = shared_from_this()] { return self->run(); }, asio::detached);
+  // Supervised (common/supervise.hpp), holding this transport until run()
+  // ends after stop(). After an exception, reset() closes the device and
+  // reports the printer offline; a fresh run() opens it again.
+  spawn_supervised_loop(ex_, "printer " + cfg_.id, shared_from_this(), &device_printer::run,
+                        &device_printer::reset, &device_printer::stopped_);
+}
+
+void device_printer::reset(std::string_view error) {
+  if (session_) {
+    boost::system::error_code ignored;
+    session_->stream.close(ignored);  // the hangup watch and a write or read in flight end
+    session_.reset();
+  }
+  set_state(device_state::offline, "restarting after an internal error: " + std::string(error));
 }
 
 void device_printer::stop() {
@@ -102,7 +114,8 @@ asio::awaitable<void> device_printer::run() {
         s->readable = o->readable;
         session_ = s;
         set_state(device_state::online, o->description);
-        asio::co_spawn(ex_, watch_hangup(s), asio::detached);
+        // A session, not a loop: if it failed, the node check below still notices a loss.
+        spawn_session(ex_, "printer " + cfg_.id + " hangup watch", watch_hangup(s));
         // Open until the device goes (end()) or stop(); look at the node now and then.
         while (s->ended.empty() && !stopped_) {
           wait_.expires_after(opt_.retry_interval);

@@ -90,6 +90,7 @@ class device_printer : public printer_transport, public std::enable_shared_from_
     std::string ended;  // why the session ended, once it did
   };
   boost::asio::awaitable<void> run();
+  void reset(std::string_view error);  // after run() threw: closes the device, reports offline
   boost::asio::awaitable<void> watch_hangup(std::shared_ptr<session> s);
   bool still_there(const session& s) const;
   void end(const std::shared_ptr<session>& s, std::string why);  // run() closes it and reopens

@@ -6,14 +6,13 @@
 #include <algorithm>
 #include <cerrno>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <fmt/format.h>
 
 #include "common/png.hpp"
+#include "common/supervise.hpp"
 
 namespace ravao {
 namespace asio = boost::asio;
@@ -51,8 +50,20 @@ file_printer::~file_printer() { discard(); }
 void file_printer::start() {
   if (started_ || stopped_) return;
   started_ = true;
+  spawn_run();
+}
+
+void file_printer::spawn_run() {
+  // Supervised (common/supervise.hpp), holding this printer until run()
+  // returns: online, or stopped. After an exception, reset() reports the
+  // printer offline and a fresh run() checks the folder again.
   running_ = true;
-  asio::co_spawn(ex_, [self = shared_from_this()] { return self->run(); }, asio::detached);
+  spawn_supervised_loop(ex_, "printer " + cfg_.id, shared_from_this(), &file_printer::run, &file_printer::reset,
+                        &file_printer::stopped_);
+}
+
+void file_printer::reset(std::string_view error) {
+  set_state(device_state::offline, "restarting after an internal error: " + std::string(error));
 }
 
 void file_printer::stop() {
@@ -109,10 +120,7 @@ asio::awaitable<void> file_printer::run() {
 
 void file_printer::lost(std::string why) {
   set_state(device_state::offline, why);
-  if (!running_ && !stopped_) {
-    running_ = true;
-    asio::co_spawn(ex_, [self = shared_from_this()] { return self->run(); }, asio::detached);
-  }
+  if (!running_ && !stopped_) spawn_run();
 }
 
 void file_printer::discard() {

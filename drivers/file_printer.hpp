@@ -57,6 +57,8 @@ class file_printer final : public printer_transport, public std::enable_shared_f
     std::filesystem::path part;  // <path>/<name>.bin.part
   };
   boost::asio::awaitable<void> run();  // waits for the folder while offline
+  void spawn_run();
+  void reset(std::string_view error);  // after run() threw: reports offline
   bool check_folder(std::string& why) const;
   void lost(std::string why);  // the folder went wrong: offline, and run() retries
   void discard();              // closes and removes the open job's .part

@@ -4,11 +4,10 @@
 
 #include <array>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "common/supervise.hpp"
 #include "drivers/tty.hpp"
 
 namespace ravao {
@@ -24,9 +23,19 @@ serial_scanner::serial_scanner(scanner_config cfg, asio::any_io_executor ex, sca
       framer_(cfg_.max_scan_bytes) {}
 
 void serial_scanner::start() {
-  // The coroutine holds a reference to this source until it returns, so the
-  // daemon may drop its pointer right after stop().
-  asio::co_spawn(port_.get_executor(), [self = shared_from_this()] { return self->run(); }, asio::detached);
+  // Supervised (common/supervise.hpp): the supervisor holds a reference to
+  // this source until the loop ends after stop(), so the daemon may drop its
+  // pointer right after stop(). An exception from run() (a sink that threw)
+  // goes through reset() and a fresh run(), which reopens the port.
+  spawn_supervised_loop(port_.get_executor(), "scanner " + cfg_.id, shared_from_this(), &serial_scanner::run,
+                        &serial_scanner::reset, &serial_scanner::stopped_);
+}
+
+void serial_scanner::reset(std::string_view error) {
+  boost::system::error_code ignored;
+  port_.close(ignored);
+  framer_ = line_framer(cfg_.max_scan_bytes);
+  set_state(device_state::offline, "restarting after an internal error: " + std::string(error));
 }
 
 void serial_scanner::stop() {

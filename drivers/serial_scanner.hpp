@@ -5,6 +5,9 @@
 // program reads our scans).
 // When the device goes away (EIO/EOF on unplug) the scanner is reported
 // offline and reopened every reopen_interval until it is back; no restart.
+// An exception from the read loop (a sink that threw) is the supervisor's
+// (common/supervise.hpp): logged, the port closed and reported offline, and
+// the loop started again, which reopens the port.
 
 #include <boost/asio/serial_port.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -25,6 +28,7 @@ class serial_scanner final : public scanner_source, public std::enable_shared_fr
 
  private:
   boost::asio::awaitable<void> run();
+  void reset(std::string_view error);  // after run() threw: closes the port, reports offline
   bool open_port(std::string& why);
   void set_state(device_state s, std::string_view reason);
 

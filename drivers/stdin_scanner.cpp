@@ -4,10 +4,10 @@
 
 #include <array>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
+
+#include "common/supervise.hpp"
 
 namespace ravao {
 namespace asio = boost::asio;
@@ -16,7 +16,19 @@ stdin_scanner::stdin_scanner(scanner_config cfg, asio::any_io_executor ex, scann
     : cfg_(std::move(cfg)), sink_(std::move(sink)), in_(ex), framer_(cfg_.max_scan_bytes) {}
 
 void stdin_scanner::start() {
-  asio::co_spawn(in_.get_executor(), [self = shared_from_this()] { return self->run(); }, asio::detached);
+  // Supervised (common/supervise.hpp), holding this source until the loop
+  // ends after stop(). After an exception, reset() closes the descriptor and
+  // a fresh run() reads standard input again from where it is.
+  spawn_supervised_loop(in_.get_executor(), "scanner " + cfg_.id, shared_from_this(), &stdin_scanner::run,
+                        &stdin_scanner::reset, &stdin_scanner::stopped_);
+}
+
+void stdin_scanner::reset(std::string_view error) {
+  boost::system::error_code ignored;
+  in_.close(ignored);
+  framer_ = line_framer(cfg_.max_scan_bytes);
+  if (!stopped_ && sink_.on_state)
+    sink_.on_state(device_state::offline, "restarting after an internal error: " + std::string(error));
 }
 
 void stdin_scanner::stop() {

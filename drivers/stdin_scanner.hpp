@@ -21,6 +21,7 @@ class stdin_scanner final : public scanner_source, public std::enable_shared_fro
 
  private:
   boost::asio::awaitable<void> run();
+  void reset(std::string_view error);  // after run() threw: closes the descriptor, reports offline
 
   scanner_config cfg_;
   scanner_sink sink_;

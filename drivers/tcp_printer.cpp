@@ -8,15 +8,14 @@
 #include <array>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
 #include <fmt/format.h>
 
+#include "common/supervise.hpp"
 #include "drivers/deadline.hpp"
 
 namespace ravao {
@@ -69,7 +68,20 @@ void tcp_printer::start() {
   if (started_ || stopped_) return;
   started_ = true;
   set_state(device_state::offline, "connecting to " + cfg_.address);
-  asio::co_spawn(ex_, [self = shared_from_this()] { return self->run(); }, asio::detached);
+  // Supervised (common/supervise.hpp), holding this transport until run()
+  // ends after stop(). After an exception, reset() closes the connection and
+  // reports the printer offline; a fresh run() connects again.
+  spawn_supervised_loop(ex_, "printer " + cfg_.id, shared_from_this(), &tcp_printer::run, &tcp_printer::reset,
+                        &tcp_printer::stopped_);
+}
+
+void tcp_printer::reset(std::string_view error) {
+  boost::system::error_code ignored;
+  if (connecting_) connecting_->socket.close(ignored);
+  if (conn_) conn_->socket.close(ignored);  // the reader and a write in flight end with operation_aborted
+  conn_.reset();
+  arrived_.cancel();
+  set_state(device_state::offline, "restarting after an internal error: " + std::string(error));
 }
 
 void tcp_printer::stop() {

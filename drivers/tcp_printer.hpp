@@ -65,6 +65,7 @@ class tcp_printer final : public printer_transport, public std::enable_shared_fr
     std::string ended;  // why it ended, once it did ("the printer closed the connection")
   };
   boost::asio::awaitable<void> run();
+  void reset(std::string_view error);  // after run() threw: closes the connection, reports offline
   boost::asio::awaitable<result<std::shared_ptr<connection>>> connect();
   boost::asio::awaitable<void> receive(std::shared_ptr<connection> c);
   void end(const std::shared_ptr<connection>& c, std::string why);  // closes it; run() reconnects

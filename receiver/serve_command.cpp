@@ -9,6 +9,7 @@
 #include "receiver/args.hpp"
 #include "receiver/commands.hpp"
 #include "receiver/server.hpp"
+#include "common/supervise.hpp"
 #include "common/tls_server.hpp"
 #include "common/log.hpp"
 
@@ -131,9 +132,17 @@ int serve_command(std::span<char*> args) {
   asio::io_context io;
   faults injected(plan);
   server srv(io.get_executor(), **ctx, **db, injected, std::move(so));
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  // A supervised task that cannot go on (the accept loop) stops the server;
+  // the process then exits with 1 and systemd starts it again.
+  bool failed = false;
+  set_fatal_handler([&](std::string_view) {
+    failed = true;
+    srv.stop();
+    signals.cancel();
+  });
   auto bound = srv.listen(listen_at);
   if (!bound) return failure(bound.error().message());
-  asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     log::info("receiver.stopping", "stopping", {{"signal", std::to_string(sig)}});
@@ -147,8 +156,9 @@ int serve_command(std::span<char*> args) {
   log::info("receiver.listening", "listening", {{"address", where}, {"db", db_path},
             {"mtls", tls.client_ca ? "yes" : "no"}, {"tokens", opts.get("tokens") ? "yes" : "no"}});
   io.run();
+  set_fatal_handler({});  // it refers to this frame
   log::info("receiver.stopped", "stopped");
-  return 0;
+  return failed ? 1 : 0;
 }
 
 }  // namespace ravao::receiver

@@ -6,8 +6,6 @@
 #include <fstream>
 #include <optional>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -18,6 +16,7 @@
 
 #include "common/tls_server.hpp"
 #include "common/log.hpp"
+#include "common/supervise.hpp"
 #include "common/gzip.hpp"
 
 namespace ravao::receiver {
@@ -112,7 +111,14 @@ result<tcp::endpoint> server::listen(const tcp::endpoint& at) {
                 fmt::format("cannot listen on {}:{}", at.address().to_string(), at.port()));
   }
   const auto bound = acceptor_.local_endpoint(ec);
-  asio::co_spawn(ex_, accept_loop(), asio::detached);
+  // Supervised (common/supervise.hpp): if accepting breaks, the service must
+  // restart (exit_process: serve_command's fatal handler stops with exit 1).
+  // serve_command owns this server for the whole run, so `this` is safe.
+  supervision s;
+  s.task = "receiver.accept";
+  s.policy = on_failure::exit_process;
+  s.stopped = [this] { return stopped_; };
+  spawn_supervised(ex_, std::move(s), [this] { return accept_loop(); });
   return bound;
 }
 
@@ -152,7 +158,8 @@ asio::awaitable<void> server::accept_loop() {
     }
     auto stream = std::make_shared<tls_stream>(beast::tcp_stream(std::move(socket)), tls_);
     sessions_.push_back(stream);
-    asio::co_spawn(ex_, serve(std::move(stream), std::move(peer)), asio::detached);
+    // An exception in one session closes only that connection (session.failed).
+    spawn_session(ex_, "receiver.session", serve(std::move(stream), std::move(peer)));
   }
 }
 

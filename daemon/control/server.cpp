@@ -9,8 +9,6 @@
 #include <cstdio>
 #include <vector>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -21,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "common/log.hpp"
+#include "common/supervise.hpp"
 
 namespace ravao {
 namespace asio = boost::asio;
@@ -85,7 +84,13 @@ result<void> control_server::listen(const std::filesystem::path& path, const std
     }
   }
   if (::chmod(path.c_str(), 0660) != 0) return fail_errno(errno, "cannot chmod " + path.string());
-  asio::co_spawn(ex_, accept_loop(), asio::detached);
+  // Supervised (common/supervise.hpp): app owns this server and destroys it
+  // only after the loop stopped running, so the supervisor may use `this`.
+  // An exception restarts the accept loop; stop() ends it for good.
+  supervision s;
+  s.task = "control.accept";
+  s.stopped = [this] { return stopped_; };
+  spawn_supervised(ex_, std::move(s), [this] { return accept_loop(); });
   return {};
 }
 
@@ -158,7 +163,8 @@ asio::awaitable<void> control_server::accept_loop() {
     }
     std::erase_if(sessions_, [](const auto& w) { return w.expired(); });
     sessions_.push_back(sock);
-    asio::co_spawn(ex_, serve(sock), asio::detached);
+    // An exception in one session closes only that connection (session.failed).
+    spawn_session(ex_, "control.session", serve(sock));
   }
 }
 

@@ -1,13 +1,12 @@
 #include "print/printer_worker.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
 
+#include "common/supervise.hpp"
 #include "drivers/escpos/encoder.hpp"
 #include "slip/render_job.hpp"
 
@@ -60,7 +59,17 @@ printer_worker::printer_worker(asio::any_io_executor ex, printer_config cfg,
       wake_timer_(ex) {}
 
 void printer_worker::start() {
-  asio::co_spawn(ex_, [self = shared_from_this()] { return self->run(); }, asio::detached);
+  // Supervised (common/supervise.hpp), holding this worker until run() ends
+  // after stop(). After an exception (a store read that threw), reset() forgets
+  // the status exchange in progress and a fresh run() takes the queue from
+  // the store again; a job cut short is printed again in full.
+  spawn_supervised_loop(ex_, "print_queue " + cfg_.id, shared_from_this(), &printer_worker::run,
+                        &printer_worker::reset, &printer_worker::stopped_);
+}
+
+void printer_worker::reset(std::string_view) {
+  holding_ = false;
+  parser_.clear_expected();
 }
 
 void printer_worker::stop() {

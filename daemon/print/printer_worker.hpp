@@ -79,6 +79,7 @@ class printer_worker : public std::enable_shared_from_this<printer_worker> {
 
  private:
   boost::asio::awaitable<void> run();
+  void reset(std::string_view error);  // after run() threw
   boost::asio::awaitable<void> sleep(std::chrono::milliseconds d);
   // Asks DLE EOT 1, 2, 4 and waits up to 1 s for the replies. False when
   // the printer is known not to be ready.

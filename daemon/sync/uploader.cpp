@@ -1,7 +1,5 @@
 #include "sync/uploader.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -25,6 +23,7 @@
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
+#include "common/supervise.hpp"
 #include "common/gzip.hpp"
 #include "sync/batch_reply.hpp"
 #include "sync/retry.hpp"
@@ -146,7 +145,16 @@ struct uploader::impl {
       tls_.emplace(std::move(*ctx));
     }
     refresh_position();
-    asio::co_spawn(io_, run(), asio::detached);
+    // Supervised (common/supervise.hpp) on the uploader's own context: this
+    // object owns the context and outlives it (stop() joins the thread), so
+    // the supervisor may use `this`. After an exception, reset() drops the
+    // connection and shows the error in the status; a fresh run() starts over
+    // from the store's position.
+    supervision s;
+    s.task = "uploader";
+    s.stopped = [this] { return stopping_.load(); };
+    s.reset = [this](std::string_view error) { reset(error); };
+    spawn_supervised(io_.get_executor(), std::move(s), [this] { return run(); });
     thread_ = std::thread([this] { io_.run(); });
     return {};
   }
@@ -176,6 +184,16 @@ struct uploader::impl {
   }
 
   // ---- on the uploader thread ----
+
+  void reset(std::string_view error) {
+    close();
+    const auto t = now().wall_ms;
+    update([&](sync_status& st) {
+      st.last_error = "internal error: " + std::string(error);
+      st.last_error_wall_ms = t;
+      ++st.consecutive_failures;
+    });
+  }
 
   template <class F>
   void update(F&& f) {

@@ -1,14 +1,13 @@
 #include "drivers/usb/usb_hid_scanner.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <fmt/format.h>
 #include <libusb.h>
 
+#include "common/supervise.hpp"
 #include "drivers/usb/hid_keyboard.hpp"
 #include "drivers/usb/hid_pos.hpp"
 #include "drivers/usb/interface_claim.hpp"
@@ -88,9 +87,22 @@ void usb_hid_scanner::on_usb_arrived(libusb_device* dev, const usb_device_info& 
   pending_ = device_ref(dev);
   pending_info_ = info;
   if (!running_) {
+    // Supervised (common/supervise.hpp), holding this source until run()
+    // returns: no device left to serve, or stopped. After an exception,
+    // reset() gives the device back to pending_ and a fresh run() claims it
+    // again, as after a replug.
     running_ = true;
-    asio::co_spawn(ex_, [self = shared_from_this()] { return self->run(); }, asio::detached);
+    spawn_supervised_loop(ex_, "scanner " + cfg_.id, shared_from_this(), &usb_hid_scanner::run,
+                          &usb_hid_scanner::reset, &usb_hid_scanner::stopped_);
   }
+}
+
+void usb_hid_scanner::reset(std::string_view error) {
+  // serve() unwound: its claim on the interface is released, its read is gone.
+  if (!pending_ && present_) pending_ = std::move(serving_);
+  serving_.reset();
+  present_ = false;
+  set_state(device_state::offline, "restarting after an internal error: " + std::string(error));
 }
 
 void usb_hid_scanner::on_usb_left() {
@@ -110,9 +122,10 @@ void usb_hid_scanner::set_state(device_state s, std::string_view reason) {
 asio::awaitable<void> usb_hid_scanner::run() {
   auto self = shared_from_this();  // the session keeps the source alive
   while (!stopped_ && pending_) {
-    const device_ref dev = std::move(pending_);
+    serving_ = std::move(pending_);
     present_ = true;
-    co_await serve(dev.get(), pending_info_);
+    co_await serve(serving_.get(), pending_info_);
+    serving_.reset();
   }
   running_ = false;
 }

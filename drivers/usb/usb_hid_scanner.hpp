@@ -50,6 +50,7 @@ class usb_hid_scanner final : public scanner_source,
  private:
   struct opened;  // a claimed interface and its decoder
   boost::asio::awaitable<void> run();
+  void reset(std::string_view error);  // after run() threw: the device goes back to pending_, offline
   boost::asio::awaitable<void> serve(libusb_device* dev, usb_device_info info);
   // retry: false when the device itself is unusable (not worth retrying until replugged).
   result<std::unique_ptr<opened>> open_device(libusb_device* dev, const usb_device_info& info, bool& retry);
@@ -65,6 +66,7 @@ class usb_hid_scanner final : public scanner_source,
   boost::asio::steady_timer retry_;  // waits between attempts; cancelled by stop() and on_usb_left()
   device_ref pending_;  // assigned, not yet served
   usb_device_info pending_info_;
+  device_ref serving_;  // the device serve() runs on; given back to pending_ by reset()
   bool present_ = false;   // the device being served is still plugged in
   bool running_ = false;   // run() is active
   bool attached_ = false;  // registered with the bus

@@ -4,8 +4,6 @@
 #include <cstring>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -14,6 +12,7 @@
 
 #include "drivers/usb/usb_transfer.hpp"
 #include "common/log.hpp"
+#include "common/supervise.hpp"
 
 namespace ravao::usb {
 namespace asio = boost::asio;
@@ -71,9 +70,26 @@ void usb_printer::on_usb_arrived(libusb_device* dev, const usb_device_info& info
   pending_ = device_ref(dev);
   pending_info_ = info;
   if (!running_) {
+    // Supervised (common/supervise.hpp), holding this transport until run()
+    // returns: no device left to serve, or stopped. After an exception,
+    // reset() gives the device back to pending_ and a fresh run() claims it
+    // again, as after a replug.
     running_ = true;
-    asio::co_spawn(ex_, [self = shared_from_this()] { return self->run(); }, asio::detached);
+    spawn_supervised_loop(ex_, "printer " + cfg_.id, shared_from_this(), &usb_printer::run, &usb_printer::reset,
+                          &usb_printer::stopped_);
   }
+}
+
+void usb_printer::reset(std::string_view error) {
+  cancel_transfers();
+  session_.reset();  // released when the last write/read using it returns
+  if (!pending_ && present_) {
+    pending_ = std::move(serving_);
+    pending_info_ = info_;
+  }
+  serving_.reset();
+  present_ = false;
+  set_state(device_state::offline, "restarting after an internal error: " + std::string(error));
 }
 
 void usb_printer::on_usb_left() {
@@ -93,8 +109,8 @@ void usb_printer::set_state(device_state s, std::string_view reason) {
 asio::awaitable<void> usb_printer::run() {
   auto self = shared_from_this();
   while (!stopped_ && pending_) {
-    const device_ref held = std::move(pending_);
-    libusb_device* dev = held.get();
+    serving_ = std::move(pending_);
+    libusb_device* dev = serving_.get();
     info_ = pending_info_;
     present_ = true;
     const std::string where = fmt::format("{} at port {}", info_.ids(), info_.port);
@@ -125,6 +141,7 @@ asio::awaitable<void> usb_printer::run() {
       co_await wait_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
     if (!stopped_) set_state(device_state::offline, "unplugged: " + where);
+    serving_.reset();
   }
   running_ = false;
 }

@@ -66,6 +66,7 @@ class usb_printer final : public printer_transport,
   };
   result<std::shared_ptr<session>> open_device(libusb_device* dev, const usb_device_info& info, bool& retry);
   boost::asio::awaitable<void> run();
+  void reset(std::string_view error);  // after run() threw: the device goes back to pending_, offline
   void set_state(device_state s, std::string_view reason);
   std::unexpected<error> not_online() const;
   void lost(const std::shared_ptr<session>& s);  // a transfer on s saw NO_DEVICE
@@ -80,6 +81,7 @@ class usb_printer final : public printer_transport,
   boost::asio::steady_timer wait_;  // retry wait / idle until unplug; cancelled by stop() and on_usb_left()
   device_ref pending_;  // assigned, not yet served
   usb_device_info pending_info_, info_;
+  device_ref serving_;  // the device run() serves; given back to pending_ by reset()
   std::shared_ptr<session> session_;  // the claimed printer, while online
   usb_transfer* writing_ = nullptr;   // transfers in flight (owned by write() / read()), for cancel
   usb_transfer* reading_ = nullptr;

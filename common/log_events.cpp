@@ -1,0 +1,159 @@
+#include "common/log_events.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include <fmt/format.h>
+
+namespace ravao::log {
+namespace {
+
+constexpr std::string_view ravaod = "ravaod";
+constexpr std::string_view receiver = "ravao-receiver";
+constexpr std::string_view every = "every program";
+
+// Grouped by program, then by area, in the order an operator meets them.
+constexpr auto events = std::to_array<event_doc>({
+    // ---- every program: supervision (common/supervise.hpp)
+    {every, "task.failed", "error", "a long-running task threw; `action` says what follows: `restart`, or `exit` (the policy is exit_process, or the restart budget is spent)", "`task`, `error`, `restarts`, `action`"},
+    {every, "task.restarted", "notice", "a failed task was started again after its backoff", "`task`, `restarts`"},
+    {every, "session.failed", "warning", "one connection's session threw; only that connection is closed", "`task`, `error`"},
+    {every, "process.exiting", "critical", "a task cannot go on: the program stops cleanly and exits with code 1 (systemd restarts it)", "`reason`"},
+
+    // ---- ravaod: life cycle
+    {ravaod, "daemon.started", "info", "start-up complete", "`site`, `counters`, `store`, `socket`, `version`"},
+    {ravaod, "daemon.failed", "critical", "start-up failed (store, socket, SQLite without threads)", "(message only)"},
+    {ravaod, "daemon.crashed", "critical", "an exception escaped the event loop", "(message only)"},
+    {ravaod, "daemon.stopping", "info", "SIGTERM/SIGINT received, or `process.exiting`", "`signal`"},
+    {ravaod, "daemon.stopped_with_pending", "error", "store unavailable at shutdown; unacknowledged scans not saved", "`error`"},
+    {ravaod, "daemon.stopped_with_usb_open", "warning", "a USB device did not give its transfers back within 2 s of SIGTERM; exiting anyway", "—"},
+    {ravaod, "daemon.stopped", "info", "last line before exit", "—"},
+    {ravaod, "config.invalid", "error", "invalid file at start (one per problem)", "`file`, `line`"},
+    {ravaod, "config.reloading", "info", "SIGHUP received", "`file`"},
+    {ravaod, "config.rejected", "error", "reload: one per problem", "`file`, `line`"},
+    {ravaod, "config.reload_failed", "error", "reload rejected, old configuration kept", "`errors`"},
+    {ravaod, "config.restart_required", "warning", "reload changed `site`, `store` or `control`", "`section`"},
+    {ravaod, "config.reloaded", "info", "reload applied", "`kept`, `started`, `stopped`"},
+
+    // ---- ravaod: devices
+    {ravaod, "scanner.online", "info", "device opened / stdin read", "`counter`, `scanner`, `device`, `reason`"},
+    {ravaod, "scanner.offline", "warning", "device could not be opened (not yet online), or its loop is being restarted", "same"},
+    {ravaod, "scanner.gone", "warning", "an online device went away", "same"},
+    {ravaod, "scanner.error", "warning", "a device cannot be used (permission, busy, unusable descriptors, USB unavailable); the reason says what to do", "same"},
+    {ravaod, "scanner.keyboard_mangled", "warning", "a keyboard-mode USB scanner sent a CCCD that lost its Vietnamese letters: switch it to HID POS or serial", "`counter`, `scanner`"},
+    {ravaod, "scanner.report_dropped", "warning", "a HID POS report was inconsistent", "`counter`, `scanner`"},
+    {ravaod, "scanner.report_ignored", "warning", "a keyboard report was not a boot report", "`counter`, `scanner`"},
+    {ravaod, "printer.online", "info", "a printer transport is ready", "`printer`, `kind`, `reason`"},
+    {ravaod, "printer.offline", "info", "a printer is not available (not yet online), or its loop is being restarted", "same"},
+    {ravaod, "printer.gone", "warning", "an online printer went away", "same"},
+    {ravaod, "printer.error", "warning", "a printer cannot be used; the reason says what to do", "same"},
+    {ravaod, "printer.status", "info/warning", "the printer reported a status change (paper out, cover open, ...)", "`printer`, `from`, `to`, `reason`"},
+    {ravaod, "usb.assigned", "info", "a USB device was given to a scanner or printer", "`device`, `usb_id`, `port`, `matched_by`"},
+    {ravaod, "usb.arrived", "debug", "a USB device was plugged in", "`usb_id`, `port`, `bus`, `address`"},
+    {ravaod, "usb.left", "debug", "a USB device was removed", "`usb_id`, `port`"},
+    {ravaod, "usb.stall", "warning", "an endpoint stalled; halt cleared", "`scanner` or `printer`, `endpoint`, `result`"},
+    {ravaod, "usb.polling", "warning", "a libusb descriptor cannot be watched; polled every 10 ms", "`fd`, `error`"},
+    {ravaod, "usb.watch_failed", "warning", "waiting on a libusb descriptor failed", "`error`"},
+    {ravaod, "usb.unavailable", "error", "libusb could not start; USB entries show the reason", "`error`"},
+    {ravaod, "usb.shutdown_timeout", "warning", "USB handles still open 2 s after SIGTERM", "`open`"},
+    {ravaod, "usb.serial_unknown", "warning", "a device's serial number is needed for matching but cannot be read", "`error`"},
+
+    // ---- ravaod: scans, visits, the store
+    {ravaod, "scan.accepted", "info", "a scan was committed; message is the effect (`visit_opened`, `visit_closed`, `exit_without_entry`, `rescan`, `event_recorded`, `command_recorded`)", "`counter`, `seq` (0 for rescan), `kind`, `visit`, `person` (masked), `flags`, `latency_us`"},
+    {ravaod, "scan.duplicate", "info", "a duplicate within the window was counted", "same as `scan.accepted`, `seq`=0"},
+    {ravaod, "scan.identity_mismatch", "warning", "CCCD number disagrees with sex or birth date", "`counter`, `seq`, `flags`"},
+    {ravaod, "scan.rejected", "warning", "frame refused by the frame policy, or longer than `max_scan_bytes`", "`counter`, `reason`, `length`, `offset` (frame policy only), `preview` (the shape)"},
+    {ravaod, "scan.dropped", "error", "store unavailable too long and the queue is full", "`counter`"},
+    {ravaod, "visit.auto_closed", "info", "visits closed by `max_duration` / `end_of_day`", "`count`"},
+    {ravaod, "store.corrupt", "critical", "at start, when the store was moved aside (repeated at every later start); or while running, before the daemon stops with exit code 1", "`path`, `moved_to`; running: `error`, `pending`"},
+    {ravaod, "store.unavailable", "critical", "first failed commit", "`error`, `pending`"},
+    {ravaod, "store.recovered", "notice", "commits succeed again", "—"},
+    {ravaod, "store.alarm", "warning", "the store (with its WAL) is larger than `[store] alarm_megabytes`: records wait for upload", "`bytes`, `alarm_bytes`"},
+    {ravaod, "store.op_failed", "error", "store work handed to the writer thread threw; it was not done", "`error`"},
+    {ravaod, "store.device_event", "error", "a device record (a scanner or printer lost or back, a printer status) could not be written", "`device`, `error`"},
+
+    // ---- ravaod: slips, staff commands, printing
+    {ravaod, "slip.issued", "info", "a slip was issued (job queued)", "`counter`, `slip`, `visit`, `job`"},
+    {ravaod, "slip.reprinted", "info", "`ravaoctl slip reprint`", "`counter`, `slip`, `job`"},
+    {ravaod, "slip.returned", "info", "a slip's QR was scanned back", "`counter`, `slip`, `visit`"},
+    {ravaod, "slip.failed", "error", "a slip could not be issued (store)", "`counter`, `error`"},
+    {ravaod, "slip.fonts_missing", "error", "the slip font cannot be loaded: printers stay without a queue", "`error`"},
+    {ravaod, "declaration.recorded", "info", "a proxy declaration was recorded", "`counter`, `seq`, `visit`, `slip`"},
+    {ravaod, "command.refused", "warning", "a staff command cannot be done (no printer, unknown counter)", "`counter`, `command`, `target` (unknown counter)"},
+    {ravaod, "command.done", "info", "CHECKOUT_LAST / UNDO_LAST done (message says what)", "`counter`, `command`, `seq`, `visit`"},
+    {ravaod, "command.nothing_to_do", "info", "CHECKOUT_LAST / UNDO_LAST had nothing to do (message says why)", "`counter`, `command`, `seq`, `visit`"},
+    {ravaod, "command.failed", "error", "a staff command failed in the store", "`counter`, `command`, `error`"},
+    {ravaod, "command.recorded", "notice", "a staff command this build does not act on was recorded", "`counter`, `command`"},
+    {ravaod, "print.held", "warning", "a job waits for the printer to be ready", "`printer`, `job`, `kind`, `counter`, `detail`"},
+    {ravaod, "print.printed", "info", "a job was printed (and the printer said ready after it)", "same"},
+    {ravaod, "print.requeued", "warning", "a job goes back to the queue (write failed, printer stopped, interrupted by a stop)", "same, or `count` at start"},
+    {ravaod, "print.failed", "error", "a job cannot be drawn; not retried", "same"},
+    {ravaod, "print.state_not_saved", "error", "a print job's new state could not be written to the store", "`job`, `error`"},
+
+    // ---- ravaod: control socket
+    {ravaod, "control.accept_failed", "warning", "`accept()` on the control socket failed", "(message only)"},
+    {ravaod, "control.denied", "warning", "a peer not allowed by SO_PEERCRED", "`peer` (`uid=… pid=…`)"},
+
+    // ---- ravaod: sync (docs/sync.md)
+    {ravaod, "sync.started", "info", "the uploader started", "`url`, `gateway`"},
+    {ravaod, "sync.off", "notice", "no `[sync] url`: records are kept until sync is configured", "—"},
+    {ravaod, "sync.unavailable", "error", "sync could not start (or restart after a reload); the counters keep recording", "`error`"},
+    {ravaod, "sync.waiting_for_clock", "notice", "no upload before the clock is synchronised (NTP)", "—"},
+    {ravaod, "sync.clock_synchronised", "info", "the clock is synchronised: uploads may start", "—"},
+    {ravaod, "sync.failed", "warning", "an upload failed (once per run of the same failure); the message says why", "`retry_in_ms`"},
+    {ravaod, "sync.batch", "debug", "a batch was stored by the server", "`first_seq`, `last_seq`, `records`, `duplicates`"},
+    {ravaod, "sync.caught_up", "info", "every record is stored by the server", "`seq`"},
+    {ravaod, "sync.split", "notice", "the server refused a batch without naming a record: sending halves", "`status`, `records`"},
+    {ravaod, "sync.dead_letter", "warning", "the server will never accept a record: kept as a dead letter", "`seq`, `reason`"},
+    {ravaod, "sync.heartbeat_failed", "info", "a heartbeat was not delivered", "(message only)"},
+    {ravaod, "sync.store", "error", "the uploader cannot read its position from the store", "`error`"},
+    {ravaod, "privacy.no_key", "warning", "no `[sync] public_key`: visitors' names and ID numbers are not kept (only masked forms)", "—"},
+
+    // ---- ravao-receiver (docs/receiver.md)
+    {receiver, "receiver.listening", "info", "the server is listening", "`address`, `db`, `mtls`, `tokens`"},
+    {receiver, "receiver.accept_failed", "warning", "`accept()` failed", "(message only)"},
+    {receiver, "receiver.too_many_connections", "warning", "a connection over `--max-connections` was refused", "`peer`"},
+    {receiver, "receiver.handshake_failed", "info", "a TLS handshake failed", "`peer`, `reason`"},
+    {receiver, "receiver.request", "info", "one line per request (or a request cut short)", "`peer`, `gateway`, `records`, `accepted`, `duplicates`, `ms`, `store_ms`, `note`; cut short: `peer`, `reason` or `fault`"},
+    {receiver, "receiver.duplicates_discarded", "notice", "records already stored were discarded", "`gateway`, `stream`, `count`"},
+    {receiver, "receiver.store_failed", "error", "a batch or heartbeat could not be stored", "`gateway`"},
+    {receiver, "receiver.stats_failed", "warning", "a request could not be counted in the statistics", "(message only)"},
+    {receiver, "receiver.stopping", "info", "SIGTERM/SIGINT received", "`signal`"},
+    {receiver, "receiver.stopped", "info", "last line before exit", "—"},
+});
+
+void append_table(std::string& out, std::string_view program) {
+  out += "| Event | Level | When | Fields |\n|-------|-------|------|--------|\n";
+  for (const auto& e : events) {
+    if (e.program != program) continue;
+    out += fmt::format("| `{}` | {} | {} | {} |\n", e.name, e.level, e.when, e.fields);
+  }
+}
+
+}  // namespace
+
+std::span<const event_doc> registered_events() { return events; }
+
+bool is_registered(std::string_view name) {
+  return std::ranges::any_of(events, [&](const event_doc& e) { return e.name == name; });
+}
+
+std::string describe_log_events() {
+  std::string out =
+      "# Log events\n\n"
+      "<!-- Generated by `ravaod --print-log-events` from common/log_events.cpp; do not edit by hand.\n"
+      "     tests/common/log_events_test.cpp checks this file and that every name logged is registered. -->\n\n"
+      "Every event has a stable name, a level, a message and `key=value` fields\n"
+      "(docs/architecture.md, \"systemd and logging\"). \"same\" means the fields of\n"
+      "the row above.\n\n"
+      "## Every program\n\n"
+      "The supervision of long-running tasks (`common/supervise.hpp`).\n\n";
+  append_table(out, every);
+  out += "\n## ravaod\n\nEvery scan event also carries `counter`.\n\n";
+  append_table(out, ravaod);
+  out += "\n## ravao-receiver\n\n";
+  append_table(out, receiver);
+  return out;
+}
+
+}  // namespace ravao::log
