@@ -294,7 +294,7 @@ BOOST_AUTO_TEST_CASE(ravao_slips) {
 
 BOOST_AUTO_TEST_CASE(counter_ids_a_command_card_can_carry) {
   // The configuration allows ids the command codes cannot name ('.', 33-64
-  // characters); `ravaoctl card print` refuses those (app_print.cpp).
+  // characters); `ravaoctl card print` refuses those (daemon/control/write_commands.cpp).
   for (const std::string& id : std::vector<std::string>{"desk", "Q3-a_1", std::string(32, 'q')})
     BOOST_TEST(ravao::payload::is_command_counter_id(id), id);
   for (const std::string& id : std::vector<std::string>{"", "quay.1", std::string(33, 'q'), "quầy1", "q 1"})

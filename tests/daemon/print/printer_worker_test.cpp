@@ -110,7 +110,7 @@ struct fixture {
     io.run_for(10s);  // the worker's and the transport's coroutines end
   }
 
-  // The transport's state goes to the worker, as in ravaod (daemon/app_print.cpp).
+  // The transport's state goes to the worker, as in ravaod (daemon/print_service.cpp).
   printer_sink sink() {
     return printer_sink{[this](device_state s, std::string_view) {
       if (worker) worker->transport_state(s);
