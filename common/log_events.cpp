@@ -94,6 +94,7 @@ constexpr auto events = std::to_array<event_doc>({
 
     // ---- ravaod: control socket
     {ravaod, "control.accept_failed", "warning", "`accept()` on the control socket failed", "(message only)"},
+    {ravaod, "control.group_not_applied", "warning", "at start: `[control] group` cannot be given to the socket (no chown in the sandbox) and the socket keeps its set-group-ID folder's group (the package's `ravao-ctl`), e.g. an older ravao.toml still naming `ravao`", "`group`, `socket`"},
     {ravaod, "control.denied", "warning", "a peer not admitted by SO_PEERCRED: not root, the daemon's user or in the socket's group (`nobody` outside a user namespace included)", "`peer` (`uid=… pid=…`)"},
 
     // ---- ravaod: sync (docs/sync.md)

@@ -66,34 +66,45 @@ result<control_access> control_server::socket_access(const std::filesystem::path
   const std::string gid_map = read_proc("/proc/self/gid_map");
   const auto overflow_uid = static_cast<uid_t>(read_proc_number("/proc/sys/kernel/overflowuid", 65534));
   const auto overflow_gid = static_cast<gid_t>(read_proc_number("/proc/sys/kernel/overflowgid", 65534));
-  std::optional<gid_t> gid;
-  if (group.empty()) {
-    // Whatever the socket got: its folder's group (set-group-ID) or the daemon's.
-    if (id_mapped(gid_map, st.st_gid)) gid = st.st_gid;
+  // What the socket has now: its folder's group (set-group-ID) or the daemon's.
+  const auto keep_socket_group = [&] {
+    const std::optional<gid_t> gid = id_mapped(gid_map, st.st_gid) ? std::optional(st.st_gid) : std::nullopt;
     const struct group* g = gid ? ::getgrgid(*gid) : nullptr;
-    group_name_ = g ? g->gr_name : gid ? std::to_string(*gid) : std::string("(the socket's group)");
-  } else {
-    const struct group* g = ::getgrnam(group.c_str());
-    if (!g) return fail(errc::invalid_argument, fmt::format("control group \"{}\" does not exist", group));
-    gid = g->gr_gid;
-    group_name_ = group;
-    const std::string hint = fmt::format(
-        "make the socket's folder {} belong to group {} with the set-group-ID bit (`chgrp {} DIR; chmod g+s DIR`; "
-        "the package's tmpfiles.d does it for /run/ravao)",
-        path.parent_path().string(), group, group);
-    if (st.st_gid == *gid) {
-      // Already the group's (set-group-ID folder, or the daemon's own group): no
-      // chown, which the packaged unit's system call filter refuses.
-    } else if (!id_mapped(gid_map, *gid)) {
-      if (st.st_gid != overflow_gid)
-        return fail(errc::invalid_argument,
-                    fmt::format("control socket {} does not belong to group {}, and this user namespace cannot give "
-                                "it: {}", path.string(), group, hint));
-    } else if (::chown(path.c_str(), static_cast<uid_t>(-1), *gid) != 0) {
-      return fail_errno(errno, fmt::format("cannot give {} to group {}: {}", path.string(), group, hint));
-    }
+    group_name_ = g ? std::string(g->gr_name) : fmt::format("(the group of {})", path.parent_path().string());
+    return make_control_access(uid_map, overflow_uid, ::geteuid(), gid);
+  };
+  if (group.empty()) return keep_socket_group();
+  const struct group* g = ::getgrnam(group.c_str());
+  if (!g) return fail(errc::invalid_argument, fmt::format("control group \"{}\" does not exist", group));
+  const gid_t gid = g->gr_gid;
+  group_name_ = group;
+  // Already the group's (set-group-ID folder, or the daemon's own group): no
+  // chown, which the packaged unit's system call filter refuses. A group
+  // outside this namespace shows as the overflow gid: as the folder gave it.
+  if (st.st_gid == gid || (!id_mapped(gid_map, gid) && st.st_gid == overflow_gid))
+    return make_control_access(uid_map, overflow_uid, ::geteuid(), gid);
+  const bool mapped = id_mapped(gid_map, gid);
+  if (mapped && ::chown(path.c_str(), static_cast<uid_t>(-1), gid) == 0)
+    return make_control_access(uid_map, overflow_uid, ::geteuid(), gid);
+  const int err = mapped ? errno : EINVAL;
+  // Cannot be given. A set-group-ID folder's group is the admin's choice
+  // (the package's: ravao-ctl): keep it rather than leave the counters
+  // without a daemon, e.g. after an upgrade that kept an older ravao.toml
+  // naming the daemon's own group, which also opens the scanners.
+  struct stat dir {};
+  if (::stat(path.parent_path().c_str(), &dir) == 0 && (dir.st_mode & S_ISGID) != 0 && dir.st_gid == st.st_gid) {
+    auto access = keep_socket_group();
+    log::warning("control.group_not_applied",
+                 fmt::format("[control] group {} cannot be given to the control socket here; it keeps its "
+                             "set-group-ID folder's group {} (set [control] group to that, or remove the key)",
+                             group, group_name_),
+                 {{"group", group}, {"socket", path.string()}});
+    return access;
   }
-  return make_control_access(uid_map, overflow_uid, ::geteuid(), gid);
+  return fail_errno(err, fmt::format("cannot give the control socket {} to group {}: make its folder belong to that "
+                                     "group with the set-group-ID bit (`chgrp {} DIR; chmod g+s DIR`; the package's "
+                                     "tmpfiles.d makes /run/ravao so for ravao-ctl)",
+                                     path.string(), group, group));
 }
 
 control_server::control_server(asio::any_io_executor ex, handler h)
