@@ -62,18 +62,18 @@ int prune_corrupt_copies(const fs::path& path, std::int64_t cutoff_wall_ms) {
   std::error_code ec;
   for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (!name.starts_with(prefix) || !it->is_regular_file(ec)) continue;
-    std::optional<std::int64_t> ms;
+    std::error_code fec;
+    if (!name.starts_with(prefix) || !it->is_regular_file(fec)) continue;
+    std::int64_t ms = 0;  // when it was moved aside
     if (const auto t = corrupt_copy_time(store_name, name)) {
       ms = *t * 1000;
     } else {
-      std::error_code tec;
-      const auto mtime = fs::last_write_time(it->path(), tec);
-      if (tec) continue;
+      const auto mtime = fs::last_write_time(it->path(), fec);
+      if (fec) continue;
       ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::file_clock::to_sys(mtime).time_since_epoch()).count();
     }
-    if (*ms < cutoff_wall_ms) old.push_back(it->path());
+    if (ms < cutoff_wall_ms) old.push_back(it->path());
   }
   int removed = 0;
   for (const auto& file : old) {
