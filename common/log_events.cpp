@@ -70,6 +70,8 @@ constexpr auto events = std::to_array<event_doc>({
     {ravaod, "store.recovered", "notice", "commits succeed again", "—"},
     {ravaod, "store.alarm", "warning", "the store (with its WAL) is larger than `[store] alarm_megabytes`: records wait for upload", "`bytes`, `alarm_bytes`"},
     {ravaod, "store.op_failed", "error", "store work handed to the writer thread threw; it was not done", "`error`"},
+    {ravaod, "store.corrupt_copy_pruned", "notice", "the hourly prune deleted a copy of a corrupt store (`PATH.corrupt-…`, its `-wal`, `-shm`) moved aside longer ago than `[store] retention_days`", "`path`"},
+    {ravaod, "store.corrupt_copy_prune_failed", "warning", "such a copy could not be deleted (retried at the next prune)", "`path`, `error`"},
     {ravaod, "store.device_event", "error", "a device record (a scanner or printer lost or back, a printer status) could not be written", "`device`, `error`"},
 
     // ---- ravaod: slips, staff commands, printing
@@ -92,7 +94,8 @@ constexpr auto events = std::to_array<event_doc>({
 
     // ---- ravaod: control socket
     {ravaod, "control.accept_failed", "warning", "`accept()` on the control socket failed", "(message only)"},
-    {ravaod, "control.denied", "warning", "a peer not allowed by SO_PEERCRED", "`peer` (`uid=… pid=…`)"},
+    {ravaod, "control.group_not_applied", "warning", "at start: `[control] group` cannot be given to the socket (no chown in the sandbox) and the socket keeps its set-group-ID folder's group (the package's `ravao-ctl`), e.g. an older ravao.toml still naming `ravao`", "`group`, `socket`"},
+    {ravaod, "control.denied", "warning", "a peer not admitted by SO_PEERCRED: not root, the daemon's user or in the socket's group (`nobody` outside a user namespace included)", "`peer` (`uid=… pid=…`)"},
 
     // ---- ravaod: sync (docs/sync.md)
     {ravaod, "sync.started", "info", "the uploader started", "`url`, `gateway`"},

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <string_view>
@@ -96,9 +97,10 @@ json::value call(const std::string& socket_path, const json::object& request) {
                                    "with a different [control] socket (changed since it started), name it "
                                    "with --socket PATH", socket_path));
     if (err == EACCES || err == EPERM)
-      die(denied, fmt::format("permission denied on {}: add your user to the socket's group "
-                              "(`ls -l {}` shows it; e.g. `sudo usermod -aG ravao $USER`, then log in again)",
-                              socket_path, socket_path));
+      die(denied, fmt::format("permission denied on {}: add your user to the control group, which owns "
+                              "the socket's folder (`stat -c %G {}` shows it; the package's: `sudo adduser "
+                              "$USER ravao-ctl`, then log in again)",
+                              socket_path, std::filesystem::path(socket_path).parent_path().string()));
     die(daemon_error, fmt::format("cannot connect to {}: {}", socket_path, std::strerror(err)));
   }
   const std::string line = json::serialize(request) + "\n";

@@ -32,7 +32,7 @@ struct store_config {
 
 struct control_config {
   std::filesystem::path socket;  // absolute after loading
-  std::string group;             // socket group; empty: the daemon's primary group
+  std::string group;             // socket group; empty: the socket's folder's (set-group-ID) or the daemon's
 };
 
 struct visits_config {

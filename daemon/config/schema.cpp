@@ -63,7 +63,7 @@ const key<store_config> store_keys[] = {
      [](store_config& s, value&& v) { s.path = std::move(v.text); }},
     {{.name = "retention_days", .type = value_type::integer, .presence = key_presence::defaulted,
       .default_value = std::int64_t{30}, .min = 1, .max = 3650,
-      .doc = "Days kept: rejected-scan samples, and records once the provincial server has acknowledged them (unsent or refused records are never deleted)."},
+      .doc = "Days kept: rejected-scan samples, and records once the provincial server has acknowledged them (unsent or refused records are never deleted); copies of a corrupt store moved aside this long ago are deleted too."},
      [](store_config& s, value&& v) { s.retention_days = static_cast<int>(v.number); }},
     {{.name = "alarm_megabytes", .type = value_type::integer, .presence = key_presence::defaulted,
       .default_value = std::int64_t{256}, .min = 1, .max = 1 << 20,
@@ -78,7 +78,9 @@ const key<control_config> control_keys[] = {
       .doc = "Unix socket `ravaoctl` talks to. At most 107 bytes once resolved (a kernel limit)."},
      [](control_config& s, value&& v) { s.socket = std::move(v.text); }},
     {{.name = "group", .type = value_type::group_name, .presence = key_presence::optional,
-      .doc = "Group owning the socket (mode 0660); members may run `ravaoctl`. Absent: the daemon's primary group."},
+      .doc = "Group owning the socket (mode 0660); members may run `ravaoctl`. Absent: the socket's folder's group "
+             "when the folder is set-group-ID, else the daemon's primary group. A group other than the daemon's "
+             "comes from the folder's set-group-ID bit, or a chown where the daemon may (docs/control.md)."},
      [](control_config& s, value&& v) { s.group = std::move(v.text); }},
 };
 

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <vector>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -35,7 +37,75 @@ std::string error_reply(std::string_view msg) {
   o["error"] = msg;
   return json::serialize(o) + "\n";
 }
+
+// A /proc file's text; empty when it cannot be read.
+std::string read_proc(const char* path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+unsigned long read_proc_number(const char* path, unsigned long fallback) {
+  unsigned long v = fallback;
+  std::ifstream(path) >> v;
+  return v;
+}
+
 }  // namespace
+
+// The group the socket at `path` (just bound) belongs to, given to it when
+// `group` names another and that is possible, and the rule peers are
+// admitted by. Under PrivateUsers= a group other than the daemon's own is
+// outside the daemon's user namespace: it can neither chown to it nor see
+// it. The socket then has the group because its folder belongs to that group
+// with the set-group-ID bit (packaging/tmpfiles/ravao.conf: /run/ravao is
+// ravao:ravao-ctl 2710), and shows here as the overflow gid.
+result<control_access> control_server::socket_access(const std::filesystem::path& path, const std::string& group) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return fail_errno(errno, "cannot stat " + path.string());
+  const std::string uid_map = read_proc("/proc/self/uid_map");
+  const std::string gid_map = read_proc("/proc/self/gid_map");
+  const auto overflow_uid = static_cast<uid_t>(read_proc_number("/proc/sys/kernel/overflowuid", 65534));
+  const auto overflow_gid = static_cast<gid_t>(read_proc_number("/proc/sys/kernel/overflowgid", 65534));
+  // What the socket has now: its folder's group (set-group-ID) or the daemon's.
+  const auto keep_socket_group = [&] {
+    const std::optional<gid_t> gid = id_mapped(gid_map, st.st_gid) ? std::optional(st.st_gid) : std::nullopt;
+    const struct group* g = gid ? ::getgrgid(*gid) : nullptr;
+    group_name_ = g ? std::string(g->gr_name) : fmt::format("(the group of {})", path.parent_path().string());
+    return make_control_access(uid_map, overflow_uid, ::geteuid(), gid);
+  };
+  if (group.empty()) return keep_socket_group();
+  const struct group* g = ::getgrnam(group.c_str());
+  if (!g) return fail(errc::invalid_argument, fmt::format("control group \"{}\" does not exist", group));
+  const gid_t gid = g->gr_gid;
+  group_name_ = group;
+  // Already the group's (set-group-ID folder, or the daemon's own group): no
+  // chown, which the packaged unit's system call filter refuses. A group
+  // outside this namespace shows as the overflow gid: as the folder gave it.
+  if (st.st_gid == gid || (!id_mapped(gid_map, gid) && st.st_gid == overflow_gid))
+    return make_control_access(uid_map, overflow_uid, ::geteuid(), gid);
+  const bool mapped = id_mapped(gid_map, gid);
+  if (mapped && ::chown(path.c_str(), static_cast<uid_t>(-1), gid) == 0)
+    return make_control_access(uid_map, overflow_uid, ::geteuid(), gid);
+  const int err = mapped ? errno : EINVAL;
+  // Cannot be given. A set-group-ID folder's group is the admin's choice
+  // (the package's: ravao-ctl): keep it rather than leave the counters
+  // without a daemon, e.g. after an upgrade that kept an older ravao.toml
+  // naming the daemon's own group, which also opens the scanners.
+  struct stat dir {};
+  if (::stat(path.parent_path().c_str(), &dir) == 0 && (dir.st_mode & S_ISGID) != 0 && dir.st_gid == st.st_gid) {
+    auto access = keep_socket_group();
+    log::warning("control.group_not_applied",
+                 fmt::format("[control] group {} cannot be given to the control socket here; it keeps its "
+                             "set-group-ID folder's group {} (set [control] group to that, or remove the key)",
+                             group, group_name_),
+                 {{"group", group}, {"socket", path.string()}});
+    return access;
+  }
+  return fail_errno(err, fmt::format("cannot give the control socket {} to group {}: make its folder belong to that "
+                                     "group with the set-group-ID bit (`chgrp {} DIR; chmod g+s DIR`; the package's "
+                                     "tmpfiles.d makes /run/ravao so for ravao-ctl)",
+                                     path.string(), group, group));
+}
 
 control_server::control_server(asio::any_io_executor ex, handler h)
     : ex_(ex), handler_(std::move(h)), acceptor_(ex) {}
@@ -70,19 +140,9 @@ result<void> control_server::listen(const std::filesystem::path& path, const std
     return fail_errno(ec.value(), fmt::format("cannot listen on control socket {}", path.string()));
   }
   path_ = path;
-  socket_gid_ = static_cast<unsigned>(::getegid());
-  if (!group.empty()) {
-    struct group* g = ::getgrnam(group.c_str());
-    if (!g) return fail(errc::invalid_argument, fmt::format("control group \"{}\" does not exist", group));
-    socket_gid_ = static_cast<unsigned>(g->gr_gid);
-    // Already the group's (the daemon's own group, as packaged): no chown,
-    // which the packaged unit's system call filter refuses.
-    struct stat st {};
-    const bool has_group = ::stat(path.c_str(), &st) == 0 && st.st_gid == g->gr_gid;
-    if (!has_group && ::chown(path.c_str(), static_cast<uid_t>(-1), g->gr_gid) != 0) {
-      return fail_errno(errno, fmt::format("cannot give {} to group {}", path.string(), group));
-    }
-  }
+  auto access = socket_access(path, group);
+  if (!access) return std::unexpected(access.error());
+  access_ = *access;
   if (::chmod(path.c_str(), 0660) != 0) return fail_errno(errno, "cannot chmod " + path.string());
   // Supervised (common/supervise.hpp): app owns this server and destroys it
   // only after the loop stopped running, so the supervisor may use `this`.
@@ -108,47 +168,23 @@ void control_server::stop() {
   }
 }
 
-namespace {
-
-uid_t overflow_uid() {
-  static const uid_t uid = [] {
-    unsigned long v = 65534;
-    if (std::FILE* f = std::fopen("/proc/sys/kernel/overflowuid", "re")) {
-      if (std::fscanf(f, "%lu", &v) != 1) v = 65534;
-      std::fclose(f);
-    }
-    return static_cast<uid_t>(v);
-  }();
-  return uid;
-}
-
-}  // namespace
-
 bool control_server::peer_allowed(int fd, std::string& who) const {
   struct ucred cred {};
   socklen_t len = sizeof cred;
   if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return false;
   who = fmt::format("uid={} pid={}", cred.uid, cred.pid);
-  if (cred.uid == 0 || cred.uid == ::geteuid() || cred.gid == socket_gid_) return true;
-  // A peer from outside the daemon's user namespace (systemd's PrivateUsers=,
-  // as packaged) shows as the overflow uid: its user and groups cannot be
-  // looked up from here. It reached the socket only because the kernel found
-  // it allowed by the socket's mode 0660 and group, and by the folder's, which
-  // is the rule applied below; so it is let in.
-  if (cred.uid == overflow_uid()) return true;
-  // Supplementary groups of the peer's user.
-  struct passwd* pw = ::getpwuid(cred.uid);
-  if (!pw) return false;
-  int n = 64;
-  std::vector<gid_t> groups(static_cast<std::size_t>(n));
-  if (::getgrouplist(pw->pw_name, pw->pw_gid, groups.data(), &n) < 0) {
+  // The peer's groups from the user database (empty for a uid it does not know).
+  std::vector<gid_t> groups;
+  if (const struct passwd* pw = ::getpwuid(cred.uid)) {
+    int n = 64;
     groups.resize(static_cast<std::size_t>(n));
-    if (::getgrouplist(pw->pw_name, pw->pw_gid, groups.data(), &n) < 0) return false;
+    if (::getgrouplist(pw->pw_name, pw->pw_gid, groups.data(), &n) < 0) {
+      groups.resize(static_cast<std::size_t>(n));
+      if (::getgrouplist(pw->pw_name, pw->pw_gid, groups.data(), &n) < 0) n = 0;
+    }
+    groups.resize(static_cast<std::size_t>(n));
   }
-  for (int i = 0; i < n; ++i) {
-    if (groups[static_cast<std::size_t>(i)] == socket_gid_) return true;
-  }
-  return false;
+  return peer_admitted(access_, peer_credentials{cred.uid, cred.gid, groups});
 }
 
 asio::awaitable<void> control_server::accept_loop() {
@@ -174,8 +210,7 @@ asio::awaitable<void> control_server::serve(std::shared_ptr<local_socket> sock) 
   std::string who;
   if (!peer_allowed(sock->native_handle(), who)) {
     log::warning("control.denied", "control connection refused", {{"peer", who}});
-    const struct group* g = ::getgrgid(static_cast<gid_t>(socket_gid_));
-    const std::string group_name = g ? g->gr_name : std::to_string(socket_gid_);
+    const std::string& group_name = group_name_;
     const std::string reply = error_reply(fmt::format(
         "permission denied: your user is not in the control socket's group \"{}\" (add it with "
         "`sudo usermod -aG {} USER`, then log in again)", group_name, group_name));

@@ -5,9 +5,11 @@
 // request: {"ok": true, "result": ...} or {"ok": false, "error": "..."}.
 // Protocol reference: docs/control.md.
 //
-// Access: the peer's credentials (SO_PEERCRED) are checked on accept: root,
-// the daemon's own user, and members of the socket's group are served; anyone
-// else gets {"ok":false,"error":"permission denied ..."} and is disconnected.
+// Access: the peer's credentials (SO_PEERCRED) are checked on accept
+// (control/peer_access.hpp): root, the daemon's own user, members of the
+// socket's group and, inside a user namespace, users from outside it are
+// served; anyone else gets {"ok":false,"error":"permission denied ..."} and
+// is disconnected.
 //
 // Ownership: the server owns its acceptor and the sessions it spawns; stop()
 // closes the acceptor and every open session. A session that sends nothing
@@ -25,6 +27,7 @@
 #include <memory>
 
 #include "common/error.hpp"
+#include "control/peer_access.hpp"
 
 namespace ravao {
 
@@ -39,7 +42,8 @@ class control_server {
   control_server(boost::asio::any_io_executor ex, handler h);
 
   // Binds (replacing a stale socket file, refusing a live one), sets mode 0660
-  // and the group (empty: keep the daemon's), and starts accepting.
+  // and the group (empty: keep what the socket got: its folder's group when
+  // the folder is set-group-ID, else the daemon's), and starts accepting.
   result<void> listen(const std::filesystem::path& path, const std::string& group);
   void stop();
 
@@ -48,13 +52,15 @@ class control_server {
  private:
   boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> serve(std::shared_ptr<boost::asio::local::stream_protocol::socket> sock);
+  result<control_access> socket_access(const std::filesystem::path& path, const std::string& group);
   bool peer_allowed(int fd, std::string& who) const;
 
   boost::asio::any_io_executor ex_;
   handler handler_;
   boost::asio::local::stream_protocol::acceptor acceptor_;
   std::filesystem::path path_;
-  unsigned socket_gid_ = 0;
+  control_access access_;
+  std::string group_name_;  // for the refusal's advice
   std::list<std::weak_ptr<boost::asio::local::stream_protocol::socket>> sessions_;
   bool stopped_ = false;
 };

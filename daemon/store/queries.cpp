@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "store/corrupt_copies.hpp"
+#include "store/schema.hpp"
 #include "store/store_connection.hpp"
 
 namespace ravao {
@@ -196,6 +198,14 @@ result<int> store_writer::prune(const timestamp& at, int retention_days) {
     if (auto r = st->run(); !r) return std::unexpected(r.error());
     n += sqlite3_changes(s.db);
   }
+  // secure_delete zeroes the deleted rows, but the WAL keeps earlier
+  // versions of their pages until it is emptied. A reader holding it: the
+  // next prune empties it. Then the copies of a corrupt store, which hold
+  // records (and the hash key) as old as these.
+  if (n > 0) {
+    if (auto t = schema::truncate_wal(s.db); !t) return std::unexpected(t.error());
+  }
+  prune_corrupt_copies(s.path, cutoff);
   return n;
 }
 

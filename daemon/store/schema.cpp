@@ -133,17 +133,23 @@ result<void> scrub_if_pending(sqlite3* db) {
   }
   if (auto r = sql::exec(db, "DELETE FROM meta WHERE key='scrub_pending'"); !r) return r;
   if (auto r = sql::exec(db, "VACUUM"); !r) return r;
+  auto truncated = truncate_wal(db);
+  if (!truncated) return std::unexpected(truncated.error());
+  if (!*truncated) return sql::exec(db, "INSERT OR REPLACE INTO meta(key, value) VALUES('scrub_pending', '1')");
+  return {};
+}
+
+}  // namespace
+
+result<bool> truncate_wal(sqlite3* db) {
   auto st = sql::statement::prepare(db, "PRAGMA wal_checkpoint(TRUNCATE)");
   if (!st) return std::unexpected(st.error());
   auto row = st->step();
   if (!row) return std::unexpected(row.error());
   const bool busy = *row && st->int64(0) != 0;
   st->reset();
-  if (busy) return sql::exec(db, "INSERT OR REPLACE INTO meta(key, value) VALUES('scrub_pending', '1')");
-  return {};
+  return !busy;
 }
-
-}  // namespace
 
 int latest_version() { return static_cast<int>(migrations.size()); }
 

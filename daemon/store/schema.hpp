@@ -27,6 +27,11 @@ int latest_version();
 // survives in free pages or the WAL.
 result<int> migrate(sqlite3* db, const migration_options& options = {});
 
+// `PRAGMA wal_checkpoint(TRUNCATE)`: copies the WAL into the file and
+// empties it, so pages a delete or rewrite left there go. False when a
+// reader held the WAL and it could not be emptied (retry later).
+result<bool> truncate_wal(sqlite3* db);
+
 // Schema 3 (store/schema_v3.cpp): seals and masks what schema 2 kept in
 // clear, draws the stream id and the person hash key, adds dead letters.
 // Runs inside migrate()'s transaction.

@@ -64,9 +64,14 @@ result<std::int64_t> insert_job(sqlite3* db, std::string_view printer, std::stri
   return sqlite3_last_insert_rowid(db);
 }
 
-// The visit most recently scanned at `counter` within `window` of `at`, with
-// its identity: what a slip or declaration made right after a scan belongs to.
-// Only this boot's visits qualify (their CLOCK_BOOTTIME compares with now).
+// The visit the last visitor scan at `counter` opened or rescanned, within
+// `window` of `at`, with its identity: what a slip or declaration made right
+// after a scan belongs to. None when a later scan at that counter (another
+// visitor's exit, an exit without entry, a slip handed back, an unknown code)
+// came after it: the most recent open visit may then be an earlier visitor's,
+// whose name must not go on the next visitor's slip (audit finding 11).
+// Staff command cards (print slip, undo) are not visitor scans. Only this
+// boot's visits qualify (their CLOCK_BOOTTIME compares with now).
 struct recent_visit {
   std::int64_t id = 0;
   person_keys who;
@@ -75,17 +80,30 @@ struct recent_visit {
 result<std::optional<recent_visit>> visit_scanned_just_before(sqlite3* db, std::string_view counter,
                                                                const timestamp& at, std::chrono::seconds window) {
   auto st = sql::statement::prepare(db,
-      "SELECT id, COALESCE(person_key,''), COALESCE(name_masked,''), last_boottime_ns, COALESCE(id_masked,'') "
-      "FROM visits "
+      "SELECT id, COALESCE(person_key,''), COALESCE(name_masked,''), last_boottime_ns, COALESCE(id_masked,''), "
+      "COALESCE(opened_seq, 0) FROM visits "
       "WHERE counter_id=?1 AND closed_seq IS NULL AND last_boot_id=?2 ORDER BY last_boottime_ns DESC LIMIT 1");
   if (!st) return std::unexpected(st.error());
   auto row = st->bind(1, counter).bind(2, boot_id()).step();
   if (!row) return std::unexpected(row.error());
   if (!*row) return std::optional<recent_visit>{};
-  const std::int64_t age_ns = at.boottime_ns - st->int64(3);
+  const std::int64_t touched_ns = st->int64(3);
+  const std::int64_t opened_seq = st->int64(5);
   recent_visit v{st->int64(0), person_keys{st->text(1), st->text(2), st->text(4)}};
   st->reset();
+  const std::int64_t age_ns = at.boottime_ns - touched_ns;
   if (age_ns < 0 || age_ns > std::chrono::nanoseconds(window).count()) return std::optional<recent_visit>{};
+  // A rescan writes no record but moves last_boottime_ns: a visitor scan
+  // recorded after the visit's last scan means the visit's was not the last.
+  auto later = sql::statement::prepare(db, fmt::format(
+      "SELECT EXISTS(SELECT 1 FROM records r WHERE r.seq > ?1 AND r.counter_id=?2 AND r.boot_id=?3 "
+      "AND r.boottime_ns > ?4 AND {})", visitor_scan_record));
+  if (!later) return std::unexpected(later.error());
+  auto found = later->bind(1, opened_seq).bind(2, counter).bind(3, boot_id()).bind(4, touched_ns).step();
+  if (!found) return std::unexpected(found.error());
+  const bool superseded = *found && later->int64(0) != 0;
+  later->reset();
+  if (superseded) return std::optional<recent_visit>{};
   return std::optional<recent_visit>{std::move(v)};
 }
 

@@ -58,13 +58,9 @@ result<staff_command_outcome> store_writer::undo_last(const std::string& counter
   if (!tx) return std::unexpected(tx.error());
   auto done = [&]() -> result<void> {
     // The last record a scan made here, not already undone, within the window.
-    auto st = sql::statement::prepare(s.db,
-        "SELECT seq, type, visit_id, close_reason, wall_ms FROM records r WHERE counter_id=?1 AND "
-        "type IN ('visit_opened','visit_closed','scan','slip_returned') AND "
-        "COALESCE(close_reason,'') IN ('','scan','exit_without_entry') AND "
-        "NOT EXISTS (SELECT 1 FROM records u WHERE u.type='undo' AND u.counter_id=?1 AND "
-        "            u.ref = r.seq) "
-        "ORDER BY seq DESC LIMIT 1");
+    auto st = sql::statement::prepare(s.db, fmt::format(
+        "SELECT seq, type, visit_id, close_reason, wall_ms FROM records r WHERE counter_id=?1 AND {} "
+        "ORDER BY seq DESC LIMIT 1", visitor_scan_record));
     if (!st) return std::unexpected(st.error());
     auto row = st->bind(1, counter_id).step();
     if (!row) return std::unexpected(row.error());

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "store/corrupt_copies.hpp"
 #include "store/schema.hpp"
 #include "store/store_connection.hpp"
 
@@ -67,15 +68,6 @@ result<void> store_connection::prepare_write_statements() {
 }
 
 namespace {
-
-std::string utc_stamp() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-  return buf;
-}
 
 result<sqlite3*> open_connection(const fs::path& path, bool create) {
   sqlite3* db = nullptr;
@@ -200,7 +192,7 @@ result<store_writer> store_writer::open(const fs::path& path, const store_option
     if (!check && check.error().code == make_error_code(errc::store_corrupt)) {
       sqlite3_close_v2(p->db);
       p->db = nullptr;
-      const std::string aside = path.string() + ".corrupt-" + utc_stamp();
+      const std::string aside = corrupt_copy_path(path, std::time(nullptr)).string();
       for (const char* suffix : {"", "-wal", "-shm"}) {
         const fs::path from = path.string() + suffix;
         if (fs::exists(from, ec)) fs::rename(from, aside + suffix, ec);

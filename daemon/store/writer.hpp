@@ -30,6 +30,15 @@ inline void add_flag(std::string& flags, std::string_view f) {
 // store has no provincial key: the data was not kept (docs/privacy.md).
 inline constexpr std::string_view flag_personal_data_not_kept = "personal_data_not_kept";
 
+// SQL condition on a record `r`: written by a visitor's scan at its counter
+// (not an automatic or staff close, a staff command card, a slip or print
+// job) and not undone since. What `undo` takes back, and what decides which
+// visit a slip printed next belongs to (slips.cpp).
+inline constexpr std::string_view visitor_scan_record =
+    "r.type IN ('visit_opened','visit_closed','scan','slip_returned') AND "
+    "COALESCE(r.close_reason,'') IN ('','scan','exit_without_entry') AND "
+    "NOT EXISTS (SELECT 1 FROM records u WHERE u.type='undo' AND u.counter_id=r.counter_id AND u.ref=r.seq)";
+
 // Everything a batch changes in memory, applied only after COMMIT succeeds.
 struct batch_effects {
   store_totals totals;

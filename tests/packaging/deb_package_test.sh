@@ -79,8 +79,16 @@ step "install with dpkg"
 dpkg -i "$deb" "$receiver_deb"
 getent passwd ravao >/dev/null || fail "no user ravao after install"
 getent group ravao >/dev/null || fail "no group ravao after install"
+getent group ravao-ctl >/dev/null || fail "no group ravao-ctl after install"
 [ "$(stat -c '%U:%G %a' /var/lib/ravao)" = "ravao:ravao 750" ] || fail "/var/lib/ravao is $(stat -c '%U:%G %a' /var/lib/ravao)"
-[ "$(stat -c '%U:%G %a' /run/ravao)" = "ravao:ravao 750" ] || fail "/run/ravao is $(stat -c '%U:%G %a' /run/ravao)"
+# The control socket's folder: the group ravao-ctl may pass, and the
+# set-group-ID bit gives the socket that group (audit 9).
+[ "$(stat -c '%U:%G %a' /run/ravao)" = "ravao:ravao-ctl 2710" ] || fail "/run/ravao is $(stat -c '%U:%G %a' /run/ravao)"
+# audit 9: the devices go to the group ravao only, never to the control group.
+rules=/usr/lib/udev/rules.d/70-ravao.rules
+! grep -v '^#' "$rules" | grep -q 'ravao-ctl' || fail "audit 9: the udev rules give devices to the control group ravao-ctl"
+[ "$(grep -v '^#' "$rules" | grep -o 'GROUP="[^"]*"' | sort -u)" = 'GROUP="ravao"' ] ||
+  fail "audit 9: the udev rules give devices to groups other than ravao: $(grep -o 'GROUP="[^"]*"' "$rules" | sort -u | tr '\n' ' ')"
 [ -L /etc/systemd/system/multi-user.target.wants/ravao.service ] || fail "ravao.service is not enabled"
 /usr/sbin/ravaod --version
 /usr/bin/ravao-receiver --help >/dev/null
@@ -101,7 +109,8 @@ awk -v s="$score" 'BEGIN { exit !(s <= 1.5) }' || fail "security exposure $score
 # Runs the installed ravaod as the user ravao in the foreground, as systemd
 # would (NOTIFY_SOCKET, WATCHDOG_USEC), until READY=1, STATUS= and WATCHDOG=1
 # have arrived; asks it for its status with the installed ravaoctl, as root,
-# as a member of the group ravao and as a user outside it (refused); stops it
+# as a member of the group ravao-ctl and as a user outside it (refused); checks
+# that the member cannot reach the store or a scanner (audit 9); stops it
 # with SIGTERM and expects STOPPING=1 and exit status 0.
 # With "userns", ravaod runs in a user namespace of its own where only the
 # user ravao is mapped, as under the unit's PrivateUsers=yes: every client
@@ -138,14 +147,40 @@ run_daemon() {
     fail "($tag) no READY=1 + STATUS= + WATCHDOG=1 from the installed ravaod within 60 s"
   fi
   grep -m1 '^STATUS=' "$log"
-  [ "$(stat -c '%U:%G %a' /run/ravao/ravaod.sock)" = "ravao:ravao 660" ] ||
+  [ "$(stat -c '%U:%G %a' /run/ravao/ravaod.sock)" = "ravao:ravao-ctl 660" ] ||
     fail "($tag) control socket is $(stat -c '%U:%G %a' /run/ravao/ravaod.sock)"
   /usr/bin/ravaoctl --config /etc/ravao/ravao.toml status
-  setpriv --reuid=ravaotest --regid=ravaotest --init-groups /usr/bin/ravaoctl --config /etc/ravao/ravao.toml ping ||
-    fail "($tag) a member of the group ravao cannot use ravaoctl"
+  local as_staff=(setpriv --reuid=ravaotest --regid=ravaotest --init-groups)
+  "${as_staff[@]}" /usr/bin/ravaoctl --config /etc/ravao/ravao.toml status ||
+    fail "($tag) a member of the group ravao-ctl cannot run ravaoctl status"
+  # audit 9: the control group reaches the socket and nothing else: not the
+  # store, not a scanner's or printer's device node.
+  ! "${as_staff[@]}" ls /var/lib/ravao >/dev/null 2>&1 ||
+    fail "($tag) audit 9: a member of ravao-ctl can list /var/lib/ravao"
+  ! "${as_staff[@]}" cat /var/lib/ravao/ravao.db >/dev/null 2>&1 ||
+    fail "($tag) audit 9: a member of ravao-ctl can read the store"
+  local node
+  for node in /dev/ravao/* /dev/bus/usb/*/* /dev/usb/lp* /dev/ttyACM* /dev/ttyUSB*; do
+    [ -e "$node" ] && [ "$(stat -L -c %G "$node")" = ravao ] || continue
+    ! "${as_staff[@]}" sh -c 'exec 3<>"$1"' sh "$node" 2>/dev/null ||
+      fail "($tag) audit 9: a member of ravao-ctl can open the device $node"
+  done
   local rc=0
   setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/ravaoctl --config /etc/ravao/ravao.toml ping || rc=$?
-  [ "$rc" = 4 ] || fail "($tag) a user outside the group ravao got exit status $rc from ravaoctl, expected 4 (permission denied)"
+  [ "$rc" = 4 ] || fail "($tag) a user outside the group ravao-ctl got exit status $rc from ravaoctl, expected 4 (permission denied)"
+  if [ -z "$userns" ]; then
+    # audit 10: past the file modes (opened up for this check), the real
+    # user nobody still meets the daemon's own check, outside a user
+    # namespace: refused, not taken for a client from outside one.
+    chmod 2711 /run/ravao
+    chmod 0666 /run/ravao/ravaod.sock
+    rc=0
+    setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/ravaoctl --config /etc/ravao/ravao.toml ping 2>"$work/nobody.err" || rc=$?
+    chmod 2710 /run/ravao
+    chmod 0660 /run/ravao/ravaod.sock
+    [ "$rc" = 4 ] && grep -q "not in the control socket's group" "$work/nobody.err" ||
+      fail "($tag) audit 10: the user nobody, past the file modes, got exit status $rc from ravaoctl: $(cat "$work/nobody.err")"
+  fi
   kill -TERM "$daemon_pid"
   rc=0
   wait "$daemon_pid" || rc=$?
@@ -158,9 +193,10 @@ run_daemon() {
 }
 
 step "run the installed ravaod in the foreground"
-# A member of the group ravao, as the staff who use ravaoctl are
-# (`adduser USER ravao`).
-useradd --system --no-create-home --shell /usr/sbin/nologin --user-group --groups ravao ravaotest
+# A member of the group ravao-ctl, as the staff who use ravaoctl are
+# (`adduser USER ravao-ctl`), and of no other group of ravao (audit 9).
+useradd --system --no-create-home --shell /usr/sbin/nologin --user-group --groups ravao-ctl ravaotest
+! id -nG ravaotest | tr ' ' '\n' | grep -qx ravao || fail "audit 9: the staff user is in the device group ravao"
 run_daemon first
 [ -f /var/lib/ravao/ravao.db ] || fail "no store in /var/lib/ravao after the first run"
 [ "$(stat -c '%U %a' /var/lib/ravao/ravao.db)" = "ravao 600" ] ||
@@ -174,7 +210,14 @@ repack=$work/repack
 dpkg-deb -R "$deb" "$repack"
 sed -i "s/^Version: .*/Version: ${version}+upgradetest/" "$repack/DEBIAN/control"
 dpkg-deb -b "$repack" "$work/ravao_upgrade.deb" >/dev/null
-dpkg -i "$work/ravao_upgrade.deb"
+# A member of the group ravao, as earlier versions told admins to make the
+# staff: the upgrade does not move them, it names them (docs/install.md).
+gpasswd -a ravaotest ravao >/dev/null
+dpkg -i "$work/ravao_upgrade.deb" 2>&1 | tee "$work/upgrade.log"
+grep -q 'the group ravao has members: ravaotest' "$work/upgrade.log" ||
+  fail "audit 9: the upgrade did not tell about the members of the group ravao"
+id -nG ravaotest | tr ' ' '\n' | grep -qx ravao || fail "the upgrade silently removed ravaotest from the group ravao"
+gpasswd -d ravaotest ravao >/dev/null
 [ "$(dpkg-query -W -f='${Version}' ravao)" = "${version}+upgradetest" ] || fail "upgrade did not install"
 grep -q 'sửa tại chỗ' /etc/ravao/ravao.toml || fail "the upgrade replaced the locally edited conffile"
 [ "$(sqlite3 /var/lib/ravao/ravao.db "SELECT value FROM meta WHERE key='stream'")" = "$stream" ] ||
@@ -203,6 +246,7 @@ for p in /etc/ravao/ravao.toml /var/lib/ravao /run/ravao /lib/systemd/system/rav
 done
 ! getent passwd ravao >/dev/null || fail "user ravao still there after purge"
 ! getent group ravao >/dev/null || fail "group ravao still there after purge"
+! getent group ravao-ctl >/dev/null || fail "group ravao-ctl still there after purge"
 if dpkg-query -W -f='${Status}' ravao 2>/dev/null | grep -q 'ok'; then
   [ "$(dpkg-query -W -f='${Status}' ravao)" = "unknown ok not-installed" ] || fail "dpkg still knows ravao"
 fi

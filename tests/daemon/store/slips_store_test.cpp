@@ -277,3 +277,69 @@ BOOST_FIXTURE_TEST_CASE(undo_last_reverts_the_last_scan_once_and_only_recently, 
   auto late = s->undo_last("c1", advance_ms(11 * 60 * 1000), std::chrono::minutes(10));
   BOOST_TEST(late->seq == 0);
 }
+
+// Audit finding 11: right after visitor B's exit scan at counter C, the most
+// recent open visit there is visitor A's, and a pre-printed slip carried A's
+// name to B. A slip links only the visit the counter's last visitor scan
+// opened or rescanned.
+BOOST_FIXTURE_TEST_CASE(audit_11_slip_after_an_exit_scan_does_not_carry_the_previous_visitors_name, fixture) {
+  auto a = cccd("c", "001090012345");
+  a.payload.who->full_name = "Phạm Minh Châu";
+  const auto visit_a = apply(a);
+  auto b = cccd("c", "079203004545");
+  b.payload.who->full_name = "Lê Văn Dũng";
+  const auto visit_b = apply(b);
+  BOOST_TEST(visit_b != visit_a);
+  b.at = advance_ms(10'000);  // past the duplicate window
+  BOOST_TEST(apply(b) == visit_b);  // toggle: B's second scan closes B's visit
+  const auto slip = issue("c");
+  BOOST_TEST(slip.visit_id == 0);
+  const auto content = json::parse(slip.job.content).as_object();
+  BOOST_TEST(content.if_contains("person_name") == nullptr);
+  BOOST_TEST(content.if_contains("person_id_masked") == nullptr);
+  BOOST_TEST(records().back().visit_id == 0);
+  // A proxy declaration without --slip is refused the same way.
+  declaration_request d;
+  d.counter_id = "c";
+  d.person_name = "Lê Văn Dũng";
+  d.person_id = "079203004545";
+  d.at = advance_ms(1000);
+  BOOST_TEST(!s->declare(d).has_value());
+  // An exit without entry, an unknown code: not A's scan either.
+  a.at = advance_ms(10'000);
+  apply(a);  // closes A
+  a.at = advance_ms(10'000);
+  const auto visit_a2 = apply(a);
+  BOOST_TEST(issue("c").visit_id == visit_a2);
+  auto stranger = cccd("c", "038095001122");
+  stranger.mode = counter_mode::exit;
+  apply(stranger);
+  BOOST_TEST(issue("c").visit_id == 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(audit_11_slip_still_links_after_an_entry_a_rescan_or_a_staff_card, fixture) {
+  auto a = cccd("c", "001090012345");
+  a.mode = counter_mode::entry;
+  const auto visit_a = apply(a);
+  const auto first = issue("c");
+  BOOST_TEST(first.visit_id == visit_a);
+  BOOST_TEST(json::parse(first.job.content).as_object().at("person_name").as_string() == "TRẦN T. B.");
+  // B enters after A: B's slip; A scanned again (a rescan at an entry counter): A's.
+  auto b = cccd("c", "079203004545");
+  b.mode = counter_mode::entry;
+  const auto visit_b = apply(b);
+  BOOST_TEST(issue("c").visit_id == visit_b);
+  a.at = advance_ms(10'000);
+  BOOST_TEST(apply(a) == visit_a);
+  BOOST_TEST(issue("c").visit_id == visit_a);
+  // The staff's "print slip" card scanned after A's entry is not a visitor scan.
+  scan_request card;
+  card.counter_id = "c";
+  card.mode = counter_mode::entry;
+  card.payload.kind = payload_kind::ravao_command;
+  card.payload.text = "RAVAO:CMD:SLIP";
+  card.at = advance_ms(1000);
+  apply(card);
+  BOOST_TEST(records().back().type == "command");
+  BOOST_TEST(issue("c").visit_id == visit_a);
+}

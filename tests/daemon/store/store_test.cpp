@@ -4,7 +4,10 @@
 
 #include <sqlite3.h>
 
+#include <ctime>
 #include <set>
+
+#include <fmt/format.h>
 
 #include "store/store.hpp"
 #include "support/harness.hpp"
@@ -242,6 +245,67 @@ BOOST_AUTO_TEST_CASE(corrupt_store_is_moved_aside_and_a_fresh_one_started) {
   auto j = store_writer::open(d / "junk.db");
   BOOST_TEST_REQUIRE(j.has_value());
   BOOST_TEST(!j->health().recovered_from.empty());
+}
+
+// Audit finding 12: copies of a corrupt store (the hash key of ID numbers
+// and every record included) were kept forever. They now go with retention,
+// by when they were moved aside (the stamp in the name; else the file's
+// modification time); another store's copies and other files stay.
+BOOST_AUTO_TEST_CASE(audit_12_corrupt_copies_older_than_retention_are_deleted_at_the_prune) {
+  test::temp_dir d;
+  const auto path = d / "s.db";
+  test::write_file(path, std::string(10000, 'x'));  // not a database: moved aside at open
+  auto s = open_store(path);
+  const fs::path moved = s.health().recovered_from;
+  BOOST_TEST_REQUIRE(fs::exists(moved));
+  BOOST_TEST(moved.filename().string().starts_with("s.db.corrupt-"));
+  // An older copy, with its WAL, and one renamed by hand (no stamp) last written long ago.
+  const auto real_now_ms = static_cast<std::int64_t>(std::time(nullptr)) * 1000;
+  const fs::path old_copy = d / "s.db.corrupt-20200101T000000Z";
+  for (const char* suffix : {"", "-wal"}) test::write_file(old_copy.string() + suffix, "old visits and hash key");
+  const fs::path unstamped = d / "s.db.corrupt-by-hand";
+  test::write_file(unstamped, "old");
+  fs::last_write_time(unstamped, fs::file_time_type::clock::now() - std::chrono::days(400));
+  const fs::path foreign = d / "other.db.corrupt-20200101T000000Z";
+  test::write_file(foreign, "another store's copy");
+
+  fake_clock c;
+  c.t.wall_ms = real_now_ms;
+  BOOST_TEST_REQUIRE(s.prune(c.t, 30).has_value());
+  BOOST_TEST(!fs::exists(old_copy));
+  BOOST_TEST(!fs::exists(old_copy.string() + "-wal"));
+  BOOST_TEST(!fs::exists(unstamped));
+  BOOST_TEST(fs::exists(moved));  // moved aside just now: within retention
+  BOOST_TEST(fs::exists(foreign));
+  BOOST_TEST(fs::exists(path));
+
+  // 31 days later the copy made at open goes too; the store itself stays.
+  BOOST_TEST_REQUIRE(s.prune(c.advance_ms(31LL * 86'400'000), 30).has_value());
+  BOOST_TEST(!fs::exists(moved));
+  BOOST_TEST(fs::exists(path));
+  BOOST_TEST(fs::exists(foreign));
+}
+
+// Audit finding 12: after a prune the deleted rows' old pages stayed in the
+// -wal file until SQLite happened to checkpoint. The prune empties it.
+BOOST_AUTO_TEST_CASE(audit_12_a_prune_that_deleted_rows_truncates_the_wal) {
+  test::temp_dir d;
+  const auto path = d / "s.db";
+  auto s = open_store(path);
+  fake_clock c;
+  for (int i = 0; i < 300; ++i) {
+    const std::string id = fmt::format("0010900{:05}", i);
+    apply_one(s, person_scan("c1", counter_mode::toggle, id, c.advance_ms(10)));
+    apply_one(s, person_scan("c1", counter_mode::toggle, id, c.advance_ms(6000)));
+  }
+  BOOST_TEST_REQUIRE(s.acknowledge(s.totals().last_seq, {}, c.t).has_value());
+  const fs::path wal = path.string() + "-wal";
+  BOOST_TEST_REQUIRE(fs::exists(wal));
+  BOOST_TEST_REQUIRE(fs::file_size(wal) > 0u);
+  auto pruned = s.prune(c.advance_ms(40LL * 86'400'000), 30);
+  BOOST_TEST_REQUIRE(pruned.has_value());
+  BOOST_TEST(*pruned == 600 - 1 + 300 - 1);  // all but the newest record and visit
+  BOOST_TEST(fs::file_size(wal) == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(a_store_from_a_newer_ravaod_is_refused_untouched) {
