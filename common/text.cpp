@@ -153,11 +153,12 @@ bool is_family_name(std::string_view word) {
   return letters > 0;
 }
 
-// The initial of a word: its first code point plus any combining marks that
-// did not compose with it under NFC.
+// The initial of a word: its first code point plus the combining marks that
+// did not compose with it under NFC, at most two (a Vietnamese letter carries
+// at most two: a vowel mark and a tone).
 std::string_view initial(std::string_view word) {
   std::size_t pos = decode_at(word, 0).len;
-  while (pos < word.size()) {
+  for (int marks = 0; marks < 2 && pos < word.size(); ++marks) {
     const decoded d = decode_at(word, pos);
     if (d.len == 0 || uc_combining_class(static_cast<ucs4_t>(d.cp)) == 0) break;
     pos += d.len;
