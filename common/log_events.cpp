@@ -59,7 +59,7 @@ constexpr auto events = std::to_array<event_doc>({
     {ravaod, "usb.serial_unknown", "warning", "a device's serial number is needed for matching but cannot be read", "`error`"},
 
     // ---- ravaod: scans, visits, the store
-    {ravaod, "scan.accepted", "info", "a scan was committed; message is the effect (`visit_opened`, `visit_closed`, `exit_without_entry`, `rescan`, `event_recorded`, `command_recorded`)", "`counter`, `seq` (0 for rescan), `kind`, `visit`, `person` (masked), `flags`, `latency_us`"},
+    {ravaod, "scan.accepted", "info", "a scan was committed; message is the effect (`visit_opened`, `visit_closed`, `exit_without_entry`, `rescan`, `event_recorded`, `command_recorded`)", "`counter`, `seq` (0 for rescan), `kind`, `visit`, `flags`, `latency_us` (nothing derived from the person: no name, no ID mask)"},
     {ravaod, "scan.duplicate", "info", "a duplicate within the window was counted", "same as `scan.accepted`, `seq`=0"},
     {ravaod, "scan.identity_mismatch", "warning", "CCCD number disagrees with sex or birth date", "`counter`, `seq`, `flags`"},
     {ravaod, "scan.rejected", "warning", "frame refused by the frame policy, or longer than `max_scan_bytes`", "`counter`, `reason`, `length`, `offset` (frame policy only), `preview` (the shape)"},

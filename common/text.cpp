@@ -1,5 +1,7 @@
 #include "common/text.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
@@ -114,7 +116,55 @@ void append_hex_byte(std::string& out, unsigned char b) {
   out.push_back(hex_digits[b & 0x0F]);
 }
 
-bool is_space(char c) { return c == ' ' || c == '\t'; }
+// Where a name splits into words: Unicode White_Space (NBSP, U+2007,
+// ideographic space...), other separators (Z*), controls (Cc), format
+// characters (Cf: zero-width space, BOM, bidi controls) and other default
+// ignorable code points (Hangul fillers, variation selectors), and U+FFFD
+// (an ill-formed byte). Splitting on more than needed only masks more.
+bool breaks_name(char32_t cp) {
+  const auto u = static_cast<ucs4_t>(cp);
+  return cp == 0xFFFD || uc_is_property_white_space(u) || uc_is_general_category(u, UC_CATEGORY_Z) ||
+         uc_is_general_category(u, UC_CATEGORY_Cc) || uc_is_general_category(u, UC_CATEGORY_Cf) ||
+         uc_is_property_default_ignorable_code_point(u);
+}
+
+// The longest Vietnamese syllable has 7 letters (NGHIÊNG); a family name
+// word is one syllable.
+constexpr std::size_t max_family_name_letters = 7;
+
+// Whether a word may be shown whole as a family name: Latin letters (with
+// their combining marks) only, at most max_family_name_letters of them.
+// Anything else (a run of words glued by a separator this code does not
+// know, digits, punctuation, another script) is reduced to its initial.
+bool is_family_name(std::string_view word) {
+  static const uc_script_t* const latin = uc_script_byname("Latin");
+  std::size_t letters = 0;
+  for (std::size_t pos = 0; pos < word.size();) {
+    const decoded d = decode_at(word, pos);
+    if (d.len == 0) return false;
+    const auto u = static_cast<ucs4_t>(d.cp);
+    if (uc_is_general_category(u, UC_CATEGORY_L) && latin != nullptr && uc_is_script(u, latin)) {
+      if (++letters > max_family_name_letters) return false;
+    } else if (!uc_is_general_category(u, UC_CATEGORY_M) || letters == 0) {
+      return false;
+    }
+    pos += d.len;
+  }
+  return letters > 0;
+}
+
+// The initial of a word: its first code point plus the combining marks that
+// did not compose with it under NFC, at most two (a Vietnamese letter carries
+// at most two: a vowel mark and a tone).
+std::string_view initial(std::string_view word) {
+  std::size_t pos = decode_at(word, 0).len;
+  for (int marks = 0; marks < 2 && pos < word.size(); ++marks) {
+    const decoded d = decode_at(word, pos);
+    if (d.len == 0 || uc_combining_class(static_cast<ucs4_t>(d.cp)) == 0) break;
+    pos += d.len;
+  }
+  return word.substr(0, pos);
+}
 
 std::string fmt_code_point(char32_t cp) {
   std::string out = "\\u{";
@@ -172,30 +222,26 @@ std::string to_upper(std::string_view s) {
 std::string mask_name(std::string_view full_name) {
   const std::string upper = to_upper(to_nfc(make_valid(full_name)));
   std::vector<std::string_view> words;
-  std::string_view rest = upper;
-  while (!rest.empty()) {
-    while (!rest.empty() && is_space(rest.front())) rest.remove_prefix(1);
-    std::size_t end = 0;
-    while (end < rest.size() && !is_space(rest[end])) ++end;
-    if (end > 0) words.push_back(rest.substr(0, end));
-    rest.remove_prefix(end);
+  for (std::size_t pos = 0; pos < upper.size();) {
+    std::size_t end = pos;
+    while (end < upper.size()) {
+      const decoded d = decode_at(upper, end);
+      if (d.len == 0 || breaks_name(d.cp)) break;
+      end += d.len;
+    }
+    if (end > pos) words.push_back(std::string_view(upper).substr(pos, end - pos));
+    // Skip the separator (an ill-formed byte cannot remain after make_valid,
+    // but a separator of any length must still make progress).
+    pos = end < upper.size() ? end + std::max<std::size_t>(decode_at(upper, end).len, 1) : end;
   }
   std::string out;
   for (std::size_t i = 0; i < words.size(); ++i) {
-    if (i == 0) {
-      out += words[i];
+    if (i > 0) out += ' ';
+    if (i == 0 && words.size() > 1 && is_family_name(words[0])) {
+      out += words[0];
       continue;
     }
-    // The initial is the first code point plus any combining marks that did
-    // not compose with it under NFC.
-    std::size_t pos = decode_at(words[i], 0).len;
-    while (pos < words[i].size()) {
-      const decoded d = decode_at(words[i], pos);
-      if (d.len == 0 || uc_combining_class(static_cast<ucs4_t>(d.cp)) == 0) break;
-      pos += d.len;
-    }
-    out += ' ';
-    out += words[i].substr(0, pos);
+    out += initial(words[i]);
     out += '.';
   }
   return out;
@@ -204,17 +250,18 @@ std::string mask_name(std::string_view full_name) {
 std::string mask_id(std::string_view id_number) {
   const std::vector<std::string> chars = characters(id_number);
   const std::size_t n = chars.size();
-  const std::size_t keep_head = n < 7 ? 0 : 4;
-  const std::size_t keep_tail = n < 7 ? 1 : 2;
+  const std::size_t shown = id_mask_shown(n);
   std::string out;
   for (std::size_t i = 0; i < n; ++i) {
-    if (i < keep_head || i + keep_tail >= n) {
-      out += chars[i];
-    } else {
-      out += '*';
-    }
+    const bool alnum = chars[i].size() == 1 && std::isalnum(static_cast<unsigned char>(chars[i][0])) != 0;
+    out += i + shown >= n && alnum ? chars[i] : std::string("*");
   }
   return out;
+}
+
+std::size_t id_mask_shown(std::size_t length) {
+  if (length <= id_mask_min_hidden) return 0;
+  return std::min<std::size_t>(length - id_mask_min_hidden, 2);
 }
 
 std::string escape_for_log(std::string_view bytes, std::size_t max_bytes) {

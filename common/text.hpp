@@ -25,15 +25,29 @@ bool is_nfc(std::string_view s);
 // Upper-case of valid UTF-8 including Vietnamese letters (ư -> Ư, đ -> Đ).
 std::string to_upper(std::string_view s);
 
-// Display form of a person's name: family name kept, every other word reduced
-// to its first letter and a dot, all upper case: "Nguyễn Văn An" ->
-// "NGUYỄN V. A.". Empty in, empty out.
+// Display form of a person's name (docs/privacy.md, "Masks"): the family
+// name kept, every other word reduced to its first letter and a dot, all
+// upper case: "Nguyễn Văn An" -> "NGUYỄN V. A.". Words are split on any
+// Unicode White_Space, separator, control, format or other default-ignorable
+// character and on ill-formed bytes (an NBSP or a zero-width space separates
+// like a space). Fails closed: the family name is kept whole only when the
+// name has more than one word and it is at most 7 Latin letters (one
+// Vietnamese syllable); otherwise it too is reduced to its initial, so a
+// name glued by an unknown separator shows one letter. Empty in, empty out.
 std::string mask_name(std::string_view full_name);
 
-// Display form of an ID number: first 4 and last 2 characters kept, the rest
-// replaced by '*': "001099012345" -> "0010******45". Short values (< 7
-// characters) keep only the last character.
+// Display form of an ID number (docs/privacy.md, "Masks"): at least
+// id_mask_min_hidden characters are always hidden, and at most the last two
+// are shown, only when they are ASCII letters or digits:
+// "001099012345" -> "**********45", "123456789" -> "*******89",
+// "C1234567" -> "*******7", "1234567" -> "*******". Each character
+// becomes one '*', so the length (the kind of document) stays visible.
 std::string mask_id(std::string_view id_number);
+
+// What mask_id hides at least, and how many trailing characters it shows
+// of an ID of `length` characters: max(0, min(length - 7, 2)).
+inline constexpr std::size_t id_mask_min_hidden = 7;
+std::size_t id_mask_shown(std::size_t length);
 
 // Printable, single-line rendering of arbitrary bytes for logs and tables:
 // valid UTF-8 printable text is kept; control bytes, invalid UTF-8 and '\\'

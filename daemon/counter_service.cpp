@@ -15,11 +15,6 @@ namespace {
 // limit is 10,000; one read can bring at most ~4 KiB of frames per source).
 constexpr std::size_t high_water = 4000;
 constexpr std::size_t low_water = 1000;
-
-std::string masked_person(const classified_payload& p) {
-  if (!p.who) return {};
-  return text::mask_id(p.who->id_number);
-}
 }  // namespace
 
 counter_service::counter_service(boost::asio::any_io_executor ex, const config& cfg, committer& writer,
@@ -174,10 +169,12 @@ void counter_service::on_committed(const commit_report& report) {
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - s.received).count();
     const std::string name =
         s.outcome.effect == scan_effect::duplicate ? "scan.duplicate" : "scan.accepted";
+    // Nothing derived from the person (not even a mask, docs/privacy.md):
+    // the visit id leads to the masked forms for who may see them.
     log::info(name, to_string(s.outcome.effect),
               {{"counter", s.request.counter_id}, {"seq", std::to_string(s.outcome.seq)},
                {"kind", std::string(to_string(p.kind))}, {"visit", std::to_string(s.outcome.visit_id)},
-               {"person", masked_person(p)}, {"flags", text::join(p.flags, ",")},
+               {"flags", text::join(p.flags, ",")},
                {"latency_us", std::to_string(latency_us)}});
     if (p.kind == payload_kind::cccd && (p.has_flag("id_sex_mismatch") || p.has_flag("id_century_mismatch") ||
                                          p.has_flag("id_birth_year_mismatch"))) {

@@ -102,7 +102,7 @@ const key<slips_config> slips_keys[] = {
     {{.name = "preprint", .type = value_type::choice, .presence = key_presence::defaulted,
       .default_value = std::string_view{"none"}, .choices = slip_preprints,
       .doc = "`masked`: a slip printed right after a visitor's CCCD or personal QR was scanned at the counter "
-             "carries their name and masked ID number (0790******45), so they need not write them; `none`: "
+             "carries their name and masked ID number (**********45), so they need not write them; `none`: "
              "slips are always blank."},
      [](slips_config& s, value&& v) { s.preprint = static_cast<slip_preprint>(v.number); }},
     {{.name = "link_window_seconds", .type = value_type::integer, .presence = key_presence::defaulted,

@@ -1,7 +1,7 @@
 // The control API's read commands (docs/control.md): what the store and
 // the services show, answered on the loop from the read-only store. Personal
 // data is only sealed to the province (docs/privacy.md): what leaves the
-// daemon is the masked forms it keeps, ID numbers as 0010******45, names as
+// daemon is the masked forms it keeps, ID numbers as **********45, names as
 // NGUYỄN V. A.
 
 #include <boost/json.hpp>

@@ -25,7 +25,7 @@ struct slip_content {
   std::string issued_at;       // local date and time as printed, "23/11/2026 14:05"; may be empty (clock unknown)
   std::string slip_number;     // format_slip_number(); the QR carries slip_qr_text(slip_number). JSON "number"
   // Pre-printed when the slip follows a CCCD scan at the counter and the
-  // configuration allows it; the ID is already masked ("0790******45").
+  // configuration allows it; the ID is already masked ("**********45").
   std::optional<std::string> person_name;
   std::optional<std::string> person_id_masked;
   int retention_days = 30;     // stated in the consent sentence

@@ -98,7 +98,7 @@ struct visit_row {
   std::int64_t id = 0;
   std::string counter_id;
   std::string name_masked;  // NGUYỄN V. A.
-  std::string id_masked;    // 0010******45
+  std::string id_masked;    // **********45
   std::optional<std::int64_t> opened_wall_ms;
   std::optional<std::int64_t> closed_wall_ms;
   std::string closed_counter_id;

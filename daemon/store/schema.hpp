@@ -37,4 +37,9 @@ result<bool> truncate_wal(sqlite3* db);
 // Runs inside migrate()'s transaction.
 result<void> migrate_to_3(sqlite3* db, const migration_options& options);
 
+// Schema 4 (store/schema_v4.cpp): re-masks the masks earlier versions kept
+// (ID masks scaled to the length, names split on any separator) and asks for
+// the scrub. Runs inside migrate()'s transaction.
+result<void> migrate_to_4(sqlite3* db, const migration_options& options);
+
 }  // namespace ravao::schema

@@ -16,7 +16,7 @@
 // scanned text that may be personal are sealed to the provincial public key
 // (seal::seal, crypto_box_seal) before they reach the disk. The store keeps in
 // clear only a keyed hash of the ID number (`person_key`: visit matching) and
-// masked display forms (`NGUYỄN V. A.`, `0010******45`). Without a provincial
+// masked display forms (`NGUYỄN V. A.`, `**********45`). Without a provincial
 // key the personal fields are not kept at all (flag personal_data_not_kept).
 // Nothing the store returns holds more than the masked forms.
 

@@ -1,6 +1,10 @@
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/text.hpp"
 
@@ -70,21 +74,127 @@ BOOST_AUTO_TEST_CASE(mask_name_keeps_family_name_and_initials) {
   BOOST_TEST(text::mask_name("  trần   thị  ánh  ") == "TRẦN T. Á.");
   BOOST_TEST(text::mask_name("Đặng Ưng") == "ĐẶNG Ư.");
   BOOST_TEST(text::mask_name("NGUYEN VAN AN") == "NGUYEN V. A.");
-  BOOST_TEST(text::mask_name("Lê") == "LÊ");
+  BOOST_TEST(text::mask_name("Nghiêng Văn An") == "NGHIÊNG V. A.");  // 7 letters: the longest syllable
   BOOST_TEST(text::mask_name("") == "");
   BOOST_TEST(text::mask_name("   ") == "");
   // A combining mark that has no precomposed form stays with its initial.
   BOOST_TEST(text::mask_name("Lê q\u0301\u0323a") == "LÊ Q\u0323\u0301.");
+  // Masking a mask changes nothing (schema 4 re-masks stored masks).
+  BOOST_TEST(text::mask_name("NGUYỄN V. A.") == "NGUYỄN V. A.");
 }
 
-BOOST_AUTO_TEST_CASE(mask_id_keeps_head_and_tail) {
-  BOOST_TEST(text::mask_id("001099012345") == "0010******45");
-  BOOST_TEST(text::mask_id("123456789") == "1234***89");   // old CMND
-  BOOST_TEST(text::mask_id("C1234567") == "C123**67");     // passport
-  BOOST_TEST(text::mask_id("1234567") == "1234*67");
-  BOOST_TEST(text::mask_id("123456") == "*****6");
-  BOOST_TEST(text::mask_id("1") == "1");
+BOOST_AUTO_TEST_CASE(mask_name_fails_closed_on_a_single_or_foreign_word) {
+  // One word: nothing says it is the family name alone.
+  BOOST_TEST(text::mask_name("Lê") == "L.");
+  // More than 7 letters, or not only Latin letters: the initial only.
+  BOOST_TEST(text::mask_name("Schwarzenegger Arnold") == "S. A.");
+  BOOST_TEST(text::mask_name("PHẠM-MINH CHÂU") == "P. C.");
+  BOOST_TEST(text::mask_name("PHẠM1 CHÂU") == "P. C.");
+  BOOST_TEST(text::mask_name("ПЕТРОВ ИВАН") == "П. И.");
+}
+
+BOOST_AUTO_TEST_CASE(audit_8_name_with_unusual_separators_is_masked) {
+  // The audit: "PHẠM MINH CHÂU" with NBSP separators was stored as is.
+  for (const std::string& sep : {"\u00A0"s, "\u3000"s, "\t"s, "\u2007"s, "\u202F"s, "\u2009"s, "\u205F"s,
+                                "\u1680"s, "\u0085"s, "\u2028"s, "\u2029"s, "\n"s, "\r"s, "\v"s, "\f"s,
+                                "\x1F"s, "\0"s, "\x7F"s, "\u200B"s, "\uFEFF"s, "\u200D"s, "\u2060"s,
+                                "\u00AD"s, "\u202E"s, "\u3164"s, "\uFE0F"s, "\xA0"s, "\xC2"s, "\xFF"s}) {
+    const std::string name = "Phạm" + sep + "Minh" + sep + "Châu";
+    const std::string masked = text::mask_name(name);
+    BOOST_TEST_CONTEXT("separator " << text::escape_for_log(sep)) {
+      BOOST_TEST(masked == "PHẠM M. C.");
+      BOOST_TEST(masked.find("MINH") == std::string::npos);
+      BOOST_TEST(masked.find("CHÂU") == std::string::npos);
+    }
+  }
+  // Separators mixed and repeated, NFD letters around them.
+  BOOST_TEST(text::mask_name("\uFEFF Pha\u0323m\u00A0\u200B\u3000Minh\tCha\u0302u\r\n") == "PHẠM M. C.");
+  // Fail closed: a name glued into one word shows one letter, whatever
+  // (unknown) separator or none at all glued it.
+  BOOST_TEST(text::mask_name("PHẠMMINHCHÂU") == "P.");
+  BOOST_TEST(text::mask_name("PHẠM\u00B7MINH\u00B7CHÂU") == "P.");
+  BOOST_TEST(text::mask_name("PHẠM.MINH.CHÂU") == "P.");
+  BOOST_TEST(text::mask_name("PHẠM_MINH_CHÂU NGUYỄN") == "P. N.");
+  const std::string long_word(40, 'Q');
+  BOOST_TEST(text::mask_name(long_word) == "Q.");
+  BOOST_TEST(text::mask_name(long_word + " AN") == "Q. A.");
+  // Invalid UTF-8 inside a word neither bypasses the mask nor reaches the output raw.
+  const std::string invalid = text::mask_name("PH\xE1\xBA MINH CH\xC3U");
+  BOOST_TEST(invalid == "PH M. C. U.");  // ill-formed bytes separate words
+  BOOST_TEST(!text::first_invalid_utf8(invalid).has_value());
+}
+
+namespace {
+// How many IDs of the same form share `id`'s mask: every position whose
+// change (to any character of its alphabet) leaves the mask unchanged is
+// hidden, and the candidates are the product of the hidden positions'
+// alphabet sizes. Measured on mask_id itself, not taken from its rule.
+double candidates_left(const std::string& id, const std::vector<std::string_view>& alphabets) {
+  const std::string mask = text::mask_id(id);
+  double n = 1;
+  for (std::size_t i = 0; i < id.size(); ++i) {
+    bool hidden = true;
+    for (char c : alphabets[i]) {
+      std::string other = id;
+      other[i] = c;
+      hidden = hidden && text::mask_id(other) == mask;
+    }
+    if (hidden) n *= static_cast<double>(alphabets[i].size());
+  }
+  return n;
+}
+
+constexpr std::string_view digits = "0123456789";
+constexpr std::string_view letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+constexpr std::string_view alnum = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(mask_id_shows_at_most_the_last_two_characters) {
+  BOOST_TEST(text::mask_id("001099012345") == "**********45");  // CCCD
+  BOOST_TEST(text::mask_id("123456789") == "*******89");        // old CMND
+  BOOST_TEST(text::mask_id("C1234567") == "*******7");          // passport
+  BOOST_TEST(text::mask_id("C12345678") == "*******78");        // passport, 9 characters
+  BOOST_TEST(text::mask_id("1234567") == "*******");
+  BOOST_TEST(text::mask_id("123456") == "******");
+  BOOST_TEST(text::mask_id("1") == "*");
   BOOST_TEST(text::mask_id("") == "");
+  // Only ASCII letters and digits are ever shown.
+  BOOST_TEST(text::mask_id("12345678\x1B[") == "**********");
+  BOOST_TEST(text::mask_id("1234567\xC3\xA9") == "********");
+  // Masking an old mask (first 4 and last 2 shown) gives the new mask:
+  // schema 4 re-masks stored masks this way.
+  BOOST_TEST(text::mask_id("0010******45") == text::mask_id("001099012345"));
+  BOOST_TEST(text::mask_id("1234***89") == text::mask_id("123456789"));
+  BOOST_TEST(text::mask_id("C123**67") == text::mask_id("C1234567"));
+  BOOST_TEST(text::mask_id("*****6") == text::mask_id("123456"));
+}
+
+BOOST_AUTO_TEST_CASE(audit_7_id_mask_leaves_the_promised_candidates) {
+  // The audit: "C123**67" left 100 passports, "1234***89" 1,000 CMNDs.
+  // docs/privacy.md, "Masks", promises at least these numbers of IDs of the
+  // same form per mask.
+  const auto form = [](std::string_view first, std::string_view rest, std::size_t n) {
+    std::vector<std::string_view> a(n, rest);
+    if (n > 0) a[0] = first;
+    return a;
+  };
+  BOOST_TEST(candidates_left("001099012345", form(digits, digits, 12)) >= 1e10);  // CCCD
+  BOOST_TEST(candidates_left("001099012345", form(digits, digits, 12)) <= 1e10);  // (what the rule shows: 2)
+  BOOST_TEST(candidates_left("123456789", form(digits, digits, 9)) >= 1e7);       // CMND
+  BOOST_TEST(candidates_left("C1234567", form(letters, digits, 8)) >= 26e6);      // passport
+  BOOST_TEST(candidates_left("C12345678", form(letters, digits, 9)) >= 26e6);
+  // Any length: at least 7 characters hidden (all of them below 8), so at
+  // least 10^min(n, 7) digit strings, and never more than 2 shown.
+  for (std::size_t n = 1; n <= 24; ++n) {
+    std::string id;
+    for (std::size_t i = 0; i < n; ++i) id += digits[(i * 7 + 3) % 10];
+    BOOST_TEST_CONTEXT("length " << n) {
+      BOOST_TEST(candidates_left(id, form(digits, digits, n)) >= std::pow(10.0, static_cast<double>(std::min<std::size_t>(n, 7))));
+      BOOST_TEST(candidates_left(id, form(alnum, alnum, n)) >= std::pow(36.0, static_cast<double>(std::min<std::size_t>(n, 7))));
+      BOOST_TEST(text::mask_id(id).size() == n);
+      BOOST_TEST(text::id_mask_shown(n) <= 2u);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(escape_for_log_is_single_line_and_printable) {

@@ -2,8 +2,12 @@
 // Invariants: classify is total; its text is valid UTF-8 in NFC; a person is
 // present exactly for cccd and personal_qr and always has an upper-case
 // ASCII id_number; flags are unique and non-empty; classifying the
-// normalised text again gives the same answer.
+// normalised text again gives the same answer. Masks (docs/privacy.md,
+// "Masks"): an ID mask hides at least 7 characters (all of a shorter ID) and
+// shows at most the last 2; a name mask has no separator but ASCII space and
+// reduces every word but a short first one to an initial.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -17,6 +21,30 @@ namespace {
 
 void check(bool ok) {
   if (!ok) std::abort();
+}
+
+// The name mask's shape: words separated by single ASCII spaces, no other
+// separator (NBSP, ideographic space, zero-width space, BOM: the ones the
+// audit of issue 18 used), every word after the first an initial and '.'.
+bool is_name_mask(std::string_view m) {
+  for (std::string_view sep : {"\xC2\xA0", "\xE3\x80\x80", "\xE2\x80\x8B", "\xEF\xBB\xBF", "\xE2\x80\x87", "  "})
+    if (m.find(sep) != std::string_view::npos) return false;
+  std::size_t words = 0;
+  for (std::size_t pos = 0; pos <= m.size();) {
+    const std::size_t end = std::min(m.find(' ', pos), m.size());
+    const std::string_view w = m.substr(pos, end - pos);
+    if (w.empty() && !m.empty()) return false;
+    if (words++ > 0 && (!w.ends_with('.') || w.size() > 16)) return false;
+    pos = end + 1;
+  }
+  return true;
+}
+
+bool is_id_mask(std::string_view id, std::string_view m) {
+  const auto stars = static_cast<std::size_t>(std::count(m.begin(), m.end(), '*'));
+  const std::size_t n = id.size();  // ASCII
+  return m.size() == n && stars >= std::min(n, ravao::text::id_mask_min_hidden) && n - stars <= 2 &&
+         m.substr(stars) == id.substr(stars);
 }
 
 bool is_clean_log_text(std::string_view s) {
@@ -44,7 +72,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(!ravao::text::first_invalid_utf8(p.who->full_name).has_value());
     check(!ravao::text::first_invalid_utf8(p.who->address).has_value());
     check(is_clean_log_text(ravao::text::escape_for_log(ravao::text::mask_name(p.who->full_name))));
-    check(ravao::text::mask_id(p.who->id_number).size() == p.who->id_number.size());
+    check(is_id_mask(p.who->id_number, ravao::text::mask_id(p.who->id_number)));
+    check(is_name_mask(ravao::text::mask_name(p.who->full_name)));
   }
   if (p.kind == payload_kind::cccd) check(p.who->id_number.size() == 12);
   check(p.kind == payload_kind::ravao_command || (p.command.empty() && p.command_arg.empty()));
@@ -60,6 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Text helpers are total on arbitrary bytes and produce valid UTF-8.
   check(is_clean_log_text(ravao::text::escape_for_log(input, size)));
   check(!ravao::text::first_invalid_utf8(ravao::text::mask_name(input)).has_value());
+  check(is_name_mask(ravao::text::mask_name(input)));
   check(!ravao::text::first_invalid_utf8(ravao::text::mask_id(input)).has_value());
   check(!ravao::text::first_invalid_utf8(ravao::text::to_upper(input)).has_value());
   check(ravao::text::hex_prefix(input, size).size() == 2 * size);

@@ -139,7 +139,7 @@ inline json::object make_record(std::int64_t seq, std::string_view type = "visit
   if (type == "visit_opened") {
     r["visit"] = seq;
     r["name_masked"] = "NGUYỄN V. A.";
-    r["id_masked"] = "0010******45";
+    r["id_masked"] = "**********45";
   }
   if (type == "visit_closed") r["close_reason"] = "scan";
   return r;

@@ -19,7 +19,7 @@ slip_content full_slip() {
   c.issued_at = "23/11/2026 14:05";
   c.slip_number = "0000171";
   c.person_name = "NGUYỄN V. A.";
-  c.person_id_masked = "0790******45";
+  c.person_id_masked = "**********45";
   c.retention_days = 45;
   c.reprint = true;
   return c;
@@ -104,7 +104,7 @@ BOOST_AUTO_TEST_SUITE(stored_formats)
 BOOST_AUTO_TEST_CASE(slip_as_issued_and_reprinted) {
   const std::string issued =
       R"({"site_name":"Bưu điện","counter_name":"Quầy 1","issued_at":"23/11/2026 14:05","retention_days":30,)"
-      R"("number":"0000171","person_name":"NGUYỄN V. A.","person_id_masked":"0790******45"})";
+      R"("number":"0000171","person_name":"NGUYỄN V. A.","person_id_masked":"**********45"})";
   const auto c = decoded<slip_content>("slip", issued);
   BOOST_TEST(c.slip_number == "0000171");
   BOOST_TEST(c.person_name.value_or("") == "NGUYỄN V. A.");

@@ -148,7 +148,7 @@ BOOST_AUTO_TEST_CASE(a_v2_store_is_sealed_masked_and_left_without_a_clear_copy) 
   {
     auto s = store_writer::open(path, with_key());
     BOOST_TEST_REQUIRE(s.has_value(), (s ? "" : s.error().message()));
-    BOOST_TEST(s->health().schema_version == 3);
+    BOOST_TEST(s->health().schema_version == 4);
     BOOST_TEST(clear_text_in(path) == std::vector<std::string>{}, "while open");
 
     const auto recs = upload_records(*s);
@@ -156,7 +156,7 @@ BOOST_AUTO_TEST_CASE(a_v2_store_is_sealed_masked_and_left_without_a_clear_copy) 
     // The opening: masks and hash in clear, everything of the card sealed.
     const auto& opening = recs.at(1);
     BOOST_TEST(opening.at("name_masked").as_string() == "NGUYỄN V. A.");
-    BOOST_TEST(opening.at("id_masked").as_string() == "0010******45");
+    BOOST_TEST(opening.at("id_masked").as_string() == "**********45");
     const auto p1 = opened(opening);
     BOOST_TEST(p1.at("id_number").as_string() == "001090012345");
     BOOST_TEST(p1.at("name").as_string() == "Nguyễn Văn An");
@@ -185,7 +185,7 @@ BOOST_AUTO_TEST_CASE(a_v2_store_is_sealed_masked_and_left_without_a_clear_copy) 
     BOOST_TEST_REQUIRE(visits->size() == 2u);
     BOOST_TEST(visits->back().name_masked == "NGUYỄN V. A.");
     BOOST_TEST(visits->front().name_masked == "PHẠM T. T.");
-    BOOST_TEST(visits->front().id_masked == "0791******77");
+    BOOST_TEST(visits->front().id_masked == "**********77");
     auto jobs = s->jobs({});
     BOOST_TEST(json::parse(jobs->front().content).at("person_name").as_string() == "NGUYỄN V. A.");
 
@@ -346,5 +346,56 @@ BOOST_AUTO_TEST_CASE(visits_are_matched_by_the_hash_across_reopening) {
   // Staff checkout and automatic closes keep the visit's masks.
   auto co = s->checkout_last("c1", c.advance_ms(10));
   BOOST_TEST_REQUIRE(co.has_value());
-  BOOST_TEST(s->records({})->back().id_masked == "0010******46");
+  BOOST_TEST(s->records({})->back().id_masked == "**********46");
+}
+
+BOOST_AUTO_TEST_CASE(audit_7_and_8_masks_written_before_the_fix_are_re_masked_and_scrubbed) {
+  // A schema-3 store as the audited build wrote it: 6-character ID masks, a
+  // name with NBSP separators kept whole, in records, visits and a
+  // pre-printed slip job.
+  test::temp_dir d;
+  const auto path = d / "ravao.db";
+  const std::string leaked = "PH\u1EA0M\u00A0MINH\u00A0CH\u00C2U";
+  {
+    auto s = store_writer::open(path);
+    BOOST_TEST_REQUIRE(s.has_value());
+    fake_clock c;
+    apply_one(*s, card("c1", counter_mode::toggle, "C1234567", "Lê Văn Tám", c.t));
+  }
+  {
+    sqlite3* db = nullptr;
+    BOOST_TEST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    const std::string sql =
+        "UPDATE records SET id_masked='C123**67', name_masked='" + leaked + "';"
+        "UPDATE visits SET id_masked='C123**67', name_masked='" + leaked + "';"
+        "INSERT INTO print_jobs(printer_id, counter_id, kind, content, state, created_wall_ms) VALUES('p1', 'c1', "
+        "'slip', '{\"number\":\"000017\",\"person_name\":\"" + leaked +
+        "\",\"person_id_masked\":\"1234***89\"}', 'printed', 1);"
+        "PRAGMA user_version = 3;";
+    BOOST_TEST_REQUIRE(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  BOOST_TEST_REQUIRE(test::read_file(path).find("MINH") != std::string::npos);
+  {
+    auto s = store_writer::open(path);
+    BOOST_TEST_REQUIRE(s.has_value(), (s ? "" : s.error().message()));
+    BOOST_TEST(s->health().schema_version == 4);
+    const auto rec = s->records({})->front();
+    BOOST_TEST(rec.id_masked == "*******7");
+    BOOST_TEST(rec.name_masked == "PH\u1EA0M M. C.");
+    const auto v = s->visits({})->front();
+    BOOST_TEST(v.id_masked == "*******7");
+    BOOST_TEST(v.name_masked == "PH\u1EA0M M. C.");
+    const auto job = json::parse(s->jobs({})->front().content).as_object();
+    BOOST_TEST(job.at("person_name").as_string() == "PH\u1EA0M M. C.");
+    BOOST_TEST(job.at("person_id_masked").as_string() == "*******89");
+    BOOST_TEST(job.at("number").as_string() == "000017");
+  }
+  // The scrub: no old mask survives in free pages or the WAL.
+  for (const char* suffix : {"", "-wal"}) {
+    const fs::path p = path.string() + suffix;
+    if (!fs::exists(p)) continue;
+    const std::string bytes = test::read_file(p);
+    for (const char* needle : {"MINH", "C123", "1234*"}) BOOST_TEST(bytes.find(needle) == std::string::npos, needle);
+  }
 }

@@ -3,7 +3,13 @@
 #include <boost/test/unit_test.hpp>
 
 #include <boost/json.hpp>
+#include <fmt/format.h>
 #include <sqlite3.h>
+
+#include <algorithm>
+
+#include "common/text.hpp"
+#include "payload/classify.hpp"
 
 #include "slip/slip_number.hpp"
 #include "store/store.hpp"
@@ -77,7 +83,7 @@ BOOST_FIXTURE_TEST_CASE(slip_after_a_scan_links_the_visit_and_preprints_the_mask
   BOOST_TEST(slip.visit_id == visit);
   const auto content = json::parse(slip.job.content).as_object();
   BOOST_TEST(content.at("number").as_string() == slip.number);
-  BOOST_TEST(content.at("person_id_masked").as_string() == "0010******45");
+  BOOST_TEST(content.at("person_id_masked").as_string() == "**********45");
   BOOST_TEST(content.at("person_name").as_string() == "TRẦN T. B.");  // the masked form: all the store keeps
   BOOST_TEST(content.at("site_name").as_string() == "Bưu điện");
   BOOST_TEST(to_string(slip.job.state) == "queued");
@@ -208,7 +214,7 @@ BOOST_FIXTURE_TEST_CASE(declarations_link_to_the_slip_or_the_visit_just_scanned,
   BOOST_TEST(rec.flags == "proxy_declared,personal_data_not_kept");
   BOOST_TEST(!rec.has_sealed);
   BOOST_TEST(rec.name_masked == "TRẦN T. B.");
-  BOOST_TEST(rec.id_masked == "0010******45");
+  BOOST_TEST(rec.id_masked == "**********45");
   BOOST_TEST(rec.payload == slip.number);
   BOOST_TEST(rec.ref.value_or(0) == slip.sequence);
 
@@ -342,4 +348,93 @@ BOOST_FIXTURE_TEST_CASE(audit_11_slip_still_links_after_an_entry_a_rescan_or_a_s
   apply(card);
   BOOST_TEST(records().back().type == "command");
   BOOST_TEST(issue("c").visit_id == visit_a);
+}
+
+namespace {
+
+// A scan as ravaod makes it: the payload's bytes through the classifier.
+scan_request scanned(fixture& f, std::string counter, std::string_view payload) {
+  scan_request r;
+  r.counter_id = std::move(counter);
+  r.mode = counter_mode::toggle;
+  r.payload = classify(payload);
+  r.at = f.advance_ms(1000);
+  return r;
+}
+
+// What the store's files hold, main file and WAL.
+std::string store_bytes(const fs::path& db) {
+  std::string out;
+  for (const char* suffix : {"", "-wal"})
+    if (fs::exists(db.string() + suffix)) out += ravao::test::read_file(db.string() + suffix);
+  return out;
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(audit_8_a_scanned_name_with_any_separator_is_stored_and_preprinted_masked, fixture) {
+  // The audit: a CCCD whose name had NBSP separators was stored, shown,
+  // pre-printed and uploaded as "PHẠM MINH CHÂU".
+  const std::vector<std::string> separators = {"\u00A0", "\u3000", "\t", "\u2007", "\u202F", "\u200B", "\uFEFF",
+                                               "\u2060", "\u3164"};
+  int n = 0;
+  for (const auto& sep : separators) {
+    BOOST_TEST_CONTEXT("separator " << text::escape_for_log(sep)) {
+      const std::string counter = "c" + std::to_string(++n);
+      auto r = scanned(*this, counter,
+                       test::cccd_payload(fmt::format("0011900{:05}", n), "Phạm" + sep + "Minh" + sep + "Châu"));
+      BOOST_TEST_REQUIRE((r.payload.kind == payload_kind::cccd));
+      const auto visit = apply(r);
+      const auto slip = issue(counter);
+      BOOST_TEST(slip.visit_id == visit);
+      BOOST_TEST(json::parse(slip.job.content).at("person_name").as_string() == "PHẠM M. C.");
+      BOOST_TEST(records().back().type == "slip_issued");
+      BOOST_TEST(records()[records().size() - 2].name_masked == "PHẠM M. C.");
+      visit_filter vf;
+      vf.counter_id = counter;
+      BOOST_TEST(s->visits(vf)->front().name_masked == "PHẠM M. C.");
+    }
+  }
+  // Fail closed: one 40-letter word, and a name in invalid UTF-8 (classified
+  // opaque: no name at all is kept in clear).
+  auto glued = scanned(*this, "g1", test::cccd_payload("001190099991", std::string(40, 'Q')));
+  BOOST_TEST_REQUIRE((glued.payload.kind == payload_kind::cccd));
+  apply(glued);
+  BOOST_TEST(json::parse(issue("g1").job.content).at("person_name").as_string() == "Q.");
+  apply(scanned(*this, "g2", test::cccd_payload("001190099992", "Ph\xE1\xBA\xA1m\xA0" "Minh\xA0" "Ch\xC3\xA2u")));
+  issue("g2");
+  s.reset();
+  const std::string bytes = store_bytes(dir / "ravao.db");
+  for (const char* needle : {"MINH", "Minh", "CH\xC3\x82U", "Ch\xC3\xA2u", "QQQQ"})
+    BOOST_TEST(bytes.find(needle) == std::string::npos, needle);
+}
+
+BOOST_FIXTURE_TEST_CASE(audit_7_scanned_ids_are_masked_to_their_length_everywhere_the_store_shows_them, fixture) {
+  // The audit: a passport left "C123**67", a CMND "1234***89".
+  struct kase {
+    std::string payload, masked;
+  };
+  const std::vector<kase> cases = {
+      {test::cccd_payload("001099012345"), "**********45"},
+      {"123456789|NGUYEN VAN AN|1990-01-01|0|QID1|", "*******89"},  // personal QR, CMND number
+      {"C1234567|NGUYEN VAN AN|1990-01-01|0|QID2|", "*******7"},    // personal QR, passport number
+      {"AB1234|NGUYEN VAN AN|1990-01-01|0|QID3|", "******"},        // a short document number
+  };
+  int n = 0;
+  for (const auto& k : cases) {
+    BOOST_TEST_CONTEXT(k.masked) {
+      const std::string counter = "c" + std::to_string(++n);
+      auto r = scanned(*this, counter, k.payload);
+      BOOST_TEST_REQUIRE(r.payload.who.has_value());
+      apply(r);
+      const auto slip = issue(counter);
+      BOOST_TEST(json::parse(slip.job.content).at("person_id_masked").as_string() == k.masked);
+      BOOST_TEST(records()[records().size() - 2].id_masked == k.masked);
+      visit_filter vf;
+      vf.counter_id = counter;
+      BOOST_TEST(s->visits(vf)->front().id_masked == k.masked);
+      BOOST_TEST(k.masked.size() - static_cast<std::size_t>(std::count(k.masked.begin(), k.masked.end(), '*')) ==
+                 text::id_mask_shown(k.masked.size()));
+    }
+  }
 }

@@ -86,7 +86,7 @@ BOOST_AUTO_TEST_CASE(toggle_opens_then_closes_and_sequence_is_gap_free) {
   BOOST_TEST((*rows)[2].payload.empty());
   BOOST_TEST((*rows)[2].flags == "personal_data_not_kept");
   BOOST_TEST((*rows)[0].name_masked == "TRẦN T. B.");
-  BOOST_TEST((*rows)[0].id_masked == "0010******45");
+  BOOST_TEST((*rows)[0].id_masked == "**********45");
   BOOST_TEST((*rows)[0].boot_id == boot_id());
   BOOST_TEST((*rows)[0].clock_synced);
 }
