@@ -1,8 +1,18 @@
 #include "receiver/limits.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace ravao::receiver {
+
+std::string address_key(const boost::asio::ip::address& a) {
+  if (a.is_v4()) return a.to_string();
+  const auto v6 = a.to_v6();
+  if (v6.is_v4_mapped()) return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).to_string();
+  auto bytes = v6.to_bytes();
+  std::fill(bytes.begin() + 8, bytes.end(), 0);
+  return boost::asio::ip::address_v6(bytes).to_string() + "/64";
+}
 
 connection_slot::connection_slot(connection_slot&& other) noexcept
     : table_(std::exchange(other.table_, nullptr)), address_(std::move(other.address_)) {}

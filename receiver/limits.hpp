@@ -10,9 +10,16 @@
 #include <string>
 #include <unordered_map>
 
+#include <boost/asio/ip/address.hpp>
+
 namespace ravao::receiver {
 
 class address_limits;
+
+// The key a peer's connections are counted under: an IPv4 address (also when
+// it arrives IPv4-mapped on an IPv6 socket), or an IPv6 address's /64 prefix,
+// since one host usually holds a whole /64.
+std::string address_key(const boost::asio::ip::address& a);
 
 // One admitted connection; releases its place when destroyed. Move-only.
 class connection_slot {
@@ -26,6 +33,11 @@ class connection_slot {
 
  private:
   friend class address_limits;
+
+// The key a peer's connections are counted under: an IPv4 address (also when
+// it arrives IPv4-mapped on an IPv6 socket), or an IPv6 address's /64 prefix,
+// since one host usually holds a whole /64.
+std::string address_key(const boost::asio::ip::address& a);
   connection_slot(address_limits* table, std::string address) : table_(table), address_(std::move(address)) {}
   address_limits* table_ = nullptr;
   std::string address_;
@@ -40,7 +52,7 @@ class address_limits {
     connection_slot slot;     // when admitted
     bool first_refusal = false;  // refused, and the first refusal since this address was last under its cap
   };
-  // A place for one more connection from `address` (its text form), or a refusal.
+  // A place for one more connection from `address` (its address_key), or a refusal.
   admission admit(const std::string& address);
 
   std::size_t connections(const std::string& address) const;

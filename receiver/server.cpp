@@ -126,15 +126,15 @@ asio::awaitable<void> server::accept_loop() {
       continue;
     }
     const auto remote = socket.remote_endpoint(ec);
-    const std::string address = ec ? "?" : remote.address().to_string();
-    std::string peer = ec ? "?" : fmt::format("{}:{}", address, remote.port());
+    std::string peer = ec ? "?" : fmt::format("{}:{}", remote.address().to_string(), remote.port());
+    const std::string key = ec ? "?" : address_key(remote.address());
     std::erase_if(sessions_, [](const auto& w) { return w.expired(); });
     if (sessions_.size() >= options_.max_connections) {
       log::warning("receiver.too_many_connections", "connection refused", {{"peer", peer}});
       socket.close(ec);
       continue;
     }
-    auto admission = per_address_.admit(address);
+    auto admission = per_address_.admit(key);
     if (!admission.admitted) {
       // Logged once each time an address reaches its cap, not per connection:
       // a flood must not flood the log too.

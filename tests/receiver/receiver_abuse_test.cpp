@@ -11,7 +11,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <thread>
 
 #include "common/gzip.hpp"
@@ -86,12 +85,14 @@ BOOST_AUTO_TEST_CASE(audit_2_a_flood_of_idle_and_slow_connections_from_one_addre
     BOOST_TEST_REQUIRE(fd >= 0, "cannot connect from 127.0.0.2");
     flood.push_back(fd);
   }
-  // Half of them stay idle; the other half send one byte at a time (slow
-  // loris), which must not keep them open either.
-  std::atomic<bool> done{false};
-  std::jthread drip([&] {
-    while (!done) {
-      for (std::size_t i = 0; i < flood.size(); i += 2) ::send(flood[i], "\x16", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+  // Half of them stay idle; the other half start a TLS record of 16 KiB
+  // and send it one byte at a time (slow loris), which must not keep them
+  // open either.
+  for (std::size_t i = 0; i < flood.size(); i += 2) ::send(flood[i], "\x16\x03\x01\x40\x00", 5, MSG_NOSIGNAL);
+  // Stopped and joined by its destructor, also when a check below fails.
+  std::jthread drip([&](std::stop_token stop) {
+    while (!stop.stop_requested()) {
+      for (std::size_t i = 0; i < flood.size(); i += 2) ::send(flood[i], "\x01", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
       std::this_thread::sleep_for(100ms);  // the attack's pace, not a wait for the test
     }
   });
@@ -116,7 +117,7 @@ BOOST_AUTO_TEST_CASE(audit_2_a_flood_of_idle_and_slow_connections_from_one_addre
   BOOST_TEST(refusals < 50u);
   // Every connection of the flood is closed, the dripping ones included.
   for (const int fd : flood) BOOST_TEST(closed_by_server(fd, 30s));
-  done = true;
+  drip.request_stop();
   drip.join();
   for (const int fd : flood) ::close(fd);
 }
