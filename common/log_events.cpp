@@ -116,6 +116,7 @@ constexpr auto events = std::to_array<event_doc>({
     {receiver, "receiver.listening", "info", "the server is listening", "`address`, `db`, `mtls`, `tokens`"},
     {receiver, "receiver.accept_failed", "warning", "`accept()` failed", "(message only)"},
     {receiver, "receiver.too_many_connections", "warning", "a connection over `--max-connections` was refused", "`peer`"},
+    {receiver, "receiver.too_many_connections_from_address", "warning", "connections from one address over `--max-connections-per-address` are refused (logged once each time the address reaches its cap)", "`peer`, `limit`"},
     {receiver, "receiver.handshake_failed", "info", "a TLS handshake failed", "`peer`, `reason`"},
     {receiver, "receiver.request", "info", "one line per request (or a request cut short)", "`peer`, `gateway`, `records`, `accepted`, `duplicates`, `ms`, `store_ms`, `note`; cut short: `peer`, `reason` or `fault`"},
     {receiver, "receiver.duplicates_discarded", "notice", "records already stored were discarded", "`gateway`, `stream`, `count`"},

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 #include <fmt/format.h>
 
 #include "common/seal.hpp"
@@ -137,8 +138,60 @@ bool finite_numbers(const json::value& v) {
   }
 }
 
-// Parses `body` into an object; on failure fills `bad`.
-std::optional<json::value> parse_object(std::string_view body, json::storage_ptr sp, bad_request& bad) {
+// A handler for json::basic_parser that builds nothing and counts values
+// and keys, stopping the parse past `max`.
+struct value_counter {
+  static constexpr std::size_t max_object_size = std::size_t(-1);
+  static constexpr std::size_t max_array_size = std::size_t(-1);
+  static constexpr std::size_t max_key_size = std::size_t(-1);
+  static constexpr std::size_t max_string_size = std::size_t(-1);
+
+  std::size_t max = 0;
+  std::size_t count = 0;
+
+  bool one(boost::system::error_code& ec) {
+    if (++count <= max) return true;
+    ec = json::error::exception;  // any error ends the parse; `count` says why
+    return false;
+  }
+  bool on_document_begin(boost::system::error_code&) { return true; }
+  bool on_document_end(boost::system::error_code&) { return true; }
+  bool on_array_begin(boost::system::error_code& ec) { return one(ec); }
+  bool on_array_end(std::size_t, boost::system::error_code&) { return true; }
+  bool on_object_begin(boost::system::error_code& ec) { return one(ec); }
+  bool on_object_end(std::size_t, boost::system::error_code&) { return true; }
+  bool on_string_part(json::string_view, std::size_t, boost::system::error_code&) { return true; }
+  bool on_string(json::string_view, std::size_t, boost::system::error_code& ec) { return one(ec); }
+  bool on_key_part(json::string_view, std::size_t, boost::system::error_code&) { return true; }
+  bool on_key(json::string_view, std::size_t, boost::system::error_code& ec) { return one(ec); }
+  bool on_number_part(json::string_view, boost::system::error_code&) { return true; }
+  bool on_int64(std::int64_t, json::string_view, boost::system::error_code& ec) { return one(ec); }
+  bool on_uint64(std::uint64_t, json::string_view, boost::system::error_code& ec) { return one(ec); }
+  bool on_double(double, json::string_view, boost::system::error_code& ec) { return one(ec); }
+  bool on_bool(bool, boost::system::error_code& ec) { return one(ec); }
+  bool on_null(boost::system::error_code& ec) { return one(ec); }
+  bool on_comment_part(json::string_view, boost::system::error_code&) { return true; }
+  bool on_comment(json::string_view, boost::system::error_code&) { return true; }
+};
+
+// True when `body` holds more than `max` JSON values (a body that is not
+// JSON is left to the real parse, which says where it breaks).
+bool too_many_values(std::string_view body, std::size_t max) {
+  json::basic_parser<value_counter> counter(json::parse_options{});
+  counter.handler().max = max;
+  boost::system::error_code ec;
+  counter.write_some(false, body.data(), body.size(), ec);
+  return counter.handler().count > max;
+}
+
+// Parses `body` into an object of at most `max_values` values; on failure fills `bad`.
+std::optional<json::value> parse_object(std::string_view body, std::size_t max_values, json::storage_ptr sp,
+                                        bad_request& bad) {
+  if (too_many_values(body, max_values)) {
+    bad.status = 413;
+    bad.message = fmt::format("body holds more than {} JSON values", max_values);
+    return std::nullopt;
+  }
   boost::system::error_code ec;
   json::value v = json::parse(body, ec, std::move(sp));
   if (ec) {
@@ -200,7 +253,7 @@ batch_outcome parse_batch(std::string_view body) {
   // then costs a few large allocations.
   json::monotonic_resource arena;
   bad_request bad;
-  auto doc = parse_object(body, &arena, bad);
+  auto doc = parse_object(body, max_batch_json_values, &arena, bad);
   if (!doc) return bad;
   const auto& o = doc->get_object();
   batch b;
@@ -254,11 +307,16 @@ batch_outcome parse_batch(std::string_view body) {
 
 heartbeat_outcome parse_heartbeat(std::string_view body) {
   bad_request bad;
-  auto doc = parse_object(body, {}, bad);
+  auto doc = parse_object(body, max_heartbeat_json_values, {}, bad);
   if (!doc) return bad;
   heartbeat h;
   if (!read_envelope(doc->get_object(), h.gateway, h.stream, h.sent, bad)) return bad;
   h.json = json::serialize(*doc);
+  if (h.json.size() > max_heartbeat_stored_bytes) {
+    bad.status = 413;
+    bad.message = fmt::format("heartbeat larger than {} bytes", max_heartbeat_stored_bytes);
+    return bad;
+  }
   return h;
 }
 

@@ -15,6 +15,15 @@
 namespace ravao::receiver {
 
 inline constexpr std::size_t max_records_per_batch = 10'000;
+// JSON values in one body (every object, array, key, string, number, true,
+// false and null counts one), checked by a counting pass before anything is
+// allocated: 413 beyond. A record of the protocol holds about 20, so a batch
+// at max_records_per_batch stays far below; a body of millions of tiny
+// values ("[0,0,0,...") would otherwise cost tens of bytes of memory each.
+inline constexpr std::size_t max_batch_json_values = 500'000;
+inline constexpr std::size_t max_heartbeat_json_values = 8'192;
+// What one heartbeat may store (it is kept twice: history and latest): 413 beyond.
+inline constexpr std::size_t max_heartbeat_stored_bytes = 64 * 1024;
 
 // A gateway's clock at one moment ("sent" stamps and each record's time).
 struct clock_stamp {
@@ -46,7 +55,8 @@ struct heartbeat {
   std::string json;  // the whole body, serialized compactly
 };
 
-// 400 (malformed) or 413 (too many records); `gateway` when the envelope got that far.
+// 400 (malformed) or 413 (too many records or JSON values, a heartbeat too
+// large to store); `gateway` when the envelope got that far.
 struct bad_request {
   unsigned status = 400;
   std::string message;

@@ -20,7 +20,8 @@ namespace {
 
 constexpr option_spec specs[] = {
     {"listen"}, {"cert"}, {"key"}, {"db"}, {"client-ca"}, {"tokens"}, {"bind-client-cn", false},
-    {"base-path"}, {"fault", true, true}, {"timeout-seconds"}, {"max-connections"}, {"log-level"},
+    {"base-path"}, {"fault", true, true}, {"timeout-seconds"}, {"handshake-timeout-seconds"},
+    {"request-timeout-seconds"}, {"max-connections"}, {"max-connections-per-address"}, {"log-level"},
 };
 
 constexpr const char* help = R"(usage: ravao-receiver serve --listen ADDR:PORT --cert FILE --key FILE --db FILE [options]
@@ -54,13 +55,24 @@ SIGTERM or SIGINT stop it.
                             unauthorized-once   the first batch after start: 401
                             throttle:N:SECONDS  the next N batches: 429 with
                                                 Retry-After: SECONDS
-  --timeout-seconds N     TLS handshake, idle keep-alive, reading a request and
-                          writing a reply each time out after N s (default 30)
+  --handshake-timeout-seconds N
+                          the TLS handshake, and each request's header once its
+                          first byte arrived, within N s (default 5); so is the
+                          first request of a connection
+  --request-timeout-seconds N
+                          a whole request (header, body, decoding) within N s
+                          (default 60)
+  --timeout-seconds N     an idle keep-alive connection waits N s for its next
+                          request; a reply is written within N s (default 30)
   --max-connections N     connections served at once (default 256)
+  --max-connections-per-address N
+                          connections from one peer address at once (default
+                          16); more are accepted and closed
   --log-level LEVEL       debug, info (default), notice, warning, error
 
-Limits: a request body of at most 8 MiB as sent and 32 MiB after gunzip (413
-beyond); 10,000 records per batch.
+Limits (413 beyond): a batch of at most 8 MiB as sent and 8 MiB after gunzip,
+10,000 records and 500,000 JSON values; a heartbeat of at most 64 KiB as sent,
+after gunzip and as stored, and 8,192 JSON values.
 )";
 
 // "127.0.0.1:8443", "[::1]:8443", "localhost:8443".
@@ -111,8 +123,12 @@ int serve_command(std::span<char*> args) {
   if (!so.base_path.empty() && !so.base_path.starts_with('/')) {
     throw usage_error(fmt::format("--base-path {}: must start with /", so.base_path));
   }
-  so.timeout = std::chrono::seconds(opts.integer("timeout-seconds", 30, 1, 3600));
+  so.idle_timeout = std::chrono::seconds(opts.integer("timeout-seconds", 30, 1, 3600));
+  so.handshake_timeout = std::chrono::seconds(opts.integer("handshake-timeout-seconds", 5, 1, 3600));
+  so.request_timeout = std::chrono::seconds(opts.integer("request-timeout-seconds", 60, 1, 3600));
   so.max_connections = static_cast<std::size_t>(opts.integer("max-connections", 256, 1, 100'000));
+  so.max_connections_per_address =
+      static_cast<std::size_t>(opts.integer("max-connections-per-address", 16, 1, 100'000));
   fault_plan plan;
   for (const auto& spec : opts.all("fault")) {
     if (auto r = add_fault(plan, spec); !r) throw usage_error(r.error().context);

@@ -1,16 +1,22 @@
 #pragma once
 // The receiver's HTTPS server: POST <base>/v1/batches and <base>/v1/heartbeats
-// (docs/sync-protocol.md) over TLS with keep-alive, bounded request sizes and
-// timeouts, optional bearer tokens, and the faults of faults.hpp.
+// (docs/sync-protocol.md) over TLS with keep-alive, bounded request sizes,
+// deadlines and connections per address, bearer tokens checked as soon as a
+// request's header is read (before any of its body), and the faults of
+// faults.hpp.
 //
-// One thread: the io_context that runs the accept loop and every session
-// coroutine also runs the SQLite transactions (a batch of 5,000 records
-// commits in a few milliseconds, during which other connections wait). The
-// server owns the acceptor and the session streams; stop() closes them all,
-// which ends every coroutine.
+// Threads: one I/O thread runs the accept loop, every session coroutine and
+// the SQLite transactions (a batch of 5,000 records commits in a few
+// milliseconds, during which other connections wait). Gunzip and JSON
+// parsing, which a large body makes long, run on a small worker pool
+// (body.hpp: pure, owning its input); the session awaits the result and
+// resumes on the I/O thread. The server owns the acceptor, the pool and the
+// session streams; stop() closes the acceptor and the streams, which ends
+// every coroutine (a decode under way finishes, then its session ends).
 
 #include <chrono>
 #include <cstddef>
+#include <expected>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -20,12 +26,16 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/fields.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "common/error.hpp"
+#include "receiver/body.hpp"
 #include "receiver/database.hpp"
 #include "receiver/faults.hpp"
+#include "receiver/limits.hpp"
 
 namespace ravao::receiver {
 
@@ -43,10 +53,32 @@ struct server_options {
   std::string base_path;              // "" or "/ravao": the path of the gateway's [sync] url
   std::vector<bearer_token> tokens;   // empty: no bearer token asked for
   bool bind_client_cn = false;        // the client certificate's CN must equal the body's gateway
-  std::size_t max_body_bytes = 8 * 1024 * 1024;       // as sent (compressed): 413 beyond
-  std::size_t max_inflated_bytes = 32 * 1024 * 1024;  // after gunzip: 413 beyond
-  std::chrono::seconds timeout{30};   // TLS handshake, idle keep-alive, reading a request, writing a reply
-  std::size_t max_connections = 256;  // more are accepted and closed at once
+  // Deadlines (docs/receiver.md): the TLS handshake, and a request's header
+  // once its first byte arrived, within `handshake_timeout`; a whole request
+  // (header, body, decoding, up to storing) within `request_timeout`; a
+  // keep-alive connection waits `idle_timeout` for its next request, and a
+  // reply is written within `idle_timeout`.
+  std::chrono::seconds handshake_timeout{5};
+  std::chrono::seconds request_timeout{60};
+  std::chrono::seconds idle_timeout{30};
+  std::size_t max_connections = 256;             // more are accepted and closed at once
+  std::size_t max_connections_per_address = 16;  // from one peer address; more are accepted and closed
+  unsigned decode_threads = 2;                   // the worker pool that gunzips and parses bodies
+};
+
+// Who sent a request, as far as its header and TLS identity tell, before any
+// of its body is read (server::authorize). The body's gateway is checked
+// against it once parsed.
+struct sender {
+  std::string token_gateway;  // the gateway a bound token belongs to; empty: any
+  std::string client_cn;      // the client certificate's CN (mutual TLS), else empty
+};
+
+// A request refused from its header alone.
+struct refusal {
+  unsigned status = 401;
+  std::string message;
+  std::string outcome;  // the statistics' outcome ("unauthorized", "malformed")
 };
 
 class server {
@@ -54,6 +86,7 @@ class server {
   // `tls`, `db` and `f` must outlive the server and are used on `ex` only.
   server(boost::asio::any_io_executor ex, boost::asio::ssl::context& tls, database& db, faults& f,
          server_options o);
+  ~server();
 
   // Binds and starts accepting; the bound endpoint (the real port for port 0).
   result<boost::asio::ip::tcp::endpoint> listen(const boost::asio::ip::tcp::endpoint& at);
@@ -65,8 +98,15 @@ class server {
   struct exchange;
 
   boost::asio::awaitable<void> accept_loop();
-  boost::asio::awaitable<void> serve(std::shared_ptr<tls_stream> stream, std::string peer);
-  void handle(exchange& x);
+  // session.cpp: one connection, request after request.
+  boost::asio::awaitable<void> serve(std::shared_ptr<tls_stream> stream, std::string peer, connection_slot slot);
+  // The one place a request is authenticated, from its header and the TLS
+  // client identity, before its body is read.
+  std::expected<sender, refusal> authorize(const boost::beast::http::fields& head, std::string_view client_cn) const;
+  // Whether `who` may send for `gateway` (the body's); else fills `x` with 403.
+  bool may_send_for(const sender& who, const std::string& gateway, exchange& x);
+  // The decoded body checked against the sender, stored, and the reply set in `x`.
+  void handle(exchange& x, const sender& who, decoded_body body);
   void count(const std::string& gateway, std::string_view outcome);  // stats; a failure is only logged
 
   boost::asio::any_io_executor ex_;
@@ -75,7 +115,9 @@ class server {
   faults& faults_;
   server_options options_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  address_limits per_address_;
   std::vector<std::weak_ptr<tls_stream>> sessions_;
+  boost::asio::thread_pool decoders_;
   bool stopped_ = false;
 };
 

@@ -82,6 +82,12 @@ result<void> https_client::connect() {
            const_cast<char*>(x.o.host.c_str()));
   x.stream->set_verify_callback(ssl::host_name_verification(x.o.host));
   const asio::ip::tcp::endpoint at(asio::ip::make_address(x.o.address), x.o.port);
+  if (!x.o.source.empty()) {
+    auto& sock = beast::get_lowest_layer(*x.stream).socket();
+    sock.open(at.protocol(), ec);
+    if (!ec) sock.bind(asio::ip::tcp::endpoint(asio::ip::make_address(x.o.source), 0), ec);
+    if (ec) return failed("binding to " + x.o.source, ec);
+  }
   ec = x.run([&](auto handler) { beast::get_lowest_layer(*x.stream).async_connect(at, handler); });
   if (ec) return failed("TCP connect", ec);
   ec = x.run([&](auto handler) { x.stream->async_handshake(ssl::stream_base::client, handler); });
@@ -119,9 +125,28 @@ result<http_reply> https_client::post(std::string_view target, std::string_view 
     close();
     return failed("sending the request", ec);
   }
+  return read_reply();
+}
+
+result<void> https_client::send_raw(std::string_view bytes) {
+  if (!connected()) {
+    if (auto r = connect(); !r) return r;
+  }
+  auto& x = *impl_;
+  const auto ec = x.run([&](auto handler) { asio::async_write(*x.stream, asio::buffer(bytes), handler); });
+  if (ec) {
+    close();
+    return failed("sending", ec);
+  }
+  return {};
+}
+
+result<http_reply> https_client::read_reply() {
+  if (!connected()) return std::unexpected(error{std::make_error_code(std::errc::not_connected), "not connected"});
+  auto& x = *impl_;
   http::response_parser<http::string_body> parser;
   parser.body_limit(64 * 1024 * 1024);
-  ec = x.run([&](auto handler) { http::async_read(*x.stream, x.buffer, parser, handler); });
+  const auto ec = x.run([&](auto handler) { http::async_read(*x.stream, x.buffer, parser, handler); });
   if (ec) {
     close();
     return failed("reading the reply", ec);

@@ -23,6 +23,7 @@ namespace ravao::test {
 struct https_options {
   std::string host = "localhost";  // SNI and the name the certificate must carry
   std::string address = "127.0.0.1";
+  std::string source;  // the local address to connect from (e.g. "127.0.0.2"); empty: any
   unsigned short port = 0;
   std::filesystem::path ca_file;
   std::optional<std::filesystem::path> client_cert;  // with client_key
@@ -64,6 +65,11 @@ class https_client {
   // POST `target` with `body` (gzipped when asked); an error for a connection
   // that fails or closes before a complete reply.
   result<http_reply> post(std::string_view target, std::string_view body, const post_options& p = {});
+  // Raw bytes on the TLS connection (connecting first when needed): a request
+  // written by hand, or one byte of it at a time.
+  result<void> send_raw(std::string_view bytes);
+  // Reads one reply (after send_raw); an error when the server closes first.
+  result<http_reply> read_reply();
   // Sends the headers for `body` but only its first `sent_bytes`, then resets
   // the connection (SO_LINGER 0).
   result<void> post_partial_and_reset(std::string_view target, std::string_view body, std::size_t sent_bytes);

@@ -1,0 +1,221 @@
+// One connection of the receiver's server: the TLS handshake, then requests
+// until the client closes, a deadline passes, an error, or a reply that
+// closes. Each request: its header (within the handshake deadline), the
+// checks that need only the header (route, method, protocol, authorize), and
+// only then its body, decoded on the worker pool, then stored and answered.
+
+#include <algorithm>
+#include <array>
+#include <optional>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <fmt/format.h>
+
+#include "common/log.hpp"
+#include "common/text.hpp"
+#include "common/tls_server.hpp"
+#include "receiver/exchange.hpp"
+
+namespace ravao::receiver {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using steady = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::size_t max_header_bytes = 16 * 1024;
+// How much of a client-supplied string (request target, method) a log line shows, escaped.
+constexpr std::size_t max_logged_bytes = 256;
+
+std::optional<endpoint> route(std::string_view target, std::string_view base_path) {
+  std::string_view path = target;
+  if (const auto q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
+  if (!path.starts_with(base_path)) return std::nullopt;
+  path.remove_prefix(base_path.size());
+  if (path == "/v1/batches") return endpoint::batches;
+  if (path == "/v1/heartbeats") return endpoint::heartbeats;
+  return std::nullopt;
+}
+
+// Runs on the worker pool: owns its input, so the session's frame is not
+// touched from there; its result is delivered back on the session's executor.
+asio::awaitable<decoded_body> decode_on_pool(endpoint where, std::string body, std::string encoding) {
+  co_return decode_body(where, std::move(body), std::move(encoding));
+}
+
+}  // namespace
+
+// Owns `stream` (shared only with sessions_, whose weak reference lets stop()
+// close it) and `slot` (its place among its address's connections).
+asio::awaitable<void> server::serve(std::shared_ptr<tls_stream> stream, std::string peer,
+                                    [[maybe_unused]] connection_slot slot) {  // held until the session ends
+  boost::system::error_code ec;
+  auto& lowest = beast::get_lowest_layer(*stream);
+  auto with_ec = asio::redirect_error(asio::use_awaitable, ec);
+  lowest.expires_after(options_.handshake_timeout);
+  co_await stream->async_handshake(asio::ssl::stream_base::server, with_ec);
+  if (ec) {
+    log::info("receiver.handshake_failed", "TLS handshake failed",
+              {{"peer", peer}, {"reason", ec == beast::error::timeout ? "handshake deadline passed" : ec.message()}});
+    lowest.close();
+    co_return;
+  }
+  const std::string client_cn = peer_common_name(stream->native_handle());
+  beast::flat_buffer buffer;
+  bool first = true;
+  while (!stopped_) {
+    // Waiting for the next request: its first byte within the idle timeout
+    // (the handshake deadline for the first request: a gateway sends at once).
+    if (buffer.size() == 0) {
+      lowest.expires_after(first ? options_.handshake_timeout : options_.idle_timeout);
+      const auto n = co_await stream->async_read_some(buffer.prepare(4096), with_ec);
+      if (ec) break;
+      buffer.commit(n);
+    }
+    first = false;
+    const auto started = steady::now();
+    const auto deadline = started + options_.request_timeout;
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(max_header_bytes);
+    parser.body_limit(batch_limits.max_sent_bytes);  // the largest; narrowed once routed
+    lowest.expires_at(std::min(started + options_.handshake_timeout, deadline));
+    co_await http::async_read_header(*stream, buffer, parser, with_ec);
+    // A Content-Length over the limit fails here, with the header read.
+    const bool too_large = ec == http::error::body_limit;
+    if (ec && !too_large) break;  // the client closed, was too slow, or sent garbage
+
+    exchange x;
+    const auto& head = parser.get();
+    const std::string target = text::escape_for_log(head.target(), max_logged_bytes);
+    const std::string method = text::escape_for_log(head.method_string(), max_logged_bytes);
+    bool close_after = !head.keep_alive();
+    const auto where = route(head.target(), options_.base_path);
+
+    // Everything the header alone decides, authentication included, before
+    // one byte of the body is read.
+    std::optional<sender> who;
+    if (too_large) {
+      x.fail(http::status::payload_too_large, fmt::format("body larger than {} bytes", batch_limits.max_sent_bytes));
+      count("", "too_large");
+    } else if (!where) {
+      x.fail(http::status::not_found, fmt::format("no such endpoint (expected POST {}/v1/batches or {}/v1/heartbeats)",
+                                                  options_.base_path, options_.base_path));
+    } else if (head.method() != http::verb::post) {
+      x.fail(http::status::method_not_allowed, "only POST is allowed here");
+    } else if (const auto proto = head["Ravao-Protocol"]; !proto.empty() && proto != "1") {
+      x.fail(http::status::bad_request, "unsupported Ravao-Protocol (this receiver speaks 1)");
+      count("", "malformed");
+    } else if (auto authorized = authorize(head, client_cn); !authorized) {
+      x.fail(static_cast<http::status>(authorized.error().status), authorized.error().message);
+      count("", authorized.error().outcome);
+    } else if (const auto length = parser.content_length(); length && *length > limits_of(*where).max_sent_bytes) {
+      x.fail(http::status::payload_too_large, fmt::format("body larger than {} bytes", limits_of(*where).max_sent_bytes));
+      count("", "too_large");
+    } else {
+      who = std::move(*authorized);
+      x.where = *where;
+    }
+
+    bool body_read = false;
+    if (who) {
+      parser.body_limit(limits_of(x.where).max_sent_bytes);  // a chunked body
+      if (x.where == endpoint::batches && faults_.take_reset_mid_body()) {
+        lowest.expires_at(deadline);
+        co_await http::async_read_some(*stream, buffer, parser, with_ec);
+        lowest.socket().set_option(asio::socket_base::linger(true, 0), ec);
+        lowest.close();  // with linger 0: RST
+        log::info("receiver.request", fmt::format("{} {} reset", method, target),
+                  {{"peer", peer}, {"fault", "reset-mid-body"}});
+        count("", "reset");
+        co_return;
+      }
+      if (head[http::field::expect] == "100-continue") {
+        http::response<http::empty_body> go_on{http::status::continue_, 11};
+        lowest.expires_at(deadline);
+        co_await http::async_write(*stream, go_on, with_ec);
+        if (ec) break;
+      }
+      lowest.expires_at(deadline);
+      co_await http::async_read(*stream, buffer, parser, with_ec);
+      if (ec == http::error::body_limit) {
+        x.fail(http::status::payload_too_large,
+               fmt::format("body larger than {} bytes", limits_of(x.where).max_sent_bytes));
+        count("", "too_large");
+      } else if (ec) {
+        log::info("receiver.request", fmt::format("{} {} incomplete", method, target),
+                  {{"peer", peer}, {"reason", ec == beast::error::timeout ? "request deadline passed" : ec.message()}});
+        break;
+      } else {
+        body_read = true;
+        auto req = parser.release();
+        auto decoded = co_await asio::co_spawn(
+            decoders_, decode_on_pool(x.where, std::move(req.body()), std::string(req[http::field::content_encoding])),
+            asio::use_awaitable);
+        if (stopped_) break;
+        if (steady::now() > deadline) {
+          // Decoding waited behind other bodies: nothing is stored, the gateway retries later.
+          x.fail(http::status::service_unavailable,
+                 fmt::format("the request took longer than {} s", options_.request_timeout.count()));
+          x.retry_after = 5;
+          count("", "timeout");
+        } else {
+          handle(x, *who, std::move(decoded));
+        }
+      }
+    }
+    if (!body_read) close_after = true;  // the unread body is still on the wire
+
+    if (faults_.delay().count() > 0) {
+      asio::steady_timer delay(ex_, faults_.delay());
+      co_await delay.async_wait(with_ec);
+    }
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - started);
+    std::string message = fmt::format("{} {} {}", method, target, x.drop ? "dropped" : std::to_string(static_cast<unsigned>(x.status)));
+    const auto opt = [](const std::optional<std::int64_t>& v) { return v ? std::to_string(*v) : std::string("-"); };
+    log::info("receiver.request", message,
+              {{"peer", peer}, {"gateway", x.gateway.empty() ? "-" : x.gateway}, {"records", opt(x.records)},
+               {"accepted", opt(x.accepted)}, {"duplicates", opt(x.duplicates)}, {"ms", std::to_string(ms.count())},
+               {"store_ms", opt(x.store_ms)},
+               {"note", x.note.empty() ? "-" : x.note}});
+    if (x.drop || stopped_) break;
+
+    http::response<http::string_body> rep{x.status, 11};
+    rep.set(http::field::server, "ravao-receiver/" RAVAO_VERSION);
+    rep.set(http::field::content_type, "application/json");
+    rep.set("Ravao-Protocol", "1");
+    if (x.retry_after) rep.set(http::field::retry_after, std::to_string(*x.retry_after));
+    rep.keep_alive(!close_after);
+    rep.body() = std::move(x.body);
+    rep.prepare_payload();
+    lowest.expires_after(options_.idle_timeout);
+    co_await http::async_write(*stream, rep, with_ec);
+    if (!ec && !body_read) {
+      // A lingering close: the client may still be sending the body we
+      // refused; discard what it announced (at most 4 batches' worth, for at
+      // most the handshake deadline, through a fixed scratch buffer: nothing
+      // is kept), so that it reads our reply instead of a reset.
+      std::array<char, 16 * 1024> scratch;
+      const std::size_t most = 4 * batch_limits.max_sent_bytes;
+      const auto announced = parser.is_header_done() ? parser.content_length() : boost::none;
+      const std::size_t budget = std::min<std::size_t>(announced.value_or(most), most);
+      std::size_t drained = 0;
+      lowest.expires_after(options_.handshake_timeout);
+      while (drained < budget) {
+        drained += co_await stream->async_read_some(asio::buffer(scratch), with_ec);
+        if (ec) break;
+      }
+    }
+    if (ec || close_after) break;
+  }
+  // No TLS close_notify: every reply is length-delimited, and waiting for the
+  // peer's would let a silent client hold the connection.
+  lowest.close();
+}
+
+}  // namespace ravao::receiver
