@@ -1,9 +1,6 @@
 #include "receiver/server.hpp"
 
-#include <sodium.h>
-
 #include <array>
-#include <fstream>
 #include <optional>
 
 #include <boost/asio/redirect_error.hpp>
@@ -39,18 +36,13 @@ std::string error_body(std::string_view message) {
   return json::serialize(json::object{{"protocol", 1}, {"error", message}});
 }
 
-// Token comparison in constant time for equal lengths.
-bool same_secret(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
 }  // namespace
 
 struct server::exchange {
   enum class endpoint { batches, heartbeats };
   endpoint where = endpoint::batches;
   http::request<http::string_body> req;
-  std::string client_cn;
+  peer_certificate peer;
 
   http::status status = http::status::ok;
   std::string body;
@@ -68,37 +60,9 @@ struct server::exchange {
   }
 };
 
-result<std::vector<bearer_token>> load_tokens(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) return fail_errno(errno, fmt::format("--tokens {}: cannot read", path.string()));
-  std::vector<bearer_token> tokens;
-  std::string line;
-  for (int n = 1; std::getline(in, line); ++n) {
-    const auto first = line.find_first_not_of(" \t\r");
-    if (first == std::string::npos || line[first] == '#') continue;
-    const auto last = line.find_last_not_of(" \t\r");
-    const std::string_view text = std::string_view(line).substr(first, last - first + 1);
-    const auto gap = text.find_first_of(" \t");
-    bearer_token t;
-    if (gap == std::string_view::npos) {
-      t.token = text;
-    } else {
-      t.gateway = text.substr(0, gap);
-      const auto rest = text.substr(gap).find_first_not_of(" \t");
-      t.token = text.substr(gap + rest);
-      if (t.token.find_first_of(" \t") != std::string::npos) {
-        return fail(errc::invalid_argument,
-                    fmt::format("{}:{}: expected \"TOKEN\" or \"GATEWAY TOKEN\"", path.string(), n));
-      }
-    }
-    tokens.push_back(std::move(t));
-  }
-  if (tokens.empty()) return fail(errc::invalid_argument, fmt::format("--tokens {}: no token in the file", path.string()));
-  return tokens;
-}
-
-server::server(asio::any_io_executor ex, asio::ssl::context& tls, database& db, faults& f, server_options o)
-    : ex_(ex), tls_(tls), db_(db), faults_(f), options_(std::move(o)), acceptor_(ex) {}
+server::server(asio::any_io_executor ex, asio::ssl::context& tls, database& db, faults& f, const identities& ids,
+               server_options o)
+    : ex_(ex), tls_(tls), db_(db), faults_(f), identities_(ids), options_(std::move(o)), acceptor_(ex) {}
 
 result<tcp::endpoint> server::listen(const tcp::endpoint& at) {
   boost::system::error_code ec;
@@ -177,7 +141,7 @@ asio::awaitable<void> server::serve(std::shared_ptr<tls_stream> stream, std::str
     lowest.close();
     co_return;
   }
-  const std::string client_cn = peer_common_name(stream->native_handle());
+  const peer_certificate peer_cert = read_peer_certificate(stream->native_handle());
   beast::flat_buffer buffer;
   while (!stopped_) {
     http::request_parser<http::string_body> parser;
@@ -190,7 +154,7 @@ asio::awaitable<void> server::serve(std::shared_ptr<tls_stream> stream, std::str
     if (ec && !too_large) break;  // the client closed, went idle, or sent garbage
     const auto started = std::chrono::steady_clock::now();
     exchange x;
-    x.client_cn = client_cn;
+    x.peer = peer_cert;
     const auto& head = parser.get();
     const std::string target(head.target());
     const std::string_view method = head.method_string();
@@ -299,6 +263,27 @@ asio::awaitable<void> server::serve(std::shared_ptr<tls_stream> stream, std::str
   lowest.close();
 }
 
+// 409: records stored earlier under the same key with other content. Never
+// a duplicate: acknowledging would let the gateway delete its genuine copy.
+void server::refuse_conflicts(exchange& x, const batch& b, const std::vector<std::int64_t>& seqs) {
+  json::array listed;
+  std::string text;
+  for (const auto seq : seqs) {
+    listed.push_back(json::object{{"seq", seq}});
+    if (listed.size() <= 20) text += (text.empty() ? "" : ",") + std::to_string(seq);
+  }
+  if (seqs.size() > 20) text += ",...";
+  log::error("receiver.record_conflict",
+             "records already stored with other content: batch refused (409), the refused copies kept",
+             {{"gateway", b.gateway}, {"stream", b.stream}, {"seqs", text}, {"first_seq", std::to_string(seqs.front())}});
+  x.status = http::status::conflict;
+  x.note = fmt::format("{} records conflict with stored ones, first seq {}", seqs.size(), seqs.front());
+  x.body = json::serialize(json::object{
+      {"protocol", 1},
+      {"error", "records with these seqs are already stored with other content: nothing of the batch was stored"},
+      {"conflicts", std::move(listed)}});
+}
+
 void server::handle(exchange& x) {
   const auto& req = x.req;
   const bool batches = x.where == exchange::endpoint::batches;
@@ -307,22 +292,12 @@ void server::handle(exchange& x) {
     count("", "malformed");
     return;
   }
-  std::string token_gateway;
-  if (!options_.tokens.empty()) {
-    const std::string_view auth = req[http::field::authorization];
-    const bearer_token* found = nullptr;
-    if (auth.starts_with("Bearer ")) {
-      const auto given = auth.substr(7);
-      for (const auto& t : options_.tokens) {
-        if (same_secret(given, t.token)) found = &t;
-      }
-    }
-    if (!found) {
-      x.fail(http::status::unauthorized, auth.empty() ? "a bearer token is required" : "unknown bearer token");
-      count("", "unauthorized");
-      return;
-    }
-    token_gateway = found->gateway;
+  // Who sent it (identity.hpp); the body must then name that gateway.
+  const auto from = identities_.authenticate(req[http::field::authorization], x.peer);
+  if (!from) {
+    x.fail(static_cast<http::status>(from.error().status), from.error().message);
+    count(from.error().gateway, from.error().outcome);
+    return;
   }
   const std::string_view encoding = req[http::field::content_encoding];
   std::optional<std::string> inflated;
@@ -343,16 +318,11 @@ void server::handle(exchange& x) {
     return;
   }
   const std::string& body = inflated ? *inflated : req.body();
-  // Who may send for which gateway is checked once the body names it.
   const auto authorized_for = [&](const std::string& gateway) {
-    if (!token_gateway.empty() && token_gateway != gateway) {
-      x.fail(http::status::forbidden, "this bearer token belongs to another gateway");
-    } else if (options_.bind_client_cn && x.client_cn != gateway) {
-      x.fail(http::status::forbidden, "the client certificate's CN is not this gateway");
-    } else {
-      return true;
-    }
-    count(gateway, "forbidden");
+    const auto refused = check_sender(*from, gateway);
+    if (!refused) return true;
+    x.fail(static_cast<http::status>(refused->status), refused->message);
+    count(refused->gateway, refused->outcome);
     return false;
   };
   if (batches) {
@@ -394,6 +364,10 @@ void server::handle(exchange& x) {
       x.fail(http::status::service_unavailable, "the receiver cannot store right now");
       x.retry_after = 5;
       count(b.gateway, "store_failed");
+      return;
+    }
+    if (!stored->conflicts.empty()) {
+      refuse_conflicts(x, b, stored->conflicts);
       return;
     }
     x.accepted = stored->accepted;

@@ -1,7 +1,8 @@
 #pragma once
 // The receiver's HTTPS server: POST <base>/v1/batches and <base>/v1/heartbeats
 // (docs/sync-protocol.md) over TLS with keep-alive, bounded request sizes and
-// timeouts, optional bearer tokens, and the faults of faults.hpp.
+// timeouts, every request bound to its sender's gateway (identity.hpp), and
+// the faults of faults.hpp.
 //
 // One thread: the io_context that runs the accept loop and every session
 // coroutine also runs the SQLite transactions (a batch of 5,000 records
@@ -26,23 +27,12 @@
 #include "common/error.hpp"
 #include "receiver/database.hpp"
 #include "receiver/faults.hpp"
+#include "receiver/identity.hpp"
 
 namespace ravao::receiver {
 
-// One line of a --tokens file: "TOKEN" (any gateway) or "GATEWAY TOKEN".
-struct bearer_token {
-  std::string gateway;  // empty: any gateway
-  std::string token;
-};
-
-// Reads a --tokens file: one token per line, optionally after a gateway id;
-// blank lines and lines starting with '#' are skipped.
-result<std::vector<bearer_token>> load_tokens(const std::filesystem::path& path);
-
 struct server_options {
   std::string base_path;              // "" or "/ravao": the path of the gateway's [sync] url
-  std::vector<bearer_token> tokens;   // empty: no bearer token asked for
-  bool bind_client_cn = false;        // the client certificate's CN must equal the body's gateway
   std::size_t max_body_bytes = 8 * 1024 * 1024;       // as sent (compressed): 413 beyond
   std::size_t max_inflated_bytes = 32 * 1024 * 1024;  // after gunzip: 413 beyond
   std::chrono::seconds timeout{30};   // TLS handshake, idle keep-alive, reading a request, writing a reply
@@ -51,9 +41,9 @@ struct server_options {
 
 class server {
  public:
-  // `tls`, `db` and `f` must outlive the server and are used on `ex` only.
+  // `tls`, `db`, `f` and `ids` must outlive the server and are used on `ex` only.
   server(boost::asio::any_io_executor ex, boost::asio::ssl::context& tls, database& db, faults& f,
-         server_options o);
+         const identities& ids, server_options o);
 
   // Binds and starts accepting; the bound endpoint (the real port for port 0).
   result<boost::asio::ip::tcp::endpoint> listen(const boost::asio::ip::tcp::endpoint& at);
@@ -67,12 +57,14 @@ class server {
   boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> serve(std::shared_ptr<tls_stream> stream, std::string peer);
   void handle(exchange& x);
+  void refuse_conflicts(exchange& x, const batch& b, const std::vector<std::int64_t>& seqs);
   void count(const std::string& gateway, std::string_view outcome);  // stats; a failure is only logged
 
   boost::asio::any_io_executor ex_;
   boost::asio::ssl::context& tls_;
   database& db_;
   faults& faults_;
+  const identities& identities_;
   server_options options_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::vector<std::weak_ptr<tls_stream>> sessions_;
