@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 
 #include <fmt/format.h>

@@ -151,7 +151,8 @@ BOOST_AUTO_TEST_CASE(audit_1_a_forged_record_makes_the_genuine_one_a_conflict_no
   auto rep = c.post("/v1/batches", seq_batch(1, 4));
   BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
   BOOST_TEST(rep->status == 409u, rep->body);
-  const auto& conflicts = rep->json().at("conflicts").as_array();
+  const auto reply = rep->json();
+  const auto& conflicts = reply.at("conflicts").as_array();
   BOOST_TEST_REQUIRE(conflicts.size() == 2u, rep->body);
   BOOST_TEST(conflicts[0].at("seq").as_int64() == 2);
   BOOST_TEST(conflicts[1].at("seq").as_int64() == 3);
