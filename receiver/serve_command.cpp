@@ -127,9 +127,6 @@ int serve_command(std::span<char*> args) {
   identity_files who{.client_certificates = tls.client_ca.has_value(), .tokens = {}, .deny = {}};
   if (auto t = opts.get("tokens")) who.tokens = *t;
   if (auto d = opts.get("deny")) who.deny = *d;
-  if (!who.client_certificates && !who.tokens) {
-    throw usage_error("give --client-ca and/or --tokens: every request must be bound to a gateway");
-  }
   server_options so;
   so.base_path = opts.get("base-path").value_or("");
   while (so.base_path.ends_with('/')) so.base_path.pop_back();
@@ -142,12 +139,15 @@ int serve_command(std::span<char*> args) {
   for (const auto& spec : opts.all("fault")) {
     if (auto r = add_fault(plan, spec); !r) throw usage_error(r.error().context);
   }
+  if (!who.client_certificates && !who.tokens) {
+    throw usage_error("give --client-ca and/or --tokens: every request must be bound to a gateway");
+  }
   log::init(log::sink::stderr_text, parse_level(opts.get("log-level").value_or("info")));
 
-  auto ids = identities::load(who);
-  if (!ids) return failure(ids.error().message());
   auto ctx = make_server_context(tls);
   if (!ctx) return failure(ctx.error().message());
+  auto ids = identities::load(who);
+  if (!ids) return failure(ids.error().message());
   auto db = database::open(db_path, database::mode::serve);
   if (!db) return failure(db.error().message());
 
