@@ -374,7 +374,7 @@ BOOST_AUTO_TEST_CASE(audit_1_a_forged_record_sent_first_is_a_conflict_the_gatewa
                                                                  {"boot_id", "forged"}, {"boottime_ns", 1},
                                                                  {"clock_synced", true}}}}};
   auto rep = forger.post("/v1/batches", json::serialize(forged));
-  BOOST_TEST_REQUIRE(rep.has_value(), rep ? "" : rep.error().message());
+  BOOST_TEST_REQUIRE(rep.has_value(), (rep ? std::string() : rep.error().message()));
   BOOST_TEST_REQUIRE(rep->status == 200u, rep->body);
 
   mark_clock_synced(g.d);
