@@ -144,7 +144,8 @@ peer_certificate read_peer_certificate(SSL* ssl) {
   if (const ASN1_INTEGER* serial = X509_get0_serialNumber(cert)) {
     if (BIGNUM* bn = ASN1_INTEGER_to_BN(serial, nullptr)) {
       if (char* text = BN_bn2hex(bn)) {
-        out.serial = without_leading_zeros(*normal_hex(text));
+        // A negative serial ("-0A"), which no CA should issue, matches no deny line.
+        if (const auto digits = normal_hex(text)) out.serial = without_leading_zeros(*digits);
         OPENSSL_free(text);
       }
       BN_free(bn);
