@@ -69,12 +69,4 @@ result<std::unique_ptr<ssl::context>> make_server_context(const tls_server_optio
   return ctx;
 }
 
-std::string peer_common_name(SSL* ssl) {
-  X509* cert = SSL_get0_peer_certificate(ssl);
-  if (!cert || SSL_get_verify_result(ssl) != X509_V_OK) return {};
-  char cn[256] = {};
-  const int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn);
-  return n > 0 ? std::string(cn, static_cast<std::size_t>(n)) : std::string{};
-}
-
 }  // namespace ravao::receiver

@@ -23,9 +23,6 @@ struct tls_server_options {
 
 result<std::unique_ptr<boost::asio::ssl::context>> make_server_context(const tls_server_options& o);
 
-// The subject CN of the client certificate verified on `ssl`; empty when none.
-std::string peer_common_name(SSL* ssl);
-
 // OpenSSL's queued errors as one line (and the queue cleared).
 std::string openssl_errors();
 

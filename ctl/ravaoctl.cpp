@@ -226,6 +226,10 @@ void print_sync(const json::value& r) {
   std::printf("store:         %s bytes%s\n", text("store_bytes").c_str(),
               o.at("store_alarm").as_bool() ? " (ALARM: past [store] alarm_megabytes)" : "");
   if (!o.at("sealing").as_bool()) std::printf("ALARM:         no [sync] public_key: names and ID numbers are not kept\n");
+  if (const auto* c = o.if_contains("conflict_seqs"); c && c->is_array() && !c->as_array().empty())
+    std::printf("ALARM:         CONFLICT: the server holds other content for record #%s (HTTP 409): uploads held, "
+                "records kept; the province must investigate\n",
+                json::serialize(c->as_array().front()).c_str());
   const auto& dead = o.at("dead_letter_list").as_array();
   if (!dead.empty()) {
     std::printf("refused by the server (%s, kept; in sequence order, lowest first):\n", text("dead_letters").c_str());

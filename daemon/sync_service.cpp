@@ -66,7 +66,11 @@ std::vector<std::string> sync_service::alarms() const {
                               s.store_bytes >> 20, cfg_.store.alarm_bytes >> 20, s.depth));
   if (!s.sealing) out.push_back("no [sync] public_key: names and ID numbers are not being kept");
   if (s.state == sync::sync_state::waiting_for_clock) out.push_back("sync: waiting for a synchronised clock");
-  if (s.consecutive_failures > 0) out.push_back("sync: " + s.last_error);
+  if (!s.conflict_seqs.empty())
+    out.push_back(fmt::format("sync: CONFLICT: the server holds other content for record #{} (HTTP 409): uploads are "
+                              "held, nothing is deleted; the province must investigate (ravaoctl sync)",
+                              s.conflict_seqs.front()));
+  if (s.consecutive_failures > 0 && s.conflict_seqs.empty()) out.push_back("sync: " + s.last_error);
   if (s.dead_letters > 0) out.push_back(fmt::format("sync: {} records refused by the server (ravaoctl sync)", s.dead_letters));
   return out;
 }

@@ -1,8 +1,10 @@
 #include "receiver/database.hpp"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 
+#include <boost/json/parse.hpp>
 #include <fmt/format.h>
 
 namespace ravao::receiver {
@@ -56,12 +58,29 @@ CREATE TABLE IF NOT EXISTS heartbeats(
   sent_wall_ms INTEGER NOT NULL,
   json TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS heartbeats_by_gateway ON heartbeats(gateway, id);
+CREATE TABLE IF NOT EXISTS conflicts(
+  id INTEGER PRIMARY KEY,
+  gateway TEXT NOT NULL,
+  stream TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  received_ms INTEGER NOT NULL,
+  json TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outcomes(
   gateway TEXT NOT NULL,
   outcome TEXT NOT NULL,
   count INTEGER NOT NULL,
   PRIMARY KEY(gateway, outcome));
 )sql";
+
+// The same record, byte for byte or as JSON values (the order of an
+// object's members does not count): a retry, not a conflict.
+bool same_content(std::string_view stored, std::string_view received) {
+  if (stored == received) return true;
+  boost::system::error_code ec_stored, ec_received;
+  const auto a = boost::json::parse(stored, ec_stored);
+  const auto b = boost::json::parse(received, ec_received);
+  return !ec_stored && !ec_received && a == b;
+}
 
 }  // namespace
 
@@ -102,7 +121,7 @@ result<std::unique_ptr<database>> database::open(const std::filesystem::path& pa
 
 database::~database() {
   // Statements first: sqlite3_close refuses a handle with live statements.
-  for (auto* s : {&insert_record_, &find_anchor_, &insert_anchor_, &backfill_,
+  for (auto* s : {&insert_record_, &find_record_, &insert_conflict_, &find_anchor_, &insert_anchor_, &backfill_,
                   &upsert_stream_, &upsert_outcome_, &touch_batch_, &insert_heartbeat_, &touch_heartbeat_}) {
     *s = sql::statement();
   }
@@ -115,6 +134,9 @@ result<void> database::prepare() {
        "INSERT INTO records(gateway, stream, seq, type, counter, wall_ms, boot_id, boottime_ns, clock_synced,"
        " derived_wall_ms, received_ms, json) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
        " ON CONFLICT(gateway, stream, seq) DO NOTHING"},
+      {&database::find_record_, "SELECT json FROM records WHERE gateway = ?1 AND stream = ?2 AND seq = ?3"},
+      {&database::insert_conflict_,
+       "INSERT INTO conflicts(gateway, stream, seq, received_ms, json) VALUES(?1, ?2, ?3, ?4, ?5)"},
       {&database::find_anchor_,
        "SELECT wall_ms, boottime_ns FROM boot_anchors WHERE gateway = ?1 AND boot_id = ?2"},
       {&database::insert_anchor_,
@@ -154,6 +176,26 @@ result<void> database::anchor(std::string_view gateway, const clock_stamp& sent)
 }
 
 result<ingest_result> database::store_batch(const batch& b, std::int64_t received_ms) {
+  auto stored = insert_batch(b, received_ms);
+  if (!stored || stored->conflicts.empty()) return stored;
+  if (auto r = keep_conflicts(b, stored->conflicts, received_ms); !r) return std::unexpected(r.error());
+  return stored;
+}
+
+result<void> database::keep_conflicts(const batch& b, const std::vector<std::int64_t>& seqs, std::int64_t received_ms) {
+  auto tx = sql::transaction::begin_immediate(db_);
+  if (!tx) return std::unexpected(tx.error());
+  for (const auto& rec : b.records) {
+    if (!std::ranges::binary_search(seqs, rec.seq)) continue;
+    insert_conflict_.bind(1, b.gateway).bind(2, b.stream).bind(3, rec.seq).bind(4, received_ms).bind(5, rec.json);
+    if (auto r = insert_conflict_.run(); !r) return r;
+  }
+  upsert_outcome_.bind(1, b.gateway).bind(2, "conflict");
+  if (auto r = upsert_outcome_.run(); !r) return r;
+  return tx->commit();
+}
+
+result<ingest_result> database::insert_batch(const batch& b, std::int64_t received_ms) {
   auto tx = sql::transaction::begin_immediate(db_);
   if (!tx) return std::unexpected(tx.error());
   ingest_result out;
@@ -186,8 +228,18 @@ result<ingest_result> database::store_batch(const batch& b, std::int64_t receive
       insert_record_.bind(9, std::int64_t{rec.at.clock_synced}).bind_opt(10, derived).bind(11, received_ms);
       insert_record_.bind(12, rec.json);
       if (auto r = insert_record_.run(); !r) return r;
-      out.accepted += sqlite3_changes(db_);
+      if (sqlite3_changes(db_) == 1) {
+        ++out.accepted;
+        continue;
+      }
+      find_record_.bind(1, b.gateway).bind(2, b.stream).bind(3, rec.seq);
+      auto row = find_record_.step();
+      if (!row) return std::unexpected(row.error());
+      const bool same = *row && same_content(find_record_.view(0), rec.json);
+      find_record_.reset();
+      if (!same) out.conflicts.push_back(rec.seq);
     }
+    if (!out.conflicts.empty()) return {};  // not committed: `tx` rolls back
     out.duplicates = static_cast<std::int64_t>(b.records.size()) - out.accepted;
     out.stored_through = b.records.back().seq;
     upsert_stream_.bind(1, b.gateway).bind(2, b.stream).bind(3, out.accepted).bind(4, out.duplicates);

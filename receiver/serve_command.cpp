@@ -1,4 +1,5 @@
-// ravao-receiver serve: HTTPS ingest until SIGTERM or SIGINT.
+// ravao-receiver serve: HTTPS ingest until SIGTERM or SIGINT; SIGHUP reads
+// --tokens and --deny again.
 
 #include <cstdio>
 
@@ -7,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "receiver/args.hpp"
+#include "receiver/identity.hpp"
 #include "receiver/commands.hpp"
 #include "receiver/server.hpp"
 #include "common/supervise.hpp"
@@ -19,7 +21,7 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr option_spec specs[] = {
-    {"listen"}, {"cert"}, {"key"}, {"db"}, {"client-ca"}, {"tokens"}, {"bind-client-cn", false},
+    {"listen"}, {"cert"}, {"key"}, {"db"}, {"client-ca"}, {"tokens"}, {"deny"},
     {"base-path"}, {"fault", true, true}, {"timeout-seconds"}, {"handshake-timeout-seconds"},
     {"request-timeout-seconds"}, {"max-connections"}, {"max-connections-per-address"}, {"log-level"},
 };
@@ -29,7 +31,11 @@ constexpr const char* help = R"(usage: ravao-receiver serve --listen ADDR:PORT -
 Receives batches (POST BASE/v1/batches) and heartbeats (POST BASE/v1/heartbeats)
 over HTTPS and stores them in a SQLite file. Prints "listening on ADDR:PORT" on
 stdout once it accepts connections; one log line per request on stderr.
-SIGTERM or SIGINT stop it.
+Every request is bound to one gateway: the one its client certificate names
+(CN) and/or its bearer token belongs to; it may send only that gateway's
+batches and heartbeats (403 otherwise). At least one of --client-ca and
+--tokens is required. SIGTERM or SIGINT stop it; SIGHUP reads --tokens and
+--deny again (a file that does not read keeps the previous lists).
 
   --listen ADDR:PORT      address to listen on, e.g. 127.0.0.1:8443, [::]:8443;
                           port 0 picks a free port (printed)
@@ -37,12 +43,12 @@ SIGTERM or SIGINT stop it.
   --key FILE              its private key, unencrypted PEM
   --db FILE               the receiver database, created when missing
   --client-ca FILE        require a client certificate chaining to these CAs
-                          (mutual TLS); without it, no client certificate is asked
-  --bind-client-cn        with --client-ca: the certificate's CN must equal the
-                          request's gateway id (403 otherwise)
-  --tokens FILE           require "Authorization: Bearer TOKEN": one token per line,
-                          or "GATEWAY TOKEN" to bind a token to one gateway (403
-                          for another); '#' comments and blank lines are skipped
+                          (mutual TLS); its subject CN is the gateway id
+  --tokens FILE           require "Authorization: Bearer TOKEN": one "GATEWAY TOKEN"
+                          line per token; '#' comments and blank lines are skipped
+  --deny FILE             refuse (403) what it lists, one per line:
+                          "sha256:FINGERPRINT" or "serial:HEX" (a client
+                          certificate), "gateway:ID" (its certificates and tokens)
   --base-path PATH        path prefix of both endpoints, e.g. /ravao (default: none)
   --fault SPEC            inject a fault (repeatable, composable):
                             lost-ack:N          the next N stored batches: commit,
@@ -98,6 +104,21 @@ log::level parse_level(const std::string& v) {
   throw usage_error(fmt::format("--log-level: unknown level \"{}\" (debug, info, notice, warning, error)", v));
 }
 
+// Each SIGHUP reads --tokens and --deny again, until `hangups` is cancelled.
+// A file that does not read leaves the lists in force as they were.
+void reload_on_sighup(asio::signal_set& hangups, identities& ids) {
+  hangups.async_wait([&hangups, &ids](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    if (auto r = ids.reload(); !r) {
+      log::error("receiver.reload_failed", "SIGHUP: the lists in force are kept", {{"error", r.error().message()}});
+    } else {
+      log::notice("receiver.reloaded", "SIGHUP: --tokens and --deny read again",
+                  {{"tokens", std::to_string(ids.token_count())}, {"denied", std::to_string(ids.denied_count())}});
+    }
+    reload_on_sighup(hangups, ids);
+  });
+}
+
 int failure(const std::string& message) {
   std::fprintf(stderr, "ravao-receiver serve: %s\n", message.c_str());
   return 1;
@@ -115,9 +136,10 @@ int serve_command(std::span<char*> args) {
   tls_server_options tls{.cert_chain = opts.required("cert"), .key = opts.required("key"), .client_ca = {}};
   const std::string db_path = opts.required("db");
   if (auto ca = opts.get("client-ca")) tls.client_ca = *ca;
+  identity_files who{.client_certificates = tls.client_ca.has_value(), .tokens = {}, .deny = {}};
+  if (auto t = opts.get("tokens")) who.tokens = *t;
+  if (auto d = opts.get("deny")) who.deny = *d;
   server_options so;
-  so.bind_client_cn = opts.flag("bind-client-cn");
-  if (so.bind_client_cn && !tls.client_ca) throw usage_error("--bind-client-cn needs --client-ca");
   so.base_path = opts.get("base-path").value_or("");
   while (so.base_path.ends_with('/')) so.base_path.pop_back();
   if (!so.base_path.empty() && !so.base_path.starts_with('/')) {
@@ -133,22 +155,23 @@ int serve_command(std::span<char*> args) {
   for (const auto& spec : opts.all("fault")) {
     if (auto r = add_fault(plan, spec); !r) throw usage_error(r.error().context);
   }
+  if (!who.client_certificates && !who.tokens) {
+    throw usage_error("give --client-ca and/or --tokens: every request must be bound to a gateway");
+  }
   log::init(log::sink::stderr_text, parse_level(opts.get("log-level").value_or("info")));
 
-  if (auto path = opts.get("tokens")) {
-    auto tokens = load_tokens(*path);
-    if (!tokens) return failure(tokens.error().message());
-    so.tokens = std::move(*tokens);
-  }
   auto ctx = make_server_context(tls);
   if (!ctx) return failure(ctx.error().message());
+  auto ids = identities::load(who);
+  if (!ids) return failure(ids.error().message());
   auto db = database::open(db_path, database::mode::serve);
   if (!db) return failure(db.error().message());
 
   asio::io_context io;
   faults injected(plan);
-  server srv(io.get_executor(), **ctx, **db, injected, std::move(so));
+  server srv(io.get_executor(), **ctx, **db, injected, *ids, std::move(so));
   asio::signal_set signals(io, SIGINT, SIGTERM);
+  asio::signal_set hangups(io, SIGHUP);
   // A supervised task that cannot go on (the accept loop) stops the server;
   // the process then exits with 1 and systemd starts it again.
   bool failed = false;
@@ -156,6 +179,7 @@ int serve_command(std::span<char*> args) {
     failed = true;
     srv.stop();
     signals.cancel();
+    hangups.cancel();
   });
   auto bound = srv.listen(listen_at);
   if (!bound) return failure(bound.error().message());
@@ -163,14 +187,17 @@ int serve_command(std::span<char*> args) {
     if (ec) return;
     log::info("receiver.stopping", "stopping", {{"signal", std::to_string(sig)}});
     srv.stop();
+    hangups.cancel();
   });
+  reload_on_sighup(hangups, *ids);
   const std::string where = bound->address().is_v6()
                                 ? fmt::format("[{}]:{}", bound->address().to_string(), bound->port())
                                 : fmt::format("{}:{}", bound->address().to_string(), bound->port());
   std::printf("listening on %s\n", where.c_str());
   std::fflush(stdout);
   log::info("receiver.listening", "listening", {{"address", where}, {"db", db_path},
-            {"mtls", tls.client_ca ? "yes" : "no"}, {"tokens", opts.get("tokens") ? "yes" : "no"}});
+            {"mtls", tls.client_ca ? "yes" : "no"}, {"tokens", std::to_string(ids->token_count())},
+            {"denied", std::to_string(ids->denied_count())}});
   io.run();
   set_fatal_handler({});  // it refers to this frame
   log::info("receiver.stopped", "stopped");

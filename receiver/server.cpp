@@ -1,8 +1,6 @@
 #include "receiver/server.hpp"
 
-#include <sodium.h>
-
-#include <fstream>
+#include <optional>
 
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -27,47 +25,15 @@ std::int64_t now_ms() {
       .count();
 }
 
-// Token comparison in constant time for equal lengths.
-bool same_secret(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
 }  // namespace
 
-result<std::vector<bearer_token>> load_tokens(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) return fail_errno(errno, fmt::format("--tokens {}: cannot read", path.string()));
-  std::vector<bearer_token> tokens;
-  std::string line;
-  for (int n = 1; std::getline(in, line); ++n) {
-    const auto first = line.find_first_not_of(" \t\r");
-    if (first == std::string::npos || line[first] == '#') continue;
-    const auto last = line.find_last_not_of(" \t\r");
-    const std::string_view text = std::string_view(line).substr(first, last - first + 1);
-    const auto gap = text.find_first_of(" \t");
-    bearer_token t;
-    if (gap == std::string_view::npos) {
-      t.token = text;
-    } else {
-      t.gateway = text.substr(0, gap);
-      const auto rest = text.substr(gap).find_first_not_of(" \t");
-      t.token = text.substr(gap + rest);
-      if (t.token.find_first_of(" \t") != std::string::npos) {
-        return fail(errc::invalid_argument,
-                    fmt::format("{}:{}: expected \"TOKEN\" or \"GATEWAY TOKEN\"", path.string(), n));
-      }
-    }
-    tokens.push_back(std::move(t));
-  }
-  if (tokens.empty()) return fail(errc::invalid_argument, fmt::format("--tokens {}: no token in the file", path.string()));
-  return tokens;
-}
-
-server::server(asio::any_io_executor ex, asio::ssl::context& tls, database& db, faults& f, server_options o)
+server::server(asio::any_io_executor ex, asio::ssl::context& tls, database& db, faults& f, const identities& ids,
+               server_options o)
     : ex_(ex),
       tls_(tls),
       db_(db),
       faults_(f),
+      identities_(ids),
       options_(std::move(o)),
       acceptor_(ex),
       per_address_(options_.max_connections_per_address),
@@ -152,36 +118,37 @@ asio::awaitable<void> server::accept_loop() {
   }
 }
 
-std::expected<sender, refusal> server::authorize(const http::fields& head, std::string_view client_cn) const {
-  sender who{.token_gateway = {}, .client_cn = std::string(client_cn)};
-  if (options_.tokens.empty()) return who;
-  const std::string_view auth = head[http::field::authorization];
-  const bearer_token* found = nullptr;
-  if (auth.starts_with("Bearer ")) {
-    const auto given = auth.substr(7);
-    for (const auto& t : options_.tokens) {
-      if (same_secret(given, t.token)) found = &t;
-    }
-  }
-  if (!found) {
-    return std::unexpected(refusal{.status = 401,
-                                   .message = auth.empty() ? "a bearer token is required" : "unknown bearer token",
-                                   .outcome = "unauthorized"});
-  }
-  who.token_gateway = found->gateway;
-  return who;
+std::expected<sender, refusal> server::authorize(const http::fields& head, const peer_certificate& peer) const {
+  return identities_.authenticate(head[http::field::authorization], peer);
 }
 
 bool server::may_send_for(const sender& who, const std::string& gateway, exchange& x) {
-  if (!who.token_gateway.empty() && who.token_gateway != gateway) {
-    x.fail(http::status::forbidden, "this bearer token belongs to another gateway");
-  } else if (options_.bind_client_cn && who.client_cn != gateway) {
-    x.fail(http::status::forbidden, "the client certificate's CN is not this gateway");
-  } else {
-    return true;
-  }
-  count(gateway, "forbidden");
+  const auto refused = check_sender(who, gateway);
+  if (!refused) return true;
+  x.fail(static_cast<http::status>(refused->status), refused->message);
+  count(refused->gateway, refused->outcome);
   return false;
+}
+
+// 409: records stored earlier under the same key with other content. Never
+// a duplicate: acknowledging would let the gateway delete its genuine copy.
+void server::refuse_conflicts(exchange& x, const batch& b, const std::vector<std::int64_t>& seqs) {
+  json::array listed;
+  std::string text;
+  for (const auto seq : seqs) {
+    listed.push_back(json::object{{"seq", seq}});
+    if (listed.size() <= 20) text += (text.empty() ? "" : ",") + std::to_string(seq);
+  }
+  if (seqs.size() > 20) text += ",...";
+  log::error("receiver.record_conflict",
+             "records already stored with other content: batch refused (409), the refused copies kept",
+             {{"gateway", b.gateway}, {"stream", b.stream}, {"seqs", text}, {"first_seq", std::to_string(seqs.front())}});
+  x.status = http::status::conflict;
+  x.note = fmt::format("{} records conflict with stored ones, first seq {}", seqs.size(), seqs.front());
+  x.body = json::serialize(json::object{
+      {"protocol", 1},
+      {"error", "records with these seqs are already stored with other content: nothing of the batch was stored"},
+      {"conflicts", std::move(listed)}});
 }
 
 void server::handle(exchange& x, const sender& who, decoded_body decoded) {
@@ -234,6 +201,10 @@ void server::handle(exchange& x, const sender& who, decoded_body decoded) {
     x.fail(http::status::service_unavailable, "the receiver cannot store right now");
     x.retry_after = 5;
     count(b.gateway, "store_failed");
+    return;
+  }
+  if (!stored->conflicts.empty()) {
+    refuse_conflicts(x, b, stored->conflicts);
     return;
   }
   x.accepted = stored->accepted;

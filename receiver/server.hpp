@@ -1,9 +1,9 @@
 #pragma once
 // The receiver's HTTPS server: POST <base>/v1/batches and <base>/v1/heartbeats
 // (docs/sync-protocol.md) over TLS with keep-alive, bounded request sizes,
-// deadlines and connections per address, bearer tokens checked as soon as a
-// request's header is read (before any of its body), and the faults of
-// faults.hpp.
+// deadlines and connections per address, every request bound to its sender's
+// gateway (identity.hpp) and authenticated as soon as its header is read
+// (before any of its body), and the faults of faults.hpp.
 //
 // Threads: one I/O thread runs the accept loop, every session coroutine and
 // the SQLite transactions (a batch of 5,000 records commits in a few
@@ -35,24 +35,13 @@
 #include "receiver/body.hpp"
 #include "receiver/database.hpp"
 #include "receiver/faults.hpp"
+#include "receiver/identity.hpp"
 #include "receiver/limits.hpp"
 
 namespace ravao::receiver {
 
-// One line of a --tokens file: "TOKEN" (any gateway) or "GATEWAY TOKEN".
-struct bearer_token {
-  std::string gateway;  // empty: any gateway
-  std::string token;
-};
-
-// Reads a --tokens file: one token per line, optionally after a gateway id;
-// blank lines and lines starting with '#' are skipped.
-result<std::vector<bearer_token>> load_tokens(const std::filesystem::path& path);
-
 struct server_options {
   std::string base_path;              // "" or "/ravao": the path of the gateway's [sync] url
-  std::vector<bearer_token> tokens;   // empty: no bearer token asked for
-  bool bind_client_cn = false;        // the client certificate's CN must equal the body's gateway
   // Deadlines (docs/receiver.md): the TLS handshake, and a request's header
   // once its first byte arrived, within `handshake_timeout`; a whole request
   // (header, body, decoding, up to storing) within `request_timeout`; a
@@ -66,26 +55,11 @@ struct server_options {
   unsigned decode_threads = 2;                   // the worker pool that gunzips and parses bodies
 };
 
-// Who sent a request, as far as its header and TLS identity tell, before any
-// of its body is read (server::authorize). The body's gateway is checked
-// against it once parsed.
-struct sender {
-  std::string token_gateway;  // the gateway a bound token belongs to; empty: any
-  std::string client_cn;      // the client certificate's CN (mutual TLS), else empty
-};
-
-// A request refused from its header alone.
-struct refusal {
-  unsigned status = 401;
-  std::string message;
-  std::string outcome;  // the statistics' outcome ("unauthorized", "malformed")
-};
-
 class server {
  public:
-  // `tls`, `db` and `f` must outlive the server and are used on `ex` only.
+  // `tls`, `db`, `f` and `ids` must outlive the server and are used on `ex` only.
   server(boost::asio::any_io_executor ex, boost::asio::ssl::context& tls, database& db, faults& f,
-         server_options o);
+         const identities& ids, server_options o);
   ~server();
 
   // Binds and starts accepting; the bound endpoint (the real port for port 0).
@@ -100,11 +74,14 @@ class server {
   boost::asio::awaitable<void> accept_loop();
   // session.cpp: one connection, request after request.
   boost::asio::awaitable<void> serve(std::shared_ptr<tls_stream> stream, std::string peer, connection_slot slot);
-  // The one place a request is authenticated, from its header and the TLS
-  // client identity, before its body is read.
-  std::expected<sender, refusal> authorize(const boost::beast::http::fields& head, std::string_view client_cn) const;
+  // The one place a request is authenticated (identities::authenticate),
+  // from its header and the TLS client certificate, before its body is read.
+  std::expected<sender, refusal> authorize(const boost::beast::http::fields& head,
+                                           const peer_certificate& peer) const;
   // Whether `who` may send for `gateway` (the body's); else fills `x` with 403.
   bool may_send_for(const sender& who, const std::string& gateway, exchange& x);
+  // 409: records already stored under the same keys with other content.
+  void refuse_conflicts(exchange& x, const batch& b, const std::vector<std::int64_t>& seqs);
   // The decoded body checked against the sender, stored, and the reply set in `x`.
   void handle(exchange& x, const sender& who, decoded_body body);
   void count(const std::string& gateway, std::string_view outcome);  // stats; a failure is only logged
@@ -113,6 +90,7 @@ class server {
   boost::asio::ssl::context& tls_;
   database& db_;
   faults& faults_;
+  const identities& identities_;
   server_options options_;
   boost::asio::ip::tcp::acceptor acceptor_;
   address_limits per_address_;

@@ -66,7 +66,7 @@ asio::awaitable<void> server::serve(std::shared_ptr<tls_stream> stream, std::str
     lowest.close();
     co_return;
   }
-  const std::string client_cn = peer_common_name(stream->native_handle());
+  const peer_certificate peer_cert = read_peer_certificate(stream->native_handle());
   beast::flat_buffer buffer;
   bool first = true;
   while (!stopped_) {
@@ -111,9 +111,9 @@ asio::awaitable<void> server::serve(std::shared_ptr<tls_stream> stream, std::str
     } else if (const auto proto = head["Ravao-Protocol"]; !proto.empty() && proto != "1") {
       x.fail(http::status::bad_request, "unsupported Ravao-Protocol (this receiver speaks 1)");
       count("", "malformed");
-    } else if (auto authorized = authorize(head, client_cn); !authorized) {
+    } else if (auto authorized = authorize(head, peer_cert); !authorized) {
       x.fail(static_cast<http::status>(authorized.error().status), authorized.error().message);
-      count("", authorized.error().outcome);
+      count(authorized.error().gateway, authorized.error().outcome);
     } else if (const auto length = parser.content_length(); length && *length > limits_of(*where).max_sent_bytes) {
       x.fail(http::status::payload_too_large, fmt::format("body larger than {} bytes", limits_of(*where).max_sent_bytes));
       count("", "too_large");

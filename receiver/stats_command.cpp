@@ -24,9 +24,12 @@ Per gateway and stream: records stored, duplicates received and discarded,
 the highest seq, gaps (seqs below it never stored: dead-lettered by the
 gateway, or still to come), records whose time is unknown (clock never
 synchronised in their boot), and the last batch. Per gateway: the last
-heartbeat and requests by outcome (stored, rejected, malformed, too_large,
-unauthorized, forbidden, throttled, server_error, lost_ack, store_failed,
-heartbeat; requests whose gateway could not be read count under "-").
+heartbeat, requests by outcome (stored, rejected, conflict, malformed,
+too_large, unauthorized, forbidden, revoked, throttled, server_error, lost_ack,
+store_failed, heartbeat; requests whose gateway could not be read count under
+"-"), and conflicts: batches refused with 409 because a record's (stream, seq)
+was already stored with other content (a forgery or a reused stream: the
+refused copies are in the database's `conflicts` table; investigate).
 
   --db FILE   the receiver database (serve --db)
   --json      one JSON object {"streams": [...], "gateways": [...]}
@@ -101,6 +104,8 @@ int stats_command(std::span<char*> args) {
     out["last_batch_ms"] = g.contains("last_batch_ms") ? g["last_batch_ms"] : json::value(nullptr);
     out["last_heartbeat_ms"] = g.contains("last_heartbeat_ms") ? g["last_heartbeat_ms"] : json::value(nullptr);
     out["requests"] = g.contains("requests") ? g["requests"] : json::object{};
+    const auto& requests = out["requests"].as_object();
+    out["conflicts"] = requests.contains("conflict") ? requests.at("conflict") : json::value(0);
     gateway_list.push_back(std::move(out));
   }
 
@@ -130,6 +135,10 @@ int stats_command(std::span<char*> args) {
     }
     std::printf("%s: last heartbeat %s; requests:%s\n", g.at("gateway").as_string().c_str(),
                 opt_ms(g.at("last_heartbeat_ms")).c_str(), requests.empty() ? " none" : requests.c_str());
+    if (const auto conflicts = g.at("conflicts").to_number<std::int64_t>(); conflicts > 0) {
+      std::printf("%s: ALARM: %lld batches refused (409): records already stored with other content\n",
+                  g.at("gateway").as_string().c_str(), static_cast<long long>(conflicts));
+    }
   }
   return 0;
 }

@@ -84,6 +84,30 @@ reply_decision refused(const server_reply& r, const sent_batch& batch) {
   return d;
 }
 
+// 409: {"conflicts":[{"seq":N}, ...]}. The server already stored other
+// content under these keys (a forgery sent first, or a stream reused):
+// never acknowledged, so retention keeps the genuine records.
+reply_decision conflict(const server_reply& r, const sent_batch& batch) {
+  auto d = decision(reply_kind::conflict, batch.limit);
+  try {
+    const auto v = json::parse(r.body);
+    for (const auto& e : v.as_object().at("conflicts").as_array()) {
+      const auto seq = e.as_object().at("seq").to_number<std::int64_t>();
+      if (std::ranges::find(batch.seqs, seq) != batch.seqs.end()) d.conflicts.push_back(seq);
+    }
+  } catch (const std::exception&) {
+    d.conflicts.clear();
+  }
+  if (d.conflicts.empty()) d.conflicts.push_back(batch.seqs.front());
+  std::ranges::sort(d.conflicts);
+  d.error = fmt::format(
+      "CONFLICT: the server holds other content for record #{}{} of this gateway's stream (HTTP 409): possible "
+      "impersonation of this gateway; nothing is acknowledged and the records are kept; the province must "
+      "investigate",
+      d.conflicts.front(), d.conflicts.size() > 1 ? fmt::format(" and {} more", d.conflicts.size() - 1) : "");
+  return d;
+}
+
 }  // namespace
 
 reply_decision decide_reply(const server_reply& r, const sent_batch& batch, bool after_reauthentication,
@@ -101,6 +125,7 @@ reply_decision decide_reply(const server_reply& r, const sent_batch& batch, bool
                  ra);
   }
   if (r.status == 400 || r.status == 413 || r.status == 422) return refused(r, batch);
+  if (r.status == 409) return conflict(r, batch);
   if (r.status >= 500) return retry(batch, fmt::format("server error (HTTP {})", r.status));
   return retry(batch, fmt::format("the server answered HTTP {}: {}", r.status, printable(r.body)));
 }

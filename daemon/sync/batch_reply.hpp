@@ -38,6 +38,8 @@ enum class reply_kind {
   retry,           // back off, at least `at_least`; `error` says why
   split,           // 400/413/422 naming no record: send the first `next_limit` records alone
   dead_letter,     // these records will never be accepted: set aside, the others go on
+  conflict,        // 409: the server holds other content under these seqs: nothing is acknowledged,
+                   // the batch is sent again after a backoff, and the conflict is an alarm
 };
 
 struct reply_decision {
@@ -46,7 +48,9 @@ struct reply_decision {
   std::int64_t stored = 0;      // stored: how many of the batch's records that covers
   std::int64_t duplicates = 0;  // stored: how many of them the server already had
   std::vector<dead_letter> dead;                      // dead_letter: seqs of this batch, with the server's reason
-  std::string error;                                  // retry: in words, for the log and `ravaoctl sync`
+  std::vector<std::int64_t> conflicts;                // conflict: seqs of this batch the server named
+                                                      // (the batch's first when it named none)
+  std::string error;                                  // retry, conflict: in words, for the log and `ravaoctl sync`
   std::optional<std::chrono::milliseconds> at_least;  // retry: the server's Retry-After (at most 1 h)
   // The record limit for the next batch: doubled (up to max_records) after
   // a success, halved by a split, otherwise unchanged.

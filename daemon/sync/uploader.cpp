@@ -69,6 +69,10 @@ json::object sync_status::to_json() const {
   o["records_sent"] = records_sent;
   o["batches_sent"] = batches_sent;
   o["duplicates"] = duplicates;
+  json::array conflicts;
+  for (const auto seq : conflict_seqs) conflicts.push_back(seq);
+  o["conflict_seqs"] = std::move(conflicts);
+  opt("conflict_wall_ms", conflict_wall_ms);
   opt("last_heartbeat_wall_ms", last_heartbeat_wall_ms);
   o["store_bytes"] = store_bytes;
   o["store_alarm"] = store_alarm;
@@ -330,6 +334,7 @@ struct uploader::impl {
                     {{"status", std::to_string(ex.reply->status)}, {"records", std::to_string(limit_)}});
         co_return std::nullopt;
       case reply_kind::dead_letter: co_return co_await dead_letters(std::move(d.dead));
+      case reply_kind::conflict: co_return conflicted(d);
       case reply_kind::reauthenticate:  // not after a reauthentication: decide_reply reports the second 401
       case reply_kind::retry: break;
     }
@@ -353,6 +358,30 @@ struct uploader::impl {
     return delay;
   }
 
+  // HTTP 409: nothing is acknowledged (retention keeps the records), the
+  // alarm shows in the status until a batch holding these seqs is stored,
+  // and the same batch is sent again after a backoff: the stream is held
+  // until the province removes what it wrongly holds.
+  std::optional<std::chrono::milliseconds> conflicted(const reply_decision& d) {
+    const auto t = now().wall_ms;
+    bool raised = false;
+    update([&](sync_status& s) {
+      raised = s.conflict_seqs != d.conflicts;
+      s.conflict_seqs = d.conflicts;
+      s.conflict_wall_ms = t;
+    });
+    const auto wait = failure(d.error, {});
+    if (raised) {
+      std::string seqs;
+      for (std::size_t i = 0; i < d.conflicts.size() && i < 20; ++i) seqs += (i ? "," : "") + std::to_string(d.conflicts[i]);
+      if (d.conflicts.size() > 20) seqs += ",...";
+      log::error("sync.record_conflict", d.error,
+                 {{"seqs", seqs}, {"first_seq", std::to_string(d.conflicts.front())},
+                  {"retry_in_ms", std::to_string(wait ? wait->count() : 0)}});
+    }
+    return wait;
+  }
+
   // Acknowledges `through` (and dead letters) on the writer thread; waits.
   result<void> acknowledge(std::int64_t through, std::vector<dead_letter> dead) {
     auto done = std::make_shared<std::promise<result<void>>>();
@@ -372,13 +401,19 @@ struct uploader::impl {
     retry_.reset();
     limit_ = d.next_limit;
     const auto t = now().wall_ms;
+    bool resolved = false;
     update([&](sync_status& s) {
       s.records_sent += acked;
       s.batches_sent += 1;
       s.duplicates += dups;
       s.last_success_wall_ms = t;
       s.consecutive_failures = 0;
+      resolved = !s.conflict_seqs.empty() && through >= s.conflict_seqs.back();
+      if (resolved) s.conflict_seqs.clear();
     });
+    if (resolved)
+      log::notice("sync.conflict_resolved", "the server stored the records it had refused as conflicting",
+                  {{"seq", std::to_string(through)}});
     log::debug("sync.batch", "batch stored by the server",
                {{"first_seq", std::to_string(batch.seqs.front())}, {"last_seq", std::to_string(through)},
                 {"records", std::to_string(acked)}, {"duplicates", std::to_string(dups)}});

@@ -27,6 +27,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "config/config.hpp"
 #include "store/committer.hpp"
@@ -58,6 +59,11 @@ struct sync_status {
   std::int64_t records_sent = 0;  // acknowledged since start
   std::int64_t batches_sent = 0;
   std::int64_t duplicates = 0;  // of those, how many the server already had
+  // An alarm (HTTP 409): seqs the server holds with other content; the
+  // stream is held (nothing past them acknowledged) until a batch with them
+  // is stored. Empty: no conflict.
+  std::vector<std::int64_t> conflict_seqs;
+  std::optional<std::int64_t> conflict_wall_ms;  // the last 409
   std::optional<std::int64_t> last_heartbeat_wall_ms;
   std::int64_t store_bytes = 0;
   bool store_alarm = false;  // the store file is past [store] alarm_megabytes

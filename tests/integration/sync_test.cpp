@@ -15,6 +15,7 @@
 
 #include "integration/common.hpp"
 #include "support/backlog.hpp"
+#include "support/https_client.hpp"
 #include "support/receiver_process.hpp"
 
 using namespace ravao::test;
@@ -340,4 +341,74 @@ BOOST_AUTO_TEST_CASE(a_bearer_token_from_a_private_file_is_sent_and_never_shown)
   const auto check = run({RAVAOD_PATH, "--check-config", g.d.config_path().native()});
   BOOST_TEST(check.code != 0);
   BOOST_TEST(check.out.find("chmod 600") != std::string::npos, check.out);
+}
+
+// Issue 18, finding 1: a forger holding this gateway's credentials (or a
+// store that reused its stream) sends other content under the gateway's next
+// seq first. The genuine record is then answered 409, never acknowledged as
+// a duplicate: the gateway keeps it (retention only deletes what is
+// acknowledged), raises an alarm, and sends it again with backoff until the
+// province removes the forged row.
+BOOST_AUTO_TEST_CASE(audit_1_a_forged_record_sent_first_is_a_conflict_the_gateway_keeps_its_records) {
+  receiver_under_test r;
+  r.start();
+  gateway g(r, gateway_config(r), /*synced=*/false);
+  scan_visitors(g.desk, 2);
+  BOOST_TEST_REQUIRE(wait_records(g.d, 2), g.d.log());
+  BOOST_TEST_REQUIRE(eventually([&] { return num(sync_of(g.d), "last_seq") == 2; }), g.d.log());
+  const std::string stream(sync_of(g.d).at("stream").as_string());
+
+  https_options o;
+  o.port = static_cast<unsigned short>(r.port());
+  o.ca_file = r.pki("ca.pem");
+  o.client_cert = r.pki("client.pem");
+  o.client_key = r.pki("client.key");
+  https_client forger(o);
+  const json::object forged{{"protocol", 1},
+                            {"gateway", "bd-test"},
+                            {"stream", stream},
+                            {"sent", {{"wall_ms", 1'795'420'800'000}, {"boot_id", "forged"}, {"boottime_ns", 1}, {"clock_synced", true}}},
+                            {"records", json::array{json::object{{"seq", 1}, {"type", "visit_opened"}, {"counter", "desk"},
+                                                                 {"name_masked", "KẺ GIẢ MẠO"}, {"wall_ms", 1'795'420'700'000},
+                                                                 {"boot_id", "forged"}, {"boottime_ns", 1},
+                                                                 {"clock_synced", true}}}}};
+  auto rep = forger.post("/v1/batches", json::serialize(forged));
+  BOOST_TEST_REQUIRE(rep.has_value(), (rep ? std::string() : rep.error().message()));
+  BOOST_TEST_REQUIRE(rep->status == 200u, rep->body);
+
+  mark_clock_synced(g.d);
+  BOOST_TEST_REQUIRE(eventually([&] { return !sync_of(g.d).at("conflict_seqs").as_array().empty(); }),
+                     g.d.log() + r.log());
+  BOOST_TEST_REQUIRE(eventually([&] { return g.d.count_log("sync.record_conflict") >= 1u; }), g.d.log());
+  auto s = sync_of(g.d);
+  BOOST_TEST(json::serialize(s.at("conflict_seqs")) == "[1]");
+  BOOST_TEST(num(s, "acked_seq") == 0);  // nothing acknowledged: retention keeps both records
+  BOOST_TEST(num(s, "depth") == 2);
+  BOOST_TEST(as_str(s.at("last_error")).find("HTTP 409") != std::string::npos, as_str(s.at("last_error")));
+  const auto alarms = json::serialize(g.d.ctl({"status"}).at("alarms"));
+  BOOST_TEST(alarms.find("CONFLICT") != std::string::npos, alarms);
+  const auto text = g.d.ctl_raw({"sync"}).out;
+  BOOST_TEST(text.find("ALARM:         CONFLICT") != std::string::npos, text);
+  BOOST_TEST(r.log().find("receiver.record_conflict") != std::string::npos);
+  // It is sent again (with backoff), and refused again: still nothing acknowledged.
+  BOOST_TEST_REQUIRE(eventually([&] { return num(sync_of(g.d), "consecutive_failures") >= 2; }), g.d.log());
+  BOOST_TEST(num(sync_of(g.d), "acked_seq") == 0);
+  BOOST_TEST(r.records("bd-test").size() == 1u);  // the forged one only
+
+  // The province investigates and removes the forged row: the next attempt
+  // stores the genuine records and the alarm clears.
+  sqlite3* db = nullptr;
+  BOOST_TEST_REQUIRE(sqlite3_open(r.db().c_str(), &db) == SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  BOOST_TEST_REQUIRE(sqlite3_exec(db, "DELETE FROM records WHERE gateway = 'bd-test' AND seq = 1", nullptr, nullptr,
+                                  nullptr) == SQLITE_OK, sqlite3_errmsg(db));
+  sqlite3_close(db);
+  BOOST_TEST_REQUIRE(drained(g.d), g.d.log() + r.log());
+  s = sync_of(g.d);
+  BOOST_TEST(s.at("conflict_seqs").as_array().empty());
+  BOOST_TEST(g.d.count_log("sync.conflict_resolved") == 1u);
+  BOOST_TEST(json::serialize(g.d.ctl({"status"}).at("alarms")).find("CONFLICT") == std::string::npos);
+  const auto recs = r.records("bd-test");
+  BOOST_TEST_REQUIRE(recs.size() == 2u);
+  for (const auto& rec : recs) BOOST_TEST(as_str(rec.at("opened").at("name")).starts_with("Trần Thị Bích"));
 }

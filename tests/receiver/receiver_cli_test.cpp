@@ -157,7 +157,8 @@ BOOST_AUTO_TEST_CASE(usage_errors_exit_2_and_runtime_failures_exit_1) {
   }
   temp_dir dir;
   auto res = receiver({"serve", "--listen", "127.0.0.1:0", "--cert", (dir / "missing.pem").native(), "--key",
-                       (dir / "missing.key").native(), "--db", (dir / "r.db").native()});
+                       (dir / "missing.key").native(), "--db", (dir / "r.db").native(), "--client-ca",
+                       (dir / "missing-ca.pem").native()});
   BOOST_TEST(res.code == 1);
   BOOST_TEST(res.err.find("--cert") != std::string::npos, res.err);
   res = receiver({"stats", "--db", (dir / "nothing.db").native()});

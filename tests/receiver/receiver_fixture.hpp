@@ -7,6 +7,7 @@
 #include <boost/test/unit_test.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <csignal>
 #include <memory>
 #include <stdexcept>
@@ -23,6 +24,7 @@ inline constexpr std::string_view test_gateway = "gw-test";
 inline constexpr std::string_view test_stream = "6f1c0d9a4b2e4f37a1d5c3b2e1f09a87";
 inline constexpr std::int64_t sent_wall_ms = 1'795'420'800'000;
 inline constexpr std::int64_t sent_boottime_ns = 500'000'000'000;
+inline constexpr std::string_view fixture_token = "fixture-token-gw-test";
 
 // The error of a failed result, for test messages (which Boost.Test evaluates
 // even when the check passes); "" for a success.
@@ -44,13 +46,22 @@ inline run_result must_run(std::vector<std::string> args) {
 
 class receiver_fixture {
  public:
-  receiver_fixture() { must_run({"pki", "--out", pki("").native(), "--client", std::string(test_gateway)}); }
+  receiver_fixture() {
+    must_run({"pki", "--out", pki("").native(), "--client", std::string(test_gateway)});
+    write_file(tokens_path(), fmt::format("{} {}\n", test_gateway, fixture_token));
+  }
   ~receiver_fixture() { stop(); }
 
-  // `serve` with `extra` arguments; waits for its port.
+  // `serve` with `extra` arguments; waits for its port. Unless `extra` names
+  // --client-ca or --tokens, senders are identified by the fixture's token
+  // file (fixture_token is gw-test's; options() carries it).
   void start(std::vector<std::string> extra = {}) {
     stop();
     ++starts_;
+    if (std::ranges::find(extra, "--client-ca") == extra.end() && std::ranges::find(extra, "--tokens") == extra.end()) {
+      extra.push_back("--tokens");
+      extra.push_back(tokens_path().native());
+    }
     const auto out = dir_ / fmt::format("serve-{}.out", starts_);
     std::vector<std::string> argv{RAVAO_RECEIVER_PATH, "serve",  "--listen", "127.0.0.1:0",
                                   "--cert",            pki("server.pem").native(), "--key",
@@ -76,10 +87,12 @@ class receiver_fixture {
     return st;
   }
 
+  // The test gateway's: the fixture's token, no client certificate.
   https_options options() const {
     https_options o;
     o.port = port_;
     o.ca_file = pki("ca.pem");
+    o.token = fixture_token;
     return o;
   }
   https_options mtls_options() const {
@@ -92,6 +105,11 @@ class receiver_fixture {
   std::filesystem::path pki(std::string_view file) const { return dir_ / "pki" / file; }
   std::filesystem::path db() const { return dir_ / "receiver.db"; }
   std::filesystem::path log_path() const { return dir_ / "receiver.log"; }
+  std::filesystem::path tokens_path() const { return dir_ / "fixture-tokens"; }
+  // SIGHUP: serve reads --tokens and --deny again.
+  void reload() {
+    if (proc_) proc_->signal(SIGHUP);
+  }
   const temp_dir& dir() const { return dir_; }
   std::string log() const {
     std::error_code ec;

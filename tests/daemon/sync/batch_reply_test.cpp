@@ -187,3 +187,23 @@ BOOST_AUTO_TEST_CASE(splitting_isolates_each_record_at_fault) {
     BOOST_TEST(exchanges <= 12 + 10 * static_cast<int>(culprits.size()));
   }
 }
+
+// Issue 18, finding 1: a 409 is never an acknowledgement (the gateway would
+// delete its genuine records under retention), never a dead letter, never a
+// split: the batch is kept and sent again with backoff, the conflict named.
+BOOST_AUTO_TEST_CASE(audit_1_a_409_acknowledges_nothing_and_names_the_conflicting_records) {
+  auto d = decide(409, R"({"protocol":1,"error":"x","conflicts":[{"seq":8},{"seq":5},{"seq":77}]})", seqs);
+  BOOST_TEST((d.kind == reply_kind::conflict));
+  BOOST_TEST(d.conflicts == (std::vector<std::int64_t>{5, 8}));  // 77 is not of this batch
+  BOOST_TEST(d.through == 0);
+  BOOST_TEST(d.dead.empty());
+  BOOST_TEST(d.next_limit == 8u);
+  BOOST_TEST(d.error.find("HTTP 409") != std::string::npos, d.error);
+  BOOST_TEST(d.error.find("#5 and 1 more") != std::string::npos, d.error);
+  // A 409 whose body names nothing usable still holds the batch: its first record is named.
+  for (const char* body : {"", "{}", "not json", R"({"conflicts":[{"seq":"8"}]})", R"({"conflicts":[{"seq":4}]})"}) {
+    d = decide(409, body, seqs);
+    BOOST_TEST((d.kind == reply_kind::conflict), body);
+    BOOST_TEST(d.conflicts == (std::vector<std::int64_t>{3}), body);
+  }
+}
