@@ -8,6 +8,7 @@
 
 #include "receiver/args.hpp"
 #include "receiver/commands.hpp"
+#include "receiver/private_files.hpp"
 #include "receiver/server.hpp"
 #include "common/supervise.hpp"
 #include "common/tls_server.hpp"
@@ -126,6 +127,7 @@ int serve_command(std::span<char*> args) {
   }
   auto ctx = make_server_context(tls);
   if (!ctx) return failure(ctx.error().message());
+  if (auto ok = make_database_private(db_path); !ok) return failure(ok.error().message());
   auto db = database::open(db_path, database::mode::serve);
   if (!db) return failure(db.error().message());
 

@@ -10,6 +10,7 @@
 #include "receiver/commands.hpp"
 #include "receiver/database.hpp"
 #include "receiver/report.hpp"
+#include "common/text.hpp"
 
 namespace ravao::receiver {
 namespace json = boost::json;
@@ -35,6 +36,13 @@ heartbeat; requests whose gateway could not be read count under "-").
 int failure(const std::string& message) {
   std::fprintf(stderr, "ravao-receiver stats: %s\n", message.c_str());
   return 1;
+}
+
+// A stored string as the terminal may show it: the receiver checks gateway
+// and stream ids at ingest, but the file is not ours alone.
+std::string shown(const json::value& v) {
+  const std::string_view s = v.as_string();
+  return text::escape_for_log(s, s.size());
 }
 
 json::value opt_value(const std::optional<std::int64_t>& v) { return v ? json::value(*v) : json::value(nullptr); }
@@ -105,7 +113,9 @@ int stats_command(std::span<char*> args) {
   }
 
   if (opts.flag("json")) {
-    std::printf("%s\n", json::serialize(json::object{{"streams", streams}, {"gateways", gateway_list}}).c_str());
+    std::printf("%s\n",
+                text::json_for_terminal(json::serialize(json::object{{"streams", streams}, {"gateways", gateway_list}}))
+                    .c_str());
     return 0;
   }
   const auto opt_ms = [](const json::value& v) {
@@ -115,8 +125,8 @@ int stats_command(std::span<char*> args) {
               "GAPS", "TIME_UNKNOWN", "LAST BATCH");
   for (const auto& v : streams) {
     const auto& s = v.as_object();
-    std::printf("%-24s %-32s %10lld %10lld %10lld %8lld %12lld  %s\n", s.at("gateway").as_string().c_str(),
-                s.at("stream").as_string().c_str(), static_cast<long long>(s.at("records").as_int64()),
+    std::printf("%-24s %-32s %10lld %10lld %10lld %8lld %12lld  %s\n", shown(s.at("gateway")).c_str(),
+                shown(s.at("stream")).c_str(), static_cast<long long>(s.at("records").as_int64()),
                 static_cast<long long>(s.at("duplicates").as_int64()),
                 static_cast<long long>(s.at("highest_seq").as_int64()), static_cast<long long>(s.at("gaps").as_int64()),
                 static_cast<long long>(s.at("time_unknown").as_int64()), opt_ms(s.at("last_batch_ms")).c_str());
@@ -126,9 +136,9 @@ int stats_command(std::span<char*> args) {
     const auto& g = v.as_object();
     std::string requests;
     for (const auto& [outcome, n] : g.at("requests").as_object()) {
-      requests += fmt::format(" {}={}", std::string_view(outcome), n.as_int64());
+      requests += fmt::format(" {}={}", text::escape_for_log(outcome, outcome.size()), n.as_int64());
     }
-    std::printf("%s: last heartbeat %s; requests:%s\n", g.at("gateway").as_string().c_str(),
+    std::printf("%s: last heartbeat %s; requests:%s\n", shown(g.at("gateway")).c_str(),
                 opt_ms(g.at("last_heartbeat_ms")).c_str(), requests.empty() ? " none" : requests.c_str());
   }
   return 0;
