@@ -13,6 +13,7 @@
 #include "common/supervise.hpp"
 #include "common/tls_server.hpp"
 #include "common/log.hpp"
+#include "common/notify.hpp"
 
 namespace ravao::receiver {
 namespace asio = boost::asio;
@@ -148,6 +149,7 @@ int serve_command(std::span<char*> args) {
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     log::info("receiver.stopping", "stopping", {{"signal", std::to_string(sig)}});
+    notify::stopping();
     srv.stop();
   });
   const std::string where = bound->address().is_v6()
@@ -157,6 +159,7 @@ int serve_command(std::span<char*> args) {
   std::fflush(stdout);
   log::info("receiver.listening", "listening", {{"address", where}, {"db", db_path},
             {"mtls", tls.client_ca ? "yes" : "no"}, {"tokens", opts.get("tokens") ? "yes" : "no"}});
+  notify::ready();  // ravao-receiver.service is Type=notify
   io.run();
   set_fatal_handler({});  // it refers to this frame
   log::info("receiver.stopped", "stopped");
