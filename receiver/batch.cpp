@@ -39,9 +39,9 @@ std::optional<std::int64_t> as_int(const json::value* v) {
 const json::string* as_string(const json::value* v) { return v && v->is_string() ? &v->get_string() : nullptr; }
 
 // Text the receiver stores and its operators read (records, stats) holds no
-// control characters, bidi controls or ill-formed UTF-8: a gateway never
-// sends them in these fields, and on a terminal they could rewrite the
-// screen. Empty when fine, else what is wrong (never the text itself).
+// control characters, bidi controls or ill-formed UTF-8: no gateway has a
+// reason to send them in these fields, and on a terminal they could rewrite
+// the screen. Empty when fine, else what is wrong (never the text itself).
 // `allowed`: ASCII controls accepted anyway (TAB in a scanned payload).
 std::string check_printable(std::string_view key, std::string_view value, std::string_view allowed = {}) {
   const auto at = text::first_control(value, allowed);

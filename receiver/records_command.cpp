@@ -48,9 +48,6 @@ int failure(const std::string& message) {
   return 1;
 }
 
-// A stored text as the terminal may show it, whole (escape_for_log, no limit).
-std::string shown(std::string_view value) { return text::escape_for_log(value, value.size()); }
-
 // The opened plaintext: JSON (as the gateway sealed it) re-serialized and
 // escaped; anything else, escaped as text.
 std::string shown_opened(const std::string& plain) {

@@ -38,13 +38,6 @@ int failure(const std::string& message) {
   return 1;
 }
 
-// A stored string as the terminal may show it: the receiver checks gateway
-// and stream ids at ingest, but the file is not ours alone.
-std::string shown(const json::value& v) {
-  const std::string_view s = v.as_string();
-  return text::escape_for_log(s, s.size());
-}
-
 json::value opt_value(const std::optional<std::int64_t>& v) { return v ? json::value(*v) : json::value(nullptr); }
 
 }  // namespace
@@ -125,8 +118,8 @@ int stats_command(std::span<char*> args) {
               "GAPS", "TIME_UNKNOWN", "LAST BATCH");
   for (const auto& v : streams) {
     const auto& s = v.as_object();
-    std::printf("%-24s %-32s %10lld %10lld %10lld %8lld %12lld  %s\n", shown(s.at("gateway")).c_str(),
-                shown(s.at("stream")).c_str(), static_cast<long long>(s.at("records").as_int64()),
+    std::printf("%-24s %-32s %10lld %10lld %10lld %8lld %12lld  %s\n", shown(s.at("gateway").as_string()).c_str(),
+                shown(s.at("stream").as_string()).c_str(), static_cast<long long>(s.at("records").as_int64()),
                 static_cast<long long>(s.at("duplicates").as_int64()),
                 static_cast<long long>(s.at("highest_seq").as_int64()), static_cast<long long>(s.at("gaps").as_int64()),
                 static_cast<long long>(s.at("time_unknown").as_int64()), opt_ms(s.at("last_batch_ms")).c_str());
@@ -136,9 +129,9 @@ int stats_command(std::span<char*> args) {
     const auto& g = v.as_object();
     std::string requests;
     for (const auto& [outcome, n] : g.at("requests").as_object()) {
-      requests += fmt::format(" {}={}", text::escape_for_log(outcome, outcome.size()), n.as_int64());
+      requests += fmt::format(" {}={}", shown(outcome), n.as_int64());
     }
-    std::printf("%s: last heartbeat %s; requests:%s\n", shown(g.at("gateway")).c_str(),
+    std::printf("%s: last heartbeat %s; requests:%s\n", shown(g.at("gateway").as_string()).c_str(),
                 opt_ms(g.at("last_heartbeat_ms")).c_str(), requests.empty() ? " none" : requests.c_str());
   }
   return 0;
