@@ -115,6 +115,7 @@ constexpr auto events = std::to_array<event_doc>({
     {ravaod, "privacy.no_key", "warning", "no `[sync] public_key`: visitors' names and ID numbers are not kept (only masked forms)", "—"},
 
     // ---- ravao-receiver (docs/receiver.md)
+    {receiver, "receiver.db_made_private", "warning", "at start, the database (or its -wal or -shm) was readable by others; its group and other permissions were removed", "`file`, `was`, `now`"},
     {receiver, "receiver.listening", "info", "the server is listening", "`address`, `db`, `mtls`, `tokens` (how many), `denied` (how many entries of `--deny`)"},
     {receiver, "receiver.accept_failed", "warning", "`accept()` failed", "(message only)"},
     {receiver, "receiver.too_many_connections", "warning", "a connection over `--max-connections` was refused", "`peer`"},

@@ -291,6 +291,40 @@ std::string escape_for_log(std::string_view bytes, std::size_t max_bytes) {
   return out;
 }
 
+std::optional<std::size_t> first_control(std::string_view s, std::string_view allowed) {
+  for (std::size_t pos = 0; pos < s.size();) {
+    const decoded d = decode_at(s, pos);
+    if (d.len == 0) return pos;
+    const bool is_allowed = d.cp < 0x80 && allowed.find(static_cast<char>(d.cp)) != std::string_view::npos;
+    if (d.cp != U'\\' && must_escape(d.cp) && !is_allowed) return pos;
+    pos += d.len;
+  }
+  return std::nullopt;
+}
+
+std::string json_for_terminal(std::string_view json) {
+  std::string out;
+  out.reserve(json.size());
+  for (std::size_t pos = 0; pos < json.size();) {
+    const decoded d = decode_at(json, pos);
+    if (d.len == 0) {
+      out += "\\ufffd";
+      ++pos;
+      continue;
+    }
+    const bool whitespace = d.cp == U'\t' || d.cp == U'\n' || d.cp == U'\r';
+    if (d.cp != U'\\' && !whitespace && must_escape(d.cp)) {
+      // Every code point must_escape names is in the BMP: four hex digits.
+      out += "\\u";
+      for (int shift = 12; shift >= 0; shift -= 4) out.push_back(hex_digits[(d.cp >> shift) & 0xF]);
+    } else {
+      out += json.substr(pos, d.len);
+    }
+    pos += d.len;
+  }
+  return out;
+}
+
 std::string hex_prefix(std::string_view bytes, std::size_t max_bytes) {
   std::string out;
   const std::size_t n = bytes.size() < max_bytes ? bytes.size() : max_bytes;

@@ -54,6 +54,21 @@ std::size_t id_mask_shown(std::size_t length);
 // become \xNN escapes. At most max_bytes of input are rendered, then "...".
 std::string escape_for_log(std::string_view bytes, std::size_t max_bytes = 64);
 
+// Offset of the first byte that must not reach a terminal as itself: the
+// start of a code point escape_for_log escapes (C0 and C1 controls, DEL,
+// U+2028/U+2029, bidirectional formatting controls; '\\' is fine here) or a
+// byte that is not well-formed UTF-8. nullopt when there is none. ASCII
+// controls listed in `allowed` (e.g. "\t") are accepted.
+std::optional<std::size_t> first_control(std::string_view s, std::string_view allowed = {});
+
+// Serialized JSON (from a JSON writer) made safe to print on a terminal,
+// meaning unchanged: the characters a writer leaves raw that a terminal acts
+// on (DEL, C1 controls such as U+009B CSI, line and paragraph separators,
+// bidi controls) become \uXXXX escapes, bytes that are not UTF-8 become
+// \ufffd, and a raw C0 control other than TAB, LF and CR (a writer escapes
+// those inside strings; outside strings they are not JSON) becomes \u00XX.
+std::string json_for_terminal(std::string_view json);
+
 // Hex of the first max_bytes bytes: "1b40e3". ASCII digits are hidden as
 // "3?" ("0019" -> "3?3?3?3?"): refused frames are logged and sampled with this
 // preview, which must show what went wrong (an ESC/POS command, a BOM, NUL)

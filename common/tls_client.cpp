@@ -1,5 +1,7 @@
 #include "common/tls_client.hpp"
 
+#include "common/tls_policy.hpp"
+
 #include <boost/asio/ip/address.hpp>
 
 #include <openssl/err.h>
@@ -12,8 +14,8 @@ namespace ssl = boost::asio::ssl;
 
 result<ssl::context> make_client_context(const tls_client_settings& s) {
   ssl::context ctx(ssl::context::tls_client);
-  SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
-  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_compression);
+  if (auto ok = tls::apply_policy(ctx.native_handle()); !ok) return std::unexpected(ok.error());
+  ctx.set_options(ssl::context::default_workarounds);
   boost::system::error_code ec;
   ctx.load_verify_file(s.ca_file.native(), ec);
   if (ec) return fail(errc::config_invalid, fmt::format("[sync] ca_file {}: cannot load: {}", s.ca_file.native(), ec.message()));

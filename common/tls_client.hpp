@@ -1,8 +1,9 @@
 #pragma once
-// The gateway's side of TLS (docs/sync-protocol.md "Transport"): TLS 1.2 or
-// newer, the server verified against the configured CA and the URL's host
-// name, optionally a client certificate. There is deliberately no way to
-// turn verification off.
+// The gateway's side of TLS (docs/sync-protocol.md "Transport"): the common
+// policy (common/tls_policy.hpp: TLS 1.2 or newer, in TLS 1.2 only ECDHE
+// with AEAD ciphers), the server verified against the configured CA and the
+// URL's host name, optionally a client certificate. There is deliberately no
+// way to turn verification off.
 
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream_base.hpp>

@@ -6,18 +6,10 @@
 
 #include <fmt/format.h>
 
+#include "common/tls_policy.hpp"
+
 namespace ravao::receiver {
 namespace ssl = boost::asio::ssl;
-
-namespace {
-
-// TLS 1.2 suites: ECDHE key exchange and AEAD only (TLS 1.3 suites are
-// OpenSSL's defaults, all of them modern).
-constexpr const char* tls12_ciphers =
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
-    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
-
-}  // namespace
 
 std::string openssl_errors() {
   std::string out;
@@ -35,11 +27,8 @@ result<std::unique_ptr<ssl::context>> make_server_context(const tls_server_optio
   SSL_CTX* native = ctx->native_handle();
   ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                    ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
-  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-  SSL_CTX_set_options(native, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
-  if (SSL_CTX_set_cipher_list(native, tls12_ciphers) != 1) {
-    return fail(errc::invalid_argument, "cannot set the TLS 1.2 cipher list: " + openssl_errors());
-  }
+  if (auto ok = tls::apply_policy(native); !ok) return std::unexpected(ok.error());
+  SSL_CTX_set_options(native, SSL_OP_CIPHER_SERVER_PREFERENCE);
   if (SSL_CTX_use_certificate_chain_file(native, o.cert_chain.c_str()) != 1) {
     return fail(errc::invalid_argument,
                 fmt::format("--cert {}: cannot load the certificate chain (PEM expected): {}", o.cert_chain.string(),

@@ -1,8 +1,9 @@
 #pragma once
-// The receiver's TLS settings: TLS 1.2 or newer with forward-secret AEAD
-// ciphers only, the certificate chain and key given on the command line, and
-// optionally mutual TLS (every client must present a certificate that chains
-// to --client-ca; the handshake fails otherwise).
+// The receiver's TLS settings: the common policy (common/tls_policy.hpp:
+// TLS 1.2 or newer, forward-secret AEAD ciphers only), the certificate chain
+// and key given on the command line, and optionally mutual TLS (every client
+// must present a certificate that chains to --client-ca; the handshake fails
+// otherwise).
 
 #include <filesystem>
 #include <memory>

@@ -140,7 +140,7 @@ std::string str(const json::value& v) {
   }
   if (v.is_null()) return "-";
   if (v.is_bool()) return v.as_bool() ? "yes" : "no";
-  return json::serialize(v);
+  return ravao::text::json_for_terminal(json::serialize(v));
 }
 
 std::string field(const json::object& o, std::string_view k) {
@@ -387,7 +387,8 @@ int main(int argc, char** argv) {
   if (command == "sync" && request.contains("now") && !as_json && ::isatty(STDOUT_FILENO))
     return follow_sync(socket_path, result);
   if (as_json) {
-    std::cout << json::serialize(result) << '\n';
+    // A JSON writer leaves C1 and bidi controls raw: escaped, same JSON.
+    std::cout << ravao::text::json_for_terminal(json::serialize(result)) << '\n';
     return ok;
   }
   if (command == "ping") std::cout << str(result) << '\n';

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "common/seal.hpp"
+#include "common/text.hpp"
 
 namespace ravao::receiver {
 namespace json = boost::json;
@@ -38,6 +39,17 @@ std::optional<std::int64_t> as_int(const json::value* v) {
 
 const json::string* as_string(const json::value* v) { return v && v->is_string() ? &v->get_string() : nullptr; }
 
+// Text the receiver stores and its operators read (records, stats) holds no
+// control characters, bidi controls or ill-formed UTF-8: no gateway has a
+// reason to send them in these fields, and on a terminal they could rewrite
+// the screen. Empty when fine, else what is wrong (never the text itself).
+// `allowed`: ASCII controls accepted anyway (TAB in a scanned payload).
+std::string check_printable(std::string_view key, std::string_view value, std::string_view allowed = {}) {
+  const auto at = text::first_control(value, allowed);
+  if (!at) return {};
+  return fmt::format("{} holds a control character or ill-formed UTF-8 at byte {}", key, *at);
+}
+
 bool valid_gateway(std::string_view g) {
   if (g.empty() || g.size() > max_id_bytes) return false;
   const auto ok = [](char c) {
@@ -60,6 +72,7 @@ std::string read_stamp(const json::object& o, clock_stamp& out) {
   if (!wall) return "wall_ms missing or not an integer";
   const auto* boot = as_string(o.if_contains("boot_id"));
   if (!boot || boot->empty() || boot->size() > max_id_bytes) return "boot_id missing or not a short string";
+  if (auto why = check_printable("boot_id", *boot); !why.empty()) return why;
   const auto boottime = as_int(o.if_contains("boottime_ns"));
   if (!boottime || *boottime < 0) return "boottime_ns missing or not an integer >= 0";
   const auto* synced = o.if_contains("clock_synced");
@@ -71,13 +84,14 @@ std::string read_stamp(const json::object& o, clock_stamp& out) {
   return {};
 }
 
-// Optional string field: absent is fine; present must be a string of at most `max` bytes.
-std::string check_text(const json::object& r, std::string_view key, std::size_t max) {
+// Optional string field: absent is fine; present must be a printable string
+// of at most `max` bytes.
+std::string check_text(const json::object& r, std::string_view key, std::size_t max, std::string_view allowed = {}) {
   const auto* v = r.if_contains(key);
   if (!v) return {};
   if (!v->is_string()) return fmt::format("{} is not a string", key);
   if (v->get_string().size() > max) return fmt::format("{} is longer than {} bytes", key, max);
-  return {};
+  return check_printable(key, v->get_string(), allowed);
 }
 
 std::string check_optional_int(const json::object& r, std::string_view key) {
@@ -95,6 +109,7 @@ std::string check_record(const json::object& r, record_row& row) {
   }
   const auto* counter = as_string(r.if_contains("counter"));
   if (!counter || counter->empty() || counter->size() > max_id_bytes) return "counter missing or not a short string";
+  if (auto why = check_printable("counter", *counter); !why.empty()) return why;
   if (auto why = read_stamp(r, row.at); !why.empty()) return why;
   for (const auto key : {"visit", "ref"}) {
     if (auto why = check_optional_int(r, key); !why.empty()) return why;
@@ -102,13 +117,15 @@ std::string check_record(const json::object& r, record_row& row) {
   for (const auto key : {"kind", "name_masked", "id_masked", "symbology", "close_reason"}) {
     if (auto why = check_text(r, key, max_short_text); !why.empty()) return why;
   }
-  if (auto why = check_text(r, "payload", max_payload_bytes); !why.empty()) return why;
+  // A payload is scanned text: a TAB inside it is data (docs/payload-formats.md).
+  if (auto why = check_text(r, "payload", max_payload_bytes, "\t"); !why.empty()) return why;
   if (*type == "visit_closed" && !r.contains("close_reason")) return "visit_closed without close_reason";
   if (const auto* flags = r.if_contains("flags")) {
     if (!flags->is_array()) return "flags is not an array";
     if (flags->get_array().size() > max_flags) return fmt::format("more than {} flags", max_flags);
     for (const auto& f : flags->get_array()) {
       if (!f.is_string() || f.get_string().size() > max_short_text) return "flags holds something not a short string";
+      if (auto why = check_printable("flags", f.get_string()); !why.empty()) return why;
     }
   }
   if (const auto* sealed = r.if_contains("sealed")) {

@@ -1,6 +1,8 @@
 // ravao-receiver: the reference provincial server of the ravao sync protocol
 // (docs/receiver.md). Usage: ravao-receiver --help.
 
+#include <sys/stat.h>
+
 #include <csignal>
 #include <cstdio>
 #include <string_view>
@@ -33,6 +35,10 @@ void usage(std::FILE* to) {
 int main(int argc, char** argv) {
   using namespace ravao::receiver;
   std::signal(SIGPIPE, SIG_IGN);
+  // Everything the receiver creates is the province's and private: the
+  // database and its -wal/-shm, keys. Files meant for others (pki's
+  // certificates) get their mode explicitly (receiver/private_files.hpp).
+  ::umask(077);
   if (argc < 2) {
     usage(stderr);
     return 2;

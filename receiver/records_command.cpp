@@ -12,6 +12,7 @@
 #include "receiver/database.hpp"
 #include "receiver/report.hpp"
 #include "common/seal.hpp"
+#include "common/text.hpp"
 
 namespace ravao::receiver {
 namespace json = boost::json;
@@ -26,7 +27,9 @@ constexpr const char* help = R"(usage: ravao-receiver records --db FILE [--key F
 Lists stored records in (gateway, stream, seq) order: time (derived_wall_ms:
 the true time, "unknown" when the gateway's clock was never synchronised in
 that boot), type, counter, and the masked name and ID number. Sealed personal
-data stays sealed unless --key is given.
+data stays sealed unless --key is given. Stored and opened values are shown
+escaped: control characters, bidirectional controls and bytes that are not
+UTF-8 as \xNN (a backslash too), so that no stored text acts on the terminal.
 
   --db FILE        the receiver database (serve --db)
   --key FILE       the provincial secret key (keygen --out): opens each sealed
@@ -36,13 +39,21 @@ data stays sealed unless --key is given.
   --stream S       only this stream's records
   --json           one JSON array: each record as received, plus gateway,
                    stream, derived_wall_ms, and "opened" (with --key) instead of
-                   "sealed"
+                   "sealed"; C1 and bidi controls escaped as \uXXXX
   --limit N        at most N records (default 1000; 0: all)
 )";
 
 int failure(const std::string& message) {
   std::fprintf(stderr, "ravao-receiver records: %s\n", message.c_str());
   return 1;
+}
+
+// The opened plaintext: JSON (as the gateway sealed it) re-serialized and
+// escaped; anything else, escaped as text.
+std::string shown_opened(const std::string& plain) {
+  boost::system::error_code ec;
+  const json::value v = json::parse(plain, ec);
+  return ec ? shown(plain) : text::json_for_terminal(json::serialize(v));
 }
 
 }  // namespace
@@ -121,25 +132,28 @@ int records_command(std::span<char*> args) {
       all.push_back(std::move(out));
       continue;
     }
+    // Every stored or opened value is escaped: anyone can seal bytes to the
+    // public key, and a gateway's fields are its own, so control and bidi
+    // characters must not reach the operator's terminal.
     const auto field = [&](std::string_view k) -> std::string {
       const auto* f = r.if_contains(k);
       if (!f) return {};
-      if (f->is_string()) return fmt::format(" {}={}", k, std::string_view(f->get_string()));
-      return fmt::format(" {}={}", k, json::serialize(*f));
+      if (f->is_string()) return fmt::format(" {}={}", k, shown(f->get_string()));
+      return fmt::format(" {}={}", k, text::json_for_terminal(json::serialize(*f)));
     };
-    std::string line = fmt::format("{} {} {:>8} {} {}", q->text(0), q->text(1), q->int64(2), iso_utc(derived),
-                                   field("type").substr(6));
+    std::string line = fmt::format("{} {} {:>8} {} {}", shown(q->text(0)), shown(q->text(1)), q->int64(2),
+                                   iso_utc(derived), field("type").substr(6));
     for (const auto k : {"counter", "visit", "kind", "close_reason", "ref", "name_masked", "id_masked", "payload"}) {
       line += field(k);
     }
     if (sealed_bytes > 0) {
-      if (opened) line += fmt::format("\n    opened: {}", *opened);
-      else if (!open_error.empty()) line += fmt::format("\n    cannot open: {}", open_error);
+      if (opened) line += fmt::format("\n    opened: {}", shown_opened(*opened));
+      else if (!open_error.empty()) line += fmt::format("\n    cannot open: {}", shown(open_error));
       else line += fmt::format(" sealed=({} bytes, give --key to open)", sealed_bytes);
     }
     std::printf("%s\n", line.c_str());
   }
-  if (as_json) std::printf("%s\n", json::serialize(all).c_str());
+  if (as_json) std::printf("%s\n", text::json_for_terminal(json::serialize(all)).c_str());
   return 0;
 }
 

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "common/text.hpp"
+
 namespace ravao::receiver {
 
 std::string iso_utc(std::optional<std::int64_t> ms) {
@@ -15,5 +17,7 @@ std::string iso_utc(std::optional<std::int64_t> ms) {
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                      tm.tm_hour, tm.tm_min, tm.tm_sec, *ms - seconds * 1000);
 }
+
+std::string shown(std::string_view stored) { return text::escape_for_log(stored, stored.size()); }
 
 }  // namespace ravao::receiver

@@ -10,10 +10,12 @@
 #include "receiver/args.hpp"
 #include "receiver/identity.hpp"
 #include "receiver/commands.hpp"
+#include "receiver/private_files.hpp"
 #include "receiver/server.hpp"
 #include "common/supervise.hpp"
 #include "common/tls_server.hpp"
 #include "common/log.hpp"
+#include "common/notify.hpp"
 
 namespace ravao::receiver {
 namespace asio = boost::asio;
@@ -164,6 +166,7 @@ int serve_command(std::span<char*> args) {
   if (!ctx) return failure(ctx.error().message());
   auto ids = identities::load(who);
   if (!ids) return failure(ids.error().message());
+  if (auto ok = make_database_private(db_path); !ok) return failure(ok.error().message());
   auto db = database::open(db_path, database::mode::serve);
   if (!db) return failure(db.error().message());
 
@@ -186,6 +189,7 @@ int serve_command(std::span<char*> args) {
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     log::info("receiver.stopping", "stopping", {{"signal", std::to_string(sig)}});
+    notify::stopping();
     srv.stop();
     hangups.cancel();
   });
@@ -198,6 +202,7 @@ int serve_command(std::span<char*> args) {
   log::info("receiver.listening", "listening", {{"address", where}, {"db", db_path},
             {"mtls", tls.client_ca ? "yes" : "no"}, {"tokens", std::to_string(ids->token_count())},
             {"denied", std::to_string(ids->denied_count())}});
+  notify::ready();  // ravao-receiver.service is Type=notify
   io.run();
   set_fatal_handler({});  // it refers to this frame
   log::info("receiver.stopped", "stopped");

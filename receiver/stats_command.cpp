@@ -10,6 +10,7 @@
 #include "receiver/commands.hpp"
 #include "receiver/database.hpp"
 #include "receiver/report.hpp"
+#include "common/text.hpp"
 
 namespace ravao::receiver {
 namespace json = boost::json;
@@ -110,7 +111,9 @@ int stats_command(std::span<char*> args) {
   }
 
   if (opts.flag("json")) {
-    std::printf("%s\n", json::serialize(json::object{{"streams", streams}, {"gateways", gateway_list}}).c_str());
+    std::printf("%s\n",
+                text::json_for_terminal(json::serialize(json::object{{"streams", streams}, {"gateways", gateway_list}}))
+                    .c_str());
     return 0;
   }
   const auto opt_ms = [](const json::value& v) {
@@ -120,8 +123,8 @@ int stats_command(std::span<char*> args) {
               "GAPS", "TIME_UNKNOWN", "LAST BATCH");
   for (const auto& v : streams) {
     const auto& s = v.as_object();
-    std::printf("%-24s %-32s %10lld %10lld %10lld %8lld %12lld  %s\n", s.at("gateway").as_string().c_str(),
-                s.at("stream").as_string().c_str(), static_cast<long long>(s.at("records").as_int64()),
+    std::printf("%-24s %-32s %10lld %10lld %10lld %8lld %12lld  %s\n", shown(s.at("gateway").as_string()).c_str(),
+                shown(s.at("stream").as_string()).c_str(), static_cast<long long>(s.at("records").as_int64()),
                 static_cast<long long>(s.at("duplicates").as_int64()),
                 static_cast<long long>(s.at("highest_seq").as_int64()), static_cast<long long>(s.at("gaps").as_int64()),
                 static_cast<long long>(s.at("time_unknown").as_int64()), opt_ms(s.at("last_batch_ms")).c_str());
@@ -131,9 +134,9 @@ int stats_command(std::span<char*> args) {
     const auto& g = v.as_object();
     std::string requests;
     for (const auto& [outcome, n] : g.at("requests").as_object()) {
-      requests += fmt::format(" {}={}", std::string_view(outcome), n.as_int64());
+      requests += fmt::format(" {}={}", shown(outcome), n.as_int64());
     }
-    std::printf("%s: last heartbeat %s; requests:%s\n", g.at("gateway").as_string().c_str(),
+    std::printf("%s: last heartbeat %s; requests:%s\n", shown(g.at("gateway").as_string()).c_str(),
                 opt_ms(g.at("last_heartbeat_ms")).c_str(), requests.empty() ? " none" : requests.c_str());
     if (const auto conflicts = g.at("conflicts").to_number<std::int64_t>(); conflicts > 0) {
       std::printf("%s: ALARM: %lld batches refused (409): records already stored with other content\n",

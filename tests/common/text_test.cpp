@@ -216,6 +216,33 @@ BOOST_AUTO_TEST_CASE(escape_for_log_is_single_line_and_printable) {
   BOOST_TEST(text::escape_for_log(long_line) == std::string(64, 'x') + "...");
 }
 
+BOOST_AUTO_TEST_CASE(first_control_finds_what_a_terminal_would_act_on) {
+  BOOST_TEST(!text::first_control("").has_value());
+  BOOST_TEST(!text::first_control(nfc_name + " |a\\b 0010******45").has_value());
+  BOOST_TEST(text::first_control("ab\x1B[2J").value() == 2u);               // ESC
+  BOOST_TEST(text::first_control("a\x7F").value() == 1u);                   // DEL
+  BOOST_TEST(text::first_control("Nguy\xC2\x9B" "31m").value() == 4u);      // C1 CSI as UTF-8
+  BOOST_TEST(text::first_control("ab\u202Ecd").value() == 2u);              // right-to-left override
+  BOOST_TEST(text::first_control("ab\u2066").value() == 2u);                // bidi isolate
+  BOOST_TEST(text::first_control("a\u2029").value() == 1u);                 // paragraph separator
+  BOOST_TEST(text::first_control("ok\xFF").value() == 2u);                  // not UTF-8
+  BOOST_TEST(text::first_control("a\tb").value() == 1u);
+  BOOST_TEST(!text::first_control("a\tb", "\t").has_value());
+  BOOST_TEST(text::first_control("a\tb\nc", "\t").value() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(json_for_terminal_escapes_what_json_writers_leave_raw) {
+  // Printable text, JSON's own escapes and whitespace between tokens are kept.
+  const std::string plain = "{\"name\":\"" + nfc_name + "\",\"q\":\"a\\\"b\\\\c\\u001b\"}";
+  BOOST_TEST(text::json_for_terminal(plain) == plain);
+  BOOST_TEST(text::json_for_terminal("[1,\n 2]") == "[1,\n 2]");
+  BOOST_TEST(text::json_for_terminal("\"\xC2\x9B" "2J\"") == "\"\\u009b2J\"");
+  BOOST_TEST(text::json_for_terminal("\"a\u202Eb\"") == "\"a\\u202eb\"");
+  BOOST_TEST(text::json_for_terminal("\"\x7F\"") == "\"\\u007f\"");
+  BOOST_TEST(text::json_for_terminal("\"\x1B\"") == "\"\\u001b\"");
+  BOOST_TEST(text::json_for_terminal("\"a\xFF\"") == "\"a\\ufffd\"");
+}
+
 BOOST_AUTO_TEST_CASE(hex_prefix_of_first_bytes) {
   BOOST_TEST(text::hex_prefix("\x1B@\xE3") == "1b40e3");
   BOOST_TEST(text::hex_prefix("") == "");

@@ -4,7 +4,9 @@
 // must keep the protocol's promises (docs/sync-protocol.md): a stored batch
 // is well formed and its records in strictly increasing seq order, each
 // record kept as a JSON object with the same seq; a 400/413 says why; a 422
-// names at least one record, with a reason. Parsing is deterministic.
+// names at least one record, with a reason; the text a stored batch's rows
+// carry (counter, boot ids) holds no control character (issue 18, finding
+// 5). Parsing is deterministic.
 // Seeds: tests/fuzz/corpus/receiver_batch/ (batch and heartbeat bodies).
 
 #include <algorithm>
@@ -17,6 +19,7 @@
 
 #include <boost/json.hpp>
 
+#include "common/text.hpp"
 #include "receiver/batch.hpp"
 
 namespace {
@@ -38,6 +41,7 @@ bool hex32(std::string_view s) {
 
 void check_stamp(const rv::clock_stamp& s) {
   require(!s.boot_id.empty(), "a stamp has a boot_id");
+  require(!ravao::text::first_control(s.boot_id), "a boot_id holds no control character");
   require(s.boottime_ns >= 0, "boottime_ns >= 0");
 }
 
@@ -56,6 +60,7 @@ void check_batch(const rv::batch& b) {
     require(r.seq >= 1 && r.seq > previous, "seqs are >= 1 and strictly increasing");
     previous = r.seq;
     require(!r.type.empty() && !r.counter.empty(), "a record has a type and a counter");
+    require(!ravao::text::first_control(r.counter), "a counter holds no control character");
     check_stamp(r.at);
     boost::system::error_code ec;
     const auto v = json::parse(r.json, ec);

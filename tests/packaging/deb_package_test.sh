@@ -7,6 +7,9 @@
 # STOPPING=1), upgrade to a newer version (store and local config edits
 # kept), remove, purge (everything the package created gone), and score the
 # installed unit with `systemd-analyze security --offline=true` (at most 1.5).
+# The receiver's unit likewise (installed, neither enabled nor started;
+# `systemd-analyze verify`, its score), and the installed ravao-receiver run
+# as its service would (user ravao-receiver, READY=1, a database 0600).
 #
 # It changes the machine: it needs root and dpkg, and it refuses to touch a
 # machine where ravao is already installed or /var/lib/ravao exists (exit 77:
@@ -23,14 +26,18 @@ if dpkg-query -W -f='${Status}' ravao 2>/dev/null | grep -q installed; then
   skip "the package ravao is installed on this machine; this test would replace and purge it"
 fi
 [ ! -e /var/lib/ravao ] || skip "/var/lib/ravao exists; this test would purge it"
+[ ! -e /var/lib/ravao-receiver ] || skip "/var/lib/ravao-receiver exists; this test would purge it"
+getent passwd ravao-receiver >/dev/null && skip "a user ravao-receiver exists; this test would delete it"
 getent passwd ravao >/dev/null && skip "a user ravao exists; this test would delete it"
 getent passwd ravaotest >/dev/null && skip "a user ravaotest exists; this test would delete it"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ravao-deb-test-XXXXXX")
 chmod 0755 "$work"  # the user ravao reaches the notify socket in it
 daemon_pid=
+receiver_pid=
 cleanup() {
   [ -n "$daemon_pid" ] && kill -KILL "$daemon_pid" 2>/dev/null || true
+  [ -n "$receiver_pid" ] && kill -KILL "$receiver_pid" 2>/dev/null || true
   getent passwd ravaotest >/dev/null && userdel ravaotest
   dpkg --purge ravao ravao-receiver >/dev/null 2>&1 || true
   rm -rf "$work"
@@ -70,10 +77,14 @@ for f in /usr/sbin/ravaod /usr/bin/ravaoctl /lib/systemd/system/ravao.service \
   grep -qx -- "$f" <<<"$contents" || fail "ravao does not ship $f"
 done
 receiver_contents=$(dpkg-deb -c "$receiver_deb" | awk '{print $6}' | sed 's|^\./|/|')
-for f in /usr/bin/ravao-receiver /usr/share/man/man1/ravao-receiver.1.gz; do
+for f in /usr/bin/ravao-receiver /usr/share/man/man1/ravao-receiver.1.gz \
+         /lib/systemd/system/ravao-receiver.service /usr/lib/sysusers.d/ravao-receiver.conf \
+         /usr/lib/tmpfiles.d/ravao-receiver.conf /etc/default/ravao-receiver; do
   grep -qx -- "$f" <<<"$receiver_contents" || fail "ravao-receiver does not ship $f"
 done
 dpkg-deb -I "$deb" conffiles | grep -qx /etc/ravao/ravao.toml || fail "/etc/ravao/ravao.toml is not a conffile"
+dpkg-deb -I "$receiver_deb" conffiles | grep -qx /etc/default/ravao-receiver ||
+  fail "/etc/default/ravao-receiver is not a conffile"
 
 step "install with dpkg"
 dpkg -i "$deb" "$receiver_deb"
@@ -90,6 +101,14 @@ rules=/usr/lib/udev/rules.d/70-ravao.rules
 [ "$(grep -v '^#' "$rules" | grep -o 'GROUP="[^"]*"' | sort -u)" = 'GROUP="ravao"' ] ||
   fail "audit 9: the udev rules give devices to groups other than ravao: $(grep -o 'GROUP="[^"]*"' "$rules" | sort -u | tr '\n' ' ')"
 [ -L /etc/systemd/system/multi-user.target.wants/ravao.service ] || fail "ravao.service is not enabled"
+getent passwd ravao-receiver >/dev/null || fail "no user ravao-receiver after install"
+[ "$(stat -c '%U:%G %a' /var/lib/ravao-receiver)" = "ravao-receiver:ravao-receiver 700" ] ||
+  fail "/var/lib/ravao-receiver is $(stat -c '%U:%G %a' /var/lib/ravao-receiver)"
+[ "$(stat -c '%U:%G %a' /etc/ravao-receiver)" = "root:ravao-receiver 750" ] ||
+  fail "/etc/ravao-receiver is $(stat -c '%U:%G %a' /etc/ravao-receiver)"
+# Installed, not enabled: it needs the province's certificate first.
+[ ! -e /etc/systemd/system/multi-user.target.wants/ravao-receiver.service ] ||
+  fail "ravao-receiver.service was enabled without configuration"
 /usr/sbin/ravaod --version
 /usr/bin/ravao-receiver --help >/dev/null
 man -w ravaod ravaoctl ravao.toml ravao-receiver >/dev/null || fail "man pages not found by man"
@@ -105,6 +124,59 @@ score=$(systemd-analyze security --offline=true /lib/systemd/system/ravao.servic
 [ -n "$score" ] || fail "systemd-analyze printed no score"
 echo "exposure $score"
 awk -v s="$score" 'BEGIN { exit !(s <= 1.5) }' || fail "security exposure $score is above 1.5"
+receiver_score=$(systemd-analyze security --offline=true /lib/systemd/system/ravao-receiver.service 2>&1 |
+        sed -n 's/.*Overall exposure level for ravao-receiver.service: \([0-9.]*\).*/\1/p')
+[ -n "$receiver_score" ] || fail "systemd-analyze printed no score for ravao-receiver.service"
+echo "ravao-receiver.service: exposure $receiver_score"
+awk -v s="$receiver_score" 'BEGIN { exit !(s <= 1.5) }' ||
+  fail "ravao-receiver.service: security exposure $receiver_score is above 1.5"
+for unit in ravao.service ravao-receiver.service; do
+  systemd-analyze verify "/lib/systemd/system/$unit" || fail "systemd-analyze verify $unit failed"
+done
+
+step "run the installed ravao-receiver as its service would"
+# As /etc/default/ravao-receiver tells the admin: certificate, key and
+# client CA in /etc/ravao-receiver, the key readable by the group only.
+/usr/bin/ravao-receiver pki --out "$work/receiver-pki" --client gw-deb-test >/dev/null
+install -m 0644 "$work/receiver-pki/server.pem" /etc/ravao-receiver/server.pem
+install -m 0640 -g ravao-receiver "$work/receiver-pki/server.key" /etc/ravao-receiver/server.key
+install -m 0644 "$work/receiver-pki/ca.pem" /etc/ravao-receiver/client-ca.pem
+# shellcheck disable=SC1091
+. /etc/default/ravao-receiver
+# A free port instead of 8443; the rest as shipped. The shell's umask (022)
+# stays: the database must be private whatever the caller's umask.
+args=${RAVAO_RECEIVER_ARGS/\[::\]:8443/127.0.0.1:0}
+sock=$work/notify-receiver.sock
+python3 "$root/tests/packaging/notify_listener.py" "$sock" "$work/notify-receiver.log" &
+listener=$!
+for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
+# shellcheck disable=SC2086
+(umask 022; exec setpriv --reuid=ravao-receiver --regid=ravao-receiver --init-groups env NOTIFY_SOCKET="$sock" \
+  /usr/bin/ravao-receiver serve --db /var/lib/ravao-receiver/receiver.db $args) >"$work/receiver.out" 2>&1 &
+receiver_pid=$!
+for _ in $(seq 300); do
+  grep -qx READY=1 "$work/notify-receiver.log" 2>/dev/null && break
+  kill -0 "$receiver_pid" 2>/dev/null || break
+  sleep 0.1
+done
+grep -qx READY=1 "$work/notify-receiver.log" || { cat "$work/receiver.out" >&2; fail "no READY=1 from ravao-receiver serve"; }
+for f in receiver.db receiver.db-wal receiver.db-shm; do
+  [ "$(stat -c '%U %a' "/var/lib/ravao-receiver/$f")" = "ravao-receiver 600" ] ||
+    fail "/var/lib/ravao-receiver/$f is $(stat -c '%U %a' "/var/lib/ravao-receiver/$f"), expected ravao-receiver 600"
+done
+kill -TERM "$receiver_pid"
+rc=0
+wait "$receiver_pid" || rc=$?
+receiver_pid=
+[ "$rc" = 0 ] || { cat "$work/receiver.out" >&2; fail "ravao-receiver exited with $rc after SIGTERM"; }
+for _ in $(seq 50); do grep -qx STOPPING=1 "$work/notify-receiver.log" && break; sleep 0.1; done
+grep -qx STOPPING=1 "$work/notify-receiver.log" || fail "no STOPPING=1 from ravao-receiver"
+kill "$listener" 2>/dev/null || true
+wait "$listener" 2>/dev/null || true
+# An admin reading it as root leaves nothing behind that others can read.
+/usr/bin/ravao-receiver stats --db /var/lib/ravao-receiver/receiver.db >/dev/null
+leaky=$(find /var/lib/ravao-receiver -mindepth 1 \( -perm /077 -o ! -user ravao-receiver \) -printf '%p %u %m\n')
+[ -z "$leaky" ] || fail "readable by others or not the service's: $leaky"
 
 # Runs the installed ravaod as the user ravao in the foreground, as systemd
 # would (NOTIFY_SOCKET, WATCHDOG_USEC), until READY=1, STATUS= and WATCHDOG=1
@@ -239,12 +311,16 @@ dpkg --remove ravao
 [ -f /var/lib/ravao/ravao.db ] || fail "remove deleted the store"
 
 step "purge: everything the package created is gone"
+rm /etc/ravao-receiver/server.pem /etc/ravao-receiver/server.key /etc/ravao-receiver/client-ca.pem
 dpkg --purge ravao ravao-receiver
 for p in /etc/ravao/ravao.toml /var/lib/ravao /run/ravao /lib/systemd/system/ravao.service \
-         /etc/systemd/system/multi-user.target.wants/ravao.service /usr/bin/ravao-receiver; do
+         /etc/systemd/system/multi-user.target.wants/ravao.service /usr/bin/ravao-receiver \
+         /lib/systemd/system/ravao-receiver.service /etc/default/ravao-receiver /var/lib/ravao-receiver \
+         /etc/ravao-receiver; do
   [ ! -e "$p" ] || fail "$p is still there after purge"
 done
 ! getent passwd ravao >/dev/null || fail "user ravao still there after purge"
+! getent passwd ravao-receiver >/dev/null || fail "user ravao-receiver still there after purge"
 ! getent group ravao >/dev/null || fail "group ravao still there after purge"
 ! getent group ravao-ctl >/dev/null || fail "group ravao-ctl still there after purge"
 if dpkg-query -W -f='${Status}' ravao 2>/dev/null | grep -q 'ok'; then
@@ -252,4 +328,4 @@ if dpkg-query -W -f='${Status}' ravao 2>/dev/null | grep -q 'ok'; then
 fi
 
 echo
-echo "deb package test: passed (exposure $score)"
+echo "deb package test: passed (exposure: ravao.service $score, ravao-receiver.service $receiver_score)"

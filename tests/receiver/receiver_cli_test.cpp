@@ -171,3 +171,40 @@ BOOST_AUTO_TEST_CASE(usage_errors_exit_2_and_runtime_failures_exit_1) {
   }
   BOOST_TEST(receiver({"pki", "--help"}).out.find("FOR TESTS AND DEMOS ONLY") != std::string::npos);
 }
+
+BOOST_AUTO_TEST_CASE(audit_6_the_database_and_its_wal_are_private) {
+  // Started with a login shell's umask (022), the receiver used to create its
+  // database -rw-r--r--: a province's records readable by every local user.
+  struct restore_umask {
+    mode_t old = ::umask(022);
+    ~restore_umask() { ::umask(old); }
+  } umask_022;
+  receiver_fixture r;
+  r.start();
+  https_client c(r.options());
+  const auto rep = c.post("/v1/batches", seq_batch(1, 10));
+  BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
+  BOOST_TEST_REQUIRE(rep->status == 200u, rep->body);
+  const std::string db = r.db().native();
+  for (const auto* suffix : {"", "-wal", "-shm"}) {
+    BOOST_TEST_REQUIRE(std::filesystem::exists(db + suffix), db + suffix);
+    BOOST_TEST(mode_of(db + suffix) == 0600u, db + suffix);
+  }
+  // What the read-only commands create (a -shm, a -wal) is private too.
+  r.stop();
+  BOOST_TEST(must_run({"records", "--db", db}).out.find("gw-test") != std::string::npos);
+  must_run({"stats", "--db", db});
+  for (const auto& entry : std::filesystem::directory_iterator(r.dir().path())) {
+    if (entry.path().filename().native().starts_with("receiver.db")) {
+      BOOST_TEST(mode_of(entry.path()) == 0600u, entry.path().native());
+    }
+  }
+
+  // A database left readable by an older version is made private at start,
+  // and the log says so.
+  BOOST_TEST_REQUIRE(::chmod(db.c_str(), 0644) == 0);
+  r.start();
+  BOOST_TEST(mode_of(db) == 0600u);
+  BOOST_TEST(r.log().find("receiver.db_made_private") != std::string::npos, r.log());
+  BOOST_TEST(r.log().find("was=0644") != std::string::npos, r.log());
+}
