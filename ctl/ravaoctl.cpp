@@ -104,18 +104,22 @@ json::value call(const std::string& socket_path, const json::object& request) {
     die(daemon_error, fmt::format("cannot connect to {}: {}", socket_path, std::strerror(err)));
   }
   const std::string line = json::serialize(request) + "\n";
-  if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size()))
-    die(daemon_error, fmt::format("cannot send to ravaod: {}", std::strerror(errno)));
+  // A daemon that refuses this peer answers at once and closes, maybe before
+  // the request is sent: its answer is still to be read, so a failed send
+  // is reported only when there is no answer.
+  int send_errno = 0;
+  if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size())) send_errno = errno;
   std::string in;
   char buf[65536];
   while (in.find('\n') == std::string::npos) {
     const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) die(daemon_error, fmt::format("no answer from ravaod: {}", std::strerror(errno)));
-    if (n == 0) break;
+    if (n < 0 && send_errno == 0) die(daemon_error, fmt::format("no answer from ravaod: {}", std::strerror(errno)));
+    if (n <= 0) break;
     in.append(buf, static_cast<std::size_t>(n));
   }
   ::close(fd);
+  if (in.empty() && send_errno != 0) die(daemon_error, fmt::format("cannot send to ravaod: {}", std::strerror(send_errno)));
   if (in.empty()) die(daemon_error, "ravaod closed the connection without answering");
   boost::system::error_code ec;
   json::value v = json::parse(in.substr(0, in.find('\n')), ec);

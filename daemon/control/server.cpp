@@ -215,6 +215,18 @@ asio::awaitable<void> control_server::serve(std::shared_ptr<local_socket> sock) 
         "permission denied: your user is not in the control socket's group \"{}\" (add it with "
         "`sudo usermod -aG {} USER`, then log in again)", group_name, group_name));
     co_await asio::async_write(*sock, asio::buffer(reply), asio::redirect_error(asio::use_awaitable, ec));
+    // Read (and drop) the request the client may still be sending, for at
+    // most a second, before closing: closing first would fail its send
+    // (EPIPE) and it could report that instead of the refusal above.
+    sock->shutdown(local_socket::shutdown_send, ec);
+    if (!ec) {
+      using namespace asio::experimental::awaitable_operators;
+      std::string ignored;
+      asio::steady_timer linger(ex_, std::chrono::seconds(1));
+      co_await (asio::async_read_until(*sock, asio::dynamic_buffer(ignored, max_request_bytes), '\n',
+                                       asio::redirect_error(asio::use_awaitable, ec)) ||
+                linger.async_wait(asio::redirect_error(asio::use_awaitable, ec)));
+    }
     sock->close(ec);
     co_return;
   }

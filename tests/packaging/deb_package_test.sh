@@ -35,7 +35,9 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/ravao-deb-test-XXXXXX")
 chmod 0755 "$work"  # the user ravao reaches the notify socket in it
 daemon_pid=
 receiver_pid=
+listeners=()  # notify listeners: one left running would hold ctest's output pipe open
 cleanup() {
+  for pid in "${listeners[@]}"; do kill "$pid" 2>/dev/null || true; done
   [ -n "$daemon_pid" ] && kill -KILL "$daemon_pid" 2>/dev/null || true
   [ -n "$receiver_pid" ] && kill -KILL "$receiver_pid" 2>/dev/null || true
   getent passwd ravaotest >/dev/null && userdel ravaotest
@@ -148,6 +150,7 @@ install -m 0644 "$work/receiver-pki/ca.pem" /etc/ravao-receiver/client-ca.pem
 args=${RAVAO_RECEIVER_ARGS/\[::\]:8443/127.0.0.1:0}
 sock=$work/notify-receiver.sock
 python3 "$root/tests/packaging/notify_listener.py" "$sock" "$work/notify-receiver.log" &
+listeners+=("$!")
 listener=$!
 for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
 # shellcheck disable=SC2086
@@ -200,6 +203,7 @@ run_daemon() {
   rm -f "$sock" "$log"
   python3 "$root/tests/packaging/notify_listener.py" "$sock" "$log" &
   local listener=$!
+  listeners+=("$listener")
   for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
   [ -S "$sock" ] || fail "notify listener did not start"
   setpriv --reuid=ravao --regid=ravao --init-groups "${wrap[@]}" \

@@ -60,6 +60,7 @@ std::string forged_batch(std::int64_t first, std::int64_t last) {
   for (std::int64_t s = first; s <= last; ++s) {
     auto rec = make_record(s, "visit_opened");
     rec["name_masked"] = "KẺ GIẢ MẠO";
+    rec["counter"] = "quay-gia";  // the masks alone do not count (a re-masked resend)
     rs.push_back(std::move(rec));
   }
   return batch_body(std::move(rs));
@@ -185,6 +186,29 @@ BOOST_AUTO_TEST_CASE(audit_1_a_forged_record_makes_the_genuine_one_a_conflict_no
   BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
   BOOST_TEST(rep->status == 200u, rep->body);
   BOOST_TEST(rep->json().at("duplicates").as_int64() == 1);
+}
+
+// A gateway upgraded to re-masked records (schema 4) may resend a record
+// whose acknowledgement was lost, now with other masks: a duplicate, not a
+// conflict, and the copy stored first stays.
+BOOST_AUTO_TEST_CASE(audit_1_a_record_resent_with_only_other_masks_is_a_duplicate) {
+  receiver_fixture r;
+  r.start();
+  https_client c(r.options());
+  auto first = json::parse(seq_batch(1, 1)).as_object();
+  auto& rec = first["records"].as_array()[0].as_object();
+  rec["name_masked"] = "NGUYỄN V. A.";
+  rec["id_masked"] = "0010******45";
+  BOOST_TEST(status_of(c, "/v1/batches", json::serialize(first)) == 200u);
+  rec["name_masked"] = "NGUYỄN V. A.";
+  rec["id_masked"] = "**********45";
+  auto rep = c.post("/v1/batches", json::serialize(first));
+  BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
+  BOOST_TEST(rep->status == 200u, rep->body);
+  BOOST_TEST(rep->json().at("duplicates").as_int64() == 1);
+  // Anything else that differs is still a conflict.
+  rec["counter"] = "quay-9";
+  BOOST_TEST(status_of(c, "/v1/batches", json::serialize(first)) == 409u);
 }
 
 BOOST_AUTO_TEST_CASE(audit_1_a_revoked_certificate_is_refused_without_a_restart) {
