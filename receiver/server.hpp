@@ -17,7 +17,6 @@
 #include <chrono>
 #include <cstddef>
 #include <expected>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>

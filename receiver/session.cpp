@@ -18,7 +18,6 @@
 
 #include "common/log.hpp"
 #include "common/text.hpp"
-#include "common/tls_server.hpp"
 #include "receiver/exchange.hpp"
 
 namespace ravao::receiver {
