@@ -166,9 +166,11 @@ class writer {
   // sealed blob (sealed here when the caller did not).
   void prepare(scan_context& c, std::vector<std::pair<std::int64_t, std::string>>& hashes) {
     const scan_request& r = c.r;
-    if (r.payload.who) {
+    if (r.payload.who && !hashes.empty()) {  // apply() made a key current first
       c.key_id = hashes.front().first;
       c.who.key = std::move(hashes.front().second);
+    }
+    if (r.payload.who) {
       c.who.id_masked = text::mask_id(r.payload.who->id_number);
       c.who.name_masked = text::mask_name(r.payload.who->full_name);
     }
