@@ -71,6 +71,8 @@ constexpr auto events = std::to_array<event_doc>({
     {ravaod, "store.alarm", "warning", "the store (with its WAL) is larger than `[store] alarm_megabytes`: records wait for upload", "`bytes`, `alarm_bytes`"},
     {ravaod, "store.op_failed", "error", "store work handed to the writer thread threw; it was not done", "`error`"},
     {ravaod, "store.corrupt_copy_pruned", "notice", "the hourly prune deleted a copy of a corrupt store (`PATH.corrupt-…`, its `-wal`, `-shm`) moved aside longer ago than `[store] retention_days`", "`path`"},
+    {ravaod, "store.hash_key_rotated", "info", "the first scan of a new local day (or of a new 24 h of uptime without a synchronised clock) made a new person hash key current; the previous one retires (docs/privacy.md, \"Keys\")", "`key_id`, `period`, `live_keys`"},
+    {ravaod, "store.hash_key_destroyed", "info", "a retired person hash key was deleted: no open visit uses it and the undo window since it retired has passed", "`key_id`, `period`"},
     {ravaod, "store.corrupt_copy_prune_failed", "warning", "such a copy could not be deleted (retried at the next prune)", "`path`, `error`"},
     {ravaod, "store.device_event", "error", "a device record (a scanner or printer lost or back, a printer status) could not be written", "`device`, `error`"},
 

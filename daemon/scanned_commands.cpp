@@ -47,7 +47,7 @@ void scanned_commands::on_command(const committed_scan& s) {
     writer_.async_run<result<staff_command_outcome>>(
         [undo, at = now(), counter = c->id](store_writer& st) {
           // Undo reaches back at most 10 minutes: staff correct a scan they just saw go wrong.
-          return undo ? st.undo_last(counter, at, std::chrono::minutes(10)) : st.checkout_last(counter, at);
+          return undo ? st.undo_last(counter, at, undo_window) : st.checkout_last(counter, at);
         },
         [this, counter = c->id, verb = p.command](boost::system::error_code ec, result<staff_command_outcome> r) {
           if (ec) return;  // not run: the daemon is stopping

@@ -3,7 +3,7 @@
 // (store/visit_rules.hpp, docs/architecture.md "Visits"); the writer
 // (store/writer.hpp) gathers the state they need and carries out their
 // effects. A person is matched by the keyed hash of their ID number
-// (person_key).
+// (person_key) under each live hash key (store/hash_keys.cpp).
 
 #include <fmt/format.h>
 
@@ -23,6 +23,8 @@ result<std::vector<scan_outcome>> store_writer::apply(std::span<const scan_reque
       s.totals.today = day;
       s.totals.visits_today = 0;
     }
+    // A new day (or 24 h of uptime): a new hash key, in its own transaction.
+    if (auto k = rotate_hash_key(s, scans.front().at); !k) return std::unexpected(k.error());
   }
   writer w(s, settings);
   auto tx = sql::transaction::begin_immediate(s.db);
@@ -98,7 +100,8 @@ result<int> store_writer::close_expired(const timestamp& now, const visits_confi
         at.boottime_ns = now.boottime_ns - (now.wall_ms - *last_eod_ms) * 1'000'000;
       }
       if (!reason.empty())
-        expired.push_back({st.int64(0), st.text(1), person_keys{st.text(2), st.text(3), st.text(7)}, reason, at});
+        // An automatic close writes no hash: nothing matches it.
+        expired.push_back({st.int64(0), st.text(1), person_keys{{}, st.text(3), st.text(7)}, reason, at});
     }
   }
   if (expired.empty()) return 0;

@@ -224,6 +224,12 @@ void committer::run() {
     }
     if (expire_at) {
       auto closed = guarded([&] { return store_.close_expired(*expire_at, settings); });
+      // What is no longer needed of a person goes with the same tick (no wake-up of its own).
+      if (closed) closed = guarded([&]() -> result<int> {
+        auto f = store_.forget(*expire_at, settings);
+        if (!f) return std::unexpected(f.error());
+        return *closed;
+      });
       if (last_prune_ns_ == 0 || expire_at->boottime_ns - last_prune_ns_ > 3'600'000'000'000) {
         if (guarded([&] { return store_.prune(*expire_at, retention_days_); })) last_prune_ns_ = expire_at->boottime_ns;
       }

@@ -1,6 +1,6 @@
 // What of a scan is personal, its sealed form, and the clear forms the store
-// keeps instead: the keyed hash of the ID number and the masks
-// (docs/privacy.md).
+// keeps instead: the masks, and the keyed hash of the ID number
+// (store/hash_keys.cpp; docs/privacy.md).
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -14,22 +14,6 @@ namespace {
 std::string date_text(const std::optional<civil_date>& d) {
   if (!d) return {};
   return fmt::format("{:04}-{:02}-{:02}", d->year, d->month, d->day);
-}
-
-bool from_hex(std::string_view hex, std::span<unsigned char> out) {
-  if (hex.size() != out.size() * 2) return false;
-  const auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    const int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out[i] = static_cast<unsigned char>(hi * 16 + lo);
-  }
-  return true;
 }
 
 }  // namespace
@@ -103,26 +87,11 @@ std::string recent_key(std::string_view counter_id, std::string_view person_key,
   return key;
 }
 
-person_keys keys_of(const store_connection& s, std::string_view id_number, std::string_view full_name) {
+person_keys masks_of(std::string_view id_number, std::string_view full_name) {
   person_keys k;
-  if (!id_number.empty()) {
-    k.key = seal::keyed_hash(s.hash_key, id_number);
-    k.id_masked = text::mask_id(id_number);
-  }
+  if (!id_number.empty()) k.id_masked = text::mask_id(id_number);
   k.name_masked = text::mask_name(full_name);
   return k;
-}
-
-result<void> load_hash_key(store_connection& s) {
-  auto st = sql::statement::prepare(s.db, "SELECT value FROM meta WHERE key='person_hash_key'");
-  if (!st) return std::unexpected(st.error());
-  auto row = st->step();
-  if (!row) return std::unexpected(row.error());
-  if (!*row) return fail(errc::store_corrupt, "meta.person_hash_key is missing");
-  const std::string hex = st->text(0);
-  st->reset();
-  if (!from_hex(hex, s.hash_key)) return fail(errc::store_corrupt, "meta.person_hash_key is not 64 hex digits");
-  return {};
 }
 
 }  // namespace ravao

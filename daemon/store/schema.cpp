@@ -15,7 +15,7 @@ namespace {
 using migration = std::variant<std::string_view, result<void> (*)(sqlite3*, const migration_options&)>;
 
 // Append only: a released migration is never edited.
-const std::array<migration, 4> migrations = {{
+const std::array<migration, 5> migrations = {{
     // 1: records (the upload log), visits, rejected-scan samples, counters' tallies.
     {R"sql(
 CREATE TABLE records (
@@ -108,6 +108,9 @@ INSERT INTO meta(key, value) VALUES ('next_slip_sequence', '1');
     // 4: masks scaled to the ID's length, names split on any separator:
     // what earlier versions masked is re-masked (store/schema_v4.cpp).
     {&migrate_to_4},
+    // 5: hash keys with a bounded life, hashes cleared once not needed
+    // (store/schema_v5.cpp, store/hash_keys.cpp, store/forget.cpp).
+    {&migrate_to_5},
 }};
 
 result<int> user_version(sqlite3* db) {

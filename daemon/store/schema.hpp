@@ -42,4 +42,10 @@ result<void> migrate_to_3(sqlite3* db, const migration_options& options);
 // the scrub. Runs inside migrate()'s transaction.
 result<void> migrate_to_4(sqlite3* db, const migration_options& options);
 
+// Schema 5 (store/schema_v5.cpp): hash_keys replaces meta.person_hash_key
+// (kept, retired, only while an open visit needs it); hashes of closed
+// visits and of records cleared; asks for the scrub. Runs inside migrate()'s
+// transaction.
+result<void> migrate_to_5(sqlite3* db, const migration_options& options);
+
 }  // namespace ravao::schema

@@ -80,7 +80,7 @@ struct recent_visit {
 result<std::optional<recent_visit>> visit_scanned_just_before(sqlite3* db, std::string_view counter,
                                                                const timestamp& at, std::chrono::seconds window) {
   auto st = sql::statement::prepare(db,
-      "SELECT id, COALESCE(person_key,''), COALESCE(name_masked,''), last_boottime_ns, COALESCE(id_masked,''), "
+      "SELECT id, '', COALESCE(name_masked,''), last_boottime_ns, COALESCE(id_masked,''), "
       "COALESCE(opened_seq, 0) FROM visits "
       "WHERE counter_id=?1 AND closed_seq IS NULL AND last_boot_id=?2 ORDER BY last_boottime_ns DESC LIMIT 1");
   if (!st) return std::unexpected(st.error());
@@ -260,8 +260,8 @@ result<declared> store_writer::declare(const declaration_request& r) {
   }
   out.seq = w.effects().next_seq;
   // The declared identity and answers are sealed; the record keeps the
-  // hash and the masks in clear, like a scan.
-  const person_keys who = keys_of(s, r.person_id, r.person_name);
+  // masks in clear, like a scan, and no hash (nothing matches a declaration).
+  const person_keys who = masks_of(r.person_id, r.person_name);
   std::string sealed;
   std::string flags = "proxy_declared";
   if (s.province_key) sealed = seal::seal(*s.province_key, declaration_plaintext(r.person_id, r.person_name,

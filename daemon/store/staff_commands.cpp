@@ -18,7 +18,7 @@ result<staff_command_outcome> store_writer::checkout_last(const std::string& cou
   auto done = [&]() -> result<void> {
     // The visitor most recently active at this counter (opened or rescanned).
     auto st = sql::statement::prepare(s.db,
-        "SELECT id, COALESCE(person_key,''), COALESCE(name_masked,''), COALESCE(id_masked,'') FROM visits "
+        "SELECT id, '', COALESCE(name_masked,''), COALESCE(id_masked,'') FROM visits "
         "WHERE counter_id=?1 AND closed_seq IS NULL "
         "ORDER BY last_wall_ms DESC, id DESC LIMIT 1");
     if (!st) return std::unexpected(st.error());

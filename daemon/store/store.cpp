@@ -34,11 +34,12 @@ result<void> store_connection::prepare_write_statements() {
        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)"},
       {&store_connection::ins_visit,
        "INSERT INTO visits(person_key,name_masked,id_masked,counter_id,opened_seq,opened_wall_ms,opened_synced,"
-       "last_wall_ms,last_boot_id,last_boottime_ns) VALUES(?1,?2,?3,?4,?5,?6,?7,?6,?8,?9)"},
+       "last_wall_ms,last_boot_id,last_boottime_ns,key_id) VALUES(?1,?2,?3,?4,?5,?6,?7,?6,?8,?9,?10)"},
       {&store_connection::ins_exit_only,
-       "INSERT INTO visits(person_key,name_masked,id_masked,counter_id,last_wall_ms,last_boot_id,last_boottime_ns,"
+       // Closed at once and never reopened (undo does not): no hash.
+       "INSERT INTO visits(name_masked,id_masked,counter_id,last_wall_ms,last_boot_id,last_boottime_ns,"
        "closed_seq,closed_wall_ms,closed_counter_id,close_reason) "
-       "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?5,?4,'exit_without_entry')"},
+       "VALUES(?2,?3,?4,?5,?6,?7,?8,?5,?4,'exit_without_entry')"},
       {&store_connection::find_open_here,
        "SELECT id FROM visits WHERE person_key=?1 AND closed_seq IS NULL AND counter_id=?2"},
       {&store_connection::find_open_any,
@@ -215,7 +216,7 @@ result<store_writer> store_writer::open(const fs::path& path, const store_option
   if (auto r = configure(p->db); !r) return std::unexpected(r.error());
   if (auto r = schema::migrate(p->db, schema::migration_options{options.province_key}); !r)
     return std::unexpected(r.error());
-  if (auto r = load_hash_key(*p); !r) return std::unexpected(r.error());
+  if (auto r = load_hash_keys(*p); !r) return std::unexpected(r.error());
   if (!recovered_from.empty()) {
     auto r = sql::exec(p->db, fmt::format(
         "INSERT OR REPLACE INTO meta(key,value) VALUES('recovered_from','{}'),('recovered_at_ms','{}')",

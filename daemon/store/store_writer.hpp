@@ -32,6 +32,10 @@ struct store_options {
   std::optional<seal::public_key> province_key;
 };
 
+// How long after a scan UNDO_LAST may take it back (a closed visit it
+// reopens must still match an exit, so its hash is kept that long).
+inline constexpr std::chrono::minutes undo_window{10};
+
 class store_writer : public store_reader {
  public:
   // Opens (creating folder and file when needed) and migrates the store,
@@ -65,6 +69,14 @@ class store_writer : public store_reader {
   //   - rejected-scan samples and finished print jobs older than retention.
   // Returns how many rows went.
   result<int> prune(const timestamp& now, int retention_days);
+
+  // Forgets what is no longer needed of a person (store/forget.cpp,
+  // docs/privacy.md "Keys"): the hashes of records and closed visits older
+  // than the duplicate and undo windows, the masks of acknowledged records
+  // and of visits closed before today, retired hash keys no hash uses any
+  // more; then empties the WAL. Bounded transactions; run with expiry.
+  // Returns how many rows changed.
+  result<int> forget(const timestamp& now, const visits_config& settings);
 
   // Running totals as of the last commit.
   const store_totals& totals() const;
@@ -100,7 +112,7 @@ class store_writer : public store_reader {
   // ("online", "offline", "paper_out", ...).
   result<std::int64_t> log_device_event(std::string_view device_id, std::string_view event, const timestamp& at);
 
-  static constexpr int schema_version = 4;
+  static constexpr int schema_version = 5;
 
  private:
   explicit store_writer(std::unique_ptr<store_connection> s);

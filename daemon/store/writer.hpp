@@ -4,6 +4,8 @@
 // A writer stages in-memory effects (next record number, totals, the
 // duplicate window) that are applied only once the transaction commits.
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "common/text.hpp"
@@ -67,16 +69,20 @@ class writer {
   // One scan: gathers the visit state the rules need, lets
   // visit_rules::decide() say what happens, and carries that out.
   result<scan_outcome> apply(const scan_request& r) {
-    std::string person_key;
-    if (r.payload.who) person_key = seal::keyed_hash(s_.hash_key, r.payload.who->id_number);
-    const std::string key = recent_key(r.counter_id, person_key, r.payload.text);
+    // The person's hash under every live key (hash_keys.cpp): an open visit
+    // or a recent scan may have been hashed with the key of yesterday. What
+    // this scan writes is hashed with the current key (the first).
+    std::vector<std::pair<std::int64_t, std::string>> hashes;
+    if (r.payload.who) hashes = hashes_of(s_, r.payload.who->id_number);
+    const std::string key = recent_key(r.counter_id, hashes.empty() ? std::string_view{} : hashes.front().second,
+                                       r.payload.text);
     const visit_rules::scan_facts facts{r.mode, r.payload.who.has_value(), r.payload.kind,
                                         r.slip_sequence.has_value(), r.at.boottime_ns};
-    auto state = gather(facts, key, person_key, r);
+    auto state = gather(facts, key, hashes, r);
     if (!state) return std::unexpected(state.error());
     const visit_rules::decision d = visit_rules::decide(facts, *state, settings_.duplicate_window);
-    scan_context c{r, {}, {}, {}, join_flags(r.payload.flags)};
-    if (d.outcome != scan_effect::duplicate) prepare(c, std::move(person_key));  // a duplicate writes no record
+    scan_context c{r, {}, 0, {}, {}, join_flags(r.payload.flags)};
+    if (d.outcome != scan_effect::duplicate) prepare(c, hashes);  // a duplicate writes no record
     for (const std::string_view f : d.flags) add_flag(c.flags, f);
     scan_outcome out{d.outcome, 0, 0, 0};
     for (const auto& e : d.effects)
@@ -137,6 +143,7 @@ class writer {
   struct scan_context {
     const scan_request& r;
     person_keys who;
+    std::int64_t key_id = 0;  // the hash key of who.key
     std::string own_seal;    // sealed here when the caller did not
     std::string_view sealed;
     std::string flags;
@@ -157,10 +164,13 @@ class writer {
 
   // What the records of a scan share: the person's keys and masks, and one
   // sealed blob (sealed here when the caller did not).
-  void prepare(scan_context& c, std::string person_key) {
+  void prepare(scan_context& c, std::vector<std::pair<std::int64_t, std::string>>& hashes) {
     const scan_request& r = c.r;
+    if (r.payload.who && !hashes.empty()) {  // apply() made a key current first
+      c.key_id = hashes.front().first;
+      c.who.key = std::move(hashes.front().second);
+    }
     if (r.payload.who) {
-      c.who.key = std::move(person_key);
       c.who.id_masked = text::mask_id(r.payload.who->id_number);
       c.who.name_masked = text::mask_name(r.payload.who->full_name);
     }
@@ -181,28 +191,47 @@ class writer {
     return std::nullopt;
   }
 
+  // The newest of the person's last scans here under every live key.
+  std::optional<recent_scan> last_scan(const std::string& key, const scan_request& r,
+                                       const std::vector<std::pair<std::int64_t, std::string>>& hashes) const {
+    std::optional<recent_scan> last = last_scan(key);
+    for (std::size_t i = 1; i < hashes.size(); ++i) {
+      const auto older = last_scan(recent_key(r.counter_id, hashes[i].second, r.payload.text));
+      if (older && (!last || older->boottime_ns > last->boottime_ns)) last = older;
+    }
+    return last;
+  }
+
   // The state decide() reads for this scan, and no more (visit_rules.hpp,
   // visit_state): a duplicate needs no query at all.
   result<visit_rules::visit_state> gather(const visit_rules::scan_facts& f, const std::string& key,
-                                          const std::string& person_key, const scan_request& r) {
+                                          const std::vector<std::pair<std::int64_t, std::string>>& hashes,
+                                          const scan_request& r) {
     visit_rules::visit_state state;
-    state.last_scan = last_scan(key);
+    state.last_scan = last_scan(key, r, hashes);
     if (visit_rules::is_duplicate(state.last_scan, f.boottime_ns, settings_.duplicate_window)) return state;
     if (f.identified && f.mode == counter_mode::exit) {
       auto& st = s_.find_open_any;
-      st.bind(1, person_key);
-      while (true) {
-        auto row = st.step();
-        if (!row) return std::unexpected(row.error());
-        if (!*row) break;
-        state.open_anywhere.push_back(st.int64(0));
+      for (const auto& h : hashes) {
+        st.bind(1, h.second);
+        while (true) {
+          auto row = st.step();
+          if (!row) return std::unexpected(row.error());
+          if (!*row) break;
+          state.open_anywhere.push_back(st.int64(0));
+        }
       }
+      if (hashes.size() > 1) std::ranges::sort(state.open_anywhere);
     } else if (f.identified) {
       auto& st = s_.find_open_here;
-      auto row = st.bind(1, person_key).bind(2, r.counter_id).step();
-      if (!row) return std::unexpected(row.error());
-      if (*row) state.open_here = st.int64(0);
-      st.reset();
+      for (const auto& h : hashes) {
+        auto row = st.bind(1, h.second).bind(2, r.counter_id).step();
+        if (!row) return std::unexpected(row.error());
+        const bool found = *row;
+        if (found) state.open_here = st.int64(0);
+        st.reset();
+        if (found) break;
+      }
     } else if (f.kind == payload_kind::ravao_slip && r.slip_sequence) {
       auto st = sql::statement::prepare(s_.db, "SELECT visit_id FROM slips WHERE sequence=?1");
       if (!st) return std::unexpected(st.error());
@@ -280,9 +309,9 @@ class writer {
     if (opened) {
       x = s_.ins_visit.bind(1, c.who.key).bind_text_or_null(2, c.who.name_masked).bind(3, c.who.id_masked)
               .bind(4, r.counter_id).bind(5, seq).bind(6, r.at.wall_ms).bind(7, std::int64_t{r.at.synced ? 1 : 0})
-              .bind(8, boot_id()).bind(9, r.at.boottime_ns).run();
+              .bind(8, boot_id()).bind(9, r.at.boottime_ns).bind(10, c.key_id).run();
     } else {
-      x = s_.ins_exit_only.bind(1, c.who.key).bind_text_or_null(2, c.who.name_masked).bind(3, c.who.id_masked)
+      x = s_.ins_exit_only.bind(1, std::nullopt).bind_text_or_null(2, c.who.name_masked).bind(3, c.who.id_masked)
               .bind(4, r.counter_id).bind(5, r.at.wall_ms).bind(6, boot_id()).bind(7, r.at.boottime_ns)
               .bind(8, seq).run();
     }
