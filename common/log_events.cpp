@@ -72,6 +72,8 @@ constexpr auto events = std::to_array<event_doc>({
     {ravaod, "store.op_failed", "error", "store work handed to the writer thread threw; it was not done", "`error`"},
     {ravaod, "store.corrupt_copy_pruned", "notice", "the hourly prune deleted a copy of a corrupt store (`PATH.corrupt-…`, its `-wal`, `-shm`) moved aside longer ago than `[store] retention_days`", "`path`"},
     {ravaod, "store.corrupt_copy_prune_failed", "warning", "such a copy could not be deleted (retried at the next prune)", "`path`, `error`"},
+    {ravaod, "store.page_size_converted", "notice", "at start, a store made with larger pages was rebuilt (once) with 1 KiB pages", "`from`, `to`, `ms`"},
+    {ravaod, "store.page_size_kept", "warning", "at start, such a store could not be rebuilt now (another process held it, or the VACUUM failed); it works as it is and the next start tries again", "`page_size`, `wanted`, `error`"},
     {ravaod, "store.device_event", "error", "a device record (a scanner or printer lost or back, a printer status) could not be written", "`device`, `error`"},
 
     // ---- ravaod: slips, staff commands, printing

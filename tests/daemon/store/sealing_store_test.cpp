@@ -148,7 +148,7 @@ BOOST_AUTO_TEST_CASE(a_v2_store_is_sealed_masked_and_left_without_a_clear_copy) 
   {
     auto s = store_writer::open(path, with_key());
     BOOST_TEST_REQUIRE(s.has_value(), (s ? "" : s.error().message()));
-    BOOST_TEST(s->health().schema_version == 4);
+    BOOST_TEST(s->health().schema_version == store_writer::schema_version);
     BOOST_TEST(clear_text_in(path) == std::vector<std::string>{}, "while open");
 
     const auto recs = upload_records(*s);
@@ -379,7 +379,7 @@ BOOST_AUTO_TEST_CASE(audit_7_and_8_masks_written_before_the_fix_are_re_masked_an
   {
     auto s = store_writer::open(path);
     BOOST_TEST_REQUIRE(s.has_value(), (s ? "" : s.error().message()));
-    BOOST_TEST(s->health().schema_version == 4);
+    BOOST_TEST(s->health().schema_version == store_writer::schema_version);
     const auto rec = s->records({})->front();
     BOOST_TEST(rec.id_masked == "*******7");
     BOOST_TEST(rec.name_masked == "PH\u1EA0M M. C.");
