@@ -3,7 +3,8 @@
 //   nothing scanning): unsealed without sync; sealed with [sync] configured
 //   (public_key, url, certificates) against a running ravao-receiver, the
 //   clock declared synchronised and the first heartbeat sent: the state of a
-//   real branch between scans. VmRSS, RssAnon, RssFile, Pss (smaps_rollup).
+//   real branch between scans. VmRSS, RssAnon, RssFile, Pss and USS
+//   (Private_Clean + Private_Dirty, smaps_rollup).
 // - disk bytes written per scan (/proc/PID/io write_bytes) at a slow rate
 //   (one scan every `interval_ms`, so each is its own transaction) and in a
 //   burst (16 counters writing at once, group commits);
@@ -24,6 +25,7 @@ namespace {
 
 struct memory {
   std::int64_t rss_kb = 0, anon_kb = 0, file_kb = 0, pss_kb = 0;
+  std::int64_t uss_kb = 0;  // Private_Clean + Private_Dirty: what ravaod's exit would free
 };
 
 // What the daemons of one mode share: the provincial key and, sealed, a
@@ -75,7 +77,8 @@ memory idle_memory(const mode& m, int counters) {
   std::this_thread::sleep_for(1s);
   const int pid = daemon.pid();
   memory mem{proc_field(pid, "status", "VmRSS"), proc_field(pid, "status", "RssAnon"),
-             proc_field(pid, "status", "RssFile"), proc_field(pid, "smaps_rollup", "Pss")};
+             proc_field(pid, "status", "RssFile"), proc_field(pid, "smaps_rollup", "Pss"),
+             proc_field(pid, "smaps_rollup", "Private_Clean") + proc_field(pid, "smaps_rollup", "Private_Dirty")};
   daemon.stop();
   return mem;
 }
@@ -160,17 +163,17 @@ int main(int argc, char** argv) try {
   std::printf("footprint_bench: folder %s; sealed = [sync] public_key; idle sealed also has [sync] url "
               "(connected to ravao-receiver)\n",
               temp_dir().describe().c_str());
-  std::printf("%-30s %8s %8s %8s %8s | %8s %8s %8s %8s\n", "idle ravaod (KiB)", "VmRSS", "RssAnon", "RssFile",
-              "Pss", "VmRSS", "RssAnon", "RssFile", "Pss");
-  std::printf("%-30s %35s | %35s\n", "", "unsealed, no sync", "sealed, sync configured");
+  std::printf("%-16s %7s %7s %7s %7s %7s | %7s %7s %7s %7s %7s\n", "idle ravaod (KiB)", "VmRSS", "RssAnon",
+              "RssFile", "Pss", "USS", "VmRSS", "RssAnon", "RssFile", "Pss", "USS");
+  std::printf("%-16s %39s | %39s\n", "", "unsealed, no sync", "sealed, sync configured");
   for (int i = 0; i < 3; ++i) {
     const memory& u = f[0].idle[i];
     const memory& s = f[1].idle[i];
-    std::printf("  %2d counters %17s %8lld %8lld %8lld %8lld | %8lld %8lld %8lld %8lld  (goal < 8192, sealed: %s)\n",
-                counters[i], "", static_cast<long long>(u.rss_kb), static_cast<long long>(u.anon_kb),
-                static_cast<long long>(u.file_kb), static_cast<long long>(u.pss_kb), static_cast<long long>(s.rss_kb),
-                static_cast<long long>(s.anon_kb), static_cast<long long>(s.file_kb),
-                static_cast<long long>(s.pss_kb), verdict(s.rss_kb < 8192));
+    const auto row = [](const memory& x) {
+      return fmt::format("{:7} {:7} {:7} {:7} {:7}", x.rss_kb, x.anon_kb, x.file_kb, x.pss_kb, x.uss_kb);
+    };
+    std::printf("  %2d counters%3s %s | %s  (goal VmRSS < 8192, sealed: %s)\n", counters[i], "", row(u).c_str(),
+                row(s).c_str(), verdict(s.rss_kb < 8192));
   }
   std::printf("%-52s %10s %10s\n", "disk bytes written per scan (write_bytes)", "unsealed", "sealed");
   std::printf("  slow: %zu scans, one every %lld ms %*s %10.0f %10.0f  (goal < 8192, sealed: %s)\n", scans,
