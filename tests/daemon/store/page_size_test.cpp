@@ -173,5 +173,6 @@ BOOST_AUTO_TEST_CASE(a_rebuild_killed_at_any_write_leaves_a_store_that_opens_who
     if (WEXITSTATUS(status) == 0) break;
     ++killed;
   }
+  BOOST_TEST_MESSAGE("the rebuild was killed at each of its " << killed << " writes");
   BOOST_TEST(killed > 10);  // the rebuild writes many times: every one was a kill point
 }
