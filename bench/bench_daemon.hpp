@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <barrier>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -247,6 +248,49 @@ inline boost::json::value ctl_status(const fs::path& socket) { return ctl_json(s
 
 inline std::int64_t ctl_last_seq(const fs::path& socket) {
   return ctl_status(socket).at("store").at("last_seq").to_number<std::int64_t>();
+}
+
+// Scan k of counter w in a burst. 4 in 5 are CCCD cards, each person with a
+// distinct ID; at toggle counters (even w) each person scans twice (opens,
+// then closes, their visit), at entry counters once. The 5th is a parcel
+// barcode (opaque).
+inline std::string burst_payload(int w, std::uint32_t k) {
+  const auto base = static_cast<std::uint32_t>(w) * 50'000;
+  if (k % 5 == 4) return opaque_payload(base + k);
+  const std::uint32_t j = k - k / 5;  // index among this counter's CCCD scans
+  return cccd_payload(base + (w % 2 == 0 ? j / 2 : j));
+}
+
+// Writes `per_counter` burst scans to every pty at once, one thread per pty,
+// as fast as the tty takes them (a full pty blocks its writer:
+// back-pressure). Returns when all are written, with the instant the writers
+// started; `failed` is set if a pty did not take its data by `deadline`.
+inline clock_type::time_point write_burst(std::vector<std::unique_ptr<pty_scanner>>& ptys, std::uint32_t per_counter,
+                                          clock_type::time_point deadline, bool& failed) {
+  const auto counters = static_cast<std::ptrdiff_t>(ptys.size());
+  clock_type::time_point first_byte;
+  std::barrier start(counters + 1, [&]() noexcept { first_byte = clock_type::now(); });
+  std::atomic<bool> any_failed = false;
+  std::vector<std::thread> writers;
+  for (int w = 0; w < static_cast<int>(counters); ++w) {
+    writers.emplace_back([&, w] {
+      std::string chunk;
+      std::uint32_t k = 0;
+      start.arrive_and_wait();
+      while (k < per_counter) {  // a few scans per write(): the pty takes what fits
+        chunk.clear();
+        for (int i = 0; i < 8 && k < per_counter; ++i, ++k) chunk += burst_payload(w, k) + "\r\n";
+        if (!ptys[static_cast<std::size_t>(w)]->send(chunk, deadline)) {
+          any_failed = true;
+          return;
+        }
+      }
+    });
+  }
+  start.arrive_and_wait();
+  for (auto& t : writers) t.join();
+  failed = any_failed;
+  return first_byte;
 }
 
 }  // namespace ravao::bench

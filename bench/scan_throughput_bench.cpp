@@ -8,7 +8,6 @@
 // every card's personal data (docs/privacy.md); seal=0 keeps none.
 // Usage: scan_throughput_bench [scans_per_counter=20000] [counters=16] [seal=1]
 
-#include <barrier>
 #include <cstdio>
 #include <mutex>
 
@@ -18,16 +17,6 @@
 using namespace ravao::bench;
 
 namespace {
-
-// Scan k of counter w. 4 in 5 are CCCD cards, each person with a distinct
-// ID; at toggle counters each person scans twice (opens, then closes, their
-// visit), at entry counters once. The 5th is a parcel barcode (opaque).
-std::string scan_payload(int w, std::uint32_t k) {
-  const auto base = static_cast<std::uint32_t>(w) * 50'000;
-  if (k % 5 == 4) return opaque_payload(base + k);
-  const std::uint32_t j = k - k / 5;  // index among this counter's CCCD scans
-  return cccd_payload(base + (w % 2 == 0 ? j / 2 : j));
-}
 
 // Log lines of one commit are written back to back after the commit; a gap
 // longer than `gap` between two acknowledgements starts a new batch. Rough:
@@ -77,27 +66,8 @@ int main(int argc, char** argv) try {
   const std::int64_t written0 = proc_field(daemon.pid(), "io", "write_bytes");
 
   const auto deadline = clock_type::now() + 300s;
-  clock_type::time_point first_byte;
-  std::barrier start(counters + 1, [&]() noexcept { first_byte = clock_type::now(); });
-  std::vector<std::thread> writers;
-  std::vector<int> failed(static_cast<std::size_t>(counters), 0);
-  for (int w = 0; w < counters; ++w) {
-    writers.emplace_back([&, w] {
-      std::string chunk;
-      std::uint32_t k = 0;
-      start.arrive_and_wait();
-      while (k < per_counter) {  // a few scans per write(): the pty takes what fits
-        chunk.clear();
-        for (int i = 0; i < 8 && k < per_counter; ++i, ++k) chunk += scan_payload(w, k) + "\r\n";
-        if (!ptys[static_cast<std::size_t>(w)]->send(chunk, deadline)) {
-          failed[static_cast<std::size_t>(w)] = 1;
-          return;
-        }
-      }
-    });
-  }
-  start.arrive_and_wait();
-  for (auto& t : writers) t.join();
+  bool write_failed = false;
+  const clock_type::time_point first_byte = write_burst(ptys, per_counter, deadline, write_failed);
   const auto all_written = clock_type::now();
   const bool done = daemon.wait_for(
       [&](const log_counts& c) { return c.accepted + c.duplicate + c.rejected + c.dropped >= total; },
@@ -130,7 +100,7 @@ int main(int argc, char** argv) try {
   std::printf("%-46s %5.0f %5.0f %5.0f %5.0f\n", "inferred batch size mean / p50 / p90 / max",
               static_cast<double>(acks.size()) / static_cast<double>(batches.size()), percentile(batches, 50),
               percentile(batches, 90), percentile(batches, 100));
-  return done && c.dropped == 0 && std::count(failed.begin(), failed.end(), 1) == 0 ? 0 : 1;
+  return done && c.dropped == 0 && !write_failed ? 0 : 1;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "scan_throughput_bench: %s\n", e.what());
   return 1;

@@ -74,6 +74,8 @@ constexpr auto events = std::to_array<event_doc>({
     {ravaod, "store.hash_key_rotated", "info", "the first scan of a new local day (or of a new 24 h of uptime without a synchronised clock) made a new person hash key current; the previous one retires (docs/privacy.md, \"Keys\")", "`key_id`, `period`, `live_keys`"},
     {ravaod, "store.hash_key_destroyed", "info", "a retired person hash key was deleted: no open visit uses it and the undo window since it retired has passed", "`key_id`, `period`"},
     {ravaod, "store.corrupt_copy_prune_failed", "warning", "such a copy could not be deleted (retried at the next prune)", "`path`, `error`"},
+    {ravaod, "store.page_size_converted", "notice", "at start, a store made with larger pages was rebuilt (once) with 1 KiB pages", "`from`, `to`, `ms`"},
+    {ravaod, "store.page_size_kept", "warning", "at start, such a store could not be rebuilt now (another process held it, or the VACUUM failed); it works as it is and the next start tries again", "`page_size`, `wanted`, `error`"},
     {ravaod, "store.device_event", "error", "a device record (a scanner or printer lost or back, a printer status) could not be written", "`device`, `error`"},
 
     // ---- ravaod: slips, staff commands, printing

@@ -15,7 +15,7 @@ namespace {
 using migration = std::variant<std::string_view, result<void> (*)(sqlite3*, const migration_options&)>;
 
 // Append only: a released migration is never edited.
-const std::array<migration, 5> migrations = {{
+const std::array<migration, 6> migrations = {{
     // 1: records (the upload log), visits, rejected-scan samples, counters' tallies.
     {R"sql(
 CREATE TABLE records (
@@ -111,6 +111,10 @@ INSERT INTO meta(key, value) VALUES ('next_slip_sequence', '1');
     // 5: hash keys with a bounded life, hashes cleared once not needed
     // (store/schema_v5.cpp, store/hash_keys.cpp, store/forget.cpp).
     {&migrate_to_5},
+    // 6: no index on records.wall_ms: every scan's commit wrote one more
+    // page for it (about 1,300 bytes per scan, docs/benchmarks.md "Issue
+    // 16"); only the hourly prune used it, which now scans the table.
+    {"DROP INDEX IF EXISTS records_wall;"},
 }};
 
 result<int> user_version(sqlite3* db) {

@@ -32,6 +32,20 @@ result<int> migrate(sqlite3* db, const migration_options& options = {});
 // reader held the WAL and it could not be emptied (retry later).
 result<bool> truncate_wal(sqlite3* db);
 
+// The page size every store should have: a scan's commit touches ~4 pages
+// and each is one WAL frame (page + 24 bytes), so small pages keep the bytes
+// written per scan low (docs/benchmarks.md, "Issue 16").
+inline constexpr int store_page_size = 1024;
+
+// A store whose pages are not `wanted` bytes (made before 1 KiB pages) is
+// rebuilt with them: out of WAL, `PRAGMA page_size`, VACUUM, back to WAL
+// (store/page_size.cpp). Crash-safe: VACUUM under the rollback journal is
+// one transaction, rolled back at the next open if interrupted, and the next
+// open tries again. True when it converted; false when there was nothing to
+// do or it could not now (logged, the store works as it is). An error only
+// when the store could not return to WAL mode.
+result<bool> convert_page_size(sqlite3* db, int wanted);
+
 // Schema 3 (store/schema_v3.cpp): seals and masks what schema 2 kept in
 // clear, draws the stream id and the person hash key, adds dead letters.
 // Runs inside migrate()'s transaction.

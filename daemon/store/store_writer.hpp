@@ -112,7 +112,7 @@ class store_writer : public store_reader {
   // ("online", "offline", "paper_out", ...).
   result<std::int64_t> log_device_event(std::string_view device_id, std::string_view event, const timestamp& at);
 
-  static constexpr int schema_version = 5;
+  static constexpr int schema_version = 6;
 
  private:
   explicit store_writer(std::unique_ptr<store_connection> s);

@@ -1,6 +1,7 @@
 #include "support/sqlite_faults.hpp"
 
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstring>
@@ -15,6 +16,7 @@ std::atomic<std::int64_t> countdown{0};
 std::atomic<std::int64_t> counted{0};
 std::atomic<bool> injected{false};
 std::atomic<int> length_limit{0};
+std::atomic<int> exit_status{-1};  // >= 0: the armed operation ends the process instead of failing
 
 // True when this operation of kind `o` is the one to fail.
 bool hit(op o) {
@@ -23,6 +25,7 @@ bool hit(op o) {
   if (countdown.fetch_sub(1) != 1) return false;
   injected = true;
   armed = -1;
+  if (const int status = exit_status.load(); status >= 0) ::_exit(status);
   return true;
 }
 
@@ -130,10 +133,16 @@ void install() {
 
 void fail_nth(op o, std::int64_t n) {
   armed = -1;
+  exit_status = -1;
   injected = false;
   counted = 0;
   countdown = n;
   armed = static_cast<int>(o);
+}
+
+void exit_at_nth(op o, std::int64_t n, int status) {
+  fail_nth(o, n);
+  exit_status = status;
 }
 
 void disarm() { armed = -1; }

@@ -35,6 +35,10 @@ void install();
 
 // The nth operation of kind `o` from now fails (n >= 1); one fault only.
 void fail_nth(op o, std::int64_t n);
+// The nth operation of kind `o` from now ends the process with _exit(status)
+// before it reaches the file: a process killed mid-write, for a forked child
+// (what it wrote before stays in the files; the shim never really fsyncs).
+void exit_at_nth(op o, std::int64_t n, int status);
 // No fault armed; counting stops.
 void disarm();
 // Whether the armed fault has been injected.

@@ -1,0 +1,89 @@
+#pragma once
+// ravao-receiver for benches that need a provincial server: `run_tool` runs
+// one of its commands (pki, keygen) and returns its stdout; `receiver` runs
+// `serve` on a loopback port (certificates from `pki` in DIR/pki) for the
+// lifetime of the object. Needs RAVAO_RECEIVER_PATH (bench/CMakeLists.txt).
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench_util.hpp"
+
+namespace ravao::bench {
+
+inline std::string run_tool(const std::vector<std::string>& args) {
+  std::string cmd = RAVAO_RECEIVER_PATH;
+  for (const auto& a : args) cmd += " '" + a + "'";
+  std::FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) throw std::runtime_error("popen failed");
+  std::string out;
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, p)) out += buf;
+  if (::pclose(p) != 0) throw std::runtime_error("ravao-receiver " + args.at(0) + " failed: " + out);
+  return out;
+}
+
+// A provincial key pair in DIR/province.key; returns the public key text.
+inline std::string province_key(const fs::path& dir) {
+  std::string pub = run_tool({"keygen", "--out", (dir / "province.key").string()});
+  while (!pub.empty() && (pub.back() == '\n' || pub.back() == ' ')) pub.pop_back();
+  return pub;
+}
+
+// The [sync] section for a receiver on `port` (certificates in DIR/pki,
+// clock flag DIR/clock-synced), plus `extra` keys.
+inline std::string sync_section(const fs::path& dir, int port, std::string_view pub, std::string_view extra = {}) {
+  return fmt::format("\n[sync]\nurl = \"https://localhost:{}/\"\nca_file = \"{}\"\nclient_cert = \"{}\"\n"
+                     "client_key = \"{}\"\npublic_key = \"{}\"\ntime_sync_flag = \"{}\"\n{}",
+                     port, (dir / "pki/ca.pem").string(), (dir / "pki/client.pem").string(),
+                     (dir / "pki/client.key").string(), pub, (dir / "clock-synced").string(), extra);
+}
+
+struct receiver {
+  pid_t pid = -1;
+  int port = 0;
+  explicit receiver(const fs::path& dir) {
+    const fs::path out = dir / "serve.out";
+    pid = ::fork();
+    if (pid == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      const int e = ::open((dir / "receiver.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      ::dup2(o, 1);
+      ::dup2(e, 2);
+      const std::string cert = (dir / "pki/server.pem").string(), key = (dir / "pki/server.key").string(),
+                        db = (dir / "receiver.db").string(), ca = (dir / "pki/ca.pem").string();
+      ::execl(RAVAO_RECEIVER_PATH, RAVAO_RECEIVER_PATH, "serve", "--listen", "127.0.0.1:0", "--cert", cert.c_str(),
+              "--key", key.c_str(), "--db", db.c_str(), "--client-ca", ca.c_str(), "--log-level", "warning", nullptr);
+      ::_exit(127);
+    }
+    const auto end = clock_type::now() + 20s;
+    while (clock_type::now() < end) {
+      std::ifstream in(out);
+      std::string line;
+      if (std::getline(in, line) && line.starts_with("listening on ")) {
+        port = std::stoi(line.substr(line.rfind(':') + 1));
+        return;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    throw std::runtime_error("ravao-receiver did not start");
+  }
+  ~receiver() {
+    ::kill(pid, SIGTERM);
+    ::waitpid(pid, nullptr, 0);
+  }
+  receiver(const receiver&) = delete;
+  receiver& operator=(const receiver&) = delete;
+};
+
+}  // namespace ravao::bench
