@@ -6,88 +6,28 @@
 // <= 40 MiB.
 // Usage: sync_bench [records=1000000] [batch_max_records=5000]
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-
 #include <cstdio>
 #include <iostream>
 
 #include "bench_daemon.hpp"
+#include "bench_receiver.hpp"
 #include "bench_util.hpp"
 #include "tests/support/backlog.hpp"
 
 using namespace ravao::bench;
 
-namespace {
-
-std::string run_tool(const std::vector<std::string>& args) {
-  std::string cmd = RAVAO_RECEIVER_PATH;
-  for (const auto& a : args) cmd += " '" + a + "'";
-  std::FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) throw std::runtime_error("popen failed");
-  std::string out;
-  char buf[512];
-  while (std::fgets(buf, sizeof buf, p)) out += buf;
-  if (::pclose(p) != 0) throw std::runtime_error("ravao-receiver " + args.at(0) + " failed: " + out);
-  return out;
-}
-
-struct receiver {
-  pid_t pid = -1;
-  int port = 0;
-  receiver(const fs::path& dir) {
-    const fs::path out = dir / "serve.out";
-    pid = ::fork();
-    if (pid == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      const int e = ::open((dir / "receiver.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      ::dup2(o, 1);
-      ::dup2(e, 2);
-      const std::string cert = (dir / "pki/server.pem").string(), key = (dir / "pki/server.key").string(),
-                        db = (dir / "receiver.db").string(), ca = (dir / "pki/ca.pem").string();
-      ::execl(RAVAO_RECEIVER_PATH, RAVAO_RECEIVER_PATH, "serve", "--listen", "127.0.0.1:0", "--cert", cert.c_str(),
-              "--key", key.c_str(), "--db", db.c_str(), "--client-ca", ca.c_str(), "--log-level", "warning", nullptr);
-      ::_exit(127);
-    }
-    const auto end = clock_type::now() + 20s;
-    while (clock_type::now() < end) {
-      std::ifstream in(out);
-      std::string line;
-      if (std::getline(in, line) && line.starts_with("listening on ")) {
-        port = std::stoi(line.substr(line.rfind(':') + 1));
-        return;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    throw std::runtime_error("ravao-receiver did not start");
-  }
-  ~receiver() {
-    ::kill(pid, SIGTERM);
-    ::waitpid(pid, nullptr, 0);
-  }
-};
-
-}  // namespace
-
 int main(int argc, char** argv) {
   const std::int64_t records = argc > 1 ? std::atoll(argv[1]) : 1'000'000;
   const int batch = argc > 2 ? std::atoi(argv[2]) : 5000;
   temp_dir dir;
-  run_tool({"pki", "--out", (dir / "pki").string(), "--client", "bd-bench"});
-  std::string pub = run_tool({"keygen", "--out", (dir / "province.key").string()});
-  while (!pub.empty() && (pub.back() == '\n' || pub.back() == ' ')) pub.pop_back();
+  const std::string pub = make_receiver_keys(dir.path(), "bd-bench");
   receiver recv(dir.path());
 
   write_text(dir / "ravao.toml",
              daemon_config(dir.path(), 1, 5000) +
-                 fmt::format("\n[sync]\nurl = \"https://localhost:{}/\"\nca_file = \"{}\"\nclient_cert = \"{}\"\n"
-                             "client_key = \"{}\"\npublic_key = \"{}\"\ntime_sync_flag = \"{}\"\n"
-                             "batch_max_records = {}\nbatch_max_kilobytes = 4096\nheartbeat_seconds = 3600\n",
-                             recv.port, (dir / "pki/ca.pem").string(), (dir / "pki/client.pem").string(),
-                             (dir / "pki/client.key").string(), pub, (dir / "clock-synced").string(), batch));
+                 receiver_sync_section(dir.path(), recv, pub,
+                                       fmt::format("batch_max_records = {}\nbatch_max_kilobytes = 4096\n"
+                                                   "heartbeat_seconds = 3600\n", batch)));
   pty_scanner scanner(dir / "tty-0");
   const auto fill_start = clock_type::now();
   ravao::test::fill_backlog(dir / "ravao.db", records, pub, "c0");
