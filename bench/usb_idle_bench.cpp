@@ -4,21 +4,17 @@
 // expiry pass), i.e. ~0 wake-ups per second: no polling of libusb or of the
 // devices.
 //
-// A wake-up is counted as a context switch: every thread of an idle ravaod
-// sleeps in epoll_wait, poll or a futex and switches once per wake-up. The
-// counts (voluntary + involuntary, /proc/PID/task/*/status) are read when all
-// devices are online and settled, and again `seconds` later; nothing talks to
-// the daemon in between. Cases:
+// Wake-ups counted as in bench/idle_count.hpp. Cases:
 //   1. one pty serial scanner, ravaod without umockdev's preload (production);
 //   2. the same under the preload (what the preload itself costs);
 //   3. emulated USB devices (umockdev): a HID POS scanner, a keyboard-wedge
 //      scanner and a printer-class printer, all claimed by ravaod.
-// Per thread: tid, name, the kernel function it sleeps in (wchan), switches.
 // Usage: usb_idle_bench [seconds=20]
 // (runs itself under LD_PRELOAD=libumockdev-preload.so.0 when started without it)
 
 #include <cstdio>
 
+#include "idle_count.hpp"
 #include "support/usb/scanner_devices.hpp"
 #include "usb_bench.hpp"
 
@@ -26,60 +22,6 @@ using namespace ravao::bench;
 namespace fu = ravao::test::usb;
 
 namespace {
-
-struct thread_delta {
-  int tid;
-  std::string name, wchan;
-  std::int64_t switches;  // -1: the thread appeared or went during the window
-};
-
-struct idle_result {
-  std::string name;
-  double seconds = 0;
-  std::int64_t total = 0;
-  std::vector<thread_delta> threads;
-  std::int64_t control = 0;  // switches caused by one `ravaoctl status` after the window
-};
-
-std::int64_t sum(const std::map<int, thread_switches>& m) {
-  std::int64_t n = 0;
-  for (const auto& [tid, t] : m) n += t.switches;
-  return n;
-}
-
-std::string read_line(const std::string& path) {
-  std::ifstream in(path);
-  std::string s;
-  std::getline(in, s);
-  return s;
-}
-
-// Counts the daemon's context switches over `window` once it has settled;
-// then, as a control of the method, those one `ravaoctl status` causes (must
-// be > 0, or the counting sees nothing and the bench fails).
-idle_result count_idle(std::string name, daemon_process& daemon, const fs::path& socket,
-                       std::chrono::seconds window) {
-  const int pid = daemon.pid();
-  std::this_thread::sleep_for(2s);  // the 500 ms STATUS= coalescing timer and the last ravaoctl session end
-  const auto before = task_switches(pid);
-  const auto t0 = clock_type::now();
-  std::this_thread::sleep_for(window);
-  const auto after = task_switches(pid);
-  const auto t1 = clock_type::now();
-  idle_result r{std::move(name), std::chrono::duration<double>(t1 - t0).count(), 0, {}};
-  for (const auto& [tid, a] : after) {
-    const auto b = before.find(tid);
-    const std::int64_t d = b == before.end() ? -1 : a.switches - b->second.switches;
-    r.threads.push_back({tid, a.name, read_line(fmt::format("/proc/{}/task/{}/wchan", pid, tid)), d});
-    if (d > 0) r.total += d;
-  }
-  for (const auto& [tid, b] : before)
-    if (!after.contains(tid)) r.threads.push_back({tid, b.name, "(exited)", -1});
-  ctl_status(socket);
-  r.control = sum(task_switches(pid)) - sum(after);
-  if (r.control <= 0) daemon.fail("a ravaoctl status left no context switch: the counting is broken");
-  return r;
-}
 
 // Cases 1 and 2: one pty serial scanner.
 idle_result serial_only(std::string name, std::string_view preload, std::chrono::seconds window) {
@@ -124,15 +66,6 @@ idle_result usb_devices(std::string name, std::chrono::seconds window) {
   return r;
 }
 
-void print(const idle_result& r) {
-  std::printf("%-58s %6.1f s %8lld  %7.2f /s   (control: one ravaoctl status = %lld)\n", r.name.c_str(), r.seconds,
-              static_cast<long long>(r.total), static_cast<double>(r.total) / r.seconds,
-              static_cast<long long>(r.control));
-  for (const auto& t : r.threads)
-    std::printf("    tid %-7d %-14s %-35s %8s\n", t.tid, t.name.c_str(), t.wchan.c_str(),
-                t.switches < 0 ? "-" : std::to_string(t.switches).c_str());
-}
-
 }  // namespace
 
 int main(int argc, char** argv) try {
@@ -146,7 +79,7 @@ int main(int argc, char** argv) try {
   std::printf("usb_idle_bench: idle ravaod, context switches of all its threads over %lld s\n",
               static_cast<long long>(window.count()));
   std::printf("%-58s %8s %8s  %10s\n", "case / thread (wchan: where it sleeps)", "window", "switches", "wake-ups");
-  for (const auto& r : results) print(r);
+  for (const auto& r : results) print_idle(r);
   const double usb_rate = static_cast<double>(results[2].total) / results[2].seconds;
   // One expiry pass (every 30 s) costs a few switches: loop and committer.
   std::printf("goal (no wake-ups beyond the timers, ~0/s; <= 0.5/s allows an expiry pass): usb %.2f/s: %s\n",

@@ -22,8 +22,7 @@ app::app(asio::io_context& io, config cfg)
       signals_(io, SIGTERM, SIGINT, SIGHUP),
       expiry_timer_(io),
       watchdog_timer_(io),
-      status_timer_(io),
-      status_refresh_timer_(io) {}
+      status_timer_(io) {}
 
 app::~app() {
   if (sync_) sync_->stop();
@@ -65,7 +64,9 @@ result<void> app::start() {
   counters_ = std::make_unique<counter_service>(io_.get_executor(), cfg_, *committer_, usb_, province_key, changed);
   printing_ = std::make_unique<print_service>(io_.get_executor(), cfg_, *committer_, *reader_, usb_, changed);
   scanned_commands_ = std::make_unique<scanned_commands>(cfg_, *committer_, *printing_, changed);
-  sync_ = std::make_unique<sync_service>(io_.get_executor(), cfg_, *committer_, *counters_, *printing_);
+  // The uploader says when its status changed (the queue, the store alarm,
+  // sync errors): STATUS= needs no refresh timer.
+  sync_ = std::make_unique<sync_service>(io_.get_executor(), cfg_, *committer_, *counters_, *printing_, changed);
   commands_ = std::make_unique<control_commands>(control_commands::services{
       cfg_, *committer_, *reader_, *counters_, *printing_, *sync_, usb_, [this] { return status_json(); }});
 
@@ -81,7 +82,6 @@ result<void> app::start() {
   wait_signals();
   committer_->expire(now());  // visits left open by a previous run
   schedule_expiry();
-  schedule_status_refresh();
   if (auto wd = notify::watchdog_interval()) schedule_watchdog(*wd);
   log::info("daemon.started", "ravaod is running",
             {{"site", cfg_.site.id}, {"counters", std::to_string(cfg_.counters.size())},
@@ -167,7 +167,6 @@ void app::shutdown(std::string_view why) {
   expiry_timer_.cancel();
   watchdog_timer_.cancel();
   status_timer_.cancel();
-  status_refresh_timer_.cancel();
   sync_->stop();  // an upload in flight is abandoned: sent again next time
   // Drains and commits the queue; its last reports are posted to the loop,
   // which runs them (scan.accepted lines) before run() returns.
@@ -200,17 +199,6 @@ void app::schedule_watchdog(std::chrono::microseconds interval) {
   watchdog_timer_.async_wait([this, interval](const boost::system::error_code& ec) {
     if (ec || stopping_) return;
     schedule_watchdog(interval);
-  });
-}
-
-void app::schedule_status_refresh() {
-  // The upload queue's depth and the store alarm change without a device
-  // event: refresh STATUS= every few seconds (it is sent only when it changed).
-  status_refresh_timer_.expires_after(std::chrono::seconds(5));
-  status_refresh_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec || stopping_) return;
-    status_changed();
-    schedule_status_refresh();
   });
 }
 

@@ -63,7 +63,6 @@ class app {
   void shutdown(std::string_view why);
   void schedule_expiry();
   void schedule_watchdog(std::chrono::microseconds interval);
-  void schedule_status_refresh();
 
   // Status (app_status.cpp).
   void status_changed();
@@ -89,7 +88,6 @@ class app {
   boost::asio::steady_timer expiry_timer_;
   boost::asio::steady_timer watchdog_timer_;
   boost::asio::steady_timer status_timer_;
-  boost::asio::steady_timer status_refresh_timer_;
   std::string last_status_;
   bool status_pending_ = false;
   bool store_available_ = true;

@@ -9,13 +9,15 @@ namespace ravao {
 namespace json = boost::json;
 
 sync_service::sync_service(boost::asio::any_io_executor ex, const config& cfg, committer& writer,
-                           const counter_service& counters, const print_service& printing)
-    : ex_(std::move(ex)), cfg_(cfg), writer_(writer), counters_(counters), printing_(printing) {}
+                           const counter_service& counters, const print_service& printing,
+                           std::function<void()> changed)
+    : ex_(std::move(ex)), cfg_(cfg), writer_(writer), counters_(counters), printing_(printing),
+      changed_(std::move(changed)) {}
 
 result<void> sync_service::start() {
   set_time_sync_flag(cfg_.sync.time_sync_flag.native());
   uploader_ = std::make_unique<sync::uploader>(cfg_, writer_, ex_,
-                                               sync::uploader::hooks{[this] { return heartbeat_snapshot(); }});
+                                               sync::uploader::hooks{[this] { return heartbeat_snapshot(); }, changed_});
   if (auto r = uploader_->start(); !r) {
     uploader_.reset();
     unavailable_ = r.error().message();

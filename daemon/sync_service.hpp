@@ -5,12 +5,14 @@
 // devices, and the alarms sync raises in the status.
 //
 // Loop thread only (the uploader has a thread of its own and calls back
-// through the loop). Owned by app; holds references to the configuration,
-// the committer and the counter and print services, which outlive it.
+// through the loop: `changed` runs there when the uploader's status changed).
+// Owned by app; holds references to the configuration, the committer and the
+// counter and print services, which outlive it.
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/json/object.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,7 +28,7 @@ namespace ravao {
 class sync_service {
  public:
   sync_service(boost::asio::any_io_executor ex, const config& cfg, committer& writer, const counter_service& counters,
-               const print_service& printing);
+               const print_service& printing, std::function<void()> changed);
   ~sync_service() { stop(); }
 
   // Sync that cannot start (a key file the user ravao cannot read, a bad
@@ -49,6 +51,7 @@ class sync_service {
   committer& writer_;
   const counter_service& counters_;
   const print_service& printing_;
+  std::function<void()> changed_;
   std::unique_ptr<sync::uploader> uploader_;  // its own thread
   std::string unavailable_;
 };

@@ -3,16 +3,16 @@
 # docs/benchmarks.md come from this. The store and config of each run go into
 # a temp folder under $RAVAO_BENCH_DIR, else $TMPDIR, else /tmp (a tmpfs falls
 # back to the working folder): point it at the disk you want to measure.
-# Usage: scripts/bench.sh [BENCH...]   (builds build/release, as the demo does)
+# Usage: scripts/bench.sh [BENCH...]   (builds all of build/release)
 #        RAVAO_BENCH_BUILD=DIR scripts/bench.sh [BENCH...]   (configures and builds Release in DIR instead;
 #                                                            with BENCH names, only those targets)
 # BENCH: scan_latency_bench scan_throughput_bench footprint_bench
-# usb_latency_bench usb_idle_bench slip_bench sync_bench (default: all). slip_bench is
+# usb_latency_bench usb_idle_bench slip_bench sync_bench idle_wakeups_bench (default: all). slip_bench is
 # followed by bench/node/encoder_bench.mjs on the same slip (Node and npm;
 # the npm packages are installed into bench/node/node_modules from its lock file).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
-all="scan_latency_bench scan_throughput_bench footprint_bench usb_latency_bench usb_idle_bench slip_bench sync_bench"
+all="scan_latency_bench scan_throughput_bench footprint_bench usb_latency_bench usb_idle_bench slip_bench sync_bench idle_wakeups_bench"
 benches=${*:-$all}
 for bench in $benches; do
   case " $all " in

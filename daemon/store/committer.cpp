@@ -88,6 +88,19 @@ void committer::run_on_store(std::function<void(store_writer&)> work) {
   enqueue(std::move(op));
 }
 
+void committer::watch_records(boost::asio::any_io_executor ex, records_handler on_records) {
+  std::lock_guard lock(mutex_);
+  records_ex_ = std::move(ex);
+  on_records_ = std::move(on_records);
+}
+
+// Writer thread. Posting under the lock is what makes watch_records({}, {})
+// final: the watcher's executor is never posted to after it returned.
+void committer::tell_watcher(std::int64_t last_seq) {
+  std::lock_guard lock(mutex_);
+  if (on_records_) boost::asio::post(records_ex_, [h = on_records_, last_seq] { h(last_seq); });
+}
+
 void committer::report_op_failure(std::string what) {
   // The writer thread does not log; the loop does, in order with the rest.
   boost::asio::post(loop_, [what = std::move(what)] {
@@ -160,6 +173,7 @@ void committer::run() {
   constexpr std::size_t max_batch = 2048;
   bool failing = false;
   std::uint64_t committed = 0;  // scans committed so far: ops queued after them may run
+  std::int64_t told_seq = store_.totals().last_seq;  // the newest record the watcher was told of
 
   while (true) {
     std::optional<timestamp> expire_at;
@@ -242,6 +256,10 @@ void committer::run() {
     failing = false;
     run_ops(committed);
     report.totals = store_.totals();
+    if (report.totals.last_seq != told_seq) {
+      told_seq = report.totals.last_seq;
+      tell_watcher(told_seq);
+    }
     {
       std::lock_guard lock(mutex_);
       state_.available = true;

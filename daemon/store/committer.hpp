@@ -18,6 +18,9 @@
 // an Asio asynchronous operation, async_run(): it owns the work by value,
 // completes on the caller's executor, and knows when its caller gave up
 // (the handler's cancellation slot): work not yet started is then never run.
+//
+// Readers on other threads that follow the record log (the uploader) are
+// told when it grew, instead of polling: watch_records().
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
@@ -104,6 +107,17 @@ class committer {
   // throws is logged as store.op_failed.
   void run_on_store(std::function<void(store_writer&)> work);
 
+  // Tells `on_records` of every transaction that wrote records (scans, an
+  // expiry pass, a slip, a staff command, a device event: anything that
+  // moved the newest seq), posted to `ex` after the COMMIT with the newest
+  // record's seq, so a reader opened on the same file sees them. Posts do
+  // not pile up per record: one per writer pass at most. One watcher at a
+  // time (the uploader); a new call replaces it, and watch_records({}, {})
+  // ends it: once that returns nothing more is posted (posts already queued
+  // on `ex` may still run: the watcher's executor decides). Any thread.
+  using records_handler = std::function<void(std::int64_t last_seq)>;
+  void watch_records(boost::asio::any_io_executor ex, records_handler on_records);
+
   // Commits everything submitted so far and ends the thread. Idempotent.
   void stop();
 
@@ -129,6 +143,7 @@ class committer {
   void run_ops(std::uint64_t committed);
   void abort_ops();
   void report_op_failure(std::string what);
+  void tell_watcher(std::int64_t last_seq);
 
   store_writer store_;
   boost::asio::any_io_executor loop_;
@@ -149,6 +164,8 @@ class committer {
   visits_config settings_;
   store_totals totals_;
   store_state state_;
+  boost::asio::any_io_executor records_ex_;  // watch_records(); under mutex_
+  records_handler on_records_;
   bool stopping_ = false;
   std::thread thread_;  // last member: started once everything else exists
 };

@@ -69,6 +69,7 @@ json::object sync_status::to_json() const {
   o["records_sent"] = records_sent;
   o["batches_sent"] = batches_sent;
   o["duplicates"] = duplicates;
+  o["woken_by_commit"] = woken_by_commit;
   json::array conflicts;
   for (const auto seq : conflict_seqs) conflicts.push_back(seq);
   o["conflict_seqs"] = std::move(conflicts);
@@ -148,6 +149,10 @@ struct uploader::impl {
       if (!ctx) return std::unexpected(ctx.error());
       tls_.emplace(std::move(*ctx));
     }
+    // Subscribed before the first read: a record committed in between is
+    // both read and told, never missed. The notice is posted to io_, so it
+    // runs on this thread like everything else here.
+    committer_.watch_records(io_.get_executor(), [this](std::int64_t) { on_records(); });
     refresh_position();
     // Supervised (common/supervise.hpp) on the uploader's own context: this
     // object owns the context and outlives it (stop() joins the thread), so
@@ -166,6 +171,7 @@ struct uploader::impl {
   void stop() {
     if (!thread_.joinable()) return;
     stopping_ = true;
+    committer_.watch_records({}, {});  // nothing is posted to io_ from now on
     asio::post(io_, [this] {
       wake_.cancel();
       if (stream_) beast::get_lowest_layer(*stream_).cancel();
@@ -201,8 +207,11 @@ struct uploader::impl {
 
   template <class F>
   void update(F&& f) {
-    std::lock_guard lock(mutex_);
-    f(status_);
+    {
+      std::lock_guard lock(mutex_);
+      f(status_);
+    }
+    if (hooks_.status_changed) asio::post(loop_, hooks_.status_changed);
   }
 
   void set_state(sync_state s) {
@@ -210,6 +219,7 @@ struct uploader::impl {
   }
 
   void refresh_position() {
+    committed_ = false;  // what was committed before this read is in it
     auto pos = reader_->sync_position();
     const std::int64_t bytes = file_bytes(cfg_.store.path) + file_bytes(cfg_.store.path.native() + "-wal");
     const bool alarm = bytes > cfg_.store.alarm_bytes;
@@ -233,11 +243,28 @@ struct uploader::impl {
                    {{"bytes", std::to_string(bytes)}, {"alarm_bytes", std::to_string(cfg_.store.alarm_bytes)}});
   }
 
-  // Sleeps up to `d`; kick() and stop() end it early.
-  awaitable<void> sleep(std::chrono::milliseconds d) {
-    wake_.expires_after(d);
-    boost::system::error_code ec;
-    co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  // The committer's notice that records were committed (watch_records).
+  void on_records() {
+    committed_ = true;
+    if (wake_on_commit_) wake_.cancel();
+  }
+
+  // Waits until `until`; kick() and stop() end it early. `on_commit`: a
+  // commit ends it too, at once if one came since the last
+  // refresh_position() (while a heartbeat was being sent, say): how the
+  // uploader learns of new records, without polling the store.
+  awaitable<void> wait_until(std::chrono::steady_clock::time_point until, bool on_commit) {
+    if (!(on_commit && committed_)) {
+      wake_on_commit_ = on_commit;
+      wake_.expires_at(until);
+      boost::system::error_code ec;
+      co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      wake_on_commit_ = false;
+    }
+    if (on_commit && committed_) update([](sync_status& s) { ++s.woken_by_commit; });
+  }
+  awaitable<void> wait_for(std::chrono::milliseconds d, bool on_commit) {
+    return wait_until(std::chrono::steady_clock::now() + d, on_commit);
   }
 
   awaitable<void> run() {
@@ -246,14 +273,20 @@ struct uploader::impl {
     while (!stopping_) {
       refresh_position();
       if (!sync_.enabled()) {
-        co_await sleep(2s);
+        // Nothing to send: the position is read again on each commit only,
+        // for `ravaoctl sync` and the store alarm.
+        co_await wait_until(std::chrono::steady_clock::time_point::max(), true);
         continue;
       }
       if (!clock_synchronised()) {
+        // The one poll left: nothing tells a process that NTP has set the
+        // clock (adjtimex has no notification; the flag file would need
+        // inotify on a folder that may not exist yet). Once a second, only
+        // until the first synchronisation, one adjtimex and one stat.
         set_state(sync_state::waiting_for_clock);
         if (!told_clock) log::notice("sync.waiting_for_clock", "no upload before the clock is synchronised (NTP)");
         told_clock = true;
-        co_await sleep(1s);
+        co_await wait_for(1s, true);
         continue;
       }
       if (told_clock) log::info("sync.clock_synchronised", "clock synchronised: uploads may start");
@@ -266,14 +299,15 @@ struct uploader::impl {
       if (st.depth == 0) {
         set_state(sync_state::idle);
         kicked_ = false;
-        co_await sleep(std::min<std::chrono::milliseconds>(1s, sync_.batch_delay + 1ms));
+        co_await wait_until(next_heartbeat, true);  // a commit, kick(), or the heartbeat
         continue;
       }
       // A batch that is not full waits for batch_delay from its oldest record.
       if (!kicked_ && st.depth < static_cast<std::int64_t>(limit_) && st.oldest_unsent_wall_ms) {
         const auto age = std::chrono::milliseconds(now().wall_ms - *st.oldest_unsent_wall_ms);
         if (age >= 0ms && age < sync_.batch_delay) {
-          co_await sleep(std::min<std::chrono::milliseconds>(sync_.batch_delay - age, 1s));
+          // A commit ends the wait early: the batch may now be full.
+          co_await wait_for(std::chrono::duration_cast<std::chrono::milliseconds>(sync_.batch_delay - age), true);
           continue;
         }
       }
@@ -285,7 +319,7 @@ struct uploader::impl {
           s.state = sync_state::retrying;
           s.next_attempt_wall_ms = at;
         });
-        co_await sleep(*wait);
+        co_await wait_for(*wait, false);  // commits do not shorten a backoff; kick() does
       }
     }
   }
@@ -574,6 +608,8 @@ struct uploader::impl {
   std::unique_ptr<ssl_stream> stream_;
   std::string host_, port_, base_path_, token_;
   bool kicked_ = false;
+  bool committed_ = false;       // a commit was told since the last refresh_position()
+  bool wake_on_commit_ = false;  // the current wait ends on a commit
   std::atomic<bool> stopping_{false};
   mutable std::mutex mutex_;
   sync_status status_;

@@ -15,6 +15,19 @@
 // 1970 fails every certificate check). Failures back off exponentially with
 // full jitter; Retry-After is honoured; a record the server will never
 // accept is dead-lettered (kept, shown, never blocking the others).
+//
+// It never polls the store: the committer tells it of each transaction that
+// wrote records (committer::watch_records, posted from the writer thread to
+// the uploader's io_context), and every wait is one timer on that context:
+// idle, it sleeps until a commit, kick() or the next heartbeat; a batch that
+// is not full waits for batch_delay from its oldest record (a commit wakes
+// it early: the batch may be full, then it goes at once); a backoff waits its
+// delay (commits do not shorten it, kick() does). Waiting for the clock is
+// the one poll, once a second until the first synchronisation.
+//
+// Threads: start(), stop(), kick() and status() are called on the event
+// loop; everything else, including the committer's notices, runs on the
+// uploader's thread. status() reads a copy under a mutex.
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/json/object.hpp>
@@ -59,6 +72,10 @@ struct sync_status {
   std::int64_t records_sent = 0;  // acknowledged since start
   std::int64_t batches_sent = 0;
   std::int64_t duplicates = 0;  // of those, how many the server already had
+  // Waits a commit notice ended (the store grew while the uploader was idle,
+  // waiting for a batch to fill, or waiting for the clock): how new records
+  // are found, never by polling.
+  std::int64_t woken_by_commit = 0;
   // An alarm (HTTP 409): seqs the server holds with other content; the
   // stream is held (nothing past them acknowledged) until a batch with them
   // is stored. Empty: no conflict.
@@ -78,6 +95,10 @@ class uploader {
     // What the heartbeat says about the site's counters and devices; called
     // on the event loop (posted there and waited for).
     std::function<boost::json::object()> heartbeat_snapshot;
+    // Posted to the event loop after each change of the status (the queue,
+    // the state, an error, the store alarm): the daemon's STATUS= line shows
+    // them, and needs no timer to notice.
+    std::function<void()> status_changed;
   };
 
   uploader(const config& cfg, committer& c, boost::asio::any_io_executor loop, hooks h);

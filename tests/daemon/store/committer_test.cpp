@@ -169,3 +169,31 @@ BOOST_AUTO_TEST_CASE(a_commit_that_failed_on_a_locked_store_is_retried_and_lands
   BOOST_TEST_REQUIRE(f.run_until([&] { return f.scans_reported() == 1; }, 60s));
   BOOST_TEST(f.c->state().available);
 }
+
+BOOST_AUTO_TEST_CASE(the_watcher_is_told_of_each_commit_that_wrote_records_and_of_nothing_else) {
+  fixture f;
+  std::vector<std::int64_t> told;
+  f.c->watch_records(f.io.get_executor(), [&](std::int64_t seq) { told.push_back(seq); });
+  f.c->submit(opaque_scan("w1"), std::chrono::steady_clock::now());
+  BOOST_TEST_REQUIRE(f.run_until([&] { return told.size() == 1; }));
+  BOOST_TEST(told[0] == f.c->totals().last_seq);
+  // Store work that writes a record (a device event) is told too.
+  f.c->run_on_store([](store_writer& s) { BOOST_TEST(s.log_device_event("s1", "offline", now()).has_value()); });
+  BOOST_TEST_REQUIRE(f.run_until([&] { return told.size() == 2; }));
+  BOOST_TEST(told[1] == told[0] + 1);
+  // Work that writes no record (an acknowledgement) is not: the next notice
+  // is the next scan's (notices arrive in order).
+  std::optional<boost::system::error_code> done;
+  f.c->async_run<int>([](store_writer& s) { return s.acknowledge(1, {}, now()).has_value() ? 1 : 0; },
+                      [&](boost::system::error_code ec, int) { done = ec; });
+  BOOST_TEST_REQUIRE(f.run_until([&] { return done.has_value(); }));
+  f.c->submit(opaque_scan("w2"), std::chrono::steady_clock::now());
+  BOOST_TEST_REQUIRE(f.run_until([&] { return told.size() == 3; }));
+  BOOST_TEST(told[2] == told[1] + 1);
+  // Once the watch has ended nothing more is told.
+  f.c->watch_records({}, {});
+  f.c->submit(opaque_scan("w3"), std::chrono::steady_clock::now());
+  f.c->stop();
+  BOOST_TEST_REQUIRE(f.run_until([&] { return f.scans_reported() == 3; }));
+  BOOST_TEST(told.size() == 3u);
+}
