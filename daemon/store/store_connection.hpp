@@ -17,6 +17,7 @@ struct store_connection {
   std::filesystem::path path;
   std::chrono::minutes utc_offset{420};
   std::optional<seal::public_key> province_key;
+  std::shared_ptr<seal::window_sealer> sealer;  // set exactly when province_key is
   // meta.person_hash_key: the key of person_key = keyed_hash(key, ID number).
   std::array<unsigned char, seal::key_bytes> hash_key{};
   std::int64_t next_seq = 1;
