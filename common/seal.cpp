@@ -93,6 +93,12 @@ result<public_key> parse_public_key(std::string_view text) {
     return fail(errc::invalid_argument, fmt::format("a public key has {} bytes, not {}", key_bytes, raw->size()));
   public_key k;
   std::copy(raw->begin(), raw->end(), reinterpret_cast<char*>(k.bytes.data()));
+  // A point of small order agrees the same (zero) secret with everyone: no
+  // key pair's public half, and nothing could be sealed to it.
+  std::array<unsigned char, key_bytes> scalar{}, shared{};
+  scalar[0] = 1;
+  if (crypto_scalarmult(shared.data(), scalar.data(), k.bytes.data()) != 0)
+    return fail(errc::invalid_argument, "the public key is not a usable X25519 key (a point of small order)");
   return k;
 }
 

@@ -69,7 +69,9 @@ key_pair generate();
 
 std::string to_text(const public_key& k);  // "ravao-pk1:..."
 std::string to_text(const key_pair& k);    // "ravao-sk1:..." (secret!)
-result<public_key> parse_public_key(std::string_view text);  // surrounding blanks ignored
+// Surrounding blanks ignored; a point of small order (no key pair's
+// public half: every agreement with it fails) is refused.
+result<public_key> parse_public_key(std::string_view text);
 result<key_pair> parse_key_pair(std::string_view text);
 
 // Seals `plaintext` to `to` in v1 (crypto_box_seal, anonymous sender):

@@ -5,12 +5,17 @@
 #include <algorithm>
 #include <cstdlib>
 #include <new>
+#include <stdexcept>
 
 namespace ravao::seal {
 
 window_sealer::window_sealer(const public_key& to, limits l) : to_(to), limits_(l) {
   if (sodium_init() < 0) std::abort();  // no random source: nothing can be sealed safely
-  shared_ = static_cast<unsigned char*>(sodium_malloc(key_bytes));
+  std::array<unsigned char, key_bytes> scalar{}, shared{};
+  scalar[0] = 1;
+  if (crypto_scalarmult(shared.data(), scalar.data(), to_.bytes.data()) != 0)
+    throw std::invalid_argument("window_sealer: the public key is a point of small order");
+  shared_ = static_cast<unsigned char*>(sodium_malloc(2 * key_bytes));
   if (shared_ == nullptr) throw std::bad_alloc();
   sodium_mprotect_noaccess(shared_);
 }
@@ -21,15 +26,15 @@ window_sealer::~window_sealer() {
 }
 
 void window_sealer::begin_window(clock::time_point now) {
-  std::array<unsigned char, key_bytes> secret{};
+  // The ephemeral secret lives in the locked region beside the shared key,
+  // for the instant of the agreement.
+  unsigned char* secret = shared_ + key_bytes;
   std::array<unsigned char, key_bytes> pub{};
   sodium_mprotect_readwrite(shared_);
-  // A key pair whose agreement fails (it cannot with a valid provincial
-  // key: only a small-order recipient key makes it fail) is drawn again.
-  do {
-    crypto_box_keypair(pub.data(), secret.data());
-  } while (crypto_box_beforenm(shared_, to_.bytes.data(), secret.data()) != 0);
-  sodium_memzero(secret.data(), secret.size());  // the shared key is all the window needs
+  crypto_box_keypair(pub.data(), secret);
+  // Fails only for a recipient key of small order, which the constructor refused.
+  if (crypto_box_beforenm(shared_, to_.bytes.data(), secret) != 0) std::abort();
+  sodium_memzero(secret, key_bytes);  // the shared key is all the window needs
   ephemeral_public_ = pub;
   ephemeral_public_[v2::marker_byte] |= v2::marker_bit;
   ends_ = now + limits_.window;

@@ -43,7 +43,8 @@ class window_sealer {
     std::size_t max_records = 1024;
   };
 
-  // Throws std::bad_alloc when no locked memory can be had for the key.
+  // Throws std::invalid_argument for a key of small order (parse_public_key
+  // refuses those), std::bad_alloc when sodium_malloc fails.
   explicit window_sealer(const public_key& to, limits l);
   explicit window_sealer(const public_key& to) : window_sealer(to, limits{}) {}
   ~window_sealer();
@@ -70,7 +71,9 @@ class window_sealer {
   const public_key to_;
   const limits limits_;
   mutable std::mutex mutex_;
-  unsigned char* shared_ = nullptr;  // sodium_malloc'd key_bytes; read-write only while a window is open
+  // sodium_malloc'd: the shared key, then room for the ephemeral secret
+  // (zero but during begin_window); read-write only while a window is open.
+  unsigned char* shared_ = nullptr;
   std::array<unsigned char, key_bytes> ephemeral_public_{};  // with the v2 marker bit set
   clock::time_point ends_{};
   std::size_t sealed_ = 0;  // records sealed in the open window

@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -141,6 +142,16 @@ BOOST_AUTO_TEST_CASE(an_unknown_format_version_is_named_and_refused) {
   BOOST_TEST(format.error().message().find("format 3") != std::string::npos);
   BOOST_TEST(!seal::open(province(), sealed).has_value());
   BOOST_TEST(!seal::format_of(std::string(20, '\0')).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_public_key_of_small_order_is_refused) {
+  // All zeros: the identity, of order 1. Sealing to it would agree a
+  // shared key of zero with every ephemeral key.
+  const auto zero = seal::parse_public_key("ravao-pk1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+  BOOST_TEST_REQUIRE(!zero.has_value());
+  BOOST_TEST(zero.error().message().find("small order") != std::string::npos);
+  BOOST_CHECK_THROW(seal::window_sealer(seal::public_key{}), std::invalid_argument);
+  BOOST_TEST(seal::parse_public_key(seal::to_text(province().pub)).has_value());
 }
 
 BOOST_AUTO_TEST_CASE(two_threads_seal_under_one_window) {
