@@ -63,6 +63,7 @@ class window_sealer {
   // Whether a window (its shared key) is open.
   bool holds_key() const;
   const public_key& recipient() const { return to_; }
+  const limits& window_limits() const { return limits_; }
 
  private:
   void begin_window(clock::time_point now);  // with mutex_ held

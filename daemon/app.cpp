@@ -202,7 +202,7 @@ void app::schedule_seal_wipe() {
   // its key. An idle gateway wakes here once every 5 minutes.
   if (!sealer_) return;
   const auto ends = sealer_->wipe_if_ended();
-  seal_wipe_timer_.expires_at(ends ? *ends : seal::window_sealer::clock::now() + seal::window_sealer::limits{}.window);
+  seal_wipe_timer_.expires_at(ends ? *ends : seal::window_sealer::clock::now() + sealer_->window_limits().window);
   seal_wipe_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec || stopping_) return;
     schedule_seal_wipe();
