@@ -13,6 +13,8 @@ namespace {
 static_assert(key_bytes == crypto_box_PUBLICKEYBYTES && key_bytes == crypto_box_SECRETKEYBYTES);
 static_assert(overhead_bytes == crypto_box_SEALBYTES);
 static_assert(key_bytes == crypto_generichash_KEYBYTES);
+static_assert(v2::nonce_bytes == crypto_box_NONCEBYTES && v2::mac_bytes == crypto_box_MACBYTES);
+static_assert(key_bytes == crypto_box_BEFORENMBYTES);
 
 constexpr std::string_view public_prefix = "ravao-pk1:";
 constexpr std::string_view secret_prefix = "ravao-sk1:";
@@ -91,6 +93,12 @@ result<public_key> parse_public_key(std::string_view text) {
     return fail(errc::invalid_argument, fmt::format("a public key has {} bytes, not {}", key_bytes, raw->size()));
   public_key k;
   std::copy(raw->begin(), raw->end(), reinterpret_cast<char*>(k.bytes.data()));
+  // A point of small order agrees the same (zero) secret with everyone: no
+  // key pair's public half, and nothing could be sealed to it.
+  std::array<unsigned char, key_bytes> scalar{}, shared{};
+  scalar[0] = 1;
+  if (crypto_scalarmult(shared.data(), scalar.data(), k.bytes.data()) != 0)
+    return fail(errc::invalid_argument, "the public key is not a usable X25519 key (a point of small order)");
   return k;
 }
 
@@ -124,15 +132,56 @@ std::string seal(const public_key& to, std::string_view plaintext) {
   return out;
 }
 
-result<std::string> open(const key_pair& keys, std::string_view sealed) {
-  ensure_init();
-  if (sealed.size() < overhead_bytes) return fail(errc::invalid_argument, "sealed data is too short");
+result<sealed_format> format_of(std::string_view sealed) {
+  if (sealed.size() <= v2::marker_byte) return fail(errc::invalid_argument, "sealed data is too short");
+  if ((static_cast<unsigned char>(sealed[v2::marker_byte]) & v2::marker_bit) == 0) {
+    if (sealed.size() < overhead_bytes) return fail(errc::invalid_argument, "sealed data is too short");
+    return sealed_format::v1;
+  }
+  if (sealed.size() <= v2::version_offset) return fail(errc::invalid_argument, "sealed data is too short");
+  const auto version = static_cast<unsigned char>(sealed[v2::version_offset]);
+  if (version != v2::version)
+    return fail(errc::invalid_argument, fmt::format("sealed data of format {}, which this build cannot open", version));
+  if (sealed.size() < v2::overhead_bytes) return fail(errc::invalid_argument, "sealed data is too short");
+  return sealed_format::v2;
+}
+
+namespace {
+
+result<std::string> open_v1(const key_pair& keys, std::string_view sealed) {
   std::string out(sealed.size() - overhead_bytes, '\0');
   if (crypto_box_seal_open(reinterpret_cast<unsigned char*>(out.data()), bytes_of(sealed), sealed.size(),
                            keys.pub.bytes.data(), keys.secret.data()) != 0) {
     return fail(errc::invalid_argument, "sealed data was not sealed to this key, or was altered");
   }
   return out;
+}
+
+result<std::string> open_v2(const key_pair& keys, std::string_view sealed) {
+  std::array<unsigned char, key_bytes> ephemeral{};
+  std::copy_n(bytes_of(sealed), key_bytes, ephemeral.data());
+  ephemeral[v2::marker_byte] &= static_cast<unsigned char>(~v2::marker_bit);
+  // The same agreement as crypto_box (X25519, then HSalsa20); it refuses a
+  // small-order ephemeral key.
+  std::array<unsigned char, key_bytes> shared{};
+  if (crypto_box_beforenm(shared.data(), ephemeral.data(), keys.secret.data()) != 0)
+    return fail(errc::invalid_argument, "sealed data was not sealed to this key, or was altered");
+  const std::string_view box = sealed.substr(v2::box_offset);
+  std::string out(box.size() - v2::mac_bytes, '\0');
+  const int r = crypto_box_open_easy_afternm(reinterpret_cast<unsigned char*>(out.data()), bytes_of(box), box.size(),
+                                             bytes_of(sealed) + v2::nonce_offset, shared.data());
+  sodium_memzero(shared.data(), shared.size());
+  if (r != 0) return fail(errc::invalid_argument, "sealed data was not sealed to this key, or was altered");
+  return out;
+}
+
+}  // namespace
+
+result<std::string> open(const key_pair& keys, std::string_view sealed) {
+  ensure_init();
+  auto format = format_of(sealed);
+  if (!format) return std::unexpected(format.error());
+  return *format == sealed_format::v1 ? open_v1(keys, sealed) : open_v2(keys, sealed);
 }
 
 std::array<unsigned char, key_bytes> random_hash_key() {

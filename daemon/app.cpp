@@ -21,6 +21,7 @@ app::app(asio::io_context& io, config cfg)
       control_(io.get_executor(), [this](const boost::json::object& r) { return commands_->handle(r); }),
       signals_(io, SIGTERM, SIGINT, SIGHUP),
       expiry_timer_(io),
+      seal_wipe_timer_(io),
       watchdog_timer_(io),
       status_timer_(io) {}
 
@@ -34,11 +35,13 @@ result<void> app::start() {
   started_ms_ = now().wall_ms;
   store_options options;
   options.utc_offset = cfg_.site.utc_offset;
-  std::optional<seal::public_key> province_key;  // [sync] public_key: scans are sealed on the loop
   if (!cfg_.sync.public_key.empty()) {
     auto key = seal::parse_public_key(cfg_.sync.public_key);
     if (!key) return fail(errc::config_invalid, "[sync] public_key: " + key.error().message());
-    options.province_key = province_key = *key;
+    options.province_key = *key;
+    // One window key for scans (sealed on the loop) and declarations
+    // (sealed on the writer thread); schedule_seal_wipe() ends idle windows.
+    sealer_ = options.sealer = std::make_shared<seal::window_sealer>(*key);
   }  // else: nothing personal is kept; sync_service raises the privacy.no_key alarm
   auto s = store_writer::open(cfg_.store.path, options);
   if (!s) return std::unexpected(s.error());
@@ -61,7 +64,7 @@ result<void> app::start() {
   reader_ = std::move(*ro);
 
   const auto changed = [this] { status_changed(); };
-  counters_ = std::make_unique<counter_service>(io_.get_executor(), cfg_, *committer_, usb_, province_key, changed);
+  counters_ = std::make_unique<counter_service>(io_.get_executor(), cfg_, *committer_, usb_, sealer_, changed);
   printing_ = std::make_unique<print_service>(io_.get_executor(), cfg_, *committer_, *reader_, usb_, changed);
   scanned_commands_ = std::make_unique<scanned_commands>(cfg_, *committer_, *printing_, changed);
   // The uploader says when its status changed (the queue, the store alarm,
@@ -82,6 +85,7 @@ result<void> app::start() {
   wait_signals();
   committer_->expire(now());  // visits left open by a previous run
   schedule_expiry();
+  schedule_seal_wipe();
   if (auto wd = notify::watchdog_interval()) schedule_watchdog(*wd);
   log::info("daemon.started", "ravaod is running",
             {{"site", cfg_.site.id}, {"counters", std::to_string(cfg_.counters.size())},
@@ -165,6 +169,7 @@ void app::shutdown(std::string_view why) {
   control_.stop();
   signals_.cancel();
   expiry_timer_.cancel();
+  seal_wipe_timer_.cancel();
   watchdog_timer_.cancel();
   status_timer_.cancel();
   sync_->stop();  // an upload in flight is abandoned: sent again next time
@@ -186,6 +191,20 @@ void app::schedule_expiry() {
     if (ec || stopping_) return;
     committer_->expire(now());
     schedule_expiry();
+  });
+}
+
+void app::schedule_seal_wipe() {
+  // A sealing window ends by time even when no record comes: wake when the
+  // open window ends (or, with none open, once per window length to look
+  // again: a window opened meanwhile ends no earlier than that) and wipe
+  // its key. An idle gateway wakes here once every 5 minutes.
+  if (!sealer_) return;
+  const auto ends = sealer_->wipe_if_ended();
+  seal_wipe_timer_.expires_at(ends ? *ends : seal::window_sealer::clock::now() + sealer_->window_limits().window);
+  seal_wipe_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    schedule_seal_wipe();
   });
 }
 

@@ -62,6 +62,7 @@ class app {
   void reload();  // reload.cpp
   void shutdown(std::string_view why);
   void schedule_expiry();
+  void schedule_seal_wipe();
   void schedule_watchdog(std::chrono::microseconds interval);
 
   // Status (app_status.cpp).
@@ -76,6 +77,9 @@ class app {
   config cfg_;  // replaced in place by a reload: the services hold references to it
   // Declared before the services: destroyed after them (it must outlive its clients).
   usb_access usb_;
+  // [sync] public_key set: seals records (common/seal_window.hpp), shared by
+  // the counters (loop) and the store (writer thread).
+  std::shared_ptr<seal::window_sealer> sealer_;
   std::unique_ptr<committer> committer_;  // owns the writing store (writer thread)
   std::optional<store_reader> reader_;            // read-only connection for ravaoctl and the print queues
   std::unique_ptr<counter_service> counters_;
@@ -86,6 +90,7 @@ class app {
   control_server control_;
   boost::asio::signal_set signals_;
   boost::asio::steady_timer expiry_timer_;
+  boost::asio::steady_timer seal_wipe_timer_;
   boost::asio::steady_timer watchdog_timer_;
   boost::asio::steady_timer status_timer_;
   std::string last_status_;

@@ -36,10 +36,11 @@ class counter_service {
     std::uint64_t frames = 0;
   };
 
-  // province_key: scans are sealed with it on the loop (null: nothing
-  // personal is kept). on_change: something the status line shows changed.
+  // sealer: scans are sealed with it on the loop (null: nothing personal
+  // is kept); shared with the store's writer thread. on_change: something
+  // the status line shows changed.
   counter_service(boost::asio::any_io_executor ex, const config& cfg, committer& writer, usb_access& usb,
-                  std::optional<seal::public_key> province_key, std::function<void()> on_change);
+                  std::shared_ptr<seal::window_sealer> sealer, std::function<void()> on_change);
 
   void start_all();
   // A reload, in two steps around the swap of the configuration: retire()
@@ -71,7 +72,7 @@ class counter_service {
   const config& cfg_;
   committer& writer_;
   usb_access& usb_;
-  std::optional<seal::public_key> province_key_;
+  std::shared_ptr<seal::window_sealer> sealer_;
   std::function<void()> on_change_;
   std::shared_ptr<flow_gate> gate_;  // closed while the committer is behind
   std::map<std::string, counter_runtime> counters_;

@@ -133,7 +133,9 @@ std::string check_record(const json::object& r, record_row& row) {
     if (sealed->get_string().size() > max_sealed_text) return fmt::format("sealed is longer than {} bytes", max_sealed_text);
     const auto bytes = seal::unbase64(sealed->get_string());
     if (!bytes) return "sealed is not valid base64";
-    if (bytes->size() <= seal::overhead_bytes) return "sealed is too short to be a sealed box";
+    // Either sealed format (docs/sync-protocol.md); whether it opens is
+    // the key holder's question (`ravao-receiver records --key`).
+    if (auto format = seal::format_of(*bytes); !format) return "sealed is not a sealed box: " + format.error().context;
   }
   row.type.assign(type->data(), type->size());
   row.counter.assign(counter->data(), counter->size());

@@ -42,10 +42,10 @@ std::string person_plaintext(const classified_payload& p) {
   return boost::json::serialize(o);
 }
 
-std::string seal_person(const classified_payload& p, const seal::public_key& key) {
+std::string seal_person(const classified_payload& p, seal::window_sealer& sealer) {
   const std::string plain = person_plaintext(p);
   if (plain.empty()) return {};
-  return seal::seal(key, plain);
+  return sealer.seal(plain);
 }
 
 std::string declaration_plaintext(std::string_view id_number, std::string_view name,

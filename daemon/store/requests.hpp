@@ -10,6 +10,7 @@
 
 #include "common/clock.hpp"
 #include "common/seal.hpp"
+#include "common/seal_window.hpp"
 #include "config/config.hpp"
 #include "payload/classify.hpp"
 #include "slip/job_content.hpp"
@@ -26,8 +27,8 @@ struct scan_request {
   // ravao_slip payloads whose check digit holds: the slip's sequence number
   // (the caller validates; the classifier does not know check digits).
   std::optional<std::int64_t> slip_sequence;
-  // seal_person(payload, key), made by the caller ahead of time (sealing
-  // costs ~70 us: done on the event loop, not in the writer's transaction).
+  // seal_person(payload, sealer), made by the caller ahead of time (on the
+  // event loop, not in the writer's transaction).
   // Empty: the writer seals itself when the store has a key.
   std::string sealed;
 };
@@ -36,11 +37,11 @@ struct scan_request {
 // or scanned text that is not one of ravao's own codes (a health-insurance
 // card, an unrecognised code that may be a damaged ID card).
 bool carries_personal_data(const classified_payload& p);
-// The sealed form of a payload's personal data: seal::seal(key, JSON) with
+// The sealed form of a payload's personal data: sealer.seal(JSON) with
 // the fields of docs/sync-protocol.md ("A record": id_number, name,
 // birth_date, sex, address, old_id_number, issue_date, payload). Empty when
 // the payload carries nothing personal.
-std::string seal_person(const classified_payload& p, const seal::public_key& key);
+std::string seal_person(const classified_payload& p, seal::window_sealer& sealer);
 // The JSON seal_person seals (tests and the migration use it).
 std::string person_plaintext(const classified_payload& p);
 

@@ -264,8 +264,7 @@ result<declared> store_writer::declare(const declaration_request& r) {
   const person_keys who = masks_of(r.person_id, r.person_name);
   std::string sealed;
   std::string flags = "proxy_declared";
-  if (s.province_key) sealed = seal::seal(*s.province_key, declaration_plaintext(r.person_id, r.person_name,
-                                                                                r.declaration_json));
+  if (s.sealer) sealed = s.sealer->seal(declaration_plaintext(r.person_id, r.person_name, r.declaration_json));
   else add_flag(flags, flag_personal_data_not_kept);
   writer::record rec;
   rec.type = "declaration";

@@ -167,6 +167,8 @@ result<store_writer> store_writer::open(const fs::path& path, const store_option
   p->path = path;
   p->utc_offset = options.utc_offset;
   p->province_key = options.province_key;
+  if (options.province_key)
+    p->sealer = options.sealer ? options.sealer : std::make_shared<seal::window_sealer>(*options.province_key);
 
   std::error_code ec;
   if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);

@@ -14,7 +14,7 @@
 // Personal data (docs/privacy.md): a visitor's ID number, name, birth date,
 // sex, address, old ID, issue date, phone, declaration answers and any
 // scanned text that may be personal are sealed to the provincial public key
-// (seal::seal, crypto_box_seal) before they reach the disk. The store keeps in
+// (seal::window_sealer, sealed format 2) before they reach the disk. The store keeps in
 // clear only a keyed hash of the ID number (`person_key`: visit matching) and
 // masked display forms (`NGUYỄN V. A.`, `**********45`). Without a provincial
 // key the personal fields are not kept at all (flag personal_data_not_kept).

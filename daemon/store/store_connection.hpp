@@ -27,6 +27,7 @@ struct store_connection {
   std::filesystem::path path;
   std::chrono::minutes utc_offset{420};
   std::optional<seal::public_key> province_key;
+  std::shared_ptr<seal::window_sealer> sealer;  // set exactly when province_key is
   // The live rows of hash_keys (store/hash_keys.cpp): the keys of
   // person_key = keyed_hash(key, ID number); the current one first.
   std::vector<hash_key> hash_keys;

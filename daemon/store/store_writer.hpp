@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "common/seal.hpp"
+#include "common/seal_window.hpp"
 #include "store/requests.hpp"
 #include "store/store_reader.hpp"
 
@@ -30,6 +32,10 @@ struct store_options {
   // personal is kept (records are flagged personal_data_not_kept), and a
   // store of schema 2 holding clear personal data cannot be migrated.
   std::optional<seal::public_key> province_key;
+  // Seals records (v2) to province_key, shared with the other sealing
+  // threads (ravaod's loop) so one window key serves them all; null: the
+  // store makes its own.
+  std::shared_ptr<seal::window_sealer> sealer;
 };
 
 // How long after a scan UNDO_LAST may take it back (a closed visit it

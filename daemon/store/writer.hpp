@@ -60,7 +60,7 @@ class writer {
     std::int64_t visit_id = 0;
     std::string_view payload_kind;
     const person_keys* who = nullptr;
-    std::string_view sealed;   // seal::seal output, raw bytes
+    std::string_view sealed;   // sealed bytes (common/seal.hpp formats)
     std::string_view payload;  // clear text: only payloads that carry nothing personal
     std::optional<std::int64_t> ref;
     std::string_view symbology, flags, close_reason;
@@ -175,8 +175,8 @@ class writer {
       c.who.name_masked = text::mask_name(r.payload.who->full_name);
     }
     c.sealed = r.sealed;
-    if (c.sealed.empty() && s_.province_key && carries_personal_data(r.payload)) {
-      c.own_seal = seal_person(r.payload, *s_.province_key);
+    if (c.sealed.empty() && s_.sealer && carries_personal_data(r.payload)) {
+      c.own_seal = seal_person(r.payload, *s_.sealer);
       c.sealed = c.own_seal;
     }
     if (c.sealed.empty() && carries_personal_data(r.payload)) add_flag(c.flags, flag_personal_data_not_kept);

@@ -104,6 +104,8 @@ BOOST_AUTO_TEST_CASE(kill_9_during_bursts_never_loses_an_acknowledged_scan) {
     present[seq] = reinterpret_cast<const char*>(sqlite3_column_text(st, 1));
     const std::string sealed(static_cast<const char*>(sqlite3_column_blob(st, 2)),
                              static_cast<std::size_t>(sqlite3_column_bytes(st, 2)));
+    // Sealed in format 2 by the daemon (a window's key per restart at most).
+    BOOST_TEST((ravao::seal::format_of(sealed) == ravao::seal::sealed_format::v2), "seq " << seq);
     const auto opened = ravao::seal::open(keys, sealed);
     BOOST_TEST_REQUIRE(opened.has_value(), "seq " << seq << ": " << (opened ? "" : opened.error().message()));
     const std::string p(boost::json::parse(*opened).at("payload").as_string());

@@ -6,6 +6,7 @@
 
 #include "receiver/receiver_fixture.hpp"
 #include "common/seal.hpp"
+#include "common/seal_window.hpp"
 
 using namespace ravao::test;
 
@@ -40,7 +41,7 @@ BOOST_AUTO_TEST_CASE(keygen_writes_a_private_key_and_prints_the_public_line) {
   BOOST_TEST(read_file(key) == before);
 }
 
-BOOST_AUTO_TEST_CASE(records_opens_sealed_fields_only_with_the_key) {
+BOOST_AUTO_TEST_CASE(records_opens_sealed_fields_of_both_formats_only_with_the_key) {
   receiver_fixture r;
   const auto key = r.dir() / "province.key";
   auto res = receiver({"keygen", "--out", key.native()});
@@ -48,17 +49,32 @@ BOOST_AUTO_TEST_CASE(records_opens_sealed_fields_only_with_the_key) {
   const auto pub = ravao::seal::parse_public_key(res.out);
   BOOST_TEST_REQUIRE(pub.has_value());
   const std::string secret = R"({"id_number":"001090012345","name":"Trần Thị Bích"})";
+  // Format 1 (crypto_box_seal, gateways before issue 16) and format 2 (a
+  // window's key, common/seal_window.hpp) side by side.
   auto rec = make_record(1);
   rec["sealed"] = ravao::seal::base64(ravao::seal::seal(*pub, secret));
+  ravao::seal::window_sealer window(*pub);
+  auto rec2 = make_record(3);
+  rec2["sealed"] = ravao::seal::base64(window.seal(R"({"id_number":"079190000777","name":"Phạm Thị Thu"})"));
   r.start();
   https_client c(r.options());
-  auto rep = c.post("/v1/batches", batch_body(json::array{rec, make_record(2, "scan")}));
+  auto rep = c.post("/v1/batches", batch_body(json::array{rec, make_record(2, "scan"), rec2}));
   BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
   BOOST_TEST_REQUIRE(rep->status == 200u, rep->body);
 
+  // A sealed format this build does not know is refused by name.
+  auto future = make_record(4);
+  std::string box = window.seal("{}");
+  box[ravao::seal::v2::version_offset] = 3;
+  future["sealed"] = ravao::seal::base64(box);
+  rep = c.post("/v1/batches", batch_body(json::array{future}));
+  BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
+  BOOST_TEST(rep->status == 422u, rep->body);
+  BOOST_TEST(rep->body.find("format 3") != std::string::npos, rep->body);
+
   // Without the key: masked forms, no sealed text, nothing personal.
   const auto masked = r.records();
-  BOOST_TEST_REQUIRE(masked.size() == 2u);
+  BOOST_TEST_REQUIRE(masked.size() == 3u);
   BOOST_TEST(!masked[0].as_object().contains("sealed"));
   BOOST_TEST(!masked[0].as_object().contains("opened"));
   BOOST_TEST(masked[0].at("id_masked").as_string() == "**********45");
@@ -70,18 +86,21 @@ BOOST_AUTO_TEST_CASE(records_opens_sealed_fields_only_with_the_key) {
 
   // With the key: the sealed contents.
   const auto opened = r.records({"--key", key.native(), "--gateway", std::string(test_gateway)});
-  BOOST_TEST_REQUIRE(opened.size() == 2u);
+  BOOST_TEST_REQUIRE(opened.size() == 3u);
   BOOST_TEST(opened[0].at("opened").at("id_number").as_string() == "001090012345");
   BOOST_TEST(opened[0].at("opened").at("name").as_string() == "Trần Thị Bích");
   BOOST_TEST(!opened[1].as_object().contains("opened"));
+  BOOST_TEST(opened[2].at("opened").at("id_number").as_string() == "079190000777");
   res = receiver({"records", "--db", r.db().native(), "--key", key.native()});
   BOOST_TEST(res.out.find("Trần Thị Bích") != std::string::npos, res.out);
+  BOOST_TEST(res.out.find("Phạm Thị Thu") != std::string::npos, res.out);
 
   // Another key cannot open it, and says so.
   const auto other = r.dir() / "other.key";
   BOOST_TEST_REQUIRE(receiver({"keygen", "--out", other.native()}).code == 0);
   const auto wrong = r.records({"--key", other.native()});
   BOOST_TEST(wrong[0].as_object().contains("open_error"));
+  BOOST_TEST(wrong[2].as_object().contains("open_error"));
   BOOST_TEST(r.records({"--gateway", "nobody"}).empty());
   BOOST_TEST(json::parse(must_run({"records", "--db", r.db().native(), "--json", "--limit", "1"}).out).as_array().size() ==
              1u);
@@ -89,6 +108,7 @@ BOOST_AUTO_TEST_CASE(records_opens_sealed_fields_only_with_the_key) {
   r.stop();
   const std::string db = read_file(r.db()) + read_file(r.db().native() + "-wal");
   BOOST_TEST(db.find("001090012345") == std::string::npos);
+  BOOST_TEST(db.find("079190000777") == std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(stats_counts_duplicates_gaps_and_outcomes) {

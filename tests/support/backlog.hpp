@@ -24,8 +24,9 @@ inline void fill_backlog(const std::filesystem::path& store_path, std::int64_t c
                          std::string_view counter = "desk") {
   auto key = seal::parse_public_key(public_key);
   if (!key) throw std::runtime_error(key.error().message());
-  auto st = store_writer::open(store_path,
-                                   store_options{.utc_offset = std::chrono::minutes(420), .province_key = *key});
+  store_options options;  // UTC+7
+  options.province_key = *key;
+  auto st = store_writer::open(store_path, options);
   if (!st) throw std::runtime_error(st.error().message());
   const std::string sealed = seal::seal(*key, R"({"payload":"backlog record"})");
   visits_config never_duplicate;

@@ -8,6 +8,8 @@
 #include <boost/json.hpp>
 #include <sqlite3.h>
 
+#include <set>
+
 #include "store/store.hpp"
 #include "support/harness.hpp"
 
@@ -157,6 +159,8 @@ BOOST_AUTO_TEST_CASE(a_v2_store_is_sealed_masked_and_left_without_a_clear_copy) 
     const auto& opening = recs.at(1);
     BOOST_TEST(opening.at("name_masked").as_string() == "NGUYỄN V. A.");
     BOOST_TEST(opening.at("id_masked").as_string() == "**********45");
+    // The migration seals in format 1 (crypto_box_seal), which opens as ever.
+    BOOST_TEST((seal::format_of(*seal::unbase64(opening.at("sealed").as_string())) == seal::sealed_format::v1));
     const auto p1 = opened(opening);
     BOOST_TEST(p1.at("id_number").as_string() == "001090012345");
     BOOST_TEST(p1.at("name").as_string() == "Nguyễn Văn An");
@@ -252,7 +256,8 @@ BOOST_AUTO_TEST_CASE(scans_are_sealed_once_for_every_record_they_write) {
   apply_one(*s, card("c1", counter_mode::toggle, "001090012345", "Nguyễn Văn An", c.t));
   // The caller sealed ahead (as ravaod does on its event loop): used as is.
   auto pre = opaque("c1", "079203004545|Lê Thị Hoa|0912345678", c.advance_ms(10));
-  pre.sealed = seal_person(pre.payload, province().pub);
+  seal::window_sealer caller(province().pub);
+  pre.sealed = seal_person(pre.payload, caller);
   apply_one(*s, pre);
   // A command: nothing personal, nothing sealed.
   auto cmd = opaque("c1", "RAVAO:CMD:PRINT_SLIP", c.advance_ms(10));
@@ -299,6 +304,43 @@ BOOST_AUTO_TEST_CASE(scans_are_sealed_once_for_every_record_they_write) {
 
   const auto found = clear_text_in(path);
   BOOST_TEST(found == std::vector<std::string>{});
+}
+
+BOOST_AUTO_TEST_CASE(scans_and_declarations_are_sealed_in_format_2_under_one_window_key) {
+  test::temp_dir d;
+  auto options = with_key();
+  // As ravaod does: one sealer for the loop (scans) and the writer (declarations).
+  options.sealer = std::make_shared<seal::window_sealer>(province().pub);
+  auto s = store_writer::open(d / "ravao.db", options);
+  BOOST_TEST_REQUIRE(s.has_value());
+  fake_clock c;
+  apply_one(*s, opaque("c1", "079203004545|Lê Thị Hoa|0912345678", c.t));  // sealed by the writer
+  auto scan = card("c1", counter_mode::entry, "079190000777", "Phạm Thị Thu", c.advance_ms(10));
+  scan.sealed = seal_person(scan.payload, *options.sealer);
+  apply_one(*s, scan);
+  declaration_request decl;
+  decl.counter_id = "c1";
+  decl.person_id = "079190000777";
+  decl.person_name = "Phạm Thị Thu";
+  decl.declaration_json = R"({"phone":"0987654321"})";
+  decl.at = c.advance_ms(10);
+  const auto declared = s->declare(decl);
+  BOOST_TEST_REQUIRE(declared.has_value(), (declared ? "" : declared.error().message()));
+
+  const auto recs = upload_records(*s);
+  BOOST_TEST_REQUIRE(recs.size() == 3u);
+  std::set<std::string> ephemerals;
+  for (const auto& [seq, r] : recs) {
+    const auto raw = seal::unbase64(r.at("sealed").as_string());
+    BOOST_TEST_REQUIRE(raw.has_value());
+    BOOST_TEST((seal::format_of(*raw) == seal::sealed_format::v2), "record " << seq);
+    ephemerals.insert(raw->substr(0, seal::key_bytes));
+  }
+  BOOST_TEST(ephemerals.size() == 1u);
+  BOOST_TEST(opened(recs.at(1)).at("payload").as_string() == "079203004545|Lê Thị Hoa|0912345678");
+  BOOST_TEST(opened(recs.at(2)).at("name").as_string() == "Phạm Thị Thu");
+  BOOST_TEST(opened(recs.at(3)).at("phone").as_string() == "0987654321");
+  BOOST_TEST(options.sealer->holds_key());
 }
 
 BOOST_AUTO_TEST_CASE(without_a_key_personal_data_is_not_kept_and_flagged) {

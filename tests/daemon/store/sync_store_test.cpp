@@ -83,6 +83,7 @@ BOOST_FIXTURE_TEST_CASE(a_batch_holds_records_in_the_protocols_form, fixture) {
   BOOST_TEST(!o.contains("ref"));
   auto raw = seal::unbase64(o.at("sealed").as_string());
   BOOST_TEST_REQUIRE(raw.has_value());
+  BOOST_TEST((seal::format_of(*raw) == seal::sealed_format::v2));
   auto plain = seal::open(keys, *raw);
   BOOST_TEST_REQUIRE(plain.has_value());
   BOOST_TEST(json::parse(*plain).at("id_number").as_string() == "001090012345");
