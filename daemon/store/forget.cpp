@@ -66,18 +66,23 @@ result<int> forget_hashes(store_connection& s, const timestamp& now, std::int64_
   auto tx = sql::transaction::begin_immediate(s.db);
   if (!tx) return std::unexpected(tx.error());
   int n = 0;
+  // ?1 from, ?2 through, ?3 the first visit that may hold a hash.
   for (const std::string_view q : {
            "UPDATE records SET person_key=NULL WHERE seq > ?1 AND seq <= ?2 AND person_key IS NOT NULL",
            "UPDATE visits SET person_key=NULL, key_id=NULL "
-           "WHERE person_key IS NOT NULL AND closed_seq IS NOT NULL AND closed_seq <= ?2 AND ?1 = ?1"}) {
+           "WHERE id >= ?3 AND person_key IS NOT NULL AND closed_seq IS NOT NULL AND closed_seq <= ?2"}) {
     auto st = sql::statement::prepare(s.db, q);
     if (!st) return std::unexpected(st.error());
-    if (auto x = st->bind(1, from).bind(2, *through).run(); !x) return std::unexpected(x.error());
+    st->bind(2, *through);
+    if (q.find("?1") != std::string_view::npos) st->bind(1, from);
+    if (q.find("?3") != std::string_view::npos) st->bind(3, s.hashed_visits_from);
+    if (auto x = st->run(); !x) return std::unexpected(x.error());
     n += sqlite3_changes(s.db);
   }
   if (auto x = set_meta(s.db, "hashes_forgotten_through", *through); !x) return std::unexpected(x.error());
   if (auto c = tx->commit(); !c) return std::unexpected(c.error());
   s.forgotten_through = *through;
+  if (auto w = find_hashed_visits(s, s.hashed_visits_from); !w) return std::unexpected(w.error());
   more = *through == upper && upper < s.next_seq - 1;
   return n;
 }
@@ -143,8 +148,10 @@ result<int> destroy_keys(store_connection& s, const timestamp& now, std::int64_t
       ++it;
       continue;
     }
-    auto used = sql::scalar(s.db, "SELECT EXISTS(SELECT 1 FROM visits WHERE key_id=?1 AND person_key IS NOT NULL)",
-                            it->id);
+    auto used = sql::scalar(s.db,
+        fmt::format("SELECT EXISTS(SELECT 1 FROM visits WHERE id >= {} AND key_id=?1 AND person_key IS NOT NULL)",
+                    s.hashed_visits_from),
+        it->id);
     if (!used) return std::unexpected(used.error());
     if (*used) {
       ++it;

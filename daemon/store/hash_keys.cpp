@@ -47,6 +47,19 @@ result<void> load_hash_keys(store_connection& s) {
       0);
   if (!f) return std::unexpected(f.error());
   s.forgotten_through = *f;
+  return find_hashed_visits(s, 0);
+}
+
+result<void> find_hashed_visits(store_connection& s, std::int64_t from) {
+  // A rowid range from `from`: visits below it hold no hash (they were
+  // forgotten), so this reads only the visits of the last minutes and
+  // those still open (at open, once, the whole table).
+  auto first = sql::scalar(s.db,
+      "SELECT COALESCE((SELECT MIN(id) FROM visits WHERE id >= ?1 AND person_key IS NOT NULL), "
+      "(SELECT COALESCE(MAX(id), 0) + 1 FROM visits))",
+      from);
+  if (!first) return std::unexpected(first.error());
+  s.hashed_visits_from = *first;
   return {};
 }
 

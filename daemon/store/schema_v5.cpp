@@ -84,8 +84,9 @@ CREATE TABLE hash_keys (
   retired_boottime_ns INTEGER,
   retired_wall_ms     INTEGER
 );
+-- No index on key_id: each one is one more page in every scan's commit (docs/benchmarks.md,
+-- "Issue 16"); forget.cpp reads visits by rowid from store_connection::hashed_visits_from.
 ALTER TABLE visits ADD COLUMN key_id INTEGER;  -- the hash key of person_key
-CREATE INDEX visits_keyed ON visits(key_id, closed_seq) WHERE person_key IS NOT NULL;
 )sql"); !x)
     return x;
   if (auto x = retire_old_key(db); !x) return x;

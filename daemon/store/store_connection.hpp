@@ -33,6 +33,9 @@ struct store_connection {
   std::vector<hash_key> hash_keys;
   // Records up to this seq hold no person_key (meta.hashes_forgotten_through).
   std::int64_t forgotten_through = 0;
+  // Visits below this id hold no person_key (found at open, then after each
+  // forgetting pass): the forgetting reads visits from here, with no index.
+  std::int64_t hashed_visits_from = 0;
   // The local day whose closed visits' masks were last cleared (0: not yet
   // since open); whether a TRUNCATE checkpoint was refused by a reader.
   std::int64_t masks_day = 0;
@@ -77,8 +80,11 @@ std::string declaration_plaintext(std::string_view id_number, std::string_view n
 // synchronised, else "boot:<boot id>:<day of CLOCK_BOOTTIME>" (24 h of
 // uptime). A scan in another period makes a new key current.
 std::string key_period(const timestamp& at, std::chrono::minutes utc_offset);
-// Loads the live keys and meta.hashes_forgotten_through.
+// Loads the live keys, meta.hashes_forgotten_through and hashed_visits_from.
 result<void> load_hash_keys(store_connection& s);
+// Sets s.hashed_visits_from to the first visit from id `from` on that holds
+// a person_key (past the last visit when none does).
+result<void> find_hashed_visits(store_connection& s, std::int64_t from);
 // Makes a key for `at`'s period current if it is not already, in its own
 // transaction (once a day); the previous key retires, still matching.
 result<void> rotate_hash_key(store_connection& s, const timestamp& at);

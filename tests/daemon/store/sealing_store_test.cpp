@@ -415,7 +415,7 @@ BOOST_AUTO_TEST_CASE(audit_7_and_8_masks_written_before_the_fix_are_re_masked_an
         "\",\"person_id_masked\":\"1234***89\"}', 'printed', 1);"
         // What schema 5 added goes too (the one key back in meta).
         "INSERT OR REPLACE INTO meta(key, value) SELECT 'person_hash_key', lower(hex(key)) FROM hash_keys LIMIT 1;"
-        "DROP TABLE hash_keys; DROP INDEX visits_keyed; ALTER TABLE visits DROP COLUMN key_id;"
+        "DROP TABLE hash_keys; ALTER TABLE visits DROP COLUMN key_id;"
         "PRAGMA user_version = 3;";
     BOOST_TEST_REQUIRE(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
     sqlite3_close(db);
