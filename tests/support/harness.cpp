@@ -15,6 +15,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include <fmt/format.h>
+
 namespace ravao::test {
 namespace fs = std::filesystem;
 
@@ -210,7 +212,16 @@ std::optional<exit_status> daemon_under_test::wait_exit(std::chrono::millisecond
 run_result daemon_under_test::ctl_raw(const std::vector<std::string>& args) const {
   std::vector<std::string> argv{RAVAOCTL_PATH, "--socket", socket_path().string()};
   argv.insert(argv.end(), args.begin(), args.end());
-  return run(argv);
+  try {
+    return run(argv);
+  } catch (const std::runtime_error& e) {
+    // A daemon that does not answer: what it was doing is in its log.
+    const std::string all = log();
+    const std::size_t keep = 16 * 1024;
+    throw std::runtime_error(fmt::format("{} ({}); ravaod's log{}:\n{}", e.what(), args.empty() ? "" : args.front(),
+                                         all.size() > keep ? " (its end)" : "",
+                                         all.size() > keep ? all.substr(all.size() - keep) : all));
+  }
 }
 
 boost::json::value daemon_under_test::ctl(const std::vector<std::string>& args) const {
