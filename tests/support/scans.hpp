@@ -4,9 +4,19 @@
 #include <string>
 #include <utility>
 
+#include "config/config.hpp"
 #include "store/requests.hpp"
 
 namespace ravao::test {
+
+// The visit rules the store tests assume: a 5 s duplicate window, visits
+// closed after 4 h.
+inline visits_config settings() {
+  visits_config v;
+  v.duplicate_window = std::chrono::milliseconds(5000);
+  v.max_duration = std::chrono::seconds(4 * 3600);
+  return v;
+}
 
 // A CCCD of `id` (name Trần Thị Bình) scanned at `counter`.
 inline scan_request person_scan(std::string counter, counter_mode mode, std::string id, const timestamp& at) {

@@ -21,8 +21,10 @@
 
 #include "store/store.hpp"
 #include "support/harness.hpp"
+#include "support/scans.hpp"
 
 using namespace ravao;
+using ravao::test::settings;
 namespace fs = std::filesystem;
 
 namespace {
@@ -32,13 +34,6 @@ using key_bytes = std::array<unsigned char, seal::key_bytes>;
 const seal::key_pair& province() {
   static const seal::key_pair k = seal::generate();
   return k;
-}
-
-visits_config settings() {
-  visits_config v;
-  v.duplicate_window = std::chrono::milliseconds(5000);
-  v.max_duration = std::chrono::seconds(4 * 3600);
-  return v;
 }
 
 // 2025-11-23 08:00 at UTC+7, clock synchronised; wall and boot time advance together.

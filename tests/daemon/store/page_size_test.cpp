@@ -21,17 +21,11 @@
 
 using namespace ravao;
 using ravao::test::person_scan;
+using ravao::test::settings;
 namespace fs = std::filesystem;
 namespace faults = ravao::test::sqlite_faults;
 
 namespace {
-
-visits_config settings() {
-  visits_config v;
-  v.duplicate_window = std::chrono::milliseconds(5000);
-  v.max_duration = std::chrono::seconds(4 * 3600);
-  return v;
-}
 
 store_options with_key() {
   static const seal::key_pair k = seal::generate();

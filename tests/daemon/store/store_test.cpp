@@ -15,16 +15,10 @@
 
 using namespace ravao;
 using ravao::test::person_scan;
+using ravao::test::settings;
 namespace fs = std::filesystem;
 
 namespace {
-
-visits_config settings() {
-  visits_config v;
-  v.duplicate_window = std::chrono::milliseconds(5000);
-  v.max_duration = std::chrono::seconds(4 * 3600);
-  return v;
-}
 
 // A clock we drive: wall and boot time advance together.
 struct fake_clock {
