@@ -66,19 +66,18 @@ result<int> forget_hashes(store_connection& s, const timestamp& now, std::int64_
   auto tx = sql::transaction::begin_immediate(s.db);
   if (!tx) return std::unexpected(tx.error());
   int n = 0;
-  // ?1 from, ?2 through, ?3 the first visit that may hold a hash.
-  for (const std::string_view q : {
-           "UPDATE records SET person_key=NULL WHERE seq > ?1 AND seq <= ?2 AND person_key IS NOT NULL",
-           "UPDATE visits SET person_key=NULL, key_id=NULL "
-           "WHERE id >= ?3 AND person_key IS NOT NULL AND closed_seq IS NOT NULL AND closed_seq <= ?2"}) {
-    auto st = sql::statement::prepare(s.db, q);
-    if (!st) return std::unexpected(st.error());
-    st->bind(2, *through);
-    if (q.find("?1") != std::string_view::npos) st->bind(1, from);
-    if (q.find("?3") != std::string_view::npos) st->bind(3, s.hashed_visits_from);
-    if (auto x = st->run(); !x) return std::unexpected(x.error());
-    n += sqlite3_changes(s.db);
-  }
+  auto records = sql::statement::prepare(
+      s.db, "UPDATE records SET person_key=NULL WHERE seq > ?1 AND seq <= ?2 AND person_key IS NOT NULL");
+  if (!records) return std::unexpected(records.error());
+  if (auto x = records->bind(1, from).bind(2, *through).run(); !x) return std::unexpected(x.error());
+  n += sqlite3_changes(s.db);
+  // Visits from the first one that may hold a hash (a rowid range, no index).
+  auto visits = sql::statement::prepare(
+      s.db, "UPDATE visits SET person_key=NULL, key_id=NULL "
+            "WHERE id >= ?1 AND person_key IS NOT NULL AND closed_seq IS NOT NULL AND closed_seq <= ?2");
+  if (!visits) return std::unexpected(visits.error());
+  if (auto x = visits->bind(1, s.hashed_visits_from).bind(2, *through).run(); !x) return std::unexpected(x.error());
+  n += sqlite3_changes(s.db);
   if (auto x = set_meta(s.db, "hashes_forgotten_through", *through); !x) return std::unexpected(x.error());
   if (auto c = tx->commit(); !c) return std::unexpected(c.error());
   s.forgotten_through = *through;
