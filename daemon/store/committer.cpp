@@ -256,15 +256,16 @@ void committer::run() {
     failing = false;
     run_ops(committed);
     report.totals = store_.totals();
-    if (report.totals.last_seq != told_seq) {
-      told_seq = report.totals.last_seq;
-      tell_watcher(told_seq);
-    }
     {
       std::lock_guard lock(mutex_);
       state_.available = true;
       state_.last_error.clear();
       totals_ = report.totals;
+    }
+    // After totals_: a watcher told of a record sees it in totals() too.
+    if (report.totals.last_seq != told_seq) {
+      told_seq = report.totals.last_seq;
+      tell_watcher(told_seq);
     }
     boost::asio::post(loop_, [h = on_committed_, r = std::move(report)]() mutable { h(std::move(r)); });
   }
