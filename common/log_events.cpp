@@ -10,6 +10,7 @@ namespace {
 
 constexpr std::string_view ravaod = "ravaod";
 constexpr std::string_view receiver = "ravao-receiver";
+constexpr std::string_view web = "ravao-web";
 constexpr std::string_view every = "every program";
 
 // Grouped by program, then by area, in the order an operator meets them.
@@ -134,6 +135,10 @@ constexpr auto events = std::to_array<event_doc>({
     {receiver, "receiver.stats_failed", "warning", "a request could not be counted in the statistics", "(message only)"},
     {receiver, "receiver.stopping", "info", "SIGTERM/SIGINT received", "`signal`"},
     {receiver, "receiver.stopped", "info", "last line before exit", "—"},
+
+    // ---- ravao-web: logins (web/auth, docs/console.md)
+    {web, "web.login_failed", "warning", "a login with a wrong user name or password, or for a disabled account; `wait_s` is the delay it starts (0: still free)", "`user` (as typed), `address`, `failures` (the account's), `wait_s`"},
+    {web, "web.login_throttled", "warning", "a login refused unchecked: the account or the address must wait after failed logins (HTTP 429)", "`user` (as typed), `address`, `failures`, `wait_s`"},
 });
 
 void append_table(std::string& out, std::string_view program) {
@@ -167,6 +172,8 @@ std::string describe_log_events() {
   append_table(out, ravaod);
   out += "\n## ravao-receiver\n\n";
   append_table(out, receiver);
+  out += "\n## ravao-web\n\n";
+  append_table(out, web);
   return out;
 }
 
