@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <pty.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -80,6 +81,8 @@ outcome run(std::vector<std::string> args, const fs::path& users, std::string_vi
     ::dup2(in[0], 0);
     ::dup2(out[1], 1);
     ::dup2(err[1], 2);
+    // Fork without exec: the pipes' other ends must go, or stdin never ends.
+    for (const int fd : {in[0], in[1], out[0], out[1], err[0], err[1]}) ::close(fd);
     run_child(args, users);
   }
   ::close(in[0]);
