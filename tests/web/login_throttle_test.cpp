@@ -124,6 +124,21 @@ BOOST_AUTO_TEST_CASE(failures_and_refusals_are_logged_by_stable_names) {
   BOOST_TEST(text.find("wait_s=1") != std::string::npos, text);
 }
 
+BOOST_AUTO_TEST_CASE(a_client_retrying_while_locked_is_logged_once_per_lock) {
+  ravao::test::log_capture log;
+  login_throttle t;
+  fail_times(t, 4, "alice", "10.0.0.1", t0);
+  for (int i = 0; i < 50; ++i) BOOST_TEST(t.check("alice", "10.0.0.1", t0 + std::chrono::milliseconds(i)).has_value());
+  t.failed("alice", "10.0.0.1", t0 + 1s);  // a new failure, a new lock
+  BOOST_TEST(t.check("alice", "10.0.0.1", t0 + 1s).has_value());
+  BOOST_TEST(t.check("alice", "10.0.0.1", t0 + 2s).has_value());
+  const std::string text = log.text();
+  std::size_t refusals = 0;
+  for (auto at = text.find("web.login_throttled"); at != std::string::npos; at = text.find("web.login_throttled", at + 1))
+    ++refusals;
+  BOOST_TEST(refusals == 2u, text);
+}
+
 BOOST_AUTO_TEST_CASE(a_name_typed_with_control_characters_is_logged_escaped) {
   ravao::test::log_capture log;
   login_throttle t;
