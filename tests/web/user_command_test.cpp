@@ -173,6 +173,10 @@ BOOST_AUTO_TEST_CASE(usage_errors_exit_2_and_failures_exit_1_with_a_reason) {
   BOOST_TEST(nobody.status == 1);
   BOOST_TEST(contains(nobody.err, "no user"), nobody.err);
   BOOST_TEST(!fs::exists(users));
+  const auto no_folder = run({"add", "alice", "--role", "staff", "--counter", "quay-1", "--password-stdin"},
+                             dir / "missing" / "users.json", "123456\n");
+  BOOST_TEST(no_folder.status == 1);
+  BOOST_TEST(contains(no_folder.err, "state_dir"), no_folder.err);
 
   BOOST_TEST(run({"add", "alice", "--role", "staff", "--counter", "quay-1", "--password-stdin"}, users, "123456\n")
                  .status == 0);

@@ -124,7 +124,9 @@ result<file_identity> save_file(const std::filesystem::path& path, const std::ve
   const std::string dir = path.parent_path().empty() ? std::string(".") : path.parent_path().string();
   const std::string name = path.filename().string();
   fd_guard d{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-  if (d.fd < 0) return fail_errno(errno, dir + ": cannot open the accounts folder");
+  if (d.fd < 0)
+    return fail_errno(errno, dir + ": cannot open the accounts folder (is state_dir in web.toml right? "
+                                   "the package creates it)");
   struct stat dir_st{};
   if (::fstat(d.fd, &dir_st) != 0) return fail_errno(errno, dir + ": cannot stat");
   unsigned char nonce[8];
@@ -218,7 +220,8 @@ account_store& account_store::operator=(account_store&&) noexcept = default;
 account_store::~account_store() = default;
 
 result<account_store> account_store::open(std::filesystem::path path) {
-  if (!sodium_ready() || dummy_hash().empty()) return fail(errc::invalid_argument, "libsodium could not start");
+  if (!sodium_ready() || dummy_hash().empty())
+    return fail(errc::invalid_argument, "libsodium could not start, or Argon2id could not get its 64 MiB");
   auto s = std::make_unique<state>();
   s->path = std::move(path);
   auto l = load_file(s->path);
