@@ -256,6 +256,14 @@ BOOST_AUTO_TEST_CASE(refresh_names_the_accounts_whose_sessions_must_end) {
   BOOST_TEST(*ended == (std::vector<std::string>{"alice", "bao"}), boost::test_tools::per_element());
   BOOST_TEST(web.refresh()->empty());
 
+  // A login re-reads the file (a disabled account is refused at once); the
+  // names wait for the next refresh().
+  BOOST_TEST_REQUIRE(admin.set_disabled("chi", true).has_value());
+  BOOST_TEST((web.verify("chi", "123456").error().code == std::errc::operation_not_permitted));
+  BOOST_TEST(*web.refresh() == (std::vector<std::string>{"chi"}), boost::test_tools::per_element());
+  BOOST_TEST_REQUIRE(admin.set_disabled("chi", false).has_value());
+  BOOST_TEST(web.refresh()->empty());  // enabled again: no session to end
+
   // A broken file keeps the accounts in memory and says so on every refresh.
   write_file(dir / "users.json", "{broken");
   ::chmod((dir / "users.json").c_str(), 0600);
