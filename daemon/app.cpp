@@ -112,7 +112,7 @@ void app::on_committed(commit_report report) {
     if (s.outcome.visit_id != 0)
       last_scans_.remember(s.request.counter_id, s.request.payload,
                            format_local(s.request.at.wall_ms, cfg_.site.utc_offset), s.outcome.visit_id);
-  subscriptions_->records_committed(report.totals.last_seq);
+  if (subscriptions_) subscriptions_->records_committed(report.totals.last_seq);
   for (const auto& s : report.scans)
     if (s.outcome.effect == scan_effect::command_recorded) scanned_commands_->on_command(s);
   if (report.expired_closed > 0) {

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include <algorithm>
+
 #include <boost/json.hpp>
 #include <fmt/format.h>
 

@@ -1,5 +1,8 @@
 #include "control/subscriptions.hpp"
 
+#include <algorithm>
+#include <array>
+
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -99,8 +102,8 @@ void subscriptions::close(subscriber_ptr s, std::string_view why) {
   s->closed = true;
   boost::system::error_code ec;
   s->sock->close(ec);
-  s->unsent.clear();
-  s->unsent_bytes = 0;
+  // `unsent` is not cleared here: a write in flight still refers to its
+  // front line; the lines go with the subscriber, once its handlers are done.
   std::erase(subscribers_, s);
   if (!why.empty())
     log::warning("control.subscriber_dropped", "a subscriber was disconnected", {{"counter", s->counter}, {"reason", std::string(why)}});

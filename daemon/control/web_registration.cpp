@@ -1,5 +1,7 @@
 #include "control/web_registration.hpp"
 
+#include <algorithm>
+
 #include <boost/json.hpp>
 
 namespace ravao::control {

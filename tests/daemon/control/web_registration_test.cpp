@@ -3,6 +3,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <cctype>
+
 #include <boost/json.hpp>
 
 #include "control/web_registration.hpp"
