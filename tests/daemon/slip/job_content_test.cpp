@@ -84,6 +84,18 @@ BOOST_AUTO_TEST_CASE(card) {
   BOOST_TEST(back.counter_name == "Quầy 1");
 }
 
+BOOST_AUTO_TEST_CASE(a_card_carries_the_console_address_when_known) {
+  BOOST_TEST(encode(card_content{"Bưu điện", "quay_1", "Quầy 1"}).find("console") == std::string::npos);
+  const auto back = decoded<card_content>(
+      "card", R"({"site_name":"x","counter_id":"q1","counter_name":"y","console_url":"https://192.168.1.10:8443/",)"
+              R"("console_fingerprint":"AB:CD"})");
+  BOOST_TEST(back.console_url.value_or("") == "https://192.168.1.10:8443/");
+  BOOST_TEST(back.console_fingerprint.value_or("") == "AB:CD");
+  const std::string again = encode(back);
+  BOOST_TEST(again.find(R"("console_url":"https://192.168.1.10:8443/")") != std::string::npos);
+  BOOST_TEST(again.find(R"("console_fingerprint":"AB:CD")") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(test_page) {
   const job_content c = test_page_content{"Bưu điện", "p1", "generic-80", ""};
   BOOST_TEST(kind_of(c) == "test");

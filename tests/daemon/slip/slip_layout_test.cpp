@@ -126,6 +126,22 @@ BOOST_AUTO_TEST_CASE(rendering_is_deterministic_and_the_label_cache_changes_noth
   BOOST_TEST(!fresh->drawn.empty());
 }
 
+BOOST_AUTO_TEST_CASE(a_card_with_the_console_address_is_taller) {
+  const slip::card_content plain{.site_name = "Bưu điện", .counter_id = "q1", .counter_name = "Quầy 1"};
+  const slip::card_content with{
+      .site_name = "Bưu điện", .counter_id = "q1", .counter_name = "Quầy 1",
+      .console_url = std::string("https://192.168.1.10:8443/"),
+      .console_fingerprint =
+          std::string("5E:5E:5E:5E:5E:5E:5E:5E:5E:5E:5E:5E:5E:5E:5E:5E:5E:5E:5E:5E:5E:5E:5E:5E:5E:5E:5E:5E:5E:5E:5E:5E")};
+  for (const int width : {384, 576}) {
+    const auto a = slip::render_command_card(shared_fonts(), plain, width);
+    const auto b = slip::render_command_card(shared_fonts(), with, width);
+    BOOST_TEST_REQUIRE(a.has_value());
+    BOOST_TEST_REQUIRE(b.has_value());
+    BOOST_TEST(b->height > a->height);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(untrusted_text_is_never_cached) {
   slip::slip_content c = sample_slip();
   c.site_name = "Site-ZQX-1";
