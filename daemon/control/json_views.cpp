@@ -131,7 +131,10 @@ json::object device_views::printer(const std::string& id, const print_service::p
   json::array counters;
   for (const auto& c : cfg_.counters)
     if (c.printer == id) counters.emplace_back(c.id);
-  const std::optional<escpos::printer_status> status = rt.worker ? rt.worker->status() : std::nullopt;
+  // A plain flag and value (g++ 12 -O2 warns maybe-uninitialized on the optional).
+  const auto reported = rt.worker ? rt.worker->status() : std::nullopt;
+  const bool has_status = reported.has_value();
+  const escpos::printer_status status_value = reported.value_or(escpos::printer_status::online);
   return json::object{
       {"id", id},
       {"type", "printer"},
@@ -143,9 +146,9 @@ json::object device_views::printer(const std::string& id, const print_service::p
       {"counter", counters.empty() ? std::string() : std::string(counters[0].as_string())},
       {"counters", std::move(counters)},
       {"state", to_string(rt.health.state)},
-      {"paper", !rt.worker ? "-" : status ? std::string(escpos::to_string(*status)) : std::string("unknown")},
+      {"paper", !rt.worker ? "-" : has_status ? std::string(escpos::to_string(status_value)) : std::string("unknown")},
       {"profile", rt.worker ? std::string(rt.worker->profile().name) : std::string()},
-      {"reason", status && *status != escpos::printer_status::online
+      {"reason", has_status && status_value != escpos::printer_status::online
                      ? (rt.health.reason.empty() ? "" : rt.health.reason + "; ") + "printer reports " +
                            rt.worker->status_reason()
                      : rt.health.reason},
