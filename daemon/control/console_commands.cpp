@@ -27,9 +27,9 @@ json::object staff_result(const staff_command_outcome& o) {
   return {{"seq", o.seq}, {"visit", o.visit_id}, {"detail", o.detail}};
 }
 
-void log_staff_command(std::string_view event, const std::string& counter, const std::string& actor,
+void log_staff_command(bool undo, const std::string& counter, const std::string& actor,
                        const staff_command_outcome& o) {
-  log::info(o.seq ? event : "visit.nothing_to_do", o.detail,
+  log::info(!o.seq ? "visit.nothing_to_do" : undo ? "visit.undone" : "visit.staff_checkout", o.detail,
             {{"counter", counter}, {"actor", actor}, {"seq", std::to_string(o.seq)},
              {"visit", std::to_string(o.visit_id)}});
 }
@@ -57,7 +57,7 @@ asio::awaitable<json::value> control_commands::visit_checkout(const json::object
     return s.checkout_visit(counter, visit, at, actor);
   });
   const auto done = co_await std::move(call);
-  log_staff_command("visit.staff_checkout", counter, actor, done);
+  log_staff_command(false, counter, actor, done);
   co_return staff_result(done);
 }
 
@@ -68,7 +68,7 @@ asio::awaitable<json::value> control_commands::visit_undo(const json::object& r)
     return s.undo_last(counter, at, undo_window, actor);
   });
   const auto done = co_await std::move(call);
-  log_staff_command("visit.undone", counter, actor, done);
+  log_staff_command(true, counter, actor, done);
   co_return staff_result(done);
 }
 
