@@ -15,6 +15,8 @@
 #include <fstream>
 #include <iterator>
 
+#include <fmt/format.h>
+
 #include "integration/common.hpp"
 #include "support/escpos_decoder.hpp"
 #include "support/zbar_scan.hpp"
@@ -107,7 +109,8 @@ std::string bytes_of(const std::filesystem::path& p) {
 }
 
 json::object event_of(const daemon_under_test& d, std::int64_t seq) {
-  for (const auto& e : d.ctl({"events", "--limit", "100000"}).as_array())
+  const json::array events = d.ctl({"events", "--limit", "100000"}).as_array();  // by value: outlives the loop
+  for (const auto& e : events)
     if (e.at("seq").as_int64() == seq) return e.as_object();
   BOOST_FAIL("no record " << seq);
   return {};
@@ -183,7 +186,8 @@ BOOST_AUTO_TEST_CASE(checkout_undo_and_declare_record_who_asked) {
   // Without an actor: the peer's own user.
   desk.send(cccd_payload("079203001111", "Phạm Văn Nam", "02021990", "Nam") + "\r\n");
   BOOST_TEST_REQUIRE(eventually([&] {
-    for (const auto& e : d.ctl({"events"}).as_array())
+    const json::array events = d.ctl({"events"}).as_array();
+    for (const auto& e : events)
       if (as_str(e.at("type")) == "visit_opened" && e.at("visit").as_int64() != visit) return true;
     return false;
   }));

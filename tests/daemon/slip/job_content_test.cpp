@@ -168,7 +168,7 @@ BOOST_AUTO_TEST_CASE(fields_of_the_wrong_type_name_the_field) {
 }
 
 BOOST_AUTO_TEST_CASE(an_unknown_kind) {
-  BOOST_TEST(refusal("poster", "{}") == "unknown print job kind \"poster\"");
+  BOOST_TEST(refusal("banner", "{}") == "unknown print job kind \"banner\"");
   BOOST_TEST(refusal("", "{}") == "unknown print job kind \"\"");
 }
 
