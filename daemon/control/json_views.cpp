@@ -85,6 +85,7 @@ json::object record_json(const record_row& e, std::chrono::minutes utc_offset) {
       {"boot_id", e.boot_id},
       {"boottime_ns", e.boottime_ns},
       {"clock_synchronised", e.clock_synced},
+      {"actor", e.actor},
   };
 }
 

@@ -180,8 +180,39 @@ BOOST_AUTO_TEST_CASE(fields_of_the_wrong_type_name_the_field) {
 }
 
 BOOST_AUTO_TEST_CASE(an_unknown_kind) {
-  BOOST_TEST(refusal("poster", "{}") == "unknown print job kind \"poster\"");
+  BOOST_TEST(refusal("banner", "{}") == "unknown print job kind \"banner\"");
   BOOST_TEST(refusal("", "{}") == "unknown print job kind \"\"");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(console_kinds)
+
+BOOST_AUTO_TEST_CASE(poster_round_trips_and_needs_its_code) {
+  const job_content c = poster_content{"Bưu điện", "https://tokhaiyte.vn/checkin?place=42"};
+  BOOST_TEST(kind_of(c) == "poster");
+  const auto back = decoded<poster_content>("poster", encode(c));
+  BOOST_TEST(back.qr_text == "https://tokhaiyte.vn/checkin?place=42");
+  BOOST_TEST(refusal("poster", R"({"site_name":"x"})").find("QR text") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(declaration_copy_stores_no_answers_unless_given) {
+  declaration_copy_content c;
+  c.site_name = "Bưu điện";
+  c.record = 88;
+  c.person_id_masked = "**********45";
+  c.actor = "web:alice";
+  const std::string stored = encode(c);
+  BOOST_TEST(kind_of(job_content(c)) == "declaration");
+  BOOST_TEST(stored.find("answers") == std::string::npos);
+  c.answers = {{"Điện thoại", "0912345678"}, {"Sốt", "Không"}};
+  const auto back = decoded<declaration_copy_content>("declaration", encode(c));
+  BOOST_TEST(back.record == 88);
+  BOOST_TEST(back.actor == "web:alice");
+  BOOST_TEST_REQUIRE(back.answers.size() == 2u);
+  BOOST_TEST(back.answers[0].first == "Điện thoại");
+  BOOST_TEST(back.answers[1].second == "Không");
+  BOOST_TEST(refusal("declaration", R"({"answers":[["a"]]})").find("answers") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -373,3 +373,37 @@ BOOST_AUTO_TEST_CASE(previews_when_asked) {
     BOOST_TEST(slip::write_png(*test, out / ("test-" + mm + ".png")).has_value());
   }
 }
+
+BOOST_AUTO_TEST_CASE(poster_qr_reads_back_on_both_papers_and_hostile_site_names_stay_pixels) {
+  const std::string code = "https://tokhaiyte.vn/checkin?place=BD-TEST-0042&v=2";
+  for (const int width : widths) {
+    for (const auto& name : {std::string("Bưu điện Văn hóa xã Tân Phú"), hostile[0], hostile[3]}) {
+      auto r = slip::render_poster(shared_fonts(), slip::poster_content{name, code}, width);
+      BOOST_TEST_REQUIRE(r.has_value(), (r ? std::string() : r.error().message()));
+      BOOST_TEST(r->width == width);
+      BOOST_TEST(zbar_scan(printed(*r)) == std::vector<std::string>{code}, "width " << width);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(declaration_copy_draws_answers_and_says_when_they_are_gone) {
+  slip::declaration_copy_content c;
+  c.site_name = "Bưu điện Văn hóa xã Tân Phú";
+  c.counter_name = "Quầy 1";
+  c.declared_at = "23/11/2026 14:05";
+  c.record = 88;
+  c.person_name_masked = "LÊ T. H.";
+  c.person_id_masked = "**********45";
+  c.actor = "web:alice";
+  for (const int width : widths) {
+    auto without = slip::render_declaration_copy(shared_fonts(), c, width);
+    BOOST_TEST_REQUIRE(without.has_value());
+    auto with_answers = c;
+    with_answers.answers = {{"Điện thoại", "0912345678"}, {"Địa chỉ", hostile[2]}, {"Sốt", "Không"}};
+    auto with = slip::render_declaration_copy(shared_fonts(), with_answers, width);
+    BOOST_TEST_REQUIRE(with.has_value());
+    BOOST_TEST(with->width == width);
+    BOOST_TEST(!(*with == *without));
+    printed(*with);
+  }
+}

@@ -350,6 +350,7 @@ BOOST_AUTO_TEST_CASE(a_schema_4_store_keeps_matching_its_open_visit_then_destroy
         "UPDATE visits SET person_key=(SELECT person_key FROM records r WHERE r.seq=visits.opened_seq) "
         "WHERE person_key IS NULL AND opened_seq IS NOT NULL;"
         "DROP TABLE hash_keys; ALTER TABLE visits DROP COLUMN key_id;"
+        "ALTER TABLE records DROP COLUMN actor;"  // schema 7's
         "DELETE FROM meta WHERE key='hashes_forgotten_through'; PRAGMA user_version = 4;",
         nullptr, nullptr, nullptr) == SQLITE_OK);
     sqlite3_close(db);

@@ -416,6 +416,7 @@ BOOST_AUTO_TEST_CASE(audit_7_and_8_masks_written_before_the_fix_are_re_masked_an
         // What schema 5 added goes too (the one key back in meta).
         "INSERT OR REPLACE INTO meta(key, value) SELECT 'person_hash_key', lower(hex(key)) FROM hash_keys LIMIT 1;"
         "DROP TABLE hash_keys; ALTER TABLE visits DROP COLUMN key_id;"
+        "ALTER TABLE records DROP COLUMN actor;"  // and schema 7's
         "PRAGMA user_version = 3;";
     BOOST_TEST_REQUIRE(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
     sqlite3_close(db);
