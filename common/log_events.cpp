@@ -119,6 +119,23 @@ constexpr auto events = std::to_array<event_doc>({
     {ravaod, "sync.store", "error", "the uploader cannot read its position from the store", "`error`"},
     {ravaod, "privacy.no_key", "warning", "no `[sync] public_key`: visitors' names and ID numbers are not kept (only masked forms)", "—"},
 
+    // ---- ravao-receiver (docs/receiver.md)
+    {receiver, "receiver.db_made_private", "warning", "at start, the database (or its -wal or -shm) was readable by others; its group and other permissions were removed", "`file`, `was`, `now`"},
+    {receiver, "receiver.listening", "info", "the server is listening", "`address`, `db`, `mtls`, `tokens` (how many), `denied` (how many entries of `--deny`)"},
+    {receiver, "receiver.accept_failed", "warning", "`accept()` failed", "(message only)"},
+    {receiver, "receiver.too_many_connections", "warning", "a connection over `--max-connections` was refused", "`peer`"},
+    {receiver, "receiver.too_many_connections_from_address", "warning", "connections from one address over `--max-connections-per-address` are refused (logged once each time the address reaches its cap)", "`peer`, `limit`"},
+    {receiver, "receiver.handshake_failed", "info", "a TLS handshake failed", "`peer`, `reason`"},
+    {receiver, "receiver.request", "info", "one line per request (or a request cut short)", "`peer`, `gateway`, `records`, `accepted`, `duplicates`, `ms`, `store_ms`, `note`; cut short: `peer`, `reason` or `fault`"},
+    {receiver, "receiver.duplicates_discarded", "notice", "records already stored were discarded", "`gateway`, `stream`, `count`"},
+    {receiver, "receiver.record_conflict", "error", "a record arrived under a (gateway, stream, seq) already stored with other content: the batch was refused with 409, the refused copy kept in `conflicts`", "`gateway`, `stream`, `seqs`, `first_seq`"},
+    {receiver, "receiver.reloaded", "notice", "SIGHUP: `--tokens` and `--deny` were read again", "`tokens`, `denied`"},
+    {receiver, "receiver.reload_failed", "error", "SIGHUP: `--tokens` or `--deny` does not read; the lists in force are kept", "`error`"},
+    {receiver, "receiver.store_failed", "error", "a batch or heartbeat could not be stored", "`gateway`"},
+    {receiver, "receiver.stats_failed", "warning", "a request could not be counted in the statistics", "(message only)"},
+    {receiver, "receiver.stopping", "info", "SIGTERM/SIGINT received", "`signal`"},
+    {receiver, "receiver.stopped", "info", "last line before exit", "—"},
+
     // ---- ravao-web: the server (web/; docs/console.md)
     {web, "web.started", "info", "the console is serving", "`listen`, `url`, `fingerprint`, `control_socket`, `version`"},
     {web, "web.failed", "error", "start-up failed (configuration, certificate, accounts file, port)", "(message only)"},
@@ -145,22 +162,9 @@ constexpr auto events = std::to_array<event_doc>({
     {web, "web.accounts_unreadable", "error", "users.json changed and does not read: the accounts in memory are kept", "`error`"},
     {web, "web.sessions_ended", "info", "an account was disabled or changed: its sessions ended", "`user`, `sessions`"},
 
-    // ---- ravao-receiver (docs/receiver.md)
-    {receiver, "receiver.db_made_private", "warning", "at start, the database (or its -wal or -shm) was readable by others; its group and other permissions were removed", "`file`, `was`, `now`"},
-    {receiver, "receiver.listening", "info", "the server is listening", "`address`, `db`, `mtls`, `tokens` (how many), `denied` (how many entries of `--deny`)"},
-    {receiver, "receiver.accept_failed", "warning", "`accept()` failed", "(message only)"},
-    {receiver, "receiver.too_many_connections", "warning", "a connection over `--max-connections` was refused", "`peer`"},
-    {receiver, "receiver.too_many_connections_from_address", "warning", "connections from one address over `--max-connections-per-address` are refused (logged once each time the address reaches its cap)", "`peer`, `limit`"},
-    {receiver, "receiver.handshake_failed", "info", "a TLS handshake failed", "`peer`, `reason`"},
-    {receiver, "receiver.request", "info", "one line per request (or a request cut short)", "`peer`, `gateway`, `records`, `accepted`, `duplicates`, `ms`, `store_ms`, `note`; cut short: `peer`, `reason` or `fault`"},
-    {receiver, "receiver.duplicates_discarded", "notice", "records already stored were discarded", "`gateway`, `stream`, `count`"},
-    {receiver, "receiver.record_conflict", "error", "a record arrived under a (gateway, stream, seq) already stored with other content: the batch was refused with 409, the refused copy kept in `conflicts`", "`gateway`, `stream`, `seqs`, `first_seq`"},
-    {receiver, "receiver.reloaded", "notice", "SIGHUP: `--tokens` and `--deny` were read again", "`tokens`, `denied`"},
-    {receiver, "receiver.reload_failed", "error", "SIGHUP: `--tokens` or `--deny` does not read; the lists in force are kept", "`error`"},
-    {receiver, "receiver.store_failed", "error", "a batch or heartbeat could not be stored", "`gateway`"},
-    {receiver, "receiver.stats_failed", "warning", "a request could not be counted in the statistics", "(message only)"},
-    {receiver, "receiver.stopping", "info", "SIGTERM/SIGINT received", "`signal`"},
-    {receiver, "receiver.stopped", "info", "last line before exit", "—"},
+    // ---- ravao-web: logins (web/auth, docs/console.md)
+    {web, "web.login_failed", "warning", "a login with a wrong user name or password, or for a disabled account; `wait_s` is the delay it starts (0: still free)", "`user` (as typed), `address`, `failures` (the account's), `wait_s`"},
+    {web, "web.login_throttled", "warning", "a login refused unchecked: the account or the address must wait after failed logins (HTTP 429)", "`user` (as typed), `address`, `failures`, `wait_s`"},
 });
 
 void append_table(std::string& out, std::string_view program) {
@@ -192,10 +196,10 @@ std::string describe_log_events() {
   append_table(out, every);
   out += "\n## ravaod\n\nEvery scan event also carries `counter`.\n\n";
   append_table(out, ravaod);
-  out += "\n## ravao-web\n\n";
-  append_table(out, web);
   out += "\n## ravao-receiver\n\n";
   append_table(out, receiver);
+  out += "\n## ravao-web\n\n";
+  append_table(out, web);
   return out;
 }
 

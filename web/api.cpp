@@ -14,6 +14,7 @@
 #include "common/log.hpp"
 #include "common/text.hpp"
 #include "web/api_context.hpp"
+#include "web/auth/csrf.hpp"
 #include "web/assets.hpp"
 #include "web/request.hpp"
 
@@ -71,7 +72,7 @@ asio::awaitable<api_outcome> api::handle(const http_request& req, const std::str
     }
     if (*path != "/api/login") {
       if (!s) co_return error_reply(http::status::unauthorized, "Phiên làm việc đã hết: hãy đăng nhập lại");
-      if (!secret_equal(req["X-CSRF-Token"], s->csrf)) {
+      if (!csrf_token_valid(*s, req["X-CSRF-Token"])) {
         log::warning("web.csrf_refused", "a POST without the session's CSRF token was refused",
                      {{"user", s->user}, {"path", text::escape_for_log(*path)}, {"address", peer_address}});
         co_return error_reply(http::status::forbidden, "Phiên làm việc không khớp: hãy tải lại trang");

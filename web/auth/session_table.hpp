@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "web/auth/account.hpp"
+#include "web/auth/csrf.hpp"
 
 namespace ravao::web {
 
@@ -45,11 +46,6 @@ struct session {
   clock::time_point created;
   clock::time_point last_used;
 };
-
-// Two secrets compared in constant time (for equal sizes): the CSRF token
-// against the session's. Different sizes are unequal (and leak only the
-// size, which is public: 64).
-bool secret_equal(std::string_view a, std::string_view b);
 
 class session_table {
  public:
