@@ -28,11 +28,10 @@ namespace {
 constexpr std::string_view cookie_name = "ravao_session";
 constexpr std::string_view cookie_flags = "; Path=/; Secure; HttpOnly; SameSite=Strict";
 
-// Runs on the verifier pool: owns its inputs; the store is thread-safe.
-// Re-reads users.json first, so an account `ravao-web user add` made a
-// moment ago can log in.
+// Runs on the verifier pool: owns its inputs; the store is thread-safe (and
+// reads users.json again when it changed, so an account `ravao-web user
+// add` made a moment ago can log in).
 asio::awaitable<result<account>> verify_on_pool(account_store& accounts, std::string user, std::string password) {
-  (void)accounts.refresh();  // a bad file keeps the accounts in memory; main logs it
   co_return accounts.verify(user, password);
 }
 
