@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <ctime>
+#include <utility>
 
 #include <fmt/format.h>
 #include <sodium.h>
@@ -124,7 +125,9 @@ result<file_identity> save_file(const std::filesystem::path& path, const std::ve
   const std::string dir = path.parent_path().empty() ? std::string(".") : path.parent_path().string();
   const std::string name = path.filename().string();
   fd_guard d{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-  if (d.fd < 0) return fail_errno(errno, dir + ": cannot open the accounts folder");
+  if (d.fd < 0)
+    return fail_errno(errno, dir + ": cannot open the accounts folder (is state_dir in web.toml right? "
+                                   "the package creates it)");
   struct stat dir_st{};
   if (::fstat(d.fd, &dir_st) != 0) return fail_errno(errno, dir + ": cannot stat");
   unsigned char nonce[8];
@@ -175,17 +178,28 @@ struct account_store::state {
   std::vector<account> accounts;  // sorted by name
   file_identity identity;
 
-  // Reads the file when it changed; returns the accounts it replaced
-  // (nullopt: unchanged).
-  result<std::optional<std::vector<account>>> reload_if_changed() {
+  // Names whose sessions must end, gathered by every reload until refresh()
+  // hands them over.
+  std::vector<std::string> ended;
+
+  // Reads the file when it changed (its identity differs).
+  result<void> reload_if_changed() {
     struct stat st{};
     file_identity now{};
     if (::lstat(path.c_str(), &st) == 0) now = identity_of(st);
     else if (errno != ENOENT) return fail_errno(errno, path.string() + ": cannot stat");
-    if (now == identity) return std::optional<std::vector<account>>();
+    if (now == identity) return {};
     auto l = load_file(path);
     if (!l) return std::unexpected(l.error());
-    return std::optional(install(std::move(*l)));
+    const std::vector<account> old = install(std::move(*l));
+    for (const account& before : old) {
+      const auto it = std::ranges::find(accounts, before.name, &account::name);
+      if ((it == accounts.end() || (it->disabled && !before.disabled) || it->hash != before.hash ||
+           it->role != before.role || it->counters != before.counters) &&
+          std::ranges::find(ended, before.name) == ended.end())
+        ended.push_back(before.name);
+    }
+    return {};
   }
 
   // Makes the loaded file current; returns the accounts it replaced.
@@ -210,6 +224,12 @@ struct account_store::state {
     if (auto r = reload_if_changed(); !r) return std::unexpected(r.error());
     return accounts;
   }
+
+  std::optional<account> find(std::string_view name) const {
+    const auto it = std::ranges::find(accounts, name, &account::name);
+    if (it == accounts.end()) return std::nullopt;
+    return *it;
+  }
 };
 
 account_store::account_store(std::unique_ptr<state> s) : state_(std::move(s)) {}
@@ -218,7 +238,8 @@ account_store& account_store::operator=(account_store&&) noexcept = default;
 account_store::~account_store() = default;
 
 result<account_store> account_store::open(std::filesystem::path path) {
-  if (!sodium_ready() || dummy_hash().empty()) return fail(errc::invalid_argument, "libsodium could not start");
+  if (!sodium_ready() || dummy_hash().empty())
+    return fail(errc::invalid_argument, "libsodium could not start, or Argon2id could not get its 64 MiB");
   auto s = std::make_unique<state>();
   s->path = std::move(path);
   auto l = load_file(s->path);
@@ -231,9 +252,7 @@ const std::filesystem::path& account_store::path() const { return state_->path; 
 
 std::optional<account> account_store::find(std::string_view name) const {
   std::lock_guard lock(state_->mutex);
-  const auto it = std::ranges::find(state_->accounts, name, &account::name);
-  if (it == state_->accounts.end()) return std::nullopt;
-  return *it;
+  return state_->find(name);
 }
 
 std::vector<account> account_store::list() const {
@@ -289,7 +308,14 @@ result<void> account_store::set_disabled(std::string_view name, bool disabled) {
 }
 
 result<account> account_store::verify(std::string_view name, std::string_view password) const {
-  std::optional<account> a = find(name);
+  std::optional<account> a;
+  {
+    std::lock_guard lock(state_->mutex);
+    // An account added or disabled a moment ago counts now. A file that does
+    // not read keeps the accounts in memory (refresh() reports it).
+    (void)state_->reload_if_changed();
+    a = state_->find(name);
+  }
   // An unknown name costs one Argon2id run too, against the dummy hash.
   const std::string& hash = a ? a->hash : dummy_hash();
   const bool match =
@@ -303,17 +329,8 @@ result<account> account_store::verify(std::string_view name, std::string_view pa
 
 result<std::vector<std::string>> account_store::refresh() {
   std::lock_guard lock(state_->mutex);
-  auto old = state_->reload_if_changed();
-  if (!old) return std::unexpected(old.error());
-  std::vector<std::string> ended;
-  if (!*old) return ended;
-  for (const account& before : **old) {
-    const auto it = std::ranges::find(state_->accounts, before.name, &account::name);
-    if (it == state_->accounts.end() || (it->disabled && !before.disabled) || it->hash != before.hash ||
-        it->role != before.role || it->counters != before.counters)
-      ended.push_back(before.name);
-  }
-  return ended;
+  if (auto r = state_->reload_if_changed(); !r) return std::unexpected(r.error());
+  return std::exchange(state_->ended, {});
 }
 
 }  // namespace ravao::web

@@ -54,7 +54,9 @@ class account_store {
   result<void> set_password(std::string_view name, std::string_view password);
   result<void> set_disabled(std::string_view name, bool disabled);
 
-  // Checks a login. Unknown names are verified against a dummy hash of the
+  // Checks a login, against users.json as it is now (read again when it
+  // changed on disk, as refresh() does; the names whose sessions must end
+  // wait for refresh()). Unknown names are verified against a dummy hash of the
   // same cost, so an unknown name takes as long as a wrong password (user
   // names cannot be probed by timing); a disabled account is verified too.
   // Errors, by code:
@@ -66,10 +68,13 @@ class account_store {
 
   // Reads users.json again when it changed on disk (another process, e.g.
   // `ravao-web user disable`, rewrote it: inode, size or mtime differ).
-  // Returns the names whose sessions must end: accounts removed, disabled,
-  // or whose password, role or counters changed. On an error (the new file
-  // is unreadable or invalid) the accounts in memory are kept and the error
-  // is returned, every call until the file is fixed.
+  // Returns the names whose sessions must end, gathered since the last
+  // refresh() by every re-read (verify() and the changes re-read too):
+  // accounts removed, disabled, or whose password, role or counters changed.
+  // Call it from one place only, the one that ends those sessions
+  // (session_table::remove_user): each name is handed over once. On an
+  // error (the new file is unreadable or invalid) the accounts in memory are
+  // kept and the error is returned, every call until the file is fixed.
   result<std::vector<std::string>> refresh();
 
  private:

@@ -18,6 +18,7 @@ struct entry {
   std::string key;  // "u:NAME" or "a:ADDRESS"
   int failures = 0;
   clock::time_point last_failure;
+  bool refusal_logged = false;  // web.login_throttled logged since the last failure
 };
 
 // Keys are bounded too: a name or address longer than this is cut.
@@ -56,10 +57,17 @@ struct login_throttle::state {
     return std::min<clock::duration>(delay, policy.max_delay);
   }
 
-  clock::duration wait_for(const std::string& key, int free, clock::time_point now) {
-    const entry* e = lookup(key, now);
+  // How long the key is still locked; `fresh_refusal` is set when it is and
+  // this lock's refusal was not logged yet.
+  clock::duration wait_for(const std::string& key, int free, clock::time_point now, bool& fresh_refusal) {
+    entry* e = lookup(key, now);
     if (!e) return clock::duration::zero();
-    return std::max(clock::duration::zero(), e->last_failure + delay_after(e->failures, free) - now);
+    const auto wait = std::max(clock::duration::zero(), e->last_failure + delay_after(e->failures, free) - now);
+    if (wait > clock::duration::zero() && !e->refusal_logged) {
+      e->refusal_logged = true;
+      fresh_refusal = true;
+    }
+    return wait;
   }
 
   int count_failure(std::string key, clock::time_point now) {
@@ -77,6 +85,7 @@ struct login_throttle::state {
     }
     ++e->failures;
     e->last_failure = now;
+    e->refusal_logged = false;
     return e->failures;
   }
 
@@ -98,10 +107,12 @@ std::optional<clock::duration> login_throttle::check(std::string_view user, std:
   std::lock_guard lock(state_->mutex);
   const std::string user_key = key_of('u', user);
   const std::string address_key = key_of('a', address);
-  const auto wait = std::max(state_->wait_for(user_key, state_->policy.account_free_failures, now),
-                             state_->wait_for(address_key, state_->policy.address_free_failures, now));
+  bool fresh = false;
+  const auto wait = std::max(state_->wait_for(user_key, state_->policy.account_free_failures, now, fresh),
+                             state_->wait_for(address_key, state_->policy.address_free_failures, now, fresh));
   if (wait <= clock::duration::zero()) return std::nullopt;
   const auto seconds = std::chrono::ceil<std::chrono::seconds>(wait);
+  if (!fresh) return seconds;  // this lock's refusal is in the log already
   log::warning("web.login_throttled", "login refused until the delay after failed logins has passed",
                {{"user", text::escape_for_log(user, 32)},
                 {"address", text::escape_for_log(address, 64)},

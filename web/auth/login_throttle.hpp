@@ -18,8 +18,10 @@
 // recently used one.
 //
 // Pure logic with the time injected (steady_clock time points); thread-safe
-// (one mutex). Logs `web.login_failed` (failed()) and `web.login_throttled`
-// (check() when it refuses), fields user, address, failures, wait_s.
+// (one mutex). Logs `web.login_failed` (every failed()) and
+// `web.login_throttled` (check() refusing: once per lock, so a client
+// retrying in a loop while locked does not flood the journal), fields user,
+// address, failures, wait_s.
 
 #include <chrono>
 #include <cstddef>
