@@ -227,9 +227,14 @@ BOOST_AUTO_TEST_CASE(malformed_and_oversized_requests_get_4xx_and_the_server_goe
     BOOST_TEST(r->status == 400u);
   }
   {
+    // Refused from the header alone (the body is never read), so the
+    // client sends none: the server closes right after its answer.
     auto c = client();
-    const auto r = post(c, "/api/login", std::string(70 * 1024, 'x'));
-    BOOST_TEST(r.status == 413u);
+    BOOST_TEST_REQUIRE(c.send_raw("POST /api/login HTTP/1.1\r\nHost: localhost\r\nContent-Length: 71680\r\n\r\n")
+                           .has_value());
+    auto r = c.read_reply();
+    BOOST_TEST_REQUIRE(r.has_value());
+    BOOST_TEST(r->status == 413u);
   }
   {
     auto c = client();
