@@ -170,6 +170,9 @@
       onRecord(d && d.record ? d.record : d);
     });
     source.addEventListener('device', function () { loadDevices(); });
+    // Every 15 s: the list and devices again, so that an event lost while
+    // the stream was being set up or re-established shows within 15 s.
+    source.addEventListener('heartbeat', function () { live(true); refreshSoon(); loadDevices(); });
     source.onerror = function () {
       live(false);
       if (source.readyState !== 2 || retryTimer) return;  // 2 = CLOSED: the browser gave up

@@ -26,7 +26,7 @@
     return td;
   }
 
-  function printButton(text, url, counter, id) {
+  function printButton(text, what, url, counter, id) {
     var b = R.el('button', 'secondary', text);
     b.setAttribute('type', 'button');
     b.id = id;
@@ -35,7 +35,7 @@
       R.post(url, { counter: counter.id }, function (status, data) {
         b.disabled = false;
         if (status === 200) {
-          R.say('print-result', 'Đã gửi lệnh in “' + text.toLowerCase() + '” tới máy in của ' + (counter.name || counter.id) + '.', 'good');
+          R.say('print-result', 'Đã gửi lệnh in ' + what + ' tới máy in của ' + (counter.name || counter.id) + '.', 'good');
         } else {
           R.say('print-result', R.failure(status, data), 'bad');
         }
@@ -61,9 +61,9 @@
       cell(tr, c.open_visits === undefined ? '—' : c.open_visits, 'num');
       cell(tr, c.last_scan ? R.clock(c.last_scan) : '—');
       var act = R.el('td', '');
-      act.appendChild(printButton('In thẻ lệnh', '/api/cards/print', c, 'card-' + c.id));
+      act.appendChild(printButton('In thẻ lệnh', 'thẻ lệnh', '/api/cards/print', c, 'card-' + c.id));
       act.appendChild(document.createTextNode(' '));
-      act.appendChild(printButton('In áp phích QR', '/api/poster/print', c, 'poster-' + c.id));
+      act.appendChild(printButton('In áp phích QR', 'áp phích mã QR đăng ký', '/api/poster/print', c, 'poster-' + c.id));
       tr.appendChild(act);
       body.appendChild(tr);
     }
