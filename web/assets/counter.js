@@ -114,8 +114,9 @@
   }
 
   function deviceClass(state) {
-    if (state === 'online') return 'ok';
-    if (state === 'paper_near_end' || state === 'starting' || state === 'unknown') return 'warn';
+    // A printer that never reported its paper ('unknown') is connected.
+    if (state === 'online' || state === 'unknown') return 'ok';
+    if (state === 'paper_near_end' || state === 'starting') return 'warn';
     return 'bad';
   }
 

@@ -38,7 +38,7 @@
     input.removeAttribute('aria-invalid');
     var b = R.byId('slip-reprint');
     b.disabled = true;
-    R.post('/api/slips/reprint', { number: number }, function (status, data) {
+    R.post('/api/slips/reprint', { number: number, counter: counter }, function (status, data) {
       b.disabled = false;
       if (status === 200) {
         R.say('reprint-result', 'Đã gửi lệnh in lại phiếu số ' + number +

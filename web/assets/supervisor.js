@@ -55,8 +55,8 @@
       var a = R.link('/counter.html?c=' + encodeURIComponent(c.id), c.name || c.id, false);
       name.appendChild(a);
       tr.appendChild(name);
-      var st = c.scanner && typeof c.scanner === 'object' ? (c.scanner.text || c.scanner.state) : words(c.state);
-      cell(tr, st);
+      cell(tr, c.scanner && typeof c.scanner === 'object' ? (c.scanner.text || words(c.scanner.state)) : words(c.state));
+      cell(tr, c.printer && typeof c.printer === 'object' ? (c.printer.text || words(c.printer.state)) : 'Không có máy in');
       cell(tr, c.visits_today === undefined ? '—' : c.visits_today, 'num');
       cell(tr, c.open_visits === undefined ? '—' : c.open_visits, 'num');
       cell(tr, c.last_scan ? R.clock(c.last_scan) : '—');
@@ -117,7 +117,8 @@
       var st = data.status || {};
       if (st.site && st.site.name) R.setText('site-title', 'Tổng quan – ' + st.site.name);
       R.setText('site-summary', st.now ? 'Cập nhật lúc ' + R.clock(st.now) + '.' : '');
-      drawCounters(R.list(data.counters, 'counters'));
+      // counter_views: the counters with their devices in words (ravao-web).
+      drawCounters(R.list(data.counter_views || data.counters, 'counters'));
       drawDevices(R.list(data.devices, 'devices'));
       drawAlarms(R.list(st.alarms || data.alarms));
       drawSync(data.sync !== undefined ? data.sync : st.sync);
