@@ -348,13 +348,45 @@ class Console(unittest.TestCase):
         return els[0].text if els and els[0].is_displayed() else ""
 
     def shot(self, name, width=None):
+        """A screenshot of the page; at `width` (600: a 7-inch tablet) the
+        page must also fit without scrolling sideways."""
         if width:
             self.d.set_window_size(width, 1400)
         try:
+            if width:
+                self.wait(lambda: self.d.execute_script("return window.innerWidth;") <= width, "the narrow window")
+                overflow = self.d.execute_script(
+                    "return document.documentElement.scrollWidth - document.documentElement.clientWidth;")
+                self.assertLessEqual(overflow, 0, "%s scrolls sideways at %d px" % (name, width))
             self.d.save_screenshot(os.path.join(SITE.shots, name + ".png"))
         finally:
             if width:
                 self.d.set_window_size(1280, 1400)
+
+    def hover(self, id_):
+        """The mouse over an element (found again if a redraw replaced it)."""
+        self.wait(lambda: ActionChains(self.d).move_to_element(self.by_id(id_)).perform() or True, "hovering " + id_)
+
+    def check_usable(self):
+        """Every visible control is at least 48 px high (a touch target) and
+        every input has a label bound to it."""
+        problems = self.d.execute_script("""
+            var out = [];
+            var controls = document.querySelectorAll('button, a.button, input, select, textarea');
+            for (var i = 0; i < controls.length; i++) {
+              var e = controls[i];
+              var r = e.getBoundingClientRect();
+              if (r.width === 0 && r.height === 0) continue;   // not shown
+              var what = e.tagName + '#' + e.id;
+              var box = e;
+              if (e.type === 'radio' || e.type === 'checkbox') box = e.parentNode;  // the label is the target
+              if (box.getBoundingClientRect().height < 47.5) out.push(what + ' is lower than 48 px');
+              if (e.tagName === 'BUTTON' || e.tagName === 'A') continue;
+              var bound = e.id && document.querySelector('label[for="' + e.id + '"]');
+              if (!bound && !(e.parentNode && e.parentNode.tagName === 'LABEL')) out.push(what + ' has no label');
+            }
+            return out;""")
+        self.assertEqual(problems, [], self.d.current_url)
 
     def type_into(self, id_, text, enter=False):
         el = self.by_id(id_)
@@ -429,8 +461,14 @@ class Console(unittest.TestCase):
         self.wait(lambda: "/login.html" in self.d.current_url, "/ sending a stranger to login")
         self.shot("login")
         self.shot("login-600px", width=600)
-        self.login("ana")
+        self.check_usable()
+        # The keyboard alone: the name field has the focus, Tab goes to the
+        # password, Enter logs in.
+        self.wait(lambda: self.d.switch_to.active_element.get_attribute("id") == "login-user", "focus on the name")
+        ActionChains(self.d).send_keys("ana").send_keys(Keys.TAB).send_keys(PASSWORDS["ana"]).send_keys(Keys.ENTER).perform()
+        self.wait(lambda: self.text("whoami") == "ana", "the counter page after a keyboard login")
         self.assertIn("/counter.html?c=quay-1", self.d.current_url)
+        self.check_usable()
         self.assertIn("Quầy 1", self.text("counter-title"))
         self.by_id("logout").click()
         self.wait(lambda: "/login.html" in self.d.current_url and "đăng xuất" in self.visible_text("login-note"),
@@ -449,6 +487,7 @@ class Console(unittest.TestCase):
         self.assertEqual(self.by_id("scanner-state").get_attribute("data-state"), "online")
         self.shot("counter")
         self.shot("counter-600px", width=600)
+        self.check_usable()
 
     def test_03_checkout_and_undo(self):
         self.login("ana")
@@ -473,6 +512,8 @@ class Console(unittest.TestCase):
         self.assertIn(self.by_id("f-birth").get_attribute("value"), ("1990-01-01", "01/01/1990"))
         self.assertIn("CCCD", self.visible_text("prefill-note"))
         self.shot("declare-prefilled")
+        self.shot("declare-600px", width=600)
+        self.check_usable()
         self.fill_required_blanks()
         self.type_into("f-phone", "12345")
         self.type_into("f-birth", "01/01/2099", enter=True)   # Enter submits
@@ -530,6 +571,7 @@ class Console(unittest.TestCase):
         self.wait(lambda: "in lại" in self.visible_text("reprint-result"), "the reprint message")
         eventually(lambda: len(SITE.printed_files("quay-1")) > before, WAIT, "the reprint in the printer's folder")
         self.shot("slips")
+        self.check_usable()
         self.type_into("transcribe-number", number, enter=True)
         self.wait(lambda: "slip=" in self.d.current_url and number in self.visible_text("slip-note"),
                   "the declaration form for slip " + number)
@@ -563,6 +605,7 @@ class Console(unittest.TestCase):
         self.assertIn("quay-1", csv["text"])
         self.shot("supervisor")
         self.shot("supervisor-600px", width=600)
+        self.check_usable()
         before = len(SITE.printed_files("quay-2"))
         self.by_id("card-quay-2").click()
         self.wait(lambda: "Đã gửi lệnh in" in self.visible_text("print-result"), "the card print message")
@@ -599,7 +642,7 @@ class Console(unittest.TestCase):
         self.open_counter("quay-1")
         # Masked, the name is initials: "<. \". ..." must still show as text.
         visit = self.scan_and_wait_row("quay-1", cccd("001090077777", hostile), "<.")
-        ActionChains(self.d).move_to_element(self.by_id("visit-%d" % visit)).perform()
+        self.hover("visit-%d" % visit)
         self.check_inert(2)
         # The name cell: one <bdi dir=auto> holding text only.
         cell = self.d.execute_script(
@@ -613,7 +656,7 @@ class Console(unittest.TestCase):
         self.by_id("link-declare").click()
         self.wait(lambda: self.exists("f-name") and "<script>" in self.by_id("f-name").get_attribute("value"),
                   "the hostile name pre-filled as text")
-        ActionChains(self.d).move_to_element(self.by_id("f-name")).perform()
+        self.hover("f-name")
         self.check_inert(2)
         self.shot("hostile-declare")
 
