@@ -572,6 +572,11 @@ class Console(unittest.TestCase):
         eventually(lambda: len(SITE.printed_files("quay-1")) > before, WAIT, "the reprint in the printer's folder")
         self.shot("slips")
         self.check_usable()
+        # The paper slip comes back: its QR scanned at the counter fills the number.
+        SITE.scanners["quay-1"].scan("RAVAO:SLIP:" + number.replace("-", ""))
+        self.wait(lambda: self.by_id("transcribe-number").get_attribute("value") == number.replace("-", ""),
+                  "the scanned slip's number in the transcription field")
+        self.shot("slips-scanned")
         self.type_into("transcribe-number", number, enter=True)
         self.wait(lambda: "slip=" in self.d.current_url and number in self.visible_text("slip-note"),
                   "the declaration form for slip " + number)

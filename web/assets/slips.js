@@ -5,10 +5,33 @@
 
   var counter = '';
 
-  // A slip number as printed ("00017-1") or without its dash ("000171").
+  // A slip number as printed ("00017-1"), without its dash ("000171"), or
+  // the slip's QR code as a keyboard-wedge scanner types it
+  // ("RAVAO:SLIP:000171", docs/payload-formats.md).
   function slipNumber(text) {
-    var s = String(text || '').replace(/\s+/g, '');
-    return /^[0-9]{1,12}(-[0-9])?$/.test(s) ? s : '';
+    var s = String(text || '').replace(/\s+/g, '').replace(/^RAVAO:SLIP:/, '');
+    return /^[0-9A-Z]{1,16}(-[0-9])?$/.test(s) ? s : '';
+  }
+
+  // A returned slip's QR scanned at this counter's scanner: its number goes
+  // into the transcription field.
+  var lastScanned = '';
+
+  function listen() {
+    if (!window.EventSource) return;
+    var source = new EventSource('/api/events?counter=' + encodeURIComponent(counter));
+    source.addEventListener('record', function (ev) {
+      var r = null;
+      try { r = JSON.parse(ev.data); } catch (e) { return; }
+      if (r && r.record) r = r.record;
+      if (!r || r.payload_kind !== 'ravao_slip') return;
+      var number = slipNumber(r.payload);
+      // One scan can make more than one record: fill the field once.
+      if (!number || number === lastScanned) return;
+      lastScanned = number;
+      R.byId('transcribe-number').value = number;
+      R.say('transcribe-note', 'Vừa quét phiếu số ' + number + ': bấm “Mở mẫu khai báo” để chép tờ khai.', 'good');
+    });
   }
 
   function printBlank() {
@@ -72,5 +95,6 @@
     R.byId('slip-print').onclick = printBlank;
     R.byId('reprint-form').onsubmit = reprint;
     R.byId('transcribe-form').onsubmit = transcribe;
+    listen();
   });
 }());
