@@ -404,15 +404,16 @@ class Console(unittest.TestCase):
         self.wait(lambda: "/login.html" not in self.d.current_url, "leaving the login page as " + user)
         self.wait(lambda: self.text("whoami") == user, "the top bar naming " + user)
 
-    def xhr(self, method, path, body=None):
-        """A request from the page (its cookie, its CSRF token): {status, type, text}."""
+    def xhr(self, method, path, body=None, csrf=True):
+        """A request from the page (its cookie, its CSRF token unless
+        csrf=False): {status, type, cache, text}."""
         return self.d.execute_async_script("""
             var done = arguments[arguments.length - 1];
             var x = new XMLHttpRequest();
             x.open(arguments[0], arguments[1], true);
             if (arguments[0] !== 'GET') {
               x.setRequestHeader('Content-Type', 'application/json');
-              if (window.R && R.csrf) x.setRequestHeader('X-CSRF-Token', R.csrf);
+              if (arguments[3] && window.R && R.csrf) x.setRequestHeader('X-CSRF-Token', R.csrf);
             }
             x.onreadystatechange = function () {
               if (x.readyState === 4)
@@ -420,7 +421,7 @@ class Console(unittest.TestCase):
                       cache: x.getResponseHeader('Cache-Control') || '', text: x.responseText});
             };
             x.send(arguments[2] === null ? null : JSON.stringify(arguments[2]));
-        """, method, path, body)
+        """, method, path, body, csrf)
 
     def open_counter(self, counter):
         self.go("/counter.html?c=" + counter)
@@ -485,6 +486,8 @@ class Console(unittest.TestCase):
         self.assertIn("**34", self.row_text(visit))   # the ID number masked
         self.assertNotIn("079190001234", self.d.page_source)
         self.assertEqual(self.by_id("scanner-state").get_attribute("data-state"), "online")
+        for path in ("/counter.html?c=quay-1", "/api/visits?counter=quay-1"):   # personal data: never cached
+            self.assertIn("no-store", self.xhr("GET", path)["cache"], path)
         self.shot("counter")
         self.shot("counter-600px", width=600)
         self.check_usable()
@@ -679,6 +682,8 @@ class Console(unittest.TestCase):
     def test_09_expired_session_goes_to_login(self):
         self.login("ana")
         self.open_counter("quay-1")
+        # A write without the session's CSRF token is refused.
+        self.assertEqual(self.xhr("POST", "/api/slips/print", {"counter": "quay-1"}, csrf=False)["status"], 403)
         self.d.delete_cookie("ravao_session")   # as an idle timeout would leave it
         self.by_id("undo-last").click()
         self.wait(lambda: "/login.html" in self.d.current_url and "hết hạn" in self.visible_text("login-note"),
