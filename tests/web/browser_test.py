@@ -20,6 +20,7 @@ import argparse
 import ctypes
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -456,6 +457,42 @@ class Console(unittest.TestCase):
         return visit
 
     # cases ------------------------------------------------------------------
+    def test_00_assets_are_es5_without_inline_code_or_external_urls(self):
+        """What the pages may not use (web/assets/README.md): checked in the
+        sources, since Chromium itself would accept all of it."""
+        assets = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "web", "assets")
+        forbidden_js = [(r"=>", "arrow function"), (r"\blet\s", "let"), (r"\bconst\s", "const"), (r"`", "template literal"),
+                        (r"\bfetch\s*\(", "fetch"), (r"\.innerHTML\b|\.outerHTML\b|insertAdjacentHTML|document\.write",
+                                                       "HTML from strings"), (r"\bclass\s+\w+\s*[{(]", "class"),
+                        (r"\beval\s*\(|new Function", "eval")]
+        forbidden_html = [(r"<script(?![^>]*\bsrc=)[^>]*>", "inline script"), (r"\sstyle\s*=", "style attribute"),
+                          (r"\son[a-z]+\s*=", "inline event handler"), (r"<style", "style element")]
+        names = sorted(os.listdir(assets))
+        self.assertTrue({"login.html", "counter.html", "declare.html", "slips.html", "supervisor.html",
+                         "app.js", "app.css"} <= set(names), names)
+        for name in names:
+            with open(os.path.join(assets, name), encoding="utf-8") as f:
+                text = f.read()
+            code = re.sub(r"/\*.*?\*/|^\s*//.*$", "", text, flags=re.S | re.M) if name.endswith(".js") else text
+            rules = forbidden_js if name.endswith(".js") else forbidden_html if name.endswith(".html") else []
+            for pattern, what in rules:
+                self.assertIsNone(re.search(pattern, code), "%s uses %s" % (name, what))
+            if name != "README.md":
+                self.assertIsNone(re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}/", code), name + " names an external URL")
+        page = self.xhr_headers("/login.html")
+        self.assertIn("default-src 'self'", page)
+
+    def xhr_headers(self, path):
+        self.go("/login.html")
+        return self.d.execute_async_script("""
+            var done = arguments[arguments.length - 1];
+            var x = new XMLHttpRequest();
+            x.open('GET', arguments[0], true);
+            x.onreadystatechange = function () {
+              if (x.readyState === 4) done(x.getResponseHeader('Content-Security-Policy') || '');
+            };
+            x.send(null);""", path)
+
     def test_01_login_and_logout(self):
         self.d.delete_all_cookies()
         self.go("/")
