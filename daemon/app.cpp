@@ -18,7 +18,7 @@ app::app(asio::io_context& io, config cfg)
     : io_(io),
       cfg_(std::move(cfg)),
       usb_(io.get_executor()),
-      control_(io.get_executor(), [this](const boost::json::object& r) { return commands_->handle(r); }),
+      control_(io.get_executor(), [this](const boost::json::object& r, const control_peer& peer) { return commands_->handle(r, peer); }),
       signals_(io, SIGTERM, SIGINT, SIGHUP),
       expiry_timer_(io),
       seal_wipe_timer_(io),

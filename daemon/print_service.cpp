@@ -1,5 +1,7 @@
 #include "print_service.hpp"
 
+#include <sodium.h>
+
 #include <fmt/format.h>
 
 #include "common/log.hpp"
@@ -52,6 +54,8 @@ void print_service::start_new() {
 void print_service::stop() {
   stopping_ = true;
   for (auto& [id, rt] : printers_) stop(rt);
+  for (auto& [id, h] : held_) sodium_memzero(h.json.data(), h.json.size());
+  held_.clear();
 }
 
 void print_service::wake(const std::string& printer_id) {
@@ -98,10 +102,16 @@ void print_service::start_worker(printer_runtime& rt) {
   const std::string id = rt.cfg.id;
   print::worker_hooks hooks{
       .pending = [this, id]() -> result<std::vector<print_job_row>> {
-        return reader_.jobs(job_filter{.printer_id = id, .pending_only = true, .limit = 20});
+        auto jobs = reader_.jobs(job_filter{.printer_id = id, .pending_only = true, .limit = 20});
+        forget_held(0);
+        if (jobs)
+          for (auto& j : *jobs)
+            if (const auto it = held_.find(j.id); it != held_.end()) j.content = it->second.json;
+        return jobs;
       },
       .set_state =
           [this](std::int64_t job, job_state to, std::string error) {
+            if (to != job_state::queued && to != job_state::printing) forget_held(job);
             writer_.async_run<result<void>>(
                 [job, to, error = std::move(error), at = now()](store_writer& s) { return s.set_job_state(job, to, error, at); },
                 [job](boost::system::error_code ec, result<void> r) {
@@ -118,6 +128,23 @@ void print_service::start_worker(printer_runtime& rt) {
   rt.worker = std::make_shared<print::printer_worker>(ex_, rt.cfg, rt.transport, f, std::move(hooks));
   rt.worker->transport_state(rt.health.state);
   rt.worker->start();
+}
+
+void print_service::hold_content(std::int64_t job_id, std::string content_json) {
+  forget_held(0);
+  held_[job_id] = held_content{std::move(content_json), std::chrono::steady_clock::now() + held_content_life};
+}
+
+void print_service::forget_held(std::int64_t job_id) {
+  const auto now = std::chrono::steady_clock::now();
+  for (auto it = held_.begin(); it != held_.end();) {
+    if (it->first != job_id && it->second.until > now) {
+      ++it;
+      continue;
+    }
+    sodium_memzero(it->second.json.data(), it->second.json.size());
+    it = held_.erase(it);
+  }
 }
 
 void print_service::on_state(const std::string& printer_id, device_state s, std::string_view reason) {

@@ -12,6 +12,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -49,6 +50,16 @@ class print_service {
   // A job was added for this printer: its queue looks at the store now.
   void wake(const std::string& printer_id);
 
+  // Content of job `job_id` that must not be stored in clear (a
+  // declaration's printed copy: its answers are personal data, which the
+  // store keeps only sealed): held in memory and given to the printer in
+  // place of the stored content; wiped once the job is printed, failed or
+  // cancelled, at stop(), or after held_content_life (then, or after a
+  // restart, the stored content prints). Never written or logged. Call
+  // before wake().
+  void hold_content(std::int64_t job_id, std::string content_json);
+  static constexpr std::chrono::minutes held_content_life{10};
+
   const std::map<std::string, printer_runtime>& all() const { return printers_; }
 
  private:
@@ -67,6 +78,13 @@ class print_service {
   usb_access& usb_;
   std::function<void()> on_change_;
   std::map<std::string, printer_runtime> printers_;
+  struct held_content {
+    std::string json;
+    std::chrono::steady_clock::time_point until;
+  };
+  std::map<std::int64_t, held_content> held_;  // by job id
+  // Wipes and drops held content: job `job_id`'s (0: none), and any expired.
+  void forget_held(std::int64_t job_id);
   std::shared_ptr<slip::fonts> fonts_;
   std::string fonts_error_;
   bool stopping_ = false;

@@ -24,6 +24,7 @@ constexpr std::array known_types{"visit_opened", "visit_closed", "scan",        
 // they keep one hostile record from costing the receiver much.
 constexpr std::size_t max_id_bytes = 128;
 constexpr std::size_t max_short_text = 256;
+constexpr std::size_t max_actor_bytes = 64;
 constexpr std::size_t max_payload_bytes = 64 * 1024;
 constexpr std::size_t max_sealed_text = 256 * 1024;
 constexpr std::size_t max_flags = 32;
@@ -117,6 +118,8 @@ std::string check_record(const json::object& r, record_row& row) {
   for (const auto key : {"kind", "name_masked", "id_masked", "symbology", "close_reason"}) {
     if (auto why = check_text(r, key, max_short_text); !why.empty()) return why;
   }
+  // Who asked for it at the gateway (docs/sync-protocol.md, "actor").
+  if (auto why = check_text(r, "actor", max_actor_bytes); !why.empty()) return why;
   // A payload is scanned text: a TAB inside it is data (docs/payload-formats.md).
   if (auto why = check_text(r, "payload", max_payload_bytes, "\t"); !why.empty()) return why;
   if (*type == "visit_closed" && !r.contains("close_reason")) return "visit_closed without close_reason";
@@ -139,6 +142,7 @@ std::string check_record(const json::object& r, record_row& row) {
   }
   row.type.assign(type->data(), type->size());
   row.counter.assign(counter->data(), counter->size());
+  if (const auto* actor = as_string(r.if_contains("actor"))) row.actor.assign(actor->data(), actor->size());
   row.json = json::serialize(r);
   return {};
 }

@@ -38,6 +38,7 @@ struct record_row {
   std::string type;
   std::string counter;
   clock_stamp at;
+  std::string actor;  // who asked for it at the gateway ("web:alice"); empty: nobody (a scan, the daemon)
   std::string json;  // the record object as received, serialized compactly
 };
 

@@ -11,7 +11,8 @@ namespace ravao::receiver {
 
 namespace {
 
-constexpr int schema_version = 1;
+// 2: records.actor (who asked for the record at the gateway).
+constexpr int schema_version = 2;
 
 constexpr std::string_view schema = R"sql(
 CREATE TABLE IF NOT EXISTS records(
@@ -28,6 +29,7 @@ CREATE TABLE IF NOT EXISTS records(
   derived_wall_ms INTEGER,
   received_ms INTEGER NOT NULL,
   json TEXT NOT NULL,
+  actor TEXT,
   UNIQUE(gateway, stream, seq));
 CREATE INDEX IF NOT EXISTS records_time_unknown ON records(gateway, boot_id) WHERE derived_wall_ms IS NULL;
 CREATE TABLE IF NOT EXISTS streams(
@@ -65,6 +67,7 @@ CREATE TABLE IF NOT EXISTS conflicts(
   seq INTEGER NOT NULL,
   received_ms INTEGER NOT NULL,
   json TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS records_by_actor ON records(actor) WHERE actor IS NOT NULL;
 CREATE TABLE IF NOT EXISTS outcomes(
   gateway TEXT NOT NULL,
   outcome TEXT NOT NULL,
@@ -91,6 +94,30 @@ bool same_content(std::string_view stored, std::string_view received) {
   return a == b;
 }
 
+result<std::int64_t> user_version(sqlite3* db) {
+  auto version = sql::statement::prepare(db, "PRAGMA user_version");
+  if (!version) return std::unexpected(version.error());
+  auto row = version->step();
+  if (!row) return std::unexpected(row.error());
+  const std::int64_t v = *row ? version->int64(0) : 0;
+  version->reset();
+  return v;
+}
+
+// A database of schema 1 gains records.actor, filled from the records a
+// newer gateway already sent with one (kept in their JSON).
+result<void> upgrade(sqlite3* db) {
+  auto v = user_version(db);
+  if (!v) return std::unexpected(v.error());
+  if (*v != 1) return {};
+  return sql::exec(db, R"sql(
+BEGIN IMMEDIATE;
+ALTER TABLE records ADD COLUMN actor TEXT;
+UPDATE records SET actor = json_extract(json, '$.actor') WHERE json_extract(json, '$.actor') IS NOT NULL;
+COMMIT;
+)sql");
+}
+
 }  // namespace
 
 result<std::unique_ptr<database>> database::open(const std::filesystem::path& path, mode m) {
@@ -105,11 +132,13 @@ result<std::unique_ptr<database>> database::open(const std::filesystem::path& pa
   if (rc != SQLITE_OK) return std::unexpected(sql::make_error(raw, rc, "cannot open " + path.string()));
   sqlite3_busy_timeout(raw, 5000);
   if (m == mode::read_only) {
-    auto version = sql::statement::prepare(raw, "PRAGMA user_version");
+    auto version = user_version(raw);
     if (!version) return std::unexpected(version.error());
-    auto row = version->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row || version->int64(0) != schema_version) {
+    if (*version == 1)
+      return fail(errc::store_corrupt, fmt::format("{} is a ravao-receiver database of schema 1: start ravao-receiver "
+                                                   "serve on it once to bring it to schema {}", path.string(),
+                                                   schema_version));
+    if (*version != schema_version) {
       return fail(errc::store_corrupt, fmt::format("{} is not a ravao-receiver database (schema {})", path.string(),
                                                    schema_version));
     }
@@ -120,6 +149,7 @@ result<std::unique_ptr<database>> database::open(const std::filesystem::path& pa
   if (auto r = sql::exec(raw, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536;"); !r) {
     return std::unexpected(r.error());
   }
+  if (auto r = upgrade(raw); !r) return std::unexpected(r.error());
   if (auto r = sql::exec(raw, schema); !r) return std::unexpected(r.error());
   if (auto r = sql::exec(raw, fmt::format("PRAGMA user_version={}", schema_version)); !r) {
     return std::unexpected(r.error());
@@ -141,7 +171,7 @@ result<void> database::prepare() {
   const std::pair<sql::statement database::*, std::string_view> statements[] = {
       {&database::insert_record_,
        "INSERT INTO records(gateway, stream, seq, type, counter, wall_ms, boot_id, boottime_ns, clock_synced,"
-       " derived_wall_ms, received_ms, json) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+       " derived_wall_ms, received_ms, json, actor) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
        " ON CONFLICT(gateway, stream, seq) DO NOTHING"},
       {&database::find_record_, "SELECT json FROM records WHERE gateway = ?1 AND stream = ?2 AND seq = ?3"},
       {&database::insert_conflict_,
@@ -235,7 +265,7 @@ result<ingest_result> database::insert_batch(const batch& b, std::int64_t receiv
       insert_record_.bind(1, b.gateway).bind(2, b.stream).bind(3, rec.seq).bind(4, rec.type).bind(5, rec.counter);
       insert_record_.bind(6, rec.at.wall_ms).bind(7, rec.at.boot_id).bind(8, rec.at.boottime_ns);
       insert_record_.bind(9, std::int64_t{rec.at.clock_synced}).bind_opt(10, derived).bind(11, received_ms);
-      insert_record_.bind(12, rec.json);
+      insert_record_.bind(12, rec.json).bind_text_or_null(13, rec.actor);
       if (auto r = insert_record_.run(); !r) return r;
       if (sqlite3_changes(db_) == 1) {
         ++out.accepted;

@@ -19,14 +19,16 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr option_spec specs[] = {{"db"}, {"key"}, {"gateway"}, {"stream"}, {"json", false}, {"limit"}};
+constexpr option_spec specs[] = {{"db"}, {"key"}, {"gateway"}, {"stream"}, {"actor"}, {"json", false}, {"limit"}};
 
 constexpr const char* help = R"(usage: ravao-receiver records --db FILE [--key FILE] [--gateway G] [--stream S]
-                              [--json] [--limit N]
+                              [--actor A] [--json] [--limit N]
 
 Lists stored records in (gateway, stream, seq) order: time (derived_wall_ms:
 the true time, "unknown" when the gateway's clock was never synchronised in
-that boot), type, counter, and the masked name and ID number. Sealed personal
+that boot), type, counter, the masked name and ID number, and the actor:
+who asked for the record at the gateway (web:alice, a counter console
+user; unix:admin, a ravaoctl user), for records a person's action wrote. Sealed personal
 data stays sealed unless --key is given. Stored and opened values are shown
 escaped: control characters, bidirectional controls and bytes that are not
 UTF-8 as \xNN (a backslash too), so that no stored text acts on the terminal.
@@ -37,6 +39,7 @@ UTF-8 as \xNN (a backslash too), so that no stored text acts on the terminal.
                    output accordingly.
   --gateway G      only this gateway's records
   --stream S       only this stream's records
+  --actor A        only the records this actor asked for (e.g. web:alice)
   --json           one JSON array: each record as received, plus gateway,
                    stream, derived_wall_ms, and "opened" (with --key) instead of
                    "sealed"; C1 and bidi controls escaped as \uXXXX
@@ -81,13 +84,15 @@ int records_command(std::span<char*> args) {
   if (!db) return failure(db.error().message());
   const auto gateway = opts.get("gateway");
   const auto stream = opts.get("stream");
+  const auto actor = opts.get("actor");
   auto q = sql::statement::prepare((*db)->handle(),
                    "SELECT gateway, stream, seq, derived_wall_ms, json FROM records"
-                   " WHERE (?1 IS NULL OR gateway = ?1) AND (?2 IS NULL OR stream = ?2)"
+                   " WHERE (?1 IS NULL OR gateway = ?1) AND (?2 IS NULL OR stream = ?2) AND (?4 IS NULL OR actor = ?4)"
                    " ORDER BY gateway, stream, seq LIMIT ?3");
   if (!q) return failure(q.error().message());
   if (gateway) q->bind(1, *gateway);
   if (stream) q->bind(2, *stream);
+  if (actor) q->bind(4, *actor);
   q->bind(3, limit == 0 ? INT64_MAX : limit);
 
   json::array all;
@@ -143,7 +148,8 @@ int records_command(std::span<char*> args) {
     };
     std::string line = fmt::format("{} {} {:>8} {} {}", shown(q->text(0)), shown(q->text(1)), q->int64(2),
                                    iso_utc(derived), field("type").substr(6));
-    for (const auto k : {"counter", "visit", "kind", "close_reason", "ref", "name_masked", "id_masked", "payload"}) {
+    for (const auto k :
+         {"counter", "visit", "kind", "close_reason", "ref", "name_masked", "id_masked", "payload", "actor"}) {
       line += field(k);
     }
     if (sealed_bytes > 0) {

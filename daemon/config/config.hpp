@@ -22,6 +22,7 @@ struct site_config {
   std::string id;    // [a-z0-9][a-z0-9._-]{0,63}
   std::string name;  // shown on slips and in status
   std::chrono::minutes utc_offset{7 * 60};  // "+07:00": local time for "today" and end of day
+  std::string checkin_qr;  // the check-in code registered with the national platform; empty: none (no poster)
 };
 
 struct store_config {

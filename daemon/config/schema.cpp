@@ -54,6 +54,12 @@ const key<site_config> site_keys[] = {
       .default_value = std::string_view{"+07:00"},
       .doc = "Local time of the site: decides the day a visit belongs to and when the end of day falls."},
      [](site_config& s, value&& v) { s.utc_offset = minutes{v.number}; }},
+    {{.name = "checkin_qr", .type = value_type::text, .presence = key_presence::optional, .max = 512,
+      .doc = "The check-in QR code's text as the site registered it with the national platform (usually a URL). "
+             "The control command `poster.print` (the counter console's supervisor page) prints it as a poster on a "
+             "counter's printer for visitors to scan with their phones; without it no poster can be printed. At "
+             "most 512 bytes, so that the code stays large enough for a phone on 58 mm paper."},
+     [](site_config& s, value&& v) { s.checkin_qr = std::move(v.text); }},
 };
 
 const key<store_config> store_keys[] = {

@@ -11,7 +11,7 @@ namespace ravao {
 namespace json = boost::json;
 
 std::span<const control_commands::command> control_commands::table() {
-  static constexpr std::array<command, 14> commands{{
+  static constexpr std::array<command, 18> commands{{
       {"status", &control_commands::status},
       {"counters", &control_commands::counters},
       {"visits", &control_commands::visits},
@@ -26,14 +26,23 @@ std::span<const control_commands::command> control_commands::table() {
       {"jobs", &control_commands::jobs},
       {"declare", &control_commands::declare},
       {"sync", &control_commands::sync},
+      {"visit.checkout", &control_commands::visit_checkout},
+      {"visit.undo", &control_commands::visit_undo},
+      {"poster.print", &control_commands::poster_print},
+      {"summary", &control_commands::summary},
   }};
   return commands;
 }
 
-boost::asio::awaitable<json::value> control_commands::handle(const json::object& request) {
+boost::asio::awaitable<json::value> control_commands::handle(const json::object& request,
+                                                             const control_peer& peer) {
   const std::string cmd = control::arg_string(request, "cmd");
   for (const auto& c : table()) {
-    if (c.name == cmd) co_return co_await (this->*c.run)(request);
+    if (c.name != cmd) continue;
+    json::object resolved = request;
+    const std::string actor = control::arg_actor(request);
+    resolved["actor"] = actor.empty() ? unix_actor(peer) : actor;
+    co_return co_await (this->*c.run)(resolved);
   }
   std::vector<std::string> known;
   for (const auto& c : table()) known.emplace_back(c.name);

@@ -15,10 +15,12 @@
 #include <boost/json/value.hpp>
 
 #include <functional>
+#include <map>
 #include <span>
 #include <string_view>
 
 #include "config/config.hpp"
+#include "control/peer_access.hpp"
 #include "counter_service.hpp"
 #include "print_service.hpp"
 #include "store/committer.hpp"
@@ -41,9 +43,12 @@ class control_commands {
   };
   explicit control_commands(services s) : s_(std::move(s)) {}
 
-  // The answer to `request` ({"cmd": NAME, ...}); throws std::exception to
-  // answer an error in words.
-  boost::asio::awaitable<boost::json::value> handle(const boost::json::object& request);
+  // The answer to `request` ({"cmd": NAME, ...}) from `peer`; throws
+  // std::exception to answer an error in words. Before the command runs,
+  // the request's "actor" is resolved (docs/control.md, "Actor"): the one
+  // given, checked, else unix_actor(peer); handlers read it with
+  // arg_string(r, "actor") and put it on the records they write.
+  boost::asio::awaitable<boost::json::value> handle(const boost::json::object& request, const control_peer& peer);
 
  private:
   using handler = boost::asio::awaitable<boost::json::value> (control_commands::*)(const boost::json::object&);
@@ -69,6 +74,15 @@ class control_commands {
   boost::asio::awaitable<boost::json::value> card_print(const boost::json::object& r);
   boost::asio::awaitable<boost::json::value> printer_test(const boost::json::object& r);
   boost::asio::awaitable<boost::json::value> declare(const boost::json::object& r);
+  // The counter console's commands (console_commands.cpp).
+  boost::asio::awaitable<boost::json::value> visit_checkout(const boost::json::object& r);
+  boost::asio::awaitable<boost::json::value> visit_undo(const boost::json::object& r);
+  boost::asio::awaitable<boost::json::value> poster_print(const boost::json::object& r);
+  boost::asio::awaitable<boost::json::value> summary(const boost::json::object& r);
+  // Queues the visitor's printed copy of declaration `done` (its answers
+  // held in memory only: print_service::hold_content); answers the job id.
+  boost::asio::awaitable<std::int64_t> declaration_copy(declaration_request req, declared done,
+                                                        boost::json::object answers);
   // Queues a card or test page job, wakes its printer, answers the job.
   boost::asio::awaitable<boost::json::value> add_job(job_request req);
 
@@ -76,6 +90,9 @@ class control_commands {
   const counter_config& counter_arg(const std::string& id) const;
 
   services s_;
+  // `summary`'s counts of days before today by date (console_commands.cpp):
+  // read once, as they no longer change; the last 31 days at most.
+  std::map<std::string, std::vector<day_summary>> summary_days_;
 };
 
 }  // namespace ravao

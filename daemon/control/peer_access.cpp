@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <vector>
 
+#include <fmt/format.h>
+
 namespace ravao {
 namespace {
 
@@ -68,6 +70,19 @@ bool peer_admitted(const control_access& access, const peer_credentials& peer) {
   if (access.outsider_uid && peer.uid == *access.outsider_uid) return true;
   if (!access.socket_gid) return false;
   return peer.gid == *access.socket_gid || std::ranges::find(peer.groups, *access.socket_gid) != peer.groups.end();
+}
+
+bool valid_actor(std::string_view s) {
+  return !s.empty() && s.size() <= 64 && std::ranges::all_of(s, [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+           c == '@' || c == ':' || c == '-';
+  });
+}
+
+std::string unix_actor(const control_peer& peer) {
+  std::string named = "unix:" + peer.user;
+  if (!peer.user.empty() && valid_actor(named)) return named;
+  return fmt::format("unix:{}", peer.uid);
 }
 
 }  // namespace ravao

@@ -17,6 +17,7 @@
 
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace ravao {
@@ -54,5 +55,21 @@ struct peer_credentials {
 // Root, the daemon's own user, members of the socket's group, and (inside a
 // user namespace) users outside it.
 bool peer_admitted(const control_access& access, const peer_credentials& peer);
+
+// Who is at the other end of an admitted connection, for the records its
+// requests write (docs/control.md, "Actor").
+struct control_peer {
+  uid_t uid = 0;
+  // The user's name in the user database; empty when unknown, or when the
+  // peer is outside the daemon's user namespace (it then shows as the
+  // overflow uid, whose name here, "nobody", would be nobody's).
+  std::string user;
+};
+
+// Whether `s` may be a record's actor: 1 to 64 of A-Z a-z 0-9 . _ @ : -
+bool valid_actor(std::string_view s);
+// The actor of a request that names none: "unix:<user name>", or
+// "unix:<uid>" when the name is unknown or not a valid actor.
+std::string unix_actor(const control_peer& peer);
 
 }  // namespace ravao

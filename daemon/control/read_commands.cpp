@@ -183,6 +183,7 @@ asio::awaitable<json::value> control_commands::events(const json::object& r) {
         {"boot_id", e.boot_id},
         {"boottime_ns", e.boottime_ns},
         {"clock_synchronised", e.clock_synced},
+        {"actor", e.actor},
     });
   }
   co_return out;

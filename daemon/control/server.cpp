@@ -168,14 +168,16 @@ void control_server::stop() {
   }
 }
 
-bool control_server::peer_allowed(int fd, std::string& who) const {
+bool control_server::peer_allowed(int fd, std::string& who, control_peer& peer) const {
   struct ucred cred {};
   socklen_t len = sizeof cred;
   if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return false;
   who = fmt::format("uid={} pid={}", cred.uid, cred.pid);
+  peer.uid = cred.uid;
   // The peer's groups from the user database (empty for a uid it does not know).
   std::vector<gid_t> groups;
   if (const struct passwd* pw = ::getpwuid(cred.uid)) {
+    if (!access_.outsider_uid || cred.uid != *access_.outsider_uid) peer.user = pw->pw_name;
     int n = 64;
     groups.resize(static_cast<std::size_t>(n));
     if (::getgrouplist(pw->pw_name, pw->pw_gid, groups.data(), &n) < 0) {
@@ -208,7 +210,8 @@ asio::awaitable<void> control_server::serve(std::shared_ptr<local_socket> sock) 
   using namespace asio::experimental::awaitable_operators;
   boost::system::error_code ec;
   std::string who;
-  if (!peer_allowed(sock->native_handle(), who)) {
+  control_peer peer;
+  if (!peer_allowed(sock->native_handle(), who, peer)) {
     log::warning("control.denied", "control connection refused", {{"peer", who}});
     const std::string& group_name = group_name_;
     const std::string reply = error_reply(fmt::format(
@@ -256,7 +259,7 @@ asio::awaitable<void> control_server::serve(std::shared_ptr<local_socket> sock) 
       if (!req.is_object()) throw std::invalid_argument("request must be a JSON object");
       json::object out;
       out["ok"] = true;
-      out["result"] = co_await handler_(req.as_object());
+      out["result"] = co_await handler_(req.as_object(), peer);
       reply = json::serialize(out) + "\n";
     } catch (const std::exception& ex) {
       reply = error_reply(ex.what());

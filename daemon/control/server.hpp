@@ -33,11 +33,13 @@ namespace ravao {
 
 class control_server {
  public:
-  // A coroutine on the server's executor; `request` lives until it returns.
+  // A coroutine on the server's executor; `request` and `peer` (who is
+  // connected, from SO_PEERCRED) live until it returns.
   // Throws std::exception to answer {"ok":false,"error":what()}. Requests of
   // one connection are answered in order; connections run concurrently, so a
   // handler waiting for the store does not hold up other clients.
-  using handler = std::function<boost::asio::awaitable<boost::json::value>(const boost::json::object& request)>;
+  using handler = std::function<boost::asio::awaitable<boost::json::value>(const boost::json::object& request,
+                                                                           const control_peer& peer)>;
 
   control_server(boost::asio::any_io_executor ex, handler h);
 
@@ -53,7 +55,7 @@ class control_server {
   boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> serve(std::shared_ptr<boost::asio::local::stream_protocol::socket> sock);
   result<control_access> socket_access(const std::filesystem::path& path, const std::string& group);
-  bool peer_allowed(int fd, std::string& who) const;
+  bool peer_allowed(int fd, std::string& who, control_peer& peer) const;
 
   boost::asio::any_io_executor ex_;
   handler handler_;

@@ -28,8 +28,10 @@ asio::awaitable<json::value> control_commands::slip_print(const json::object& r)
   const counter_config& c = counter_arg(arg_string(r, "counter"));
   const printer_config* p = unwrap(printer_of(s_.cfg, c));
   const std::string counter = c.id, printer = p->id;  // the configuration may be reloaded while we wait
-  auto call = store_call<issued_slip>(
-      s_.writer, [req = slip_request_for(s_.cfg, c, *p, now())](store_writer& s) { return s.issue_slip(req); });
+  slip_request request = slip_request_for(s_.cfg, c, *p, now());
+  request.actor = arg_string(r, "actor");
+  auto call = store_call<issued_slip>(s_.writer,
+                                      [req = std::move(request)](store_writer& s) { return s.issue_slip(req); });
   auto issued = co_await std::move(call);
   log_issued(counter, issued);
   s_.printing.wake(printer);
@@ -116,6 +118,7 @@ asio::awaitable<json::value> control_commands::declare(const json::object& r) {
     throw std::invalid_argument(msg);
   }
   declaration_request req;
+  req.actor = arg_string(r, "actor");
   req.at = at;
   req.link_window = s_.cfg.slips.link_window;
   req.person_id = parsed->id_number;
@@ -135,13 +138,17 @@ asio::awaitable<json::value> control_commands::declare(const json::object& r) {
     if (req.counter_id.empty()) req.counter_id = counter;
   }
   if (req.counter_id.empty()) throw std::invalid_argument("give --slip N, or --counter C right after a card scan");
+  const bool print_copy = control::arg_bool(r, "print_copy");
+  if (print_copy) unwrap(printer_of(s_.cfg, counter_arg(req.counter_id)));  // refused before anything is recorded
   auto call = store_call<declared>(s_.writer, [req](store_writer& s) { return s.declare(req); });
   auto done = co_await std::move(call);
   const std::string slip_shown = req.slip_number.empty() ? std::string() : slip::display_slip_number(req.slip_number);
   log::info("declaration.recorded", "proxy declaration recorded",
             {{"counter", req.counter_id}, {"seq", std::to_string(done.seq)}, {"visit", std::to_string(done.visit_id)},
              {"slip", slip_shown}});
-  co_return json::object{{"seq", done.seq}, {"visit", done.visit_id}, {"counter", req.counter_id}, {"slip", slip_shown}};
+  json::object out{{"seq", done.seq}, {"visit", done.visit_id}, {"counter", req.counter_id}, {"slip", slip_shown}};
+  if (print_copy) out["job"] = co_await declaration_copy(req, done, slip::to_json(*parsed));
+  co_return out;
 }
 
 }  // namespace ravao

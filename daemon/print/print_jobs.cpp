@@ -62,7 +62,8 @@ slip::slip_content slip_content_for(const config& cfg, const counter_config& c, 
 slip_request slip_request_for(const config& cfg, const counter_config& c, const printer_config& p,
                               const timestamp& at) {
   return slip_request{c.id, p.id, cfg.slips.preprint == slip_preprint::masked, cfg.slips.link_window,
-                      slip_content_for(cfg, c, at), [](std::int64_t n) { return slip::format_slip_number(n); }, at};
+                      slip_content_for(cfg, c, at), [](std::int64_t n) { return slip::format_slip_number(n); }, at,
+                      /*actor: set by a control request*/ {}};
 }
 
 job_request test_page_job(const config& cfg, const counter_config& c, const printer_config& p, const timestamp& at) {

@@ -74,6 +74,39 @@ json::object to_object(const test_page_content& c) {
           {"printed_at", c.printed_at}};
 }
 
+json::object to_object(const poster_content& c) { return {{"site_name", c.site_name}, {"qr_text", c.qr_text}}; }
+
+json::object to_object(const declaration_copy_content& c) {
+  json::object o{{"site_name", c.site_name},       {"counter_name", c.counter_name},
+                 {"declared_at", c.declared_at},   {"slip_number", c.slip_number},
+                 {"record", c.record},             {"person_name_masked", c.person_name_masked},
+                 {"person_id_masked", c.person_id_masked}, {"actor", c.actor}};
+  if (!c.answers.empty()) {
+    json::array answers;
+    for (const auto& [label, value] : c.answers) answers.push_back(json::array{json::string(label), json::string(value)});
+    o["answers"] = std::move(answers);
+  }
+  return o;
+}
+
+// "answers": [[label, value], ...]; absent is none.
+std::vector<std::pair<std::string, std::string>> read_answers(const json::object& o, std::string& error) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const auto* v = o.if_contains("answers");
+  if (!v) return out;
+  const auto bad = [&] {
+    if (error.empty()) error = "\"answers\" must be [[label, value], ...]";
+    return std::vector<std::pair<std::string, std::string>>{};
+  };
+  if (!v->is_array()) return bad();
+  for (const auto& a : v->as_array()) {
+    if (!a.is_array() || a.as_array().size() != 2 || !a.as_array()[0].is_string() || !a.as_array()[1].is_string())
+      return bad();
+    out.emplace_back(std::string(a.as_array()[0].as_string()), std::string(a.as_array()[1].as_string()));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string_view kind_of(const job_content& c) {
@@ -81,6 +114,8 @@ std::string_view kind_of(const job_content& c) {
     std::string_view operator()(const slip_content&) const { return "slip"; }
     std::string_view operator()(const card_content&) const { return "card"; }
     std::string_view operator()(const test_page_content&) const { return "test"; }
+    std::string_view operator()(const poster_content&) const { return "poster"; }
+    std::string_view operator()(const declaration_copy_content&) const { return "declaration"; }
   } kind;
   return std::visit(kind, c);
 }
@@ -113,6 +148,25 @@ result<job_content> decode(std::string_view kind, std::string_view text) {
     out = card_content{f.text("site_name"), f.text("counter_id"), f.text("counter_name")};
   } else if (kind == "test") {
     out = test_page_content{f.text("site_name"), f.text("printer_id"), f.text("profile_name"), f.text("printed_at")};
+  } else if (kind == "poster") {
+    poster_content c{f.text("site_name"), f.text("qr_text")};
+    if (f.error().empty() && c.qr_text.empty()) return fail(errc::invalid_argument, "poster job without a QR text");
+    out = std::move(c);
+  } else if (kind == "declaration") {
+    declaration_copy_content c;
+    c.site_name = f.text("site_name");
+    c.counter_name = f.text("counter_name");
+    c.declared_at = f.text("declared_at");
+    c.slip_number = f.text("slip_number");
+    c.record = f.integer("record", 0);
+    c.person_name_masked = f.text("person_name_masked");
+    c.person_id_masked = f.text("person_id_masked");
+    c.actor = f.text("actor");
+    std::string answers_error;
+    c.answers = read_answers(parsed.as_object(), answers_error);
+    if (!answers_error.empty() && f.error().empty())
+      return fail(errc::invalid_argument, fmt::format("print job content ({}): {}", kind, answers_error));
+    out = std::move(c);
   } else {
     return fail(errc::invalid_argument, fmt::format("unknown print job kind \"{}\"", kind));
   }

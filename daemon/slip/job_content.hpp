@@ -9,10 +9,13 @@
 // Stored content is untrusted (an older ravaod wrote it, or the file was
 // damaged): decode() never throws and says what is wrong.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
+#include <vector>
 
 #include "common/error.hpp"
 
@@ -47,9 +50,36 @@ struct test_page_content {
   std::string printed_at;   // local date and time; may be empty
 };
 
-using job_content = std::variant<slip_content, card_content, test_page_content>;
+// The site's check-in QR poster ("poster"): the code the site registered
+// with the national platform, for visitors to scan with their phones.
+struct poster_content {
+  std::string site_name;
+  std::string qr_text;  // [site] checkin_qr
+};
 
-// The job's kind as stored in print_jobs.kind: "slip", "card" or "test".
+// The visitor's printed copy of a proxy declaration ("declaration").
+// What the store keeps (print_jobs.content) is the receipt without the
+// answers: the answers are personal data the gateway keeps only sealed,
+// so they travel to the printer in memory only (print_service), and a copy
+// printed after a restart says they are no longer here.
+struct declaration_copy_content {
+  std::string site_name;
+  std::string counter_name;
+  std::string declared_at;       // local date and time, as on slips; may be empty (clock unknown)
+  std::string slip_number;       // the transcribed slip's number, formatted; may be empty
+  std::int64_t record = 0;       // the declaration record's seq
+  std::string person_name_masked;
+  std::string person_id_masked;
+  std::string actor;             // who declared ("web:alice")
+  // (label, value) in the form's order, as drawn; empty in the stored copy.
+  std::vector<std::pair<std::string, std::string>> answers;
+};
+
+using job_content =
+    std::variant<slip_content, card_content, test_page_content, poster_content, declaration_copy_content>;
+
+// The job's kind as stored in print_jobs.kind: "slip", "card", "test",
+// "poster" or "declaration".
 std::string_view kind_of(const job_content& c);
 
 // The JSON object stored in print_jobs.content, in the format every ravaod

@@ -17,6 +17,8 @@ result<raster> render_job(fonts& f, const job_content& content, int width_dots) 
     result<raster> operator()(const slip_content& c) const { return render_slip(f, c, width); }
     result<raster> operator()(const card_content& c) const { return render_command_card(f, c, width); }
     result<raster> operator()(const test_page_content& c) const { return render_test_page(f, c, width); }
+    result<raster> operator()(const poster_content& c) const { return render_poster(f, c, width); }
+    result<raster> operator()(const declaration_copy_content& c) const { return render_declaration_copy(f, c, width); }
   } draw{f, width_dots};
   return std::visit(draw, content);
 }

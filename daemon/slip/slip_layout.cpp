@@ -778,4 +778,58 @@ result<raster> render_test_page(fonts& f, const test_page_content& c, int width_
   return std::move(p).finish();
 }
 
+// --- The check-in poster and the printed copy of a declaration -------------
+
+result<raster> render_poster(fonts& f, const poster_content& c, int width_dots) {
+  if (auto ok = check_width(width_dots, "poster"); !ok) return std::unexpected(ok.error());
+  page p(f, width_dots);
+  const type_sizes& s = p.sizes();
+  p.space(16);
+  p.add_centered("QUÉT MÃ QR ĐỂ KHAI BÁO", s.title, true);
+  if (!c.site_name.empty()) {
+    p.space(8);
+    p.add_centered(clip(c.site_name, max_name_bytes), s.title - 8, true, source::untrusted);
+  }
+  p.rule(12);
+  // As large as the paper allows: scanned by phones from a wall or a desk.
+  p.add_qr(fitted_qr(c.qr_text, 12, p.inner()));
+  p.rule(12);
+  p.add_centered("Mở ứng dụng camera hoặc ứng dụng khai báo trên điện thoại, quét mã QR này để khai báo khi "
+                 "đến giao dịch.",
+                 s.body, false);
+  p.space(24);
+  return std::move(p).finish();
+}
+
+result<raster> render_declaration_copy(fonts& f, const declaration_copy_content& c, int width_dots) {
+  if (auto ok = check_width(width_dots, "declaration copy"); !ok) return std::unexpected(ok.error());
+  page p(f, width_dots);
+  const type_sizes& s = p.sizes();
+  const auto line = [&](std::string_view label, std::string_view value) {
+    if (!value.empty())
+      p.add_left(std::string(label) + ": " + clip(value, max_name_bytes), s.body, false, source::untrusted);
+  };
+  p.space(8);
+  p.add_centered("BẢN SAO TỜ KHAI Y TẾ", s.title - 8, true);
+  if (!c.site_name.empty()) p.add_centered(clip(c.site_name, max_name_bytes), s.body, true, source::untrusted);
+  if (!c.counter_name.empty()) p.add_centered(clip(c.counter_name, max_short_bytes), s.body, false, source::untrusted);
+  p.rule(10);
+  line("Thời gian", c.declared_at);
+  line("Số phiếu", c.slip_number);
+  if (c.record > 0) line("Mã bản ghi", std::to_string(c.record));
+  line("Họ và tên", c.person_name_masked);
+  line("Số giấy tờ", c.person_id_masked);
+  p.rule(10);
+  if (c.answers.empty()) {
+    p.add_left("Nội dung khai báo không còn trên máy (chỉ giữ trong bộ nhớ đến khi in): xem tờ khai đã ghi nhận.",
+               s.small, false);
+  }
+  for (const auto& [label, value] : c.answers) line(label, value.empty() ? std::string_view("—") : value);
+  p.rule(10);
+  line("Nhân viên ghi nhận", c.actor);
+  p.add_left("Tờ khai đã được ghi nhận. Giữ bản này để đối chiếu khi cần.", s.small, false);
+  p.space(24);
+  return std::move(p).finish();
+}
+
 }  // namespace ravao::slip

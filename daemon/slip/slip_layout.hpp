@@ -52,6 +52,16 @@ result<raster> render_command_card(fonts& f, const card_content& c, int width_do
 // code, and the printer's id and profile.
 result<raster> render_test_page(fonts& f, const test_page_content& c, int width_dots);
 
+// The site's check-in QR poster: a heading, the site's name, the QR code
+// of [site] checkin_qr as large as the paper allows, and a Vietnamese line
+// telling visitors to scan it with their phones.
+result<raster> render_poster(fonts& f, const poster_content& c, int width_dots);
+
+// The visitor's copy of a proxy declaration: site, counter, time, slip
+// number, the masked identity, the answers (label: value, in order), the
+// staff member who recorded it.
+result<raster> render_declaration_copy(fonts& f, const declaration_copy_content& c, int width_dots);
+
 // Stacks rasters top to bottom into one of `width` dots (each part placed at
 // the left, narrower parts padded white; wider parts are an error).
 result<raster> stack(const std::vector<raster>& parts, int width);

@@ -103,7 +103,7 @@ result<std::vector<record_row>> store_reader::records(const record_filter& f) co
       "SELECT seq, type, counter_id, COALESCE(visit_id,0), COALESCE(payload_kind,''), "
       "COALESCE(id_masked,''), COALESCE(name_masked,''), COALESCE(payload,''), COALESCE(symbology,''), "
       "COALESCE(flags,''), COALESCE(close_reason,''), wall_ms, boot_id, boottime_ns, clock_synced, "
-      "sealed IS NOT NULL, ref "
+      "sealed IS NOT NULL, ref, COALESCE(actor,'') "
       "FROM records WHERE seq > ?1 AND (?2 IS NULL OR wall_ms >= ?2) AND (?3 = '' OR counter_id = ?3) "
       "ORDER BY seq LIMIT ?4");
   if (!st) return std::unexpected(st.error());
@@ -131,6 +131,7 @@ result<std::vector<record_row>> store_reader::records(const record_filter& f) co
     r.clock_synced = st->int64(14) != 0;
     r.has_sealed = st->int64(15) != 0;
     r.ref = st->opt_int64(16);
+    r.actor = st->text(17);
     rows.push_back(std::move(r));
   }
   return rows;

@@ -69,6 +69,7 @@ struct slip_request {
   slip::slip_content content;
   std::function<std::string(std::int64_t)> format_number;
   timestamp at;
+  std::string actor;  // who asked through the control socket (records.actor); empty: a scanned card
 };
 
 
@@ -92,6 +93,7 @@ struct declaration_request {
   std::string declaration_json;  // slip::to_json(declaration)
   std::chrono::seconds link_window{120};
   timestamp at;
+  std::string actor;  // who declared (records.actor)
 };
 
 

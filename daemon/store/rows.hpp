@@ -133,6 +133,7 @@ struct record_row {
   std::string boot_id;
   std::int64_t boottime_ns = 0;
   bool clock_synced = false;
+  std::string actor;  // who asked through the control socket ("web:alice"); empty: nobody
 };
 
 struct record_filter {
@@ -178,6 +179,27 @@ struct sync_position {
   std::int64_t depth = 0;          // records after acked_seq that are not dead-lettered
   std::int64_t dead_letters = 0;
   std::optional<std::int64_t> oldest_unsent_wall_ms;
+};
+
+// The supervisor's summary (store_reader::summary, docs/control.md "summary").
+struct hour_count {
+  std::string counter_id;
+  int hour = 0;  // local hour of the day, 0..23
+  std::int64_t visits = 0;
+};
+
+struct day_summary {
+  std::string date;  // "YYYY-MM-DD", local
+  std::string counter_id;
+  std::int64_t visits = 0, declarations = 0, slips_issued = 0, slips_returned = 0, duplicates = 0,
+               staff_checkouts = 0;
+};
+
+struct activity_summary {
+  std::vector<std::string> dates;        // the days asked for, oldest first
+  std::vector<hour_count> today_hours;   // today's visits by counter and hour (only hours with visits)
+  std::vector<day_summary> days;         // by date, then counter (only counters with activity that day)
+  std::int64_t records_read = 0;         // what the query scanned (its cost)
 };
 
 struct day_count {

@@ -15,7 +15,7 @@ namespace {
 using migration = std::variant<std::string_view, result<void> (*)(sqlite3*, const migration_options&)>;
 
 // Append only: a released migration is never edited.
-const std::array<migration, 6> migrations = {{
+const std::array<migration, 7> migrations = {{
     // 1: records (the upload log), visits, rejected-scan samples, counters' tallies.
     {R"sql(
 CREATE TABLE records (
@@ -115,6 +115,10 @@ INSERT INTO meta(key, value) VALUES ('next_slip_sequence', '1');
     // page for it (about 1,300 bytes per scan, docs/benchmarks.md "Issue
     // 16"); only the hourly prune used it, which now scans the table.
     {"DROP INDEX IF EXISTS records_wall;"},
+    // 7: who did it: the person behind a record written through the control
+    // socket ("web:alice", "unix:admin"); NULL for scans, automatic closes,
+    // device events and commands scanned from a card (docs/control.md, "Actor").
+    {"ALTER TABLE records ADD COLUMN actor TEXT;"},
 }};
 
 result<int> user_version(sqlite3* db) {

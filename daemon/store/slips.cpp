@@ -153,6 +153,7 @@ result<issued_slip> store_writer::issue_slip(const slip_request& r) {
   rec.payload_kind = "ravao_slip";
   rec.payload = qr_text;
   rec.ref = out.sequence;
+  rec.actor = r.actor;
   if (auto x = w.insert_record(rec, r.at); !x) return std::unexpected(x.error());
   auto ins = sql::statement::prepare(s.db,
       "INSERT INTO slips(sequence, counter_id, visit_id, issued_seq, issued_wall_ms) VALUES(?1, ?2, ?3, ?4, ?5)");
@@ -276,6 +277,7 @@ result<declared> store_writer::declare(const declaration_request& r) {
   rec.payload = r.slip_number;
   rec.ref = r.slip_sequence;
   rec.flags = flags;
+  rec.actor = r.actor;
   if (auto x = w.insert_record(rec, r.at); !x) return std::unexpected(x.error());
   if (r.slip_sequence) {
     auto up = sql::statement::prepare(s.db, "UPDATE slips SET declared_seq=?2 WHERE sequence=?1");

@@ -9,22 +9,33 @@
 namespace ravao {
 using namespace store_detail;
 
-result<staff_command_outcome> store_writer::checkout_last(const std::string& counter_id, const timestamp& at) {
+result<staff_command_outcome> store_writer::checkout_last(const std::string& counter_id, const timestamp& at,
+                                                          std::string_view actor) {
+  return checkout_visit(counter_id, std::nullopt, at, actor);
+}
+
+result<staff_command_outcome> store_writer::checkout_visit(const std::string& counter_id,
+                                                           std::optional<std::int64_t> visit_id, const timestamp& at,
+                                                           std::string_view actor) {
   auto& s = *impl_;
   writer w(s, visits_config{});
   staff_command_outcome out;
   auto tx = sql::transaction::begin_immediate(s.db);
   if (!tx) return std::unexpected(tx.error());
   auto done = [&]() -> result<void> {
-    // The visitor most recently active at this counter (opened or rescanned).
+    // The given visit, or the visitor most recently active at this counter
+    // (opened or rescanned); open, and opened at this counter either way.
     auto st = sql::statement::prepare(s.db,
         "SELECT id, '', COALESCE(name_masked,''), COALESCE(id_masked,'') FROM visits "
-        "WHERE counter_id=?1 AND closed_seq IS NULL "
+        "WHERE counter_id=?1 AND closed_seq IS NULL AND (?2 IS NULL OR id=?2) "
         "ORDER BY last_wall_ms DESC, id DESC LIMIT 1");
     if (!st) return std::unexpected(st.error());
-    auto row = st->bind(1, counter_id).step();
+    auto row = st->bind(1, counter_id).bind_opt(2, visit_id).step();
     if (!row) return std::unexpected(row.error());
     if (!*row) {
+      if (visit_id)
+        return fail(errc::not_found, fmt::format("visit {} is not open at counter {} (closed already, or opened at "
+                                                 "another counter)", *visit_id, counter_id));
       out.detail = "no open visit at this counter";
       return {};
     }
@@ -36,6 +47,7 @@ result<staff_command_outcome> store_writer::checkout_last(const std::string& cou
     rec.payload_kind = "ravao_command";
     rec.who = &who;
     rec.close_reason = "staff_checkout";
+    rec.actor = actor;
     auto seq = w.close(visit, rec, at);
     if (!seq) return std::unexpected(seq.error());
     out.seq = *seq;
@@ -50,7 +62,7 @@ result<staff_command_outcome> store_writer::checkout_last(const std::string& cou
 }
 
 result<staff_command_outcome> store_writer::undo_last(const std::string& counter_id, const timestamp& at,
-                                               std::chrono::seconds window) {
+                                                      std::chrono::seconds window, std::string_view actor) {
   auto& s = *impl_;
   writer w(s, visits_config{});
   staff_command_outcome out;
@@ -86,6 +98,7 @@ result<staff_command_outcome> store_writer::undo_last(const std::string& counter
     rec.visit_id = visit;
     rec.payload_kind = "ravao_command";
     rec.ref = target;
+    rec.actor = actor;
     if (auto x = w.insert_record(rec, at); !x) return x;
     if (type == "visit_opened" && visit) {
       // The visit never happened: closed by the undo, if still open.

@@ -55,6 +55,11 @@ class store_reader {
   // scans (records a scan made), visits (opened, or closed without an
   // opening), slips issued.
   result<std::vector<day_count>> daily_counts(const timestamp& now, int days) const;
+  // The last `days` local days (today included) by counter, and today's
+  // visits by counter and hour (store/summary.cpp). Reads only the records
+  // of those days: the first is found by bisection over seq (a few rowid
+  // lookups), then one pass over the rest; cost in docs/control.md.
+  result<activity_summary> summary(const timestamp& now, int days) const;
 
   // Print jobs and slips (store/slips.cpp).
   result<std::vector<print_job_row>> jobs(const job_filter& f) const;

@@ -107,9 +107,17 @@ class store_writer : public store_reader {
   // "staff_checkout"). UNDO_LAST writes an "undo" record for the last record
   // a scan made at the counter within `window` (ref: its seq) and
   // reverts its effect on visits. Nothing to do is not an error (seq 0).
-  result<staff_command_outcome> checkout_last(const std::string& counter_id, const timestamp& at);
+  // `actor`: who asked through the control socket (records.actor); empty
+  // for a command scanned from a card.
+  result<staff_command_outcome> checkout_last(const std::string& counter_id, const timestamp& at,
+                                              std::string_view actor = {});
+  // Closes open visit `visit_id` opened at `counter_id` as CHECKOUT_LAST
+  // does (without one: checkout_last); errc::not_found when that visit is
+  // not open there.
+  result<staff_command_outcome> checkout_visit(const std::string& counter_id, std::optional<std::int64_t> visit_id,
+                                               const timestamp& at, std::string_view actor);
   result<staff_command_outcome> undo_last(const std::string& counter_id, const timestamp& at,
-                                          std::chrono::seconds window);
+                                          std::chrono::seconds window, std::string_view actor = {});
 
   // Sync (store/sync.cpp). One transaction: acked_seq = max(acked_seq,
   // through_seq); each dead letter stored (INSERT OR REPLACE) at `at`.
@@ -118,7 +126,7 @@ class store_writer : public store_reader {
   // ("online", "offline", "paper_out", ...).
   result<std::int64_t> log_device_event(std::string_view device_id, std::string_view event, const timestamp& at);
 
-  static constexpr int schema_version = 6;
+  static constexpr int schema_version = 7;
 
  private:
   explicit store_writer(std::unique_ptr<store_connection> s);

@@ -114,6 +114,7 @@ void append_record(std::string& out, const sql::statement& st) {
   append_int(out, "wall_ms", st.int64(13));
   append_field(out, "boot_id", st.view(14));
   append_int(out, "boottime_ns", st.int64(15));
+  append_field(out, "actor", st.view(17));
   out += st.int64(16) != 0 ? ",\"clock_synced\":true}" : ",\"clock_synced\":false}";
 }
 
@@ -140,7 +141,7 @@ result<upload_batch> store_reader::read_upload_batch(std::int64_t after_seq, std
   }
   auto st = sql::statement::prepare(s.db,
       "SELECT seq, type, counter_id, visit_id, payload_kind, name_masked, id_masked, sealed, payload, symbology, "
-      "flags, close_reason, ref, wall_ms, boot_id, boottime_ns, clock_synced FROM records r "
+      "flags, close_reason, ref, wall_ms, boot_id, boottime_ns, clock_synced, actor FROM records r "
       "WHERE seq > ?1 AND NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.seq = r.seq) ORDER BY seq LIMIT ?2");
   if (!st) return std::unexpected(st.error());
   st->bind(1, after_seq).bind(2, static_cast<std::int64_t>(std::min<std::uint64_t>(max_records, INT64_MAX)));

@@ -64,6 +64,7 @@ class writer {
     std::string_view payload;  // clear text: only payloads that carry nothing personal
     std::optional<std::int64_t> ref;
     std::string_view symbology, flags, close_reason;
+    std::string_view actor;  // who asked through the control socket; empty: nobody (a scan, the daemon)
   };
 
   // One scan: gathers the visit state the rules need, lets
@@ -132,7 +133,7 @@ class writer {
     st.bind_blob_or_null(9, r.sealed).bind_text_or_null(10, r.payload).bind_opt(11, r.ref)
         .bind_text_or_null(12, r.symbology).bind_text_or_null(13, r.flags)
         .bind_text_or_null(14, r.close_reason).bind(15, at.wall_ms).bind(16, boot_id())
-        .bind(17, at.boottime_ns).bind(18, std::int64_t{at.synced ? 1 : 0});
+        .bind(17, at.boottime_ns).bind(18, std::int64_t{at.synced ? 1 : 0}).bind_text_or_null(19, r.actor);
     if (auto x = st.run(); !x) return x;
     fx_.totals.last_seq = fx_.next_seq++;
     return {};

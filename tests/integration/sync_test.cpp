@@ -439,3 +439,26 @@ BOOST_AUTO_TEST_CASE(audit_1_a_forged_record_sent_first_is_a_conflict_the_gatewa
   BOOST_TEST_REQUIRE(recs.size() == 2u);
   for (const auto& rec : recs) BOOST_TEST(as_str(rec.at("opened").at("name")).starts_with("Trần Thị Bích"));
 }
+
+BOOST_AUTO_TEST_CASE(the_actor_of_a_staff_action_reaches_the_province_and_scans_have_none) {
+  receiver_under_test r;
+  r.start();
+  gateway g(r, gateway_config(r));
+  scan_visitors(g.desk, 1);
+  BOOST_TEST_REQUIRE(wait_records(g.d, 1), g.d.log());
+  // A proxy declaration through ravaoctl: the actor is this user.
+  g.d.ctl({"declare", "--counter", "desk", "name=Trần Thị Bích 0", "phone=0912345678"});
+  BOOST_TEST_REQUIRE(wait_records(g.d, 2), g.d.log());
+  BOOST_TEST_REQUIRE(drained(g.d), g.d.log() + r.log());
+  const auto recs = r.records("bd-test");
+  BOOST_TEST_REQUIRE(recs.size() == 2u);
+  BOOST_TEST(!recs[0].as_object().contains("actor"));
+  const std::string actor = as_str(recs[1].at("actor"));
+  BOOST_TEST(actor.starts_with("unix:"), actor);
+  // The receiver keeps it in its own column: `records --actor` finds it, and its text form shows it.
+  const auto mine = run({RAVAO_RECEIVER_PATH, "records", "--db", r.db().native(), "--actor", actor});
+  BOOST_TEST(mine.code == 0, mine.err);
+  BOOST_TEST(mine.out.find("declaration") != std::string::npos, mine.out);
+  BOOST_TEST(mine.out.find("actor=" + actor) != std::string::npos, mine.out);
+  BOOST_TEST(mine.out.find("visit_opened") == std::string::npos, mine.out);
+}

@@ -59,7 +59,7 @@ struct fixture {
     content.site_name = "Bưu điện";
     content.counter_name = "Quầy 1";
     slip_request r{std::move(counter), "p1", preprint, std::chrono::seconds(120), std::move(content),
-                   [](std::int64_t n) { return slip::format_slip_number(n); }, advance_ms(1000)};
+                   [](std::int64_t n) { return slip::format_slip_number(n); }, advance_ms(1000), {}};
     auto out = s->issue_slip(r);
     BOOST_TEST_REQUIRE(out.has_value(), (out ? "" : out.error().message()));
     return *out;

@@ -127,7 +127,7 @@ run_result run_sequence() {
   step([&] { return w->apply(first, std::span(&refused, 1), visits_config{}); }, failures);
 
   const slip_request slip{"c1", "p1", true, std::chrono::seconds(120), slip_content(),
-                          [](std::int64_t n) { return slip::format_slip_number(n); }, later()};
+                          [](std::int64_t n) { return slip::format_slip_number(n); }, later(), {}};
   step([&] { return w->issue_slip(slip); }, failures);
   const job_request card{"p1", "c1", slip::card_content{"Bưu điện", "c1", "Quầy 1"}, later()};
   step([&] { return w->add_job(card); }, failures);

@@ -222,7 +222,7 @@ BOOST_FIXTURE_TEST_CASE(daily_counts_cover_the_last_local_days_today_first, fixt
   // 2025-11-23 12:00 +07:00.
   scan("c1", "001090012345");  // visit + scan
   scan("c1", "001090012345");  // scan (closes)
-  slip_request sr{"c1", "p1", true, std::chrono::seconds(120), {}, nullptr, advance_ms(10)};
+  slip_request sr{"c1", "p1", true, std::chrono::seconds(120), {}, nullptr, advance_ms(10), {}};
   BOOST_TEST_REQUIRE(s->issue_slip(sr).has_value());
   BOOST_TEST_REQUIRE(s->log_device_event("scanner-1", "online", t).has_value());
   // Two days later, 23:29 local (16:29 UTC): still that local day.

@@ -1,0 +1,53 @@
+// The receiver's `actor` column (schema 2, docs/receiver.md "Storage"): a
+// schema-1 database is brought to it by `serve`, with the actors of the
+// records a newer gateway had already sent, and refused by `records` until then.
+
+#include <boost/test/unit_test.hpp>
+
+#include <sqlite3.h>
+
+#include "common/sqlite.hpp"
+#include "receiver/receiver_fixture.hpp"
+#include "support/receiver_process.hpp"
+
+using namespace ravao::test;
+
+namespace {
+
+// The records table as schema 1 made it, with one record that carried an actor.
+void make_schema_1(const std::filesystem::path& path) {
+  sqlite3* db = nullptr;
+  BOOST_TEST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  const auto made = ravao::sql::exec(db, R"sql(
+CREATE TABLE records(id INTEGER PRIMARY KEY, gateway TEXT NOT NULL, stream TEXT NOT NULL, seq INTEGER NOT NULL,
+  type TEXT NOT NULL, counter TEXT NOT NULL, wall_ms INTEGER NOT NULL, boot_id TEXT NOT NULL,
+  boottime_ns INTEGER NOT NULL, clock_synced INTEGER NOT NULL, derived_wall_ms INTEGER, received_ms INTEGER NOT NULL,
+  json TEXT NOT NULL, UNIQUE(gateway, stream, seq));
+INSERT INTO records VALUES(1, 'gw-old', '00000000000000000000000000000001', 1, 'declaration', 'quay-1', 1000, 'b', 1,
+  1, 1000, 2000, '{"seq":1,"type":"declaration","counter":"quay-1","actor":"web:alice"}');
+INSERT INTO records VALUES(2, 'gw-old', '00000000000000000000000000000001', 2, 'visit_opened', 'quay-1', 1001, 'b', 2,
+  1, 1001, 2000, '{"seq":2,"type":"visit_opened","counter":"quay-1"}');
+PRAGMA user_version = 1;
+)sql");
+  sqlite3_close(db);
+  BOOST_TEST_REQUIRE(made.has_value());
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_schema_1_database_gains_the_actor_column_when_served_and_records_filters_by_it) {
+  receiver_under_test r;
+  make_schema_1(r.db());
+  const auto refused = receiver({"records", "--db", r.db().native()});
+  BOOST_TEST(refused.code == 1);
+  BOOST_TEST(refused.err.find("schema 1") != std::string::npos, refused.err);
+  r.start();
+  r.stop();
+  const auto alice = receiver({"records", "--db", r.db().native(), "--actor", "web:alice"});
+  BOOST_TEST_REQUIRE(alice.code == 0, alice.err);
+  BOOST_TEST(alice.out.find("declaration") != std::string::npos, alice.out);
+  BOOST_TEST(alice.out.find("actor=web:alice") != std::string::npos, alice.out);
+  BOOST_TEST(alice.out.find("visit_opened") == std::string::npos, alice.out);
+  const auto all = receiver({"records", "--db", r.db().native()});
+  BOOST_TEST(all.out.find("visit_opened") != std::string::npos, all.out);
+}
