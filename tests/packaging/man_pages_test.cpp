@@ -397,7 +397,7 @@ std::vector<std::string> receiver_options(const std::string& help) {
   return long_options(declared);
 }
 
-const std::vector<std::string> pages = {"ravaod.8", "ravaoctl.1", "ravao.toml.5", "ravao-receiver.1"};
+const std::vector<std::string> pages = {"ravaod.8", "ravaoctl.1", "ravao.toml.5", "ravao-receiver.1", "ravao-web.8"};
 
 }  // namespace
 
