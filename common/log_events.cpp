@@ -11,6 +11,7 @@ namespace {
 constexpr std::string_view ravaod = "ravaod";
 constexpr std::string_view receiver = "ravao-receiver";
 constexpr std::string_view every = "every program";
+constexpr std::string_view web = "ravao-web";
 
 // Grouped by program, then by area, in the order an operator meets them.
 constexpr auto events = std::to_array<event_doc>({
@@ -134,6 +135,36 @@ constexpr auto events = std::to_array<event_doc>({
     {receiver, "receiver.stats_failed", "warning", "a request could not be counted in the statistics", "(message only)"},
     {receiver, "receiver.stopping", "info", "SIGTERM/SIGINT received", "`signal`"},
     {receiver, "receiver.stopped", "info", "last line before exit", "—"},
+
+    // ---- ravao-web: the server (web/; docs/console.md)
+    {web, "web.started", "info", "the console is serving", "`listen`, `url`, `fingerprint`, `control_socket`, `version`"},
+    {web, "web.failed", "error", "start-up failed (configuration, certificate, accounts file, port)", "(message only)"},
+    {web, "web.certificate_created", "notice", "no certificate was configured or found: a self-signed one was made in `state_dir`", "`certificate`, `fingerprint` (SHA-256)"},
+    {web, "web.stopping", "info", "SIGTERM/SIGINT received", "`signal`"},
+    {web, "web.stopped", "info", "last line before exit", "—"},
+    {web, "web.accept_failed", "warning", "`accept()` failed", "(message only)"},
+    {web, "web.too_many_connections", "warning", "a connection over the limit was refused", "`limit`"},
+    {web, "web.handshake_failed", "debug", "a TLS handshake failed (TLS below 1.2 included)", "`address`, `reason`"},
+    {web, "web.request_refused", "info", "a request that does not parse, or whose header or body is too large, got 400/413/431", "`address`, `reason`"},
+    {web, "web.login", "info", "a user logged in (a new session)", "`user`, `role`, `address`"},
+    {web, "web.login_error", "error", "a password could not be checked (memory)", "`error`"},
+    {web, "web.logout", "info", "a user logged out", "`user`, `address`"},
+    {web, "web.csrf_refused", "warning", "a POST without the session's CSRF token was refused (403)", "`user`, `path`, `address`"},
+    {web, "web.origin_refused", "warning", "a POST whose Origin is not the console was refused (403)", "`path`, `origin`, `address`"},
+    {web, "web.forbidden", "warning", "a staff account asked for another counter or a supervisor endpoint (403)", "`user`, `path`, `counter`, `address`"},
+    {web, "web.action", "info", "a write from the console was done by ravaod (with actor `web:<user>`)", "`user`, `command`"},
+    {web, "web.action_failed", "info", "a write from the console was refused or failed", "`user`, `command`, `error`"},
+    {web, "web.control_unavailable", "warning", "ravaod cannot be reached or did not answer in time: the page shows a 503/504", "`error`"},
+    {web, "web.events_opened", "info", "an event stream (SSE) opened", "`user`, `counter` (`*`: all)"},
+    {web, "web.events_closed", "info", "an event stream closed", "`user`, `counter`, `reason`"},
+    {web, "web.register_unsupported", "debug", "ravaod does not know `web.register` (logged once)", "`error`"},
+    {web, "web.register_failed", "debug", "ravaod could not be told the console's URL and fingerprint (retried every 60 s)", "`error`"},
+    {web, "web.accounts_unreadable", "error", "users.json changed and does not read: the accounts in memory are kept", "`error`"},
+    {web, "web.sessions_ended", "info", "an account was disabled or changed: its sessions ended", "`user`, `sessions`"},
+
+    // ---- ravao-web: logins (web/auth, docs/console.md)
+    {web, "web.login_failed", "warning", "a login with a wrong user name or password, or for a disabled account; `wait_s` is the delay it starts (0: still free)", "`user` (as typed), `address`, `failures` (the account's), `wait_s`"},
+    {web, "web.login_throttled", "warning", "a login refused unchecked: the account or the address must wait after failed logins (HTTP 429)", "`user` (as typed), `address`, `failures`, `wait_s`"},
 });
 
 void append_table(std::string& out, std::string_view program) {
@@ -167,6 +198,8 @@ std::string describe_log_events() {
   append_table(out, ravaod);
   out += "\n## ravao-receiver\n\n";
   append_table(out, receiver);
+  out += "\n## ravao-web\n\n";
+  append_table(out, web);
   return out;
 }
 

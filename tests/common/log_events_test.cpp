@@ -71,7 +71,7 @@ std::map<std::string, std::string> names_used_in_sources() {
   static const std::regex identifier(R"(^\s*([A-Za-z_]\w*)\s*$)");
   std::map<std::string, std::string> used;
   const fs::path root = RAVAO_SOURCE_DIR;
-  for (const char* dir : {"common", "drivers", "daemon", "receiver", "ctl"}) {
+  for (const char* dir : {"common", "drivers", "daemon", "receiver", "ctl", "web"}) {
     for (const auto& entry : fs::recursive_directory_iterator(root / dir)) {
       const auto ext = entry.path().extension();
       if (ext != ".cpp" && ext != ".hpp") continue;

@@ -1,0 +1,35 @@
+#pragma once
+// The supervisor's downloads, drawn from ravaod's `summary` result
+// (docs/control.md): the weekly CSV and today's visits per hour as SVG.
+// Pure functions; every text that came from ravaod is escaped for its
+// format, and CSV cells a spreadsheet would run as a formula are neutralised.
+
+#include <string>
+#include <string_view>
+
+#include <boost/json/value.hpp>
+
+namespace ravao::web {
+
+// One CSV cell: a leading = + - @ TAB or CR gets a ' in front (spreadsheet
+// formula injection), then the cell is quoted when it holds , " CR or LF.
+std::string csv_cell(std::string_view cell);
+
+// `summary`'s "days" as CSV (UTF-8 with a BOM so that spreadsheets read the
+// Vietnamese header), one row per day and counter, CRLF line ends.
+std::string summary_csv(const boost::json::value& summary);
+
+// Text escaped for XML/SVG character data and attribute values.
+std::string xml_escape(std::string_view s);
+
+// `summary`'s "today_hours" as an SVG bar chart: visits per hour, all
+// counters together, the hours from the first to the last with visits
+// (at least 7:00 to 17:00).
+std::string hourly_svg(const boost::json::value& summary, std::string_view title);
+
+// A JSON value serialised for a browser: < > & and the characters a
+// terminal or a text layout acts on (U+2028/2029, bidi controls, C1) written
+// as \uXXXX, so no response can be sniffed or rendered as markup.
+std::string web_json(const boost::json::value& v);
+
+}  // namespace ravao::web
