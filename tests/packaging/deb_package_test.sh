@@ -275,6 +275,24 @@ run_web() {
   local headers
   headers=$(curl -ksS -D - -o /dev/null "https://127.0.0.1:$port/api/session")
   grep -qi '^cache-control: no-store' <<<"$headers" || fail "ravao-web: /api/session is not Cache-Control: no-store"
+  # An account made by root as docs/console.md says, while the service
+  # runs: users.json stays the service's, and the running console takes
+  # the new account (it reads users.json again within 5 s).
+  printf '%s\n' 'deb-test-password' |
+    /usr/sbin/ravao-web --config /etc/ravao/web.toml user add deb-test --role supervisor --password-stdin ||
+    fail "ravao-web user add failed"
+  [ "$(stat -c '%U %a' /var/lib/ravao-web/users.json)" = "ravao-web 600" ] ||
+    fail "users.json made by root is $(stat -c '%U %a' /var/lib/ravao-web/users.json), expected ravao-web 600"
+  local login=
+  for _ in $(seq 100); do
+    login=$(curl -ksS -D - -o /dev/null -H 'Content-Type: application/json' \
+              --data '{"user":"deb-test","password":"deb-test-password"}' "https://127.0.0.1:$port/api/login")
+    head -n1 <<<"$login" | grep -q ' 200' && break
+    sleep 0.1
+  done
+  head -n1 <<<"$login" | grep -q ' 200' || fail "the installed console refused the new account's login: $login"
+  grep -i '^set-cookie: ravao_session=' <<<"$login" | grep -i 'secure' | grep -i 'httponly' | grep -qi 'samesite=strict' ||
+    fail "the session cookie is not Secure, HttpOnly, SameSite=Strict: $(grep -i '^set-cookie' <<<"$login")"
   # The self-signed certificate and its key: the service's, private.
   local leaky
   leaky=$(find /var/lib/ravao-web -mindepth 1 \( -perm /077 -o ! -user ravao-web \) -printf '%p %u %m\n')
