@@ -68,20 +68,21 @@ bool read_line(secret& out) {
   return true;
 }
 
-// Asks on the terminal with echo off; the terminal's mode is restored.
+// Asks on the terminal with echo off; the terminal's mode is restored. The
+// prompt comes after echo is off, so nothing typed after it shows.
 bool prompt_no_echo(std::string_view prompt, secret& out) {
-  fmt::print(stderr, "{}", prompt);
-  std::fflush(stderr);
   termios saved{};
   const bool tty = ::tcgetattr(STDIN_FILENO, &saved) == 0;
   if (tty) {
     termios quiet = saved;
     quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
     quiet.c_lflag |= ECHONL;
-    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
   }
+  fmt::print(stderr, "{}", prompt);
+  std::fflush(stderr);
   const bool ok = read_line(out);
-  if (tty) ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+  if (tty) ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
   return ok;
 }
 
