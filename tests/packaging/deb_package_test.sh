@@ -254,7 +254,9 @@ run_web() {
   mkdir -m 0000 "$work/inaccessible"
   # unshare without --fork: $! is ravao-web itself once setpriv has exec'd.
   # shellcheck disable=SC2016
+  # UMask= of the unit, too.
   HIDDEN=$hidden unshare --mount --propagation private -- sh -c '
+    umask 077
     empty=$1; shift
     for p in $HIDDEN; do
       [ -e "$p" ] || continue
@@ -283,6 +285,9 @@ run_web() {
     fail "ravao-web user add failed"
   [ "$(stat -c '%U %a' /var/lib/ravao-web/users.json)" = "ravao-web 600" ] ||
     fail "users.json made by root is $(stat -c '%U %a' /var/lib/ravao-web/users.json), expected ravao-web 600"
+  local strangers
+  strangers=$(find /var/lib/ravao-web -mindepth 1 \( ! -user ravao-web -o -perm /022 \) -printf '%p %u %m\n')
+  [ -z "$strangers" ] || fail "in /var/lib/ravao-web, not the service's or writable by others: $strangers"
   local login=
   for _ in $(seq 100); do
     login=$(curl -ksS -D - -o /dev/null -H 'Content-Type: application/json' \
@@ -293,11 +298,10 @@ run_web() {
   head -n1 <<<"$login" | grep -q ' 200' || fail "the installed console refused the new account's login: $login"
   grep -i '^set-cookie: ravao_session=' <<<"$login" | grep -i 'secure' | grep -i 'httponly' | grep -qi 'samesite=strict' ||
     fail "the session cookie is not Secure, HttpOnly, SameSite=Strict: $(grep -i '^set-cookie' <<<"$login")"
-  # The self-signed certificate and its key: the service's, private.
-  local leaky
-  leaky=$(find /var/lib/ravao-web -mindepth 1 \( -perm /077 -o ! -user ravao-web \) -printf '%p %u %m\n')
-  [ -z "$leaky" ] || fail "in /var/lib/ravao-web, readable by others or not the service's: $leaky"
-  [ -n "$(find /var/lib/ravao-web -mindepth 1 -print -quit)" ] || fail "ravao-web made no certificate in /var/lib/ravao-web"
+  # The self-signed certificate and its key: the service's, the key private.
+  [ -f /var/lib/ravao-web/certificate.pem ] || fail "ravao-web made no certificate in /var/lib/ravao-web"
+  [ "$(stat -c '%U %a' /var/lib/ravao-web/key.pem)" = "ravao-web 600" ] ||
+    fail "the console's key is $(stat -c '%U %a' /var/lib/ravao-web/key.pem), expected ravao-web 600"
   # The store: there for ravaod, not for the console.
   [ -f /var/lib/ravao/ravao.db ] || fail "no store to hide"
   ! nsenter --target "$web_pid" --mount -- test -e /var/lib/ravao/ravao.db ||
