@@ -101,6 +101,10 @@ constexpr auto events = std::to_array<event_doc>({
     {ravaod, "control.accept_failed", "warning", "`accept()` on the control socket failed", "(message only)"},
     {ravaod, "control.group_not_applied", "warning", "at start: `[control] group` cannot be given to the socket (no chown in the sandbox) and the socket keeps its set-group-ID folder's group (the package's `ravao-ctl`), e.g. an older ravao.toml still naming `ravao`", "`group`, `socket`"},
     {ravaod, "control.denied", "warning", "a peer not admitted by SO_PEERCRED: not root, the daemon's user or in the socket's group (`nobody` outside a user namespace included)", "`peer` (`uid=… pid=…`)"},
+    {ravaod, "control.subscribed", "info", "a control connection subscribed to the event stream (`subscribe`)", "`counter` (empty: every counter), `subscribers`"},
+    {ravaod, "control.subscriber_dropped", "warning", "a subscriber was disconnected because more than 1 MiB of events waited unsent (a stuck client)", "`counter`, `reason`"},
+    {ravaod, "control.subscribe_read_failed", "warning", "the records to push to subscribers could not be read from the store; tried again at the next commit", "`error`"},
+    {ravaod, "control.web_registered", "info", "the counter console (ravao-web) registered a new address or certificate (`web.register`)", "`url`, `fingerprint`"},
 
     // ---- ravaod: sync (docs/sync.md)
     {ravaod, "sync.started", "info", "the uploader started", "`url`, `gateway`"},

@@ -169,6 +169,9 @@ void print_status(const json::value& r) {
               st.at("available").as_bool() ? "ok" : ("UNAVAILABLE: " + field(st, "error")).c_str(),
               field(st, "file_bytes").c_str(), field(st, "last_seq").c_str());
   if (const auto lr = field(o, "last_reload"); !lr.empty() && lr != "-") std::printf("last reload:   %s\n", lr.c_str());
+  if (const auto* web = o.if_contains("web"); web && web->is_object())
+    std::printf("console:       %s (certificate SHA-256 %s)\n", field(web->as_object(), "url").c_str(),
+                field(web->as_object(), "fingerprint").c_str());
   const auto& alarms = o.at("alarms").as_array();
   for (const auto& a : alarms) std::printf("ALARM:         %s\n", str(a).c_str());
 }

@@ -18,6 +18,7 @@ app::app(asio::io_context& io, config cfg)
     : io_(io),
       cfg_(std::move(cfg)),
       usb_(io.get_executor()),
+      last_scans_(io.get_executor()),
       control_(io.get_executor(), [this](const boost::json::object& r) { return commands_->handle(r); }),
       signals_(io, SIGTERM, SIGINT, SIGHUP),
       expiry_timer_(io),
@@ -63,7 +64,7 @@ result<void> app::start() {
   if (!ro) return std::unexpected(ro.error());
   reader_ = std::move(*ro);
 
-  const auto changed = [this] { status_changed(); };
+  const auto changed = [this] { services_changed(); };
   counters_ = std::make_unique<counter_service>(io_.get_executor(), cfg_, *committer_, usb_, sealer_, changed);
   printing_ = std::make_unique<print_service>(io_.get_executor(), cfg_, *committer_, *reader_, usb_, changed);
   scanned_commands_ = std::make_unique<scanned_commands>(cfg_, *committer_, *printing_, changed);
@@ -71,7 +72,14 @@ result<void> app::start() {
   // sync errors): STATUS= needs no refresh timer.
   sync_ = std::make_unique<sync_service>(io_.get_executor(), cfg_, *committer_, *counters_, *printing_, changed);
   commands_ = std::make_unique<control_commands>(control_commands::services{
-      cfg_, *committer_, *reader_, *counters_, *printing_, *sync_, usb_, [this] { return status_json(); }});
+      cfg_, *committer_, *reader_, *counters_, *printing_, *sync_, usb_, [this] { return status_json(); },
+      last_scans_, web_});
+  subscriptions_ = std::make_unique<control::subscriptions>(
+      io_.get_executor(), control::subscriptions::sources{cfg_, *reader_, *counters_, *printing_, usb_},
+      committer_->totals().last_seq);
+  control_.add_stream("subscribe", [this](const boost::json::object& r, control_server::socket_ptr sock) {
+    subscriptions_->subscribe(r, std::move(sock));
+  });
 
   // Sync that cannot start must not stop the counters: they record, the
   // records wait, and the reason shows as an alarm.
@@ -98,6 +106,13 @@ result<void> app::start() {
 
 void app::on_committed(commit_report report) {
   counters_->on_committed(report);
+  // The clear fields of identity scans, kept once the scan is committed
+  // (its visit is known): the newest per counter, for 120 s.
+  for (const auto& s : report.scans)
+    if (s.outcome.visit_id != 0)
+      last_scans_.remember(s.request.counter_id, s.request.payload,
+                           format_local(s.request.at.wall_ms, cfg_.site.utc_offset), s.outcome.visit_id);
+  subscriptions_->records_committed(report.totals.last_seq);
   for (const auto& s : report.scans)
     if (s.outcome.effect == scan_effect::command_recorded) scanned_commands_->on_command(s);
   if (report.expired_closed > 0) {
@@ -109,6 +124,11 @@ void app::on_committed(commit_report report) {
     log::notice("store.recovered", "the store accepts writes again; queued scans were committed");
   }
   status_changed();
+}
+
+void app::services_changed() {
+  status_changed();
+  if (subscriptions_) subscriptions_->devices_changed();
 }
 
 void app::on_store_failure(const error& e, std::size_t pending) {
@@ -167,6 +187,8 @@ void app::shutdown(std::string_view why) {
       io_.stop();
     });
   control_.stop();
+  subscriptions_->stop();
+  last_scans_.clear();
   signals_.cancel();
   expiry_timer_.cancel();
   seal_wipe_timer_.cancel();

@@ -7,6 +7,7 @@
 //   scanned_commands  staff commands scanned at a counter (scanned_commands.hpp)
 //   sync_service      the uploader, heartbeat and sync alarms (sync_service.hpp)
 //   control_commands  the control API's command table (control/commands.hpp)
+//   subscriptions     the control API's event streams (control/subscriptions.hpp)
 //
 // Threads and ownership: everything here runs on the one io_context thread
 // except the committer's writer thread (which talks back only by posting to
@@ -25,7 +26,10 @@
 
 #include "config/config.hpp"
 #include "control/commands.hpp"
+#include "control/last_scans.hpp"
 #include "control/server.hpp"
+#include "control/subscriptions.hpp"
+#include "control/web_registration.hpp"
 #include "counter_service.hpp"
 #include "print_service.hpp"
 #include "scanned_commands.hpp"
@@ -57,6 +61,8 @@ class app {
  private:
   void on_committed(commit_report report);
   void on_store_failure(const error& e, std::size_t pending);
+  // A service's state changed: STATUS= and the subscribers' device events.
+  void services_changed();
 
   void wait_signals();
   void reload();  // reload.cpp
@@ -87,6 +93,12 @@ class app {
   std::unique_ptr<scanned_commands> scanned_commands_;
   std::unique_ptr<sync_service> sync_;  // stopped before the committer
   std::unique_ptr<control_commands> commands_;
+  // Destroyed before the services and the store it reads.
+  std::unique_ptr<control::subscriptions> subscriptions_;
+  // The clear fields of each counter's last identity scan (docs/privacy.md),
+  // and where the counter console is: memory only.
+  control::last_scans last_scans_;
+  control::web_registration web_;
   control_server control_;
   boost::asio::signal_set signals_;
   boost::asio::steady_timer expiry_timer_;

@@ -90,6 +90,7 @@ json::value app::status_json() const {
   json::array alarm_arr;
   for (auto& a : alarms()) alarm_arr.emplace_back(a);
   const auto* up = sync_->uploader();
+  const auto web = web_.current();
   return json::object{
       {"site", json::object{{"id", cfg_.site.id}, {"name", cfg_.site.name}}},
       {"version", RAVAO_VERSION},
@@ -112,6 +113,8 @@ json::value app::status_json() const {
       {"sync", up ? json::value(up->status().to_json()) : json::value(nullptr)},
       {"alarms", std::move(alarm_arr)},
       {"summary", status_line()},
+      {"web", web ? json::value(json::object{{"url", web->url}, {"fingerprint", web->fingerprint}})
+                  : json::value(nullptr)},
   };
 }
 

@@ -49,6 +49,9 @@ void app::reload() {
     restart_needed("control");
     n.control = cfg_.control;
   }
+  // A counter the new configuration drops: its last scan goes now.
+  for (const auto& c : cfg_.counters)
+    if (!n.find_counter(c.id)) last_scans_.forget(c.id);
   const auto [kept, stopped] = counters_->retire(n);
   printing_->retire(n);
   const bool sync_changed = n.sync != cfg_.sync || n.store.alarm_bytes != cfg_.store.alarm_bytes;

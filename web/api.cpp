@@ -108,7 +108,10 @@ asio::awaitable<reply> api::route_api(call_context& c) {
     if (p == "/api/counters") co_return co_await counters(c);
     if (p == "/api/visits") co_return co_await visits(c);
     if (p == "/api/last-scan") co_return co_await last_scan(c);
-    if (p == "/api/form") co_return co_await relay(json::object{{"cmd", "form"}});
+    if (p == "/api/form") {
+      json::object request{{"cmd", "form"}};
+      co_return co_await relay(std::move(request));
+    }
   } else {
     if (p == "/api/logout") co_return logout(c);
     if (p == "/api/visits/checkout") co_return co_await checkout(c);
@@ -181,7 +184,8 @@ reply api::logout(call_context& c) {
 
 asio::awaitable<reply> api::session_info(const session& s) {
   json::array counters;
-  auto known = co_await control_.call(json::object{{"cmd", "counters"}});
+  json::object request{{"cmd", "counters"}};
+  auto known = co_await control_.call(std::move(request));
   const json::array* configured = nullptr;
   if (auto* ok = std::get_if<control_reply>(&known); ok && ok->result.is_array()) configured = &ok->result.as_array();
   const auto name_of = [&](std::string_view id) -> json::value {

@@ -18,9 +18,10 @@ namespace http = boost::beast::http;
 namespace json = boost::json;
 
 asio::awaitable<reply> api::counters(call_context& c) {
-  auto counters = co_await control_.call(json::object{{"cmd", "counters"}});
+  json::object counters_request{{"cmd", "counters"}}, devices_request{{"cmd", "devices"}};
+  auto counters = co_await control_.call(std::move(counters_request));
   if (auto* f = std::get_if<control_failure>(&counters)) co_return control_failure_reply(*f);
-  auto devices = co_await control_.call(json::object{{"cmd", "devices"}});
+  auto devices = co_await control_.call(std::move(devices_request));
   const json::value no_devices = json::array{};
   const json::value& device_list = std::holds_alternative<control_reply>(devices)
                                        ? std::get<control_reply>(devices).result
@@ -44,14 +45,15 @@ asio::awaitable<reply> api::counters(call_context& c) {
 asio::awaitable<reply> api::visits(call_context& c) {
   auto counter = bound_counter(c, query_param(c.req.target(), "counter"));
   if (auto* refused = std::get_if<reply>(&counter)) co_return std::move(*refused);
-  co_return co_await relay(json::object{
-      {"cmd", "visits"}, {"since", "today"}, {"counter", std::get<std::string>(counter)}, {"limit", 1000}});
+  json::object request{{"cmd", "visits"}, {"since", "today"}, {"counter", std::get<std::string>(counter)}, {"limit", 1000}};
+  co_return co_await relay(std::move(request));
 }
 
 asio::awaitable<reply> api::last_scan(call_context& c) {
   auto counter = bound_counter(c, query_param(c.req.target(), "counter"));
   if (auto* refused = std::get_if<reply>(&counter)) co_return std::move(*refused);
-  co_return co_await relay(json::object{{"cmd", "last_scan"}, {"counter", std::get<std::string>(counter)}});
+  json::object request{{"cmd", "last_scan"}, {"counter", std::get<std::string>(counter)}};
+  co_return co_await relay(std::move(request));
 }
 
 asio::awaitable<reply> api::checkout(call_context& c) {
@@ -69,7 +71,8 @@ asio::awaitable<reply> api::checkout(call_context& c) {
 asio::awaitable<reply> api::undo(call_context& c) {
   auto counter = bound_counter(c, string_member(c.body, "counter"));
   if (auto* refused = std::get_if<reply>(&counter)) co_return std::move(*refused);
-  co_return co_await write(c, json::object{{"cmd", "visit.undo"}, {"counter", std::get<std::string>(counter)}});
+  json::object request{{"cmd", "visit.undo"}, {"counter", std::get<std::string>(counter)}};
+  co_return co_await write(c, std::move(request));
 }
 
 asio::awaitable<reply> api::declare(call_context& c) {
@@ -96,7 +99,8 @@ asio::awaitable<reply> api::declare(call_context& c) {
 asio::awaitable<reply> api::slip_print(call_context& c) {
   auto counter = bound_counter(c, string_member(c.body, "counter"));
   if (auto* refused = std::get_if<reply>(&counter)) co_return std::move(*refused);
-  co_return co_await write(c, json::object{{"cmd", "slip.print"}, {"counter", std::get<std::string>(counter)}});
+  json::object request{{"cmd", "slip.print"}, {"counter", std::get<std::string>(counter)}};
+  co_return co_await write(c, std::move(request));
 }
 
 asio::awaitable<reply> api::slip_reprint(call_context& c) {
@@ -108,7 +112,8 @@ asio::awaitable<reply> api::slip_reprint(call_context& c) {
     auto counter = bound_counter(c, string_member(c.body, "counter"));
     if (auto* refused = std::get_if<reply>(&counter)) co_return std::move(*refused);
   }
-  co_return co_await write(c, json::object{{"cmd", "slip.reprint"}, {"number", *number}});
+  json::object request{{"cmd", "slip.reprint"}, {"number", *number}};
+  co_return co_await write(c, std::move(request));
 }
 
 }  // namespace ravao::web

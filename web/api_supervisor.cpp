@@ -20,7 +20,8 @@ namespace json = boost::json;
 asio::awaitable<reply> api::overview(call_context&) {
   json::object out;
   for (const char* cmd : {"status", "counters", "devices", "sync"}) {
-    auto r = co_await control_.call(json::object{{"cmd", cmd}});
+    json::object request{{"cmd", cmd}};
+    auto r = co_await control_.call(std::move(request));
     if (auto* f = std::get_if<control_failure>(&r)) co_return control_failure_reply(*f);
     out[cmd] = std::move(std::get<control_reply>(r).result);
   }
@@ -47,7 +48,8 @@ asio::awaitable<reply> api::summary(call_context& c, std::string_view format) {
     }
     if (days == 0) co_return error_reply(http::status::bad_request, "Số ngày phải từ 1 đến 31");
   }
-  auto r = co_await control_.call(json::object{{"cmd", "summary"}, {"days", format == "svg" ? 1 : days}});
+  json::object request{{"cmd", "summary"}, {"days", format == "svg" ? 1 : days}};
+  auto r = co_await control_.call(std::move(request));
   if (auto* f = std::get_if<control_failure>(&r)) co_return control_failure_reply(*f);
   const auto& result = std::get<control_reply>(r).result;
   if (format == "json") co_return json_reply(result);
@@ -66,7 +68,8 @@ asio::awaitable<reply> api::summary(call_context& c, std::string_view format) {
 asio::awaitable<reply> api::print_for_counter(call_context& c, std::string_view cmd) {
   auto counter = bound_counter(c, string_member(c.body, "counter"));
   if (auto* refused = std::get_if<reply>(&counter)) co_return std::move(*refused);
-  co_return co_await write(c, json::object{{"cmd", cmd}, {"counter", std::get<std::string>(counter)}});
+  json::object request{{"cmd", cmd}, {"counter", std::get<std::string>(counter)}};
+  co_return co_await write(c, std::move(request));
 }
 
 }  // namespace ravao::web

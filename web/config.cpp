@@ -1,5 +1,6 @@
 #include "web/config.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <functional>
@@ -175,6 +176,11 @@ result<web_config> parse_web_config(std::string_view toml_text, const std::files
     problem(e.source().begin.line, "invalid TOML: " + text::escape_for_log(e.description(), 400));
   }
   if (!problems.empty()) {
+    // toml++ walks keys in name order; people read a file top down.
+    std::ranges::stable_sort(problems, {}, [](const std::string& p) {
+      const auto colon = p.find(':', p.rfind(".toml") == std::string::npos ? 0 : p.rfind(".toml"));
+      return colon == std::string::npos ? 0L : std::strtol(p.c_str() + colon + 1, nullptr, 10);
+    });
     std::string all;
     for (const auto& p : problems) all += (all.empty() ? "" : "\n") + p;
     return fail(errc::config_invalid, std::move(all));

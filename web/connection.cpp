@@ -68,7 +68,7 @@ asio::awaitable<void> web_server::serve(std::shared_ptr<tls_stream> stream, std:
       refused = error_reply(http::status::request_header_fields_too_large, "Yêu cầu quá lớn");
     } else if (ec == http::error::body_limit) {
       refused = error_reply(http::status::payload_too_large, "Dữ liệu gửi lên quá lớn");
-    } else if (ec && ec.category() == http::error::end_of_stream.category() && ec != http::error::end_of_stream &&
+    } else if (ec && ec.category() == make_error_code(http::error::end_of_stream).category() && ec != http::error::end_of_stream &&
                ec != http::error::partial_message) {
       refused = error_reply(http::status::bad_request, "Yêu cầu không hợp lệ");
     } else if (ec) {

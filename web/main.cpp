@@ -8,7 +8,9 @@
 
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -109,10 +111,8 @@ result<asio::ip::tcp::endpoint> endpoint_of(const listen_address& a) {
 }
 
 int serve(const web_config& config) {
-  std::error_code fec;
-  std::filesystem::create_directories(config.state_dir, fec);
-  if (fec) {
-    log::error("web.failed", fmt::format("cannot create {}: {}", config.state_dir.string(), fec.message()));
+  if (::mkdir(config.state_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    log::error("web.failed", fmt::format("cannot create {}: {}", config.state_dir.string(), std::strerror(errno)));
     return 1;
   }
   auto files = ensure_certificate(config);
@@ -231,7 +231,8 @@ int main(int argc, char** argv) {
     }
     if (a == "--help" || a == "-h") {
       std::fputs(help_text.data(), stdout);
-      std::fputs(user_command_usage().data(), stdout);
+      const auto users = user_command_usage();
+      std::fwrite(users.data(), 1, users.size(), stdout);
       return 0;
     }
     if (a == "--version") {
@@ -266,6 +267,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (!rest.empty()) {
+    // The accounts' folder (systemd's StateDirectory= makes it for the
+    // service; an admin's first `user add` may come before the first start).
+    if (::mkdir(config->state_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+      std::fprintf(stderr, "ravao-web user: cannot create %s: %s\n", config->state_dir.c_str(), std::strerror(errno));
+      return 1;
+    }
     const std::vector<std::string_view> user_args(rest.begin() + 1, rest.end());
     return run_user_command(user_args, config->state_dir / "users.json");
   }

@@ -31,7 +31,8 @@ void registration::stop() {
 
 asio::awaitable<void> registration::run() {
   while (!stopped_) {
-    auto r = co_await control_.call(json::object{{"cmd", "web.register"}, {"url", url_}, {"fingerprint", fingerprint_}});
+    json::object request{{"cmd", "web.register"}, {"url", url_}, {"fingerprint", fingerprint_}};
+    auto r = co_await control_.call(std::move(request));
     if (auto* f = std::get_if<control_failure>(&r)) {
       if (f->what == control_failure::kind::refused && f->message.find("unknown command") != std::string::npos) {
         if (!unsupported_logged_) {

@@ -19,7 +19,7 @@ enum class cache_policy {
 
 struct reply {
   boost::beast::http::status status = boost::beast::http::status::ok;
-  std::string content_type = "application/json";
+  std::string content_type = "application/json; charset=utf-8";
   std::string body;
   cache_policy cache = cache_policy::no_store;
   std::vector<std::pair<std::string, std::string>> headers;  // extra: Set-Cookie, Location, Retry-After, ETag

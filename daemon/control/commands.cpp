@@ -11,7 +11,7 @@ namespace ravao {
 namespace json = boost::json;
 
 std::span<const control_commands::command> control_commands::table() {
-  static constexpr std::array<command, 14> commands{{
+  static constexpr std::array<command, 16> commands{{
       {"status", &control_commands::status},
       {"counters", &control_commands::counters},
       {"visits", &control_commands::visits},
@@ -26,6 +26,8 @@ std::span<const control_commands::command> control_commands::table() {
       {"jobs", &control_commands::jobs},
       {"declare", &control_commands::declare},
       {"sync", &control_commands::sync},
+      {"last_scan", &control_commands::last_scan},
+      {"web.register", &control_commands::web_register},
   }};
   return commands;
 }

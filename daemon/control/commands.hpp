@@ -19,6 +19,8 @@
 #include <string_view>
 
 #include "config/config.hpp"
+#include "control/last_scans.hpp"
+#include "control/web_registration.hpp"
 #include "counter_service.hpp"
 #include "print_service.hpp"
 #include "store/committer.hpp"
@@ -38,6 +40,8 @@ class control_commands {
     sync_service& sync;
     const usb_access& usb;
     std::function<boost::json::value()> status;  // `ravaoctl status`: the daemon's own view (app_status.cpp)
+    const control::last_scans& last_scans;  // last_scan
+    control::web_registration& web;         // web.register; the command card prints it
   };
   explicit control_commands(services s) : s_(std::move(s)) {}
 
@@ -62,6 +66,9 @@ class control_commands {
   boost::asio::awaitable<boost::json::value> ping(const boost::json::object& r);
   boost::asio::awaitable<boost::json::value> jobs(const boost::json::object& r);
   boost::asio::awaitable<boost::json::value> sync(const boost::json::object& r);
+  // The counter console's commands (console_commands.cpp).
+  boost::asio::awaitable<boost::json::value> last_scan(const boost::json::object& r);
+  boost::asio::awaitable<boost::json::value> web_register(const boost::json::object& r);
   // Write commands (write_commands.cpp).
   boost::asio::awaitable<boost::json::value> slip_print(const boost::json::object& r);
   boost::asio::awaitable<boost::json::value> slip_reprint(const boost::json::object& r);

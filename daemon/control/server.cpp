@@ -110,6 +110,8 @@ result<control_access> control_server::socket_access(const std::filesystem::path
 control_server::control_server(asio::any_io_executor ex, handler h)
     : ex_(ex), handler_(std::move(h)), acceptor_(ex) {}
 
+void control_server::add_stream(std::string cmd, stream_taker take) { streams_[std::move(cmd)] = std::move(take); }
+
 result<void> control_server::listen(const std::filesystem::path& path, const std::string& group) {
   namespace fs = std::filesystem;
   std::error_code fec;
@@ -254,6 +256,12 @@ asio::awaitable<void> control_server::serve(std::shared_ptr<local_socket> sock) 
       json::value req = json::parse(line, jec);
       if (jec) throw std::invalid_argument("request is not valid JSON");
       if (!req.is_object()) throw std::invalid_argument("request must be a JSON object");
+      if (const auto* cmd = req.as_object().if_contains("cmd"); cmd && cmd->is_string()) {
+        if (const auto it = streams_.find(std::string_view(cmd->as_string())); it != streams_.end()) {
+          it->second(req.as_object(), sock);
+          co_return;  // the stream owns the connection now
+        }
+      }
       json::object out;
       out["ok"] = true;
       out["result"] = co_await handler_(req.as_object());

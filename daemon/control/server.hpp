@@ -24,6 +24,7 @@
 #include <filesystem>
 #include <functional>
 #include <list>
+#include <map>
 #include <memory>
 
 #include "common/error.hpp"
@@ -41,6 +42,16 @@ class control_server {
 
   control_server(boost::asio::any_io_executor ex, handler h);
 
+  // A command that turns its connection into a stream the daemon pushes
+  // (`subscribe`). `take` gets the request and the connection: it answers
+  // the request itself and owns the connection from then on; the server
+  // reads no more of it and its idle close no longer applies (stop() still
+  // closes it). Throwing std::exception refuses: the server answers
+  // {"ok":false,"error":what()} and serves the connection as before.
+  using socket_ptr = std::shared_ptr<boost::asio::local::stream_protocol::socket>;
+  using stream_taker = std::function<void(const boost::json::object& request, socket_ptr sock)>;
+  void add_stream(std::string cmd, stream_taker take);
+
   // Binds (replacing a stale socket file, refusing a live one), sets mode 0660
   // and the group (empty: keep what the socket got: its folder's group when
   // the folder is set-group-ID, else the daemon's), and starts accepting.
@@ -57,6 +68,7 @@ class control_server {
 
   boost::asio::any_io_executor ex_;
   handler handler_;
+  std::map<std::string, stream_taker, std::less<>> streams_;
   boost::asio::local::stream_protocol::acceptor acceptor_;
   std::filesystem::path path_;
   control_access access_;

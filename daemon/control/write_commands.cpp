@@ -80,7 +80,13 @@ asio::awaitable<json::value> control_commands::card_print(const json::object& r)
         "counter id \"{}\" cannot go on a command card: its codes take 1-32 of A-Z a-z 0-9 _ - "
         "(rename the counter in the configuration)", c.id));
   const printer_config* p = unwrap(printer_of(s_.cfg, c));
-  auto queued = add_job(card_job(s_.cfg, c, *p, now()));
+  job_request job = card_job(s_.cfg, c, *p, now());
+  if (const auto web = s_.web.current()) {
+    auto& card = std::get<slip::card_content>(job.content);
+    card.console_url = web->url;
+    card.console_fingerprint = web->fingerprint;
+  }
+  auto queued = add_job(std::move(job));
   co_return co_await std::move(queued);
 }
 

@@ -64,7 +64,10 @@ json::object to_object(const slip_content& c) {
 }
 
 json::object to_object(const card_content& c) {
-  return {{"site_name", c.site_name}, {"counter_id", c.counter_id}, {"counter_name", c.counter_name}};
+  json::object o{{"site_name", c.site_name}, {"counter_id", c.counter_id}, {"counter_name", c.counter_name}};
+  if (c.console_url) o["console_url"] = *c.console_url;
+  if (c.console_fingerprint) o["console_fingerprint"] = *c.console_fingerprint;
+  return o;
 }
 
 json::object to_object(const test_page_content& c) {
@@ -110,7 +113,8 @@ result<job_content> decode(std::string_view kind, std::string_view text) {
       return fail(errc::invalid_argument, "slip job without a number");
     out = std::move(c);
   } else if (kind == "card") {
-    out = card_content{f.text("site_name"), f.text("counter_id"), f.text("counter_name")};
+    out = card_content{f.text("site_name"), f.text("counter_id"), f.text("counter_name"),
+                       f.optional_text("console_url"), f.optional_text("console_fingerprint")};
   } else if (kind == "test") {
     out = test_page_content{f.text("site_name"), f.text("printer_id"), f.text("profile_name"), f.text("printed_at")};
   } else {

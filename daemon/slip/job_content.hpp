@@ -37,6 +37,11 @@ struct card_content {
   std::string site_name;
   std::string counter_id;    // goes into the command QR codes: RAVAO:CMD:<VERB>:<counter_id>
   std::string counter_name;
+  // The counter console (ravao-web) as it last registered (web.register),
+  // printed at the foot of the card so staff can check the certificate.
+  // JSON "console_url", "console_fingerprint"; absent when unknown.
+  std::optional<std::string> console_url = std::nullopt;
+  std::optional<std::string> console_fingerprint = std::nullopt;
 };
 
 // A printer test page ("test").

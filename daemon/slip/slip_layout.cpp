@@ -696,6 +696,19 @@ result<raster> render_command_card(fonts& f, const card_content& c, int width_do
     if (cells.size() == 2) p.fill(half - 1, top + 8, half, top + tallest - 8);
     p.rule(10, 1);
   }
+  // Where the counter console is, and the certificate's fingerprint the
+  // browser must show for it (the console's own self-signed certificate).
+  if (c.console_url) {
+    p.space(6);
+    p.add_left("Trang quầy: " + clip(*c.console_url, max_name_bytes), s.small, true, source::untrusted);
+    if (c.console_fingerprint) {
+      // Eight bytes a line: a fingerprint has no space to wrap at.
+      std::string lines = "Dấu chứng chỉ (SHA-256):";
+      const std::string fp = clip(*c.console_fingerprint, max_short_bytes);
+      for (std::size_t i = 0; i < fp.size(); i += 24) lines += "\n" + fp.substr(i, 23);
+      p.add_left(lines, s.small, false, source::untrusted);
+    }
+  }
   p.space(16);
   return std::move(p).finish();
 }
