@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package ravao needs to build, run its demo and run
-# its test suite. Idempotent: only missing packages are installed.
+# its test suite (chromium, chromium-driver and python3-selenium: the
+# console's browser tests, tests/web/browser_test.py). Idempotent: only missing packages are installed.
 # Runs as root, or through sudo when available. Never reads standard input.
 set -euo pipefail
 
@@ -14,6 +15,7 @@ packages=(
   libzbar-dev umockdev libumockdev-dev
   python3 util-linux procps e2fsprogs man-db groff-base
   dpkg-dev debhelper lintian
+  chromium chromium-driver python3-selenium
 )
 
 missing=()

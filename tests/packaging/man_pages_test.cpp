@@ -397,7 +397,7 @@ std::vector<std::string> receiver_options(const std::string& help) {
   return long_options(declared);
 }
 
-const std::vector<std::string> pages = {"ravaod.8", "ravaoctl.1", "ravao.toml.5", "ravao-receiver.1"};
+const std::vector<std::string> pages = {"ravaod.8", "ravaoctl.1", "ravao.toml.5", "ravao-receiver.1", "ravao-web.8"};
 
 }  // namespace
 
@@ -699,5 +699,75 @@ BOOST_AUTO_TEST_CASE(ravao_receiver_1_has_every_subcommand_and_option) {
   for (const char* s : {"COMMANDS", "EXIT STATUS", "EXAMPLES"})
     BOOST_TEST(has_section(m, s), "no section " << s);
 }
+
+#ifdef RAVAO_WEB_PATH
+BOOST_AUTO_TEST_CASE(ravao_web_8_has_every_option_and_user_command) {
+  const std::string help = output_of({built(RAVAO_WEB_PATH, "ravao-web"), "--help"});
+  const auto m = read_page("ravao-web.8");
+  const auto option_tags = tags_in(m, "OPTIONS");
+  const auto command_tags = tags_in(m, "COMMANDS");
+  // "user add", "user passwd", ...: each a COMMANDS entry starting with its
+  // words and naming the options its usage line gives.
+  static const std::regex user_line(R"((user [a-z]+)([^\n]*))");
+  std::set<std::string> commands;
+  for (std::sregex_iterator it(help.begin(), help.end(), user_line), end; it != end; ++it) {
+    const std::string words = (*it)[1];
+    if (words == "user COMMAND") continue;
+    commands.insert(words);
+    BOOST_TEST_CONTEXT(words) {
+      const auto tag = std::ranges::find_if(command_tags, [&](const tagged* t) { return t->tag.starts_with(words); });
+      BOOST_TEST_REQUIRE((tag != command_tags.end()), "\"" << words << "\" is not in COMMANDS of ravao-web.8");
+      for (const auto& o : long_options((*it)[2]))
+        if (o != "--config") BOOST_TEST(has_word((*tag)->tag, o), (*tag)->tag << " lacks " << o);
+    }
+  }
+  BOOST_TEST(commands.size() >= 5u);
+  // Every option the usage names is described somewhere in OPTIONS or COMMANDS.
+  for (const auto& o : long_options(help)) {
+    BOOST_TEST_CONTEXT(o) {
+      const bool described = std::ranges::any_of(option_tags, [&](const tagged* t) { return has_word(t->tag, o); }) ||
+                             std::ranges::any_of(command_tags, [&](const tagged* t) { return has_word(t->tag, o); });
+      BOOST_TEST(described, o << " is not in OPTIONS or COMMANDS of ravao-web.8");
+    }
+  }
+  for (const char* s : {"OPTIONS", "COMMANDS", "CONFIGURATION", "SIGNALS", "EXIT STATUS", "FILES", "EXAMPLES"})
+    BOOST_TEST(has_section(m, s), "no section " << s);
+  for (const char* word : {"ravao-web.service", "/etc/ravao/web.toml", "/var/lib/ravao-web/users.json",
+                           "/run/ravao/ravaod.sock", "ravao-ctl", "CAP_NET_BIND_SERVICE", "NOTIFY_SOCKET"})
+    BOOST_TEST(unescape(m.text).find(word) != std::string::npos, "ravao-web.8 does not mention " << word);
+}
+
+// The shipped /etc/ravao/web.toml (config/web.toml) and the demo's are
+// valid, and every key they set or show commented out is in the page's
+// CONFIGURATION.
+BOOST_AUTO_TEST_CASE(the_shipped_web_toml_is_valid_and_ravao_web_8_has_its_keys) {
+  const std::string web = built(RAVAO_WEB_PATH, "ravao-web");
+  const fs::path shipped = source_dir / "config/web.toml";
+  const auto checked = run_env({web, "--check-config", shipped.string()});
+  BOOST_TEST(checked.code == 0, checked.err);
+  // The demo's, as scripts/demo.sh writes it (absolute paths).
+  ravao::test::temp_dir d;
+  std::string demo = ravao::test::read_file(source_dir / "config/demo-web.toml");
+  BOOST_TEST_REQUIRE(demo.find("@DEMO@") != std::string::npos);
+  for (auto at = demo.find("@DEMO@"); at != std::string::npos; at = demo.find("@DEMO@"))
+    demo.replace(at, 6, (d / "demo").string());
+  ravao::test::write_file(d / "web.toml", demo);
+  const auto demo_checked = run_env({web, "--check-config", (d / "web.toml").string()});
+  BOOST_TEST(demo_checked.code == 0, demo_checked.err);
+
+  const auto m = read_page("ravao-web.8");
+  const auto key_tags = tags_in(m, "CONFIGURATION");
+  static const std::regex key_line(R"(^#?([a-z_]+) = )");
+  std::set<std::string> keys;
+  for (const auto& l : lines_of(ravao::test::read_file(shipped))) {
+    std::smatch k;
+    if (std::regex_search(l, k, key_line)) keys.insert(k[1]);
+  }
+  BOOST_TEST(keys.size() >= 10u);
+  for (const auto& k : keys)
+    BOOST_TEST(std::ranges::any_of(key_tags, [&](const tagged* t) { return has_word(t->tag, k); }),
+               k << " is not in CONFIGURATION of ravao-web.8");
+}
+#endif
 
 BOOST_AUTO_TEST_SUITE_END()
