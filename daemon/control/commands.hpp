@@ -69,6 +69,7 @@ class control_commands {
   boost::asio::awaitable<boost::json::value> card_print(const boost::json::object& r);
   boost::asio::awaitable<boost::json::value> printer_test(const boost::json::object& r);
   boost::asio::awaitable<boost::json::value> declare(const boost::json::object& r);
+  boost::asio::awaitable<boost::json::value> form(const boost::json::object& r);
   // Queues a card or test page job, wakes its printer, answers the job.
   boost::asio::awaitable<boost::json::value> add_job(job_request req);
 
