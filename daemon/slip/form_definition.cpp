@@ -189,7 +189,7 @@ boost::json::object to_json(const form_definition& d, int retention_days) {
   boost::json::array fields;
   for (const auto& f : d.fields) {
     boost::json::object o{{"name", f.name}, {"label", f.label}, {"type", name_of(f.type)}, {"required", f.required}};
-    if (f.type == field_type::text || f.type == field_type::textarea) o["max"] = max_chars(f);
+    if (f.type == field_type::text || f.type == field_type::textarea) o["max"] = static_cast<std::int64_t>(max_chars(f));
     if (!f.options.empty()) {
       boost::json::array options;
       for (const auto& opt : f.options) options.push_back(boost::json::array{opt.value, opt.label});
