@@ -130,7 +130,6 @@ BOOST_AUTO_TEST_CASE(every_problem_names_its_line) {
             "options must be an array of [value, label, alias...]");
   one_error(changed("heading = \"Địa chỉ\"", "colour = \"red\""), "colour", "unknown key \"colour\"");
   one_error(changed("consent = ", "consnet = "), "consnet", "form: unknown key \"consnet\"");
-  one_error(changed("consent = ", "field = 3\nconsent = "), "field = 3", "form: field must be an array of tables");
   {
     const std::string t = changed("label = \"Giới tính\"\n", "");
     one_error(t, "[[form.field]]\nname = \"sex\"", "form field #2 \"sex\": label is required");
