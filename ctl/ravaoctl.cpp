@@ -62,9 +62,12 @@ void usage(std::FILE* to) {
       "  jobs [--printer P] [--pending] [--limit N]\n"
       "                                 print jobs, newest first\n"
       "  declare (--slip N | --counter C) NAME=VALUE...\n"
-      "                                 records a declaration made on a visitor's behalf; names: name, birth,\n"
-      "                                 sex, nationality, id, phone, address, fever, cough, breath, throat,\n"
-      "                                 taste, other, contact, travel, date (docs/declarations.md)\n"
+      "                                 records a declaration made on a visitor's behalf; the names are the\n"
+      "                                 form's (ravaoctl form); built in: name, birth, sex, nationality, id,\n"
+      "                                 phone, province, ward, address, fever, cough, breath, throat, taste,\n"
+      "                                 other, contact, travel, date (docs/declarations.md)\n"
+      "  form                           the declaration form: each field's name, type and label, then the\n"
+      "                                 consent sentence (docs/declarations.md)\n"
       "  sync [now]                     upload state: queue depth, last success, last error, next attempt,\n"
       "                                 records the server refused; `now` tries at once (and on a terminal\n"
       "                                 shows the backlog draining)\n"
@@ -357,7 +360,7 @@ int main(int argc, char** argv) {
   if (command.empty()) { usage(stderr); return usage_error; }
   static const std::set<std::string> commands = {"status", "counters", "visits", "events", "devices", "ping",
                                                  "slip.print", "slip.reprint", "slip.preview", "card.print",
-                                                 "printer.test", "jobs", "declare", "sync"};
+                                                 "printer.test", "jobs", "declare", "form", "sync"};
   if (!commands.contains(command)) {
     usage(stderr);
     die(usage_error, fmt::format("unknown command \"{}\"", command));
@@ -426,7 +429,13 @@ int main(int argc, char** argv) {
     std::printf("job %s queued on printer %s\n", field(result.as_object(), "id").c_str(),
                 field(result.as_object(), "printer").c_str());
   else if (command == "sync") print_sync(result);
-  else if (command == "declare")
+  else if (command == "form") {
+    print_rows(result.as_object().at("fields"),
+               {{"name", "NAME"}, {"type", "TYPE"}, {"required", "REQUIRED"}, {"label", "LABEL"}});
+    const auto& consent = result.as_object().at("consent");
+    std::printf("consent: %s\n",
+                ravao::text::escape_for_log(consent.is_string() ? std::string_view(consent.as_string()) : "", 8192).c_str());
+  } else if (command == "declare")
     std::printf("declaration recorded as record #%s%s\n", field(result.as_object(), "seq").c_str(),
                 result.as_object().at("visit").as_int64() != 0
                     ? (" for visit " + field(result.as_object(), "visit")).c_str()

@@ -86,7 +86,7 @@ const consent =
   'Tôi cam kết những thông tin trên là đúng sự thật. Tôi đồng ý để đơn vị có tên ở đầu phiếu này ' +
   'thu thập và xử lý các thông tin trên, kể cả thông tin về sức khỏe (dữ liệu cá nhân nhạy cảm), chỉ ' +
   'nhằm mục đích phòng, chống dịch và truy vết người tiếp xúc, cung cấp cho cơ quan y tế khi cần truy ' +
-  'vết, và lưu giữ không quá 30 ngày, theo Nghị định 13/2023/NĐ-CP.';
+  'vết, và lưu giữ không quá 30 ngày, theo Luật Bảo vệ dữ liệu cá nhân (Luật số 91/2025/QH15).';
 
 const blank = (label) => label + ' ' + '.'.repeat(Math.max(4, columns - label.length - 1));
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "drivers/device_config.hpp"
+#include "slip/form_definition.hpp"
 
 namespace ravao {
 
@@ -101,6 +102,8 @@ struct config {
   std::vector<scanner_config> scanners;
   std::vector<counter_config> counters;
   std::vector<printer_config> printers;
+  // [form] and [[form.field]]: the declaration form (slip/form_definition.hpp).
+  slip::form_definition form = slip::default_form();
 
   const scanner_config* find_scanner(std::string_view id) const;
   const counter_config* find_counter(std::string_view id) const;

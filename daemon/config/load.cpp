@@ -24,6 +24,7 @@
 #include <toml++/toml.h>
 
 #include "config/config.hpp"
+#include "config/form_section.hpp"
 #include "config/schema.hpp"
 
 namespace ravao {
@@ -93,9 +94,13 @@ class loader {
   void load(const toml::table& root) {
     std::vector<std::string_view> names;
     for_each_section([&](const auto& sec) { names.push_back(sec.name); });
+    names.push_back("form");
     for (auto&& [k, node] : root)
       if (std::ranges::find(names, k.str()) == names.end()) report_unknown_top_level(k, node, names);
     for_each_section([&](const auto& sec) { load_section(sec, root.get(sec.name)); });
+    std::vector<config_form::problem> form_problems;
+    config_form::load_form(root.get("form"), config_.form, form_problems);
+    for (auto& p : form_problems) report(p.line, std::move(p.message));
     check_unique_ids(scanner_section());
     check_unique_ids(counter_section());
     check_unique_ids(printer_section());

@@ -11,7 +11,7 @@ namespace ravao {
 namespace json = boost::json;
 
 std::span<const control_commands::command> control_commands::table() {
-  static constexpr std::array<command, 20> commands{{
+  static constexpr std::array<command, 21> commands{{
       {"status", &control_commands::status},
       {"counters", &control_commands::counters},
       {"visits", &control_commands::visits},
@@ -25,6 +25,7 @@ std::span<const control_commands::command> control_commands::table() {
       {"printer.test", &control_commands::printer_test},
       {"jobs", &control_commands::jobs},
       {"declare", &control_commands::declare},
+      {"form", &control_commands::form},
       {"sync", &control_commands::sync},
       {"visit.checkout", &control_commands::visit_checkout},
       {"visit.undo", &control_commands::visit_undo},

@@ -90,6 +90,7 @@ class control_commands {
   // held in memory only: print_service::hold_content); answers the job id.
   boost::asio::awaitable<std::int64_t> declaration_copy(declaration_request req, declared done,
                                                         boost::json::object answers);
+  boost::asio::awaitable<boost::json::value> form(const boost::json::object& r);
   // Queues a card or test page job, wakes its printer, answers the job.
   boost::asio::awaitable<boost::json::value> add_job(job_request req);
 

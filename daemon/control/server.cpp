@@ -31,10 +31,12 @@ using local_socket = asio::local::stream_protocol::socket;
 namespace {
 constexpr auto idle_timeout = std::chrono::seconds(60);
 
-std::string error_reply(std::string_view msg) {
+std::string error_reply(std::string_view msg, const json::object& details = {}) {
   json::object o;
   o["ok"] = false;
   o["error"] = msg;
+  for (const auto& [k, v] : details)
+    if (k != "ok" && k != "error") o[k] = v;
   return json::serialize(o) + "\n";
 }
 
@@ -269,6 +271,8 @@ asio::awaitable<void> control_server::serve(std::shared_ptr<local_socket> sock) 
       out["ok"] = true;
       out["result"] = co_await handler_(req.as_object(), peer);
       reply = json::serialize(out) + "\n";
+    } catch (const control_error& ex) {
+      reply = error_reply(ex.what(), ex.details());
     } catch (const std::exception& ex) {
       reply = error_reply(ex.what());
     }

@@ -26,19 +26,35 @@
 #include <list>
 #include <map>
 #include <memory>
+#include <stdexcept>
+#include <string>
 
 #include "common/error.hpp"
 #include "control/peer_access.hpp"
 
 namespace ravao {
 
+// Thrown by a handler to answer {"ok":false,"error":what(), ...details}: an
+// error with structured keys beside the words (`declare`'s "field_errors").
+// "ok" and "error" in `details` are ignored.
+class control_error : public std::invalid_argument {
+ public:
+  control_error(const std::string& what, boost::json::object details)
+      : std::invalid_argument(what), details_(std::move(details)) {}
+  const boost::json::object& details() const { return details_; }
+
+ private:
+  boost::json::object details_;
+};
+
 class control_server {
  public:
   // A coroutine on the server's executor; `request` and `peer` (who is
   // connected, from SO_PEERCRED) live until it returns.
-  // Throws std::exception to answer {"ok":false,"error":what()}. Requests of
-  // one connection are answered in order; connections run concurrently, so a
-  // handler waiting for the store does not hold up other clients.
+  // Throws std::exception to answer {"ok":false,"error":what()} (control_error
+  // adds keys). Requests of one connection are answered in order; connections
+  // run concurrently, so a handler waiting for the store does not hold up
+  // other clients.
   using handler = std::function<boost::asio::awaitable<boost::json::value>(const boost::json::object& request,
                                                                            const control_peer& peer)>;
 

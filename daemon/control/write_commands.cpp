@@ -11,6 +11,7 @@
 #include "common/text.hpp"
 #include "control/args.hpp"
 #include "control/commands.hpp"
+#include "control/server.hpp"
 #include "control/store_call.hpp"
 #include "payload/formats.hpp"
 #include "print/print_jobs.hpp"
@@ -110,25 +111,35 @@ asio::awaitable<json::value> control_commands::add_job(job_request req) {
 asio::awaitable<json::value> control_commands::declare(const json::object& r) {
   const timestamp at = now();
   std::vector<std::pair<std::string, std::string>> fields;
+  constexpr std::string_view shape = "\"fields\" must be [[name, value], ...] or {\"name\": value, ...}";
   if (const auto* v = r.if_contains("fields"); v && v->is_array()) {
     for (const auto& f : v->as_array()) {
       if (!f.is_array() || f.as_array().size() != 2 || !f.as_array()[0].is_string() || !f.as_array()[1].is_string())
-        throw std::invalid_argument("\"fields\" must be [[name, value], ...]");
+        throw std::invalid_argument(std::string(shape));
       fields.emplace_back(std::string(f.as_array()[0].as_string()), std::string(f.as_array()[1].as_string()));
     }
+  } else if (v && v->is_object()) {
+    for (const auto& [name, value] : v->as_object()) {
+      if (!value.is_string()) throw std::invalid_argument(std::string(shape));
+      fields.emplace_back(std::string(name), std::string(value.as_string()));
+    }
   }
-  auto parsed = slip::parse_declaration(fields, iso_day(at, s_.cfg.site.utc_offset));
+  auto parsed = slip::parse_declaration(s_.cfg.form, fields, iso_day(at, s_.cfg.site.utc_offset));
   if (!parsed) {
     std::string msg = "declaration not recorded:";
-    for (const auto& e : parsed.error()) msg += fmt::format("\n  {}: {}", e.field, e.message);
-    throw std::invalid_argument(msg);
+    json::array errors;
+    for (const auto& e : parsed.error()) {
+      msg += fmt::format("\n  {}: {}", e.field, e.message);
+      errors.push_back(json::object{{"field", e.field}, {"message", e.message}, {"message_vi", e.message_vi}});
+    }
+    throw control_error(msg, json::object{{"field_errors", std::move(errors)}});
   }
   declaration_request req;
   req.actor = arg_string(r, "actor");
   req.at = at;
   req.link_window = s_.cfg.slips.link_window;
-  req.person_id = parsed->id_number;
-  req.person_name = parsed->full_name;
+  req.person_id = parsed->person_id;
+  req.person_name = parsed->person_name;
   req.declaration_json = json::serialize(slip::to_json(*parsed));
   if (const std::string number = arg_string(r, "slip"); !number.empty()) {
     const auto sequence = slip::parse_slip_number(number);

@@ -56,6 +56,7 @@ slip::slip_content slip_content_for(const config& cfg, const counter_config& c, 
   content.counter_name = c.name;
   content.issued_at = printed_time(at, cfg.site.utc_offset);
   content.retention_days = cfg.store.retention_days;
+  content.form = cfg.form;
   return content;
 }
 

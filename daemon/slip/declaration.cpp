@@ -1,9 +1,9 @@
 #include "slip/declaration.hpp"
 
-#include <array>
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
-#include <cstdint>
+#include <optional>
 #include <string_view>
 #include <utility>
 
@@ -11,13 +11,14 @@
 #include <fmt/format.h>
 
 #include "common/text.hpp"
+#include "slip/form_text.hpp"
 
 // How values are checked, in order (docs/declarations.md):
 //   1. bytes: at most max_value_bytes, well-formed UTF-8, no control or
 //      invisible formatting character (checked before anything else touches
 //      the value, so an ESC/POS sequence or a megabyte of input costs nothing);
 //   2. NFC, spaces trimmed and runs of spaces collapsed, length in characters;
-//   3. the field's own rule.
+//   3. the rule of the field's type.
 // Error messages never repeat a value: they go to the log, and the values
 // are personal (and health) data.
 
@@ -27,112 +28,19 @@ namespace {
 
 namespace chr = std::chrono;
 
-constexpr std::size_t max_value_bytes = 4096;   // any value, before normalising
-constexpr std::size_t max_fields = 64;          // NAME=VALUE pairs in one form
-constexpr std::size_t max_name_chars = 100;
-constexpr std::size_t max_nationality_chars = 100;
-constexpr std::size_t max_address_chars = 300;
-constexpr std::size_t max_other_chars = 300;
-constexpr std::size_t max_short_chars = 40;     // birth, sex, id, phone, yes/no, date
+constexpr std::size_t max_fields = 64;  // NAME=VALUE pairs in one form
 constexpr int min_birth_year = 1900;
-constexpr int declared_within_days = 14;        // oldest accepted form date: today - 14
-constexpr std::string_view default_nationality = "Việt Nam";
 
-// The form's fields, in the order errors are reported and JSON is written.
-enum field : std::size_t {
-  f_name, f_birth, f_sex, f_nationality, f_id, f_phone, f_address, f_fever, f_cough,
-  f_breath, f_throat, f_taste, f_other, f_contact, f_travel, f_date, field_count
-};
-constexpr std::array<std::string_view, field_count> field_names = {
-    "name", "birth", "sex", "nationality", "id", "phone", "address", "fever",
-    "cough", "breath", "throat", "taste", "other", "contact", "travel", "date"};
+using checked = std::expected<std::string, text_problem>;
 
-std::string expected_names() {
-  std::string out;
-  for (std::string_view n : field_names) {
-    if (!out.empty()) out += ", ";
-    out += n;
-  }
-  return out;
+std::unexpected<text_problem> problem(std::string en, std::string vi) {
+  return std::unexpected(text_problem{std::move(en), std::move(vi)});
 }
 
-// Decodes one code point of well-formed UTF-8 at `pos` (checked beforehand).
-char32_t decode(std::string_view s, std::size_t& pos) {
-  const auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[pos + i]) & 0x3Fu; };
-  const auto b0 = static_cast<unsigned char>(s[pos]);
-  char32_t cp = 0;
-  if (b0 < 0x80) {
-    cp = b0;
-    pos += 1;
-  } else if (b0 < 0xE0) {
-    cp = ((b0 & 0x1Fu) << 6) | b(1);
-    pos += 2;
-  } else if (b0 < 0xF0) {
-    cp = ((b0 & 0x0Fu) << 12) | (b(1) << 6) | b(2);
-    pos += 3;
-  } else {
-    cp = ((b0 & 0x07u) << 18) | (b(1) << 12) | (b(2) << 6) | b(3);
-    pos += 4;
-  }
-  return cp;
-}
-
-// Characters no form value may hold: C0 and C1 controls (ESC, GS, NUL, tab,
-// newline...), DEL, and the invisible ones that change how text around them
-// displays or compares: zero-width characters and joiners, bidirectional
-// controls, line/paragraph separators, BOM, interlinear annotation marks.
-bool forbidden(char32_t cp) {
-  if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) return true;
-  if (cp == 0x061C || cp == 0xFEFF) return true;
-  if (cp >= 0x200B && cp <= 0x200F) return true;
-  if (cp >= 0x2028 && cp <= 0x202E) return true;
-  if (cp >= 0x2060 && cp <= 0x206F) return true;
-  return cp >= 0xFFF9 && cp <= 0xFFFB;
-}
-
-std::size_t char_count(std::string_view s) {
-  std::size_t n = 0;
-  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0u) != 0x80u ? 1 : 0;
-  return n;
-}
-
-// Steps 1 and 2 above. The value in NFC with spaces trimmed and collapsed,
-// or a message for staff.
-std::expected<std::string, std::string> clean(std::string_view raw, std::size_t max_chars) {
-  if (raw.size() > max_value_bytes) {
-    return std::unexpected(fmt::format("is too long ({} bytes; at most {} characters)", raw.size(), max_chars));
-  }
-  if (const auto bad = text::first_invalid_utf8(raw)) {
-    return std::unexpected(fmt::format("is not valid UTF-8 (byte {}): retype it", *bad + 1));
-  }
-  std::size_t chars = 0;
-  for (std::size_t pos = 0; pos < raw.size();) {
-    const char32_t cp = decode(raw, pos);
-    ++chars;
-    if (forbidden(cp)) {
-      return std::unexpected(fmt::format(
-          "contains a control or invisible character (U+{:04X}, character {}): retype it",
-          static_cast<std::uint32_t>(cp), chars));
-    }
-  }
-  const std::string nfc = text::to_nfc(raw);
-  std::string out;
-  out.reserve(nfc.size());
-  // U+00A0 (no-break space) counts as a space; it is two bytes in UTF-8.
-  for (std::size_t pos = 0; pos < nfc.size();) {
-    const bool nbsp = nfc.compare(pos, 2, "\xC2\xA0") == 0;
-    if (nfc[pos] == ' ' || nbsp) {
-      if (!out.empty() && out.back() != ' ') out += ' ';
-      pos += nbsp ? 2 : 1;
-    } else {
-      out += nfc[pos++];
-    }
-  }
-  if (!out.empty() && out.back() == ' ') out.pop_back();
-  if (const std::size_t n = char_count(out); n > max_chars) {
-    return std::unexpected(fmt::format("is {} characters long (at most {})", n, max_chars));
-  }
-  return out;
+std::string expected_names(const form_definition& form) {
+  std::vector<std::string> names;
+  for (const auto& f : form.fields) names.push_back(f.name);
+  return text::join(names);
 }
 
 bool all_digits(std::string_view s) {
@@ -154,10 +62,15 @@ std::string iso(const chr::year_month_day& d) {
                      static_cast<unsigned>(d.day()));
 }
 
+// As Vietnamese write dates: 23/11/2026.
+std::string vi_date(const chr::year_month_day& d) {
+  return fmt::format("{:02}/{:02}/{:04}", static_cast<unsigned>(d.day()), static_cast<unsigned>(d.month()),
+                     static_cast<int>(d.year()));
+}
+
 // A date written as "YYYY-MM-DD" or "D/M/YYYY" (day and month of one or two
-// digits). Shape errors and impossible dates get different messages.
-std::expected<chr::year_month_day, std::string> parse_date(std::string_view s) {
-  constexpr std::string_view shape = "is not a date (expected YYYY-MM-DD or DD/MM/YYYY)";
+// digits). Shape errors (nullopt) and impossible dates get different messages.
+std::expected<chr::year_month_day, std::optional<text_problem>> parse_date(std::string_view s) {
   int y = 0;
   unsigned m = 0;
   unsigned d = 0;
@@ -169,62 +82,98 @@ std::expected<chr::year_month_day, std::string> parse_date(std::string_view s) {
   } else {
     const std::size_t a = s.find('/');
     const std::size_t b = a == std::string_view::npos ? a : s.find('/', a + 1);
-    if (b == std::string_view::npos) return std::unexpected(std::string(shape));
+    if (b == std::string_view::npos) return std::unexpected(std::nullopt);
     const std::string_view ds = s.substr(0, a);
     const std::string_view ms = s.substr(a + 1, b - a - 1);
     const std::string_view ys = s.substr(b + 1);
     if (ds.size() > 2 || ms.size() > 2 || ys.size() != 4 || !all_digits(ds) || !all_digits(ms) ||
         !all_digits(ys)) {
-      return std::unexpected(std::string(shape));
+      return std::unexpected(std::nullopt);
     }
     y = to_int(ys);
     m = static_cast<unsigned>(to_int(ms));
     d = static_cast<unsigned>(to_int(ds));
   }
   const chr::year_month_day date{chr::year{y}, chr::month{m}, chr::day{d}};
-  if (!date.ok()) return std::unexpected(std::string("is not a real calendar date"));
+  if (!date.ok()) return std::unexpected(text_problem{"is not a real calendar date", "không phải ngày có thật"});
   return date;
 }
 
-std::expected<std::string, std::string> parse_birth(std::string_view s, const chr::year_month_day& today) {
+text_problem before_1900() {
+  return {fmt::format("is before {}", min_birth_year), fmt::format("trước năm {}", min_birth_year)};
+}
+
+text_problem after_today(const chr::year_month_day& today) {
+  return {fmt::format("is after today ({})", iso(today)), fmt::format("sau ngày hôm nay ({})", vi_date(today))};
+}
+
+checked parse_birth(std::string_view s, const chr::year_month_day& today) {
   if (s.size() == 4 && all_digits(s)) {
     const int y = to_int(s);
-    if (y < min_birth_year) return std::unexpected(fmt::format("is before {}", min_birth_year));
+    if (y < min_birth_year) return std::unexpected(before_1900());
     if (chr::year{y} > today.year()) {
-      return std::unexpected(fmt::format("is after this year ({})", static_cast<int>(today.year())));
+      const int now = static_cast<int>(today.year());
+      return problem(fmt::format("is after this year ({})", now), fmt::format("sau năm nay ({})", now));
     }
     return std::string(s);
   }
   auto date = parse_date(s);
   if (!date) {
-    if (date.error().starts_with("is not a date")) {
-      return std::unexpected(std::string("is not a date of birth (expected YYYY, YYYY-MM-DD or DD/MM/YYYY)"));
-    }
-    return std::unexpected(date.error());
+    if (date.error()) return std::unexpected(std::move(*date.error()));
+    return problem("is not a date of birth (expected YYYY, YYYY-MM-DD or DD/MM/YYYY)",
+                   "không đúng dạng (ghi năm sinh, ví dụ 1987, hoặc ngày/tháng/năm, ví dụ 05/03/1987)");
   }
-  if (date->year() < chr::year{min_birth_year}) return std::unexpected(fmt::format("is before {}", min_birth_year));
-  if (chr::sys_days{*date} > chr::sys_days{today}) {
-    return std::unexpected(fmt::format("is after today ({})", iso(today)));
+  if (date->year() < chr::year{min_birth_year}) return std::unexpected(before_1900());
+  if (chr::sys_days{*date} > chr::sys_days{today}) return std::unexpected(after_today(today));
+  return iso(*date);
+}
+
+// A date not after today, from 1900 on, or (within_days > 0) at most that many days back.
+checked parse_day(std::string_view s, const chr::year_month_day& today, int within_days) {
+  auto date = parse_date(s);
+  if (!date) {
+    if (date.error()) return std::unexpected(std::move(*date.error()));
+    return problem("is not a date (expected YYYY-MM-DD or DD/MM/YYYY)",
+                   "không đúng dạng ngày (ghi ngày/tháng/năm, ví dụ 05/03/2026)");
+  }
+  const chr::sys_days day{*date};
+  if (day > chr::sys_days{today}) return std::unexpected(after_today(today));
+  if (within_days > 0) {
+    const chr::year_month_day oldest{chr::sys_days{today} - chr::days{within_days}};
+    if (day < chr::sys_days{oldest}) {
+      return problem(fmt::format("is more than {} days ago (oldest accepted: {})", within_days, iso(oldest)),
+                     fmt::format("đã quá {} ngày (sớm nhất là ngày {})", within_days, vi_date(oldest)));
+    }
+  } else if (date->year() < chr::year{min_birth_year}) {
+    return std::unexpected(before_1900());
   }
   return iso(*date);
 }
 
-std::expected<std::string, std::string> parse_sex(std::string_view s) {
+checked parse_choice(std::string_view s, const form_field& f) {
   const std::string u = text::to_upper(s);
-  if (u == "NAM" || u == "MALE" || u == "M") return std::string("male");
-  // "NU": nữ typed without its diacritics.
-  if (u == "NỮ" || u == "NU" || u == "FEMALE" || u == "F") return std::string("female");
-  return std::unexpected(std::string("must be nam, nữ, male, female, m or f"));
+  std::vector<std::string> en;
+  std::vector<std::string> vi;
+  for (const auto& o : f.options) {
+    if (u == text::to_upper(o.value) || u == text::to_upper(o.label)) return o.value;
+    for (const auto& a : o.aliases)
+      if (u == text::to_upper(a)) return o.value;
+    std::string spellings = o.value;
+    for (const auto& a : o.aliases) spellings += ", " + a;
+    en.push_back(o.label + " (" + spellings + ")");
+    vi.push_back(o.label);
+  }
+  return problem("must be one of " + text::join(en, "; "), "phải là một trong: " + text::join(vi));
 }
 
-std::expected<yes_no_unknown, std::string> parse_yes_no(std::string_view s) {
+checked parse_yes_no(std::string_view s) {
   const std::string u = text::to_upper(s);
-  if (u == "CÓ" || u == "CO" || u == "YES" || u == "Y" || u == "1") return yes_no_unknown::yes;
-  if (u == "KHÔNG" || u == "KHONG" || u == "NO" || u == "N" || u == "0") return yes_no_unknown::no;
-  return std::unexpected(std::string("must be có/co/yes/y/1 or không/khong/no/n/0"));
+  if (u == "CÓ" || u == "CO" || u == "YES" || u == "Y" || u == "1") return std::string("yes");
+  if (u == "KHÔNG" || u == "KHONG" || u == "NO" || u == "N" || u == "0") return std::string("no");
+  return problem("must be có/co/yes/y/1 or không/khong/no/n/0", "phải là Có hoặc Không");
 }
 
-std::expected<std::string, std::string> parse_id(std::string_view s) {
+checked parse_id(std::string_view s) {
   std::string id;
   for (char c : s) {
     if (c == ' ') continue;
@@ -234,33 +183,39 @@ std::expected<std::string, std::string> parse_id(std::string_view s) {
   const bool passport = (id.size() == 8 || id.size() == 9) && id[0] >= 'A' && id[0] <= 'Z' &&
                         all_digits(std::string_view(id).substr(1));
   if (passport) return id;
-  return std::unexpected(std::string(
-      "must be 12 digits (CCCD), 9 digits (CMND) or a passport number (a letter and 7 or 8 digits)"));
+  return problem("must be 12 digits (CCCD), 9 digits (CMND) or a passport number (a letter and 7 or 8 digits)",
+                 "không hợp lệ: phải là 12 chữ số (CCCD), 9 chữ số (CMND) hoặc số hộ chiếu (một chữ cái và 7 "
+                 "hoặc 8 chữ số)");
 }
 
 // Vietnamese numbers become national form: mobiles "0" + 9 digits (03, 05,
 // 07, 08, 09), landlines "02" + 9 digits (area code and subscriber number,
 // 11 digits in all since the 2017 renumbering). "+84" or "84" in front
 // replaces the 0. Anything else starting with "+" is kept as "+" + digits.
-std::expected<std::string, std::string> parse_phone(std::string_view s) {
-  constexpr std::string_view rule =
-      "must be a Vietnamese number (10 digits starting 03, 05, 07, 08 or 09; landlines 11 digits "
-      "starting 02; +84 or 84 may replace the 0) or an international number (+ and 7 to 15 digits)";
+checked parse_phone(std::string_view s) {
+  const auto rule = [] {
+    return problem(
+        "must be a Vietnamese number (10 digits starting 03, 05, 07, 08 or 09; landlines 11 digits "
+        "starting 02; +84 or 84 may replace the 0) or an international number (+ and 7 to 15 digits)",
+        "không hợp lệ: phải là số Việt Nam (di động 10 chữ số bắt đầu bằng 03, 05, 07, 08 hoặc 09; cố định "
+        "11 chữ số bắt đầu bằng 02; có thể thay số 0 đầu bằng +84) hoặc số nước ngoài (dấu + và 7 đến 15 "
+        "chữ số)");
+  };
   std::string digits;
   bool plus = false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
+  for (const char c : s) {
     if (c == ' ' || c == '.' || c == '-') continue;
     if (c == '+' && digits.empty() && !plus) {
       plus = true;
       continue;
     }
     if (c < '0' || c > '9') {
-      return std::unexpected(std::string("may hold only digits, spaces, dots, dashes and a leading +"));
+      return problem("may hold only digits, spaces, dots, dashes and a leading +",
+                     "không hợp lệ: chỉ được có chữ số, dấu cách, dấu chấm, dấu gạch ngang và dấu + ở đầu");
     }
     digits += c;
   }
-  if (digits.empty()) return std::unexpected(std::string(rule));
+  if (digits.empty()) return rule();
   std::string national;
   if (digits.starts_with("84") && (plus || digits.size() == 11 || digits.size() == 12)) {
     national = digits.substr(2);
@@ -268,7 +223,8 @@ std::expected<std::string, std::string> parse_phone(std::string_view s) {
     if (!national.starts_with('0')) national.insert(0, 1, '0');
   } else if (plus) {
     if (digits.size() < 7 || digits.size() > 15) {
-      return std::unexpected(std::string("international numbers have 7 to 15 digits after +"));
+      return problem("international numbers have 7 to 15 digits after +",
+                     "không hợp lệ: số nước ngoài có 7 đến 15 chữ số sau dấu +");
     }
     return "+" + digits;
   } else {
@@ -276,176 +232,132 @@ std::expected<std::string, std::string> parse_phone(std::string_view s) {
   }
   const bool prefix_ok = national.size() >= 2 && national[0] == '0' &&
                          std::string_view("235789").find(national[1]) != std::string_view::npos;
-  if (!prefix_ok) return std::unexpected(std::string(rule));
-  const std::size_t want = national[1] == '2' ? 11 : 10;
+  if (!prefix_ok) return rule();
+  const bool landline = national[1] == '2';
+  const std::size_t want = landline ? 11 : 10;
   if (national.size() != want) {
-    return std::unexpected(fmt::format("has {} digits; {} numbers have {}", national.size(),
-                                       national[1] == '2' ? "landline (02...)" : "mobile", want));
+    return problem(fmt::format("has {} digits; {} numbers have {}", national.size(),
+                               landline ? "landline (02...)" : "mobile", want),
+                   fmt::format("không hợp lệ: có {} chữ số; số {} có {} chữ số", national.size(),
+                               landline ? "cố định (02...)" : "di động", want));
   }
   return national;
 }
 
-std::expected<std::string, std::string> parse_form_date(std::string_view s, const chr::year_month_day& today) {
-  auto date = parse_date(s);
-  if (!date) return std::unexpected(date.error());
-  const chr::sys_days day{*date};
-  if (day > chr::sys_days{today}) return std::unexpected(fmt::format("is after today ({})", iso(today)));
-  const chr::sys_days oldest = chr::sys_days{today} - chr::days{declared_within_days};
-  if (day < oldest) {
-    return std::unexpected(fmt::format("is more than {} days ago (oldest accepted: {})", declared_within_days,
-                                       iso(chr::year_month_day{oldest})));
+checked parse_value(const form_field& f, std::string value, const chr::year_month_day& today) {
+  switch (f.type) {
+    case field_type::text:
+    case field_type::textarea: return value;
+    case field_type::date: return parse_day(value, today, f.within_days);
+    case field_type::year_or_date: return parse_birth(value, today);
+    case field_type::choice: return parse_choice(value, f);
+    case field_type::yes_no: return parse_yes_no(value);
+    case field_type::phone: return parse_phone(value);
+    case field_type::id_number: return parse_id(value);
   }
-  return iso(*date);
+  return value;
 }
 
-std::string_view yes_no_name(yes_no_unknown v) {
-  switch (v) {
-    case yes_no_unknown::yes: return "yes";
-    case yes_no_unknown::no: return "no";
-    case yes_no_unknown::unknown: break;
-  }
-  return "unknown";
-}
-
-std::size_t max_chars_of(std::size_t f) {
-  switch (f) {
-    case f_name: return max_name_chars;
-    case f_nationality: return max_nationality_chars;
-    case f_address: return max_address_chars;
-    case f_other: return max_other_chars;
-    default: return max_short_chars;
-  }
+// The value of a field not given (or given empty).
+std::string default_of(const form_field& f, const chr::year_month_day& today) {
+  if (f.type == field_type::yes_no) return "unknown";
+  if (f.type == field_type::date) return f.default_value == "today" ? iso(today) : std::string();
+  return f.default_value;
 }
 
 }  // namespace
 
+std::string_view declaration::value(std::string_view name) const {
+  for (const auto& [n, v] : values)
+    if (n == name) return v;
+  return {};
+}
+
 std::expected<declaration, std::vector<field_error>> parse_declaration(
-    const std::vector<std::pair<std::string, std::string>>& fields, std::string_view today_text) {
+    const form_definition& form, const std::vector<std::pair<std::string, std::string>>& fields,
+    std::string_view today_text) {
   std::vector<field_error> errors;
-  const auto add = [&](std::string_view field, std::string message) {
-    errors.push_back(field_error{std::string(field), std::move(message)});
+  // A problem of a field: the Vietnamese sentence starts with its label.
+  const auto add = [&](const form_field& f, text_problem p) {
+    errors.push_back(field_error{f.name, std::move(p.en), f.label + " " + p.vi});
+  };
+  const auto add_form = [&](std::string field, std::string en, std::string vi) {
+    errors.push_back(field_error{std::move(field), std::move(en), std::move(vi)});
   };
 
   const auto today_parsed = parse_date(today_text);
   if (!today_parsed || today_text.size() != 10 || today_text[4] != '-') {
     // The caller's clock, not staff input: nothing can be checked without it.
-    add("date", fmt::format("today's date \"{}\" is not YYYY-MM-DD (is the clock set?)",
-                            text::escape_for_log(today_text, 32)));
+    add_form("date",
+             fmt::format("today's date \"{}\" is not YYYY-MM-DD (is the clock set?)",
+                         text::escape_for_log(today_text, 32)),
+             "Ngày giờ của máy chưa đúng: báo cho người quản lý thiết bị");
     return std::unexpected(std::move(errors));
   }
   const chr::year_month_day today = *today_parsed;
 
   if (fields.size() > max_fields) {
-    add("form", fmt::format("has {} fields (at most {}; the names are {})", fields.size(), max_fields,
-                            expected_names()));
+    add_form("form",
+             fmt::format("has {} fields (at most {}; the names are {})", fields.size(), max_fields,
+                         expected_names(form)),
+             fmt::format("Tờ khai có {} mục (tối đa {})", fields.size(), max_fields));
     return std::unexpected(std::move(errors));
   }
 
   // Step 0: names. Unknown and repeated names are reported in input order.
-  std::array<const std::string*, field_count> given{};
+  std::vector<const std::string*> given(form.fields.size(), nullptr);
   for (const auto& [name, value] : fields) {
-    std::size_t f = 0;
-    while (f < field_count && field_names[f] != name) ++f;
+    const auto it = std::ranges::find(form.fields, name, &form_field::name);
     if (name.empty()) {
       // "=VALUE": there is no field to name; the form is at fault.
-      add("form", fmt::format("a value without a field name (expected NAME=VALUE, the names are {})",
-                              expected_names()));
-    } else if (f == field_count) {
-      add(text::escape_for_log(name, 32),
-          fmt::format("unknown field \"{}\" (expected {})", text::escape_for_log(name, 32), expected_names()));
-    } else if (given[f] != nullptr) {
-      add(name, "is given more than once");
+      add_form("form",
+               fmt::format("a value without a field name (expected NAME=VALUE, the names are {})",
+                           expected_names(form)),
+               "Có một giá trị không kèm tên mục");
+    } else if (it == form.fields.end()) {
+      const std::string shown = text::escape_for_log(name, 32);
+      add_form(shown, fmt::format("unknown field \"{}\" (expected {})", shown, expected_names(form)),
+               fmt::format("Mục \"{}\" không có trong tờ khai", shown));
+    } else if (const auto i = static_cast<std::size_t>(it - form.fields.begin()); given[i] != nullptr) {
+      add(*it, {"is given more than once", "được nhập nhiều lần"});
     } else {
-      given[f] = &value;
+      given[i] = &value;
     }
   }
 
   declaration d;
-  d.nationality = std::string(default_nationality);
-  d.declared_on = iso(today);
-  std::array<yes_no_unknown*, field_count> yes_no{};
-  yes_no[f_fever] = &d.fever;
-  yes_no[f_cough] = &d.cough;
-  yes_no[f_breath] = &d.short_breath;
-  yes_no[f_throat] = &d.sore_throat;
-  yes_no[f_taste] = &d.lost_taste_smell;
-  yes_no[f_contact] = &d.contact;
-  yes_no[f_travel] = &d.travel;
-
-  for (std::size_t f = 0; f < field_count; ++f) {
-    const std::string_view name = field_names[f];
-    if (given[f] == nullptr) {
-      if (f == f_name || f == f_phone) add(name, "is required");
-      continue;
+  for (std::size_t i = 0; i < form.fields.size(); ++i) {
+    const form_field& f = form.fields[i];
+    std::string stored = default_of(f, today);
+    if (given[i] == nullptr) {
+      if (f.required) add(f, {"is required", "là bắt buộc"});
+    } else if (auto value = clean_text(*given[i], max_chars(f)); !value) {
+      add(f, std::move(value.error()));
+    } else if (value->empty()) {
+      // An empty optional value is "not given": its default stays.
+      if (f.required) add(f, {"is required and empty", "là bắt buộc nhưng đang để trống"});
+    } else if (auto parsed = parse_value(f, std::move(*value), today); !parsed) {
+      add(f, std::move(parsed.error()));
+    } else {
+      stored = std::move(*parsed);
     }
-    auto value = clean(*given[f], max_chars_of(f));
-    if (!value) {
-      add(name, std::move(value.error()));
-      continue;
-    }
-    // An empty optional value is "not given": its default stays.
-    if (value->empty()) {
-      if (f == f_name || f == f_phone) add(name, "is required and empty");
-      continue;
-    }
-    std::expected<std::string, std::string> parsed;
-    switch (f) {
-      case f_name: d.full_name = std::move(*value); break;
-      case f_nationality: d.nationality = std::move(*value); break;
-      case f_address: d.address = std::move(*value); break;
-      case f_other: d.other_symptoms = std::move(*value); break;
-      case f_birth:
-        if ((parsed = parse_birth(*value, today))) d.birth = std::move(*parsed);
-        break;
-      case f_sex:
-        if ((parsed = parse_sex(*value))) d.sex = std::move(*parsed);
-        break;
-      case f_id:
-        if ((parsed = parse_id(*value))) d.id_number = std::move(*parsed);
-        break;
-      case f_phone:
-        if ((parsed = parse_phone(*value))) d.phone = std::move(*parsed);
-        break;
-      case f_date:
-        if ((parsed = parse_form_date(*value, today))) d.declared_on = std::move(*parsed);
-        break;
-      default:
-        if (auto yn = parse_yes_no(*value)) {
-          *yes_no[f] = *yn;
-        } else {
-          parsed = std::unexpected(std::move(yn.error()));
-        }
-        break;
-    }
-    if (!parsed) add(name, std::move(parsed.error()));
+    if (f.name == "name") d.person_name = stored;
+    if (f.type == field_type::id_number && d.person_id.empty()) d.person_id = stored;
+    d.values.emplace_back(f.name, std::move(stored));
   }
 
   if (!errors.empty()) return std::unexpected(std::move(errors));
   return d;
 }
 
-boost::json::object to_json(const declaration& d) {
-  const auto str = [](std::string_view s) { return boost::json::string(s); };
-  boost::json::object symptoms;
-  symptoms["fever"] = str(yes_no_name(d.fever));
-  symptoms["cough"] = str(yes_no_name(d.cough));
-  symptoms["breath"] = str(yes_no_name(d.short_breath));
-  symptoms["throat"] = str(yes_no_name(d.sore_throat));
-  symptoms["taste"] = str(yes_no_name(d.lost_taste_smell));
-  symptoms["other"] = str(d.other_symptoms);
+std::expected<declaration, std::vector<field_error>> parse_declaration(
+    const std::vector<std::pair<std::string, std::string>>& fields, std::string_view today) {
+  return parse_declaration(default_form(), fields, today);
+}
 
+boost::json::object to_json(const declaration& d) {
   boost::json::object o;
-  o["name"] = str(d.full_name);
-  o["birth"] = str(d.birth);
-  o["sex"] = str(d.sex);
-  o["nationality"] = str(d.nationality);
-  o["id"] = str(d.id_number);
-  o["phone"] = str(d.phone);
-  o["address"] = str(d.address);
-  o["symptoms"] = std::move(symptoms);
-  o["contact"] = str(yes_no_name(d.contact));
-  o["travel"] = str(yes_no_name(d.travel));
-  o["date"] = str(d.declared_on);
+  for (const auto& [name, value] : d.values) o[name] = boost::json::string(value);
   return o;
 }
 

@@ -60,6 +60,7 @@ json::object to_object(const slip_content& c) {
   if (c.person_name) o["person_name"] = *c.person_name;
   if (c.person_id_masked) o["person_id_masked"] = *c.person_id_masked;
   if (c.reprint) o["reprint"] = true;
+  if (c.form) o["form"] = to_json(*c.form);
   return o;
 }
 
@@ -144,6 +145,11 @@ result<job_content> decode(std::string_view kind, std::string_view text) {
     c.person_id_masked = f.optional_text("person_id_masked");
     c.retention_days = f.integer("retention_days", c.retention_days);
     c.reprint = f.flag("reprint");
+    if (const auto* form = parsed.as_object().if_contains("form")) {
+      auto read = form_from_json(*form);
+      if (!read) return fail(errc::invalid_argument, "print job content (slip): " + read.error().message());
+      c.form = std::move(*read);
+    }
     if (f.error().empty() && c.slip_number.empty())
       return fail(errc::invalid_argument, "slip job without a number");
     out = std::move(c);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "slip/form_definition.hpp"
 
 namespace ravao::slip {
 
@@ -33,6 +34,9 @@ struct slip_content {
   std::optional<std::string> person_id_masked;
   int retention_days = 30;     // stated in the consent sentence
   bool reprint = false;        // "BẢN IN LẠI" (reprint) banner
+  // The form printed: the configured definition when the slip was issued.
+  // Absent (jobs of older versions): default_form().
+  std::optional<form_definition> form;
 };
 
 // A counter's command card ("card").

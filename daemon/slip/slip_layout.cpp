@@ -383,6 +383,13 @@ labelled_row label_row(page& p, std::string_view label) {
   return {top, top + l.height - p.measure(size, false).descent, margin + ink_extent(l).right + 10, p.bottom()};
 }
 
+// A whole dotted line to write on.
+void blank_line(page& p) {
+  const auto m = p.measure(p.sizes().body, false);
+  p.space(write_gap + m.ascent);
+  p.dotted(margin, p.width() - margin, p.grow(m.descent));
+}
+
 // "Label: ....." to fill in, or "Label: value" when pre-printed.
 void field(page& p, std::string_view label, const std::optional<std::string>& value = std::nullopt) {
   const int size = p.sizes().body;
@@ -409,25 +416,32 @@ void field(page& p, std::string_view label, const std::optional<std::string>& va
   if (room >= min_blank) {
     p.dotted(r.after, p.width() - margin, r.baseline);
   } else {
-    // The whole next line to write on.
-    const auto m = p.measure(size, false);
-    p.space(write_gap + m.ascent);
-    p.dotted(margin, p.width() - margin, p.grow(m.descent));
+    blank_line(p);  // the whole next line to write on
   }
 }
 
-// "Label:  [] Nam   [] Nữ": checkboxes with their labels after a label.
-void choice(page& p, std::string_view label, std::initializer_list<std::string_view> options) {
+// "Label:  [] Nam   [] Nữ": checkboxes with their labels after a label; an
+// option that does not fit on the line goes to the next one.
+void choice(page& p, std::string_view label, const std::vector<form_option>& options) {
   const int size = p.sizes().body;
   const int side = p.box_side(size);
   const labelled_row r = label_row(p, label);
+  const int line = p.measure(size, false).line();
   int x = r.after + 6;
-  for (const std::string_view o : options) {
-    p.box(x, p.box_top(size, r.baseline), side);
-    x += side + 8;
-    const raster t = p.text(o, size, false, 128);
-    p.blit(t, x, r.top);
-    x += ink_extent(t).right + 28;
+  int top = r.top;
+  int baseline = r.baseline;
+  for (const form_option& o : options) {
+    const raster t = p.text(o.label, size, false, floor8(p.inner() - side - 8));
+    const int width = side + 8 + ink_extent(t).right;
+    if (x + width > p.width() - margin && x > margin + 6) {
+      p.space(write_gap / 2);
+      top = p.grow(line);
+      baseline = top + line - p.measure(size, false).descent;
+      x = margin + 6;
+    }
+    p.box(x, p.box_top(size, baseline), side);
+    p.blit(t, x + side + 8, top);
+    x += width + 28;
   }
 }
 
@@ -499,12 +513,51 @@ void date_line(page& p) {
   }
 }
 
-std::string consent_text(int retention_days) {
-  return "Tôi cam kết những thông tin trên là đúng sự thật. Tôi đồng ý để đơn vị có tên ở đầu phiếu "
-         "này thu thập và xử lý các thông tin trên, kể cả thông tin về sức khỏe (dữ liệu cá nhân nhạy "
-         "cảm), chỉ nhằm mục đích phòng, chống dịch và truy vết người tiếp xúc, cung cấp cho cơ quan y "
-         "tế khi cần truy vết, và lưu giữ không quá " +
-         std::to_string(retention_days) + " ngày, theo Nghị định 13/2023/NĐ-CP.";
+
+// The form: the definition's fields, in its order (slip/form_definition.hpp).
+// Runs of yes/no questions in one section make a table. The visitor's name
+// and masked ID, when pre-printed, go into the field named "name" and the
+// first id_number field.
+void draw_form(page& p, const form_definition& form, const slip_content& c) {
+  const type_sizes& s = p.sizes();
+  auto clipped = [](const std::optional<std::string>& v, std::size_t max) -> std::optional<std::string> {
+    if (!v) return std::nullopt;
+    return clip(*v, max);
+  };
+  bool id_done = false;
+  bool first_heading = true;
+  std::optional<yes_no_table> table;
+  for (const form_field& f : form.fields) {
+    if (!f.printed) continue;
+    if (!f.heading.empty()) {
+      table.reset();
+      if (!first_heading) p.rule(14);
+      first_heading = false;
+      p.add_left(f.heading, s.heading, true);
+    }
+    const std::string label = f.label + ":";
+    switch (f.type) {
+      case field_type::yes_no:
+        if (!table) table.emplace(p);
+        table->row(f.label);
+        break;
+      case field_type::choice: choice(p, label, f.options); break;
+      case field_type::textarea:
+        field(p, label);
+        blank_line(p);
+        break;
+      default: {
+        std::optional<std::string> value;
+        if (f.name == "name") value = clipped(c.person_name, max_name_bytes);
+        if (f.type == field_type::id_number && !id_done) {
+          value = clipped(c.person_id_masked, max_short_bytes);
+          id_done = true;
+        }
+        field(p, label, value);
+        break;
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -558,43 +611,13 @@ result<raster> render_slip(fonts& f, const slip_content& c, int width_dots) {
   p.add_left("Vui lòng điền đầy đủ, ký tên và nộp lại phiếu này tại quầy.", s.small, false);
   p.rule(10);
 
-  // The form (mission-context.md, "Health declaration form").
-  p.add_left("THÔNG TIN NGƯỜI KHAI", s.heading, true);
-  auto clipped = [](const std::optional<std::string>& v, std::size_t max) -> std::optional<std::string> {
-    if (!v) return std::nullopt;
-    return clip(*v, max);
-  };
-  field(p, "Họ và tên:", clipped(c.person_name, max_name_bytes));
-  field(p, "Ngày sinh:");
-  choice(p, "Giới tính:", {"Nam", "Nữ"});
-  field(p, "Quốc tịch:");
-  field(p, "Số CCCD/CMND/Hộ chiếu:", clipped(c.person_id_masked, max_short_bytes));
-  field(p, "Số điện thoại:");
-  p.space(12);
-  p.add_left("Địa chỉ nơi ở hiện tại:", s.body, false);
-  field(p, "Tỉnh/thành phố:");
-  field(p, "Quận/huyện:");
-  field(p, "Phường/xã:");
-  field(p, "Số nhà, đường:");
+  const form_definition& form = c.form ? *c.form : default_form();
+  draw_form(p, form, c);
   p.rule(14);
 
-  p.add_left("Trong 14 ngày qua, anh/chị có:", s.heading, true);
-  {
-    yes_no_table t(p);
-    for (const std::string_view row : {"Sốt", "Ho", "Khó thở", "Đau họng", "Mất vị giác hoặc khứu giác",
-                                       "Triệu chứng khác"}) {
-      t.row(row);
-    }
-    field(p, "Ghi rõ:");
-    p.space(6);
-    t.row("Tiếp xúc với người bệnh hoặc nghi nhiễm COVID-19");
-    t.row("Đi từ/qua vùng có dịch");
-  }
-  p.rule(14);
-
-  // Consent (Decree 13/2023/ND-CP: explicit, for this purpose, time-limited)
-  // and signature.
-  p.add_left(consent_text(c.retention_days), s.body, false);
+  // Consent (Law 91/2025/QH15 on personal data protection: explicit, for
+  // this purpose, time-limited) and signature.
+  p.add_left(consent_text(form, c.retention_days), s.body, false);
   date_line(p);
   p.space(14);
   p.add_left("Chữ ký của người khai:", s.body, false);

@@ -32,9 +32,9 @@ struct fonts {
 };
 
 // The declaration slip: header (site, counter, date/time, slip number), the
-// health-declaration form (blanks and checkboxes: name, date of birth, sex,
-// nationality, ID number, phone, address, the 14-day symptoms, contact,
-// travel), consent sentence, date and signature line, and the QR code.
+// form of the content's definition (default_form() when it has none): its
+// fields in order as blanks, checkboxes and yes/no tables; its consent
+// sentence, date and signature line, and the QR code.
 result<raster> render_slip(fonts& f, const slip_content& c, int width_dots);
 
 // The command verbs on a card, in the order printed, with their Vietnamese labels.

@@ -6,6 +6,8 @@
 // accepted declaration keeps every rule of docs/declarations.md (checked here
 // independently), its JSON round-trips, and it is a fixed point: typed in
 // again, its own fields give the same declaration.
+// Input starting with byte 0xFF is a form definition's JSON instead
+// (form_from_json, as a print job stores it).
 // Seeds: tests/fuzz/corpus/declaration/.
 
 #include <algorithm>
@@ -64,48 +66,56 @@ bool valid_id(std::string_view id) {
   return (id.size() == 8 || id.size() == 9) && id[0] >= 'A' && id[0] <= 'Z' && digits(id.substr(1), id.size() - 1);
 }
 
-std::string_view yes_no(slip::yes_no_unknown v) {
-  return v == slip::yes_no_unknown::yes ? "yes" : v == slip::yes_no_unknown::no ? "no" : "";
-}
-
 void check(const slip::declaration& d, std::string_view today) {
-  require(!d.full_name.empty() && chars(d.full_name) <= 100 && tidy(d.full_name), "name: 1..100 tidy characters");
-  require(valid_phone(d.phone), "phone: national 0[35789]+8 digits, 02+9 digits, or + and 7..15 digits");
-  require(valid_id(d.id_number), "id: 12 or 9 digits, or a passport number");
-  require(d.sex.empty() || d.sex == "male" || d.sex == "female", "sex: male, female or unknown");
-  require(d.birth.empty() || digits(d.birth, 4) || iso_date(d.birth), "birth: YYYY or YYYY-MM-DD");
-  require(d.birth.empty() || (d.birth.substr(0, 4) >= "1900" && d.birth.substr(0, 4) <= today.substr(0, 4)),
+  const auto v = [&](const char* name) { return d.value(name); };
+  require(!v("name").empty() && chars(v("name")) <= 100 && tidy(v("name")), "name: 1..100 tidy characters");
+  require(d.person_name == v("name") && d.person_id == v("id"), "the record's person is the name and id fields");
+  require(valid_phone(v("phone")), "phone: national 0[35789]+8 digits, 02+9 digits, or + and 7..15 digits");
+  require(valid_id(v("id")), "id: 12 or 9 digits, or a passport number");
+  require(v("sex").empty() || v("sex") == "male" || v("sex") == "female", "sex: male, female or unknown");
+  const std::string_view birth = v("birth");
+  require(birth.empty() || digits(birth, 4) || iso_date(birth), "birth: YYYY or YYYY-MM-DD");
+  require(birth.empty() || (birth.substr(0, 4) >= "1900" && birth.substr(0, 4) <= today.substr(0, 4)),
           "birth: from 1900 to this year");
-  require(d.birth.size() != 10 || d.birth <= today, "birth: not after today");
-  require(iso_date(d.declared_on) && d.declared_on <= today, "date: YYYY-MM-DD, not after today");
-  require(tidy(d.nationality) && chars(d.nationality) <= 100, "nationality: tidy, at most 100 characters");
-  require(tidy(d.address) && chars(d.address) <= 300, "address: tidy, at most 300 characters");
-  require(tidy(d.other_symptoms) && chars(d.other_symptoms) <= 300, "other: tidy, at most 300 characters");
+  require(birth.size() != 10 || birth <= today, "birth: not after today");
+  require(iso_date(v("date")) && v("date") <= today, "date: YYYY-MM-DD, not after today");
+  for (const char* name : {"nationality", "province", "ward"})
+    require(tidy(v(name)) && chars(v(name)) <= 100, "text: tidy, at most 100 characters");
+  for (const char* name : {"address", "other"})
+    require(tidy(v(name)) && chars(v(name)) <= 300, "textarea: tidy, at most 300 characters");
+  for (const char* name : {"fever", "cough", "breath", "throat", "taste", "contact", "travel"})
+    require(v(name) == "yes" || v(name) == "no" || v(name) == "unknown", "yes_no: yes, no or unknown");
 
   const auto text = boost::json::serialize(slip::to_json(d));
   boost::system::error_code ec;
-  const auto v = boost::json::parse(text, ec);
-  require(!ec && v.is_object() && v.as_object().at("name").as_string() == d.full_name, "the JSON round-trips");
+  const auto parsed = boost::json::parse(text, ec);
+  require(!ec && parsed.is_object() && parsed.as_object().at("name").as_string() == v("name"), "the JSON round-trips");
+  require(parsed.as_object().size() == slip::default_form().fields.size(), "the JSON has every field of the form");
 
-  fields again{{"name", d.full_name}, {"phone", d.phone}, {"date", d.declared_on}, {"nationality", d.nationality}};
-  const auto add = [&](const char* name, std::string_view value) {
-    if (!value.empty()) again.emplace_back(name, std::string(value));
-  };
-  add("birth", d.birth);
-  add("sex", d.sex);
-  add("id", d.id_number);
-  add("address", d.address);
-  add("other", d.other_symptoms);
-  add("fever", yes_no(d.fever));
-  add("cough", yes_no(d.cough));
-  add("breath", yes_no(d.short_breath));
-  add("throat", yes_no(d.sore_throat));
-  add("taste", yes_no(d.lost_taste_smell));
-  add("contact", yes_no(d.contact));
-  add("travel", yes_no(d.travel));
+  // Typed in again, every stored value (but the "not answered" ones) gives
+  // the same declaration.
+  fields again;
+  for (const auto& [name, value] : d.values)
+    if (!value.empty() && value != "unknown") again.emplace_back(name, value);
   const auto r = slip::parse_declaration(again, today);
   require(r.has_value(), "a declaration's own fields are accepted again");
   require(boost::json::serialize(slip::to_json(*r)) == text, "a declaration is a fixed point of parsing");
+}
+
+// A form definition as stored with a print job (untrusted): read back, it
+// must be a definition check_form accepts, that survives its own JSON, and
+// that validates an empty form without crashing.
+void check_definition(std::string_view in) {
+  boost::system::error_code ec;
+  const auto v = boost::json::parse(in, ec);
+  if (ec) return;
+  const auto d = slip::form_from_json(v);
+  if (!d) return;
+  require(slip::check_form(*d).empty(), "a definition read back keeps the rules");
+  const auto again = slip::form_from_json(slip::to_json(*d));
+  require(again.has_value() && slip::to_json(*again) == slip::to_json(*d), "a definition's JSON round-trips");
+  const auto r = slip::parse_declaration(*d, {{"name", "An"}}, "2026-01-03");
+  if (!r) require(!r.error().empty() && !r.error()[0].message_vi.empty(), "a refusal says why, in Vietnamese too");
 }
 
 // Personal values (non-ASCII text of a few characters: names, addresses)
@@ -114,9 +124,9 @@ void check(const slip::declaration& d, std::string_view today) {
 // Vietnamese words, and an unknown field's error echoes its name (documented).
 void check_refusal(const fields& f, const std::vector<slip::field_error>& errors) {
   require(!errors.empty(), "a refusal has errors");
-  constexpr std::array personal{"name", "birth", "nationality", "id", "phone", "address", "other", "date"};
+  constexpr std::array personal{"name", "birth", "nationality", "id", "phone", "province", "ward", "address", "other", "date"};
   for (const auto& e : errors) {
-    require(!e.field.empty() && !e.message.empty(), "an error names a field and says why");
+    require(!e.field.empty() && !e.message.empty() && !e.message_vi.empty(), "an error names a field and says why");
     if (std::ranges::find(personal, e.field) == personal.end()) continue;
     for (const auto& [name, value] : f) {
       if (name != e.field || value.size() < 6) continue;
@@ -133,6 +143,11 @@ void check_refusal(const fields& f, const std::vector<slip::field_error>& errors
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
+  // A first byte of 0xFF: the rest is a stored form definition (JSON).
+  if (data[0] == 0xFF) {
+    check_definition(std::string_view(reinterpret_cast<const char*>(data) + 1, size - 1));
+    return 0;
+  }
   // Today: an ordinary day, the day after a leap day's month, New Year's Eve.
   constexpr std::array todays{"2026-01-03", "2024-03-01", "2025-12-31", "2028-02-29"};
   const std::string_view today = todays[data[0] % todays.size()];

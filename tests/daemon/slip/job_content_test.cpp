@@ -216,3 +216,25 @@ BOOST_AUTO_TEST_CASE(declaration_copy_stores_no_answers_unless_given) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(form_definition)
+
+BOOST_AUTO_TEST_CASE(a_slip_carries_the_form_it_was_issued_with) {
+  slip_content c = full_slip();
+  BOOST_TEST(!decoded<slip_content>("slip", encode(c)).form.has_value());  // as older versions stored it
+  c.form = default_form();
+  const auto back = decoded<slip_content>("slip", encode(c));
+  BOOST_TEST_REQUIRE(back.form.has_value());
+  BOOST_TEST(to_json(*back.form) == to_json(default_form()));
+  BOOST_TEST(same(back, c));
+}
+
+BOOST_AUTO_TEST_CASE(a_damaged_form_is_refused_naming_it) {
+  for (const char* json : {R"({"number":"0000171","form":{"fields":[]}})",
+                           R"({"number":"0000171","form":{"fields":[{"name":"name","label":"A\u001b","type":"text","required":true}],"consent":"c"}})",
+                           R"({"number":"0000171","form":[]})"}) {
+    BOOST_TEST(refusal("slip", json).find("form") != std::string::npos, json);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -407,3 +407,37 @@ BOOST_AUTO_TEST_CASE(declaration_copy_draws_answers_and_says_when_they_are_gone)
     printed(*with);
   }
 }
+
+BOOST_AUTO_TEST_CASE(slip_prints_the_form_definition_it_carries) {
+  for (const int width : widths) {
+    BOOST_TEST_CONTEXT("width " << width) {
+      const raster builtin = render_ok(sample_slip(), width);
+      // Without a form the built-in one is printed: the same image as carrying it.
+      slip::slip_content with_default = sample_slip();
+      with_default.form = slip::default_form();
+      BOOST_TEST((render_ok(with_default, width) == builtin));
+
+      // A province's short form: fewer rows, a shorter slip whose QR still reads.
+      slip::slip_content small = sample_slip();
+      slip::form_definition form;
+      form.consent = "Tôi đồng ý ({retention_days} ngày).";
+      form.fields.push_back({.name = "name", .label = "Họ và tên", .type = slip::field_type::text, .required = true});
+      form.fields.push_back({.name = "q", .label = "Ho", .type = slip::field_type::yes_no});
+      small.form = form;
+      const raster short_slip = render_ok(small, width);
+      BOOST_TEST(short_slip.height < builtin.height);
+      BOOST_TEST(zbar_scan(printed(short_slip)) == std::vector<std::string>{"RAVAO:SLIP:000174"},
+                 boost::test_tools::per_element());
+
+      // Many long options wrap onto further lines inside the paper.
+      slip::form_field many{.name = "job", .label = "Nghề nghiệp", .type = slip::field_type::choice};
+      for (int i = 0; i < 20; ++i)
+        many.options.push_back({"o" + std::to_string(i), "Lựa chọn dài số " + std::to_string(i), {}});
+      form.fields.push_back(many);
+      small.form = form;
+      const raster wrapped = render_ok(small, width);
+      BOOST_TEST(wrapped.height > short_slip.height + 3 * 30);
+      BOOST_TEST(zbar_scan(printed(wrapped)).size() == 1u);
+    }
+  }
+}
