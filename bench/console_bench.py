@@ -3,6 +3,7 @@ site (tests/web/console_site.py), commit times from ravaod's log, /proc
 figures and percentiles. Not a bench itself."""
 
 import argparse
+import json
 import math
 import os
 import re
@@ -115,3 +116,32 @@ def cpu_seconds(pid):
 def uptime():
     with open("/proc/loadavg") as f:
         return "load average " + ", ".join(f.read().split()[:3])
+
+
+def read_events(port, cookie, counter, on_open, on_record):
+    """One session's GET /api/events, read until it closes: on_open(sock)
+    once ravao-web answered (it subscribed at ravaod before its header:
+    shutting the socket down ends the stream), then on_record(at, record)
+    per record event, `at` = time.time() on arrival."""
+    site = type("S", (), {"port": port})
+    conn = console_site.https_connection(site, timeout=None)
+    conn.request("GET", "/api/events?counter=" + counter, headers={"Cookie": cookie, "Accept": "text/event-stream"})
+    sock = conn.sock   # the response keeps it; the connection forgets it
+    r = conn.getresponse()
+    if r.status != 200:
+        raise RuntimeError("GET /api/events: %d" % r.status)
+    on_open(sock)
+    event = None
+    try:
+        while True:
+            line = r.readline()
+            if not line:
+                return
+            at = time.time()
+            line = line.decode("utf-8").rstrip("\r\n")
+            if line.startswith("event:"):
+                event = line[6:].strip()
+            elif line.startswith("data:") and event == "record":
+                on_record(at, json.loads(line[5:]))
+    except (OSError, ValueError):
+        return

@@ -22,12 +22,15 @@ CLOCK_REALTIME, millisecond resolution in the page):
           many subscribers there are; the same point as scan_latency_bench);
   stream  the record event arriving on a direct `subscribe` connection to
           ravaod's control socket (what ravao-web also receives);
+  sse     the same event relayed by ravao-web on a second session's
+          GET /api/events, read by this bench (ravao-web's part alone);
   row     the row in the page's DOM; frame: the next animation frame.
-Prints p50/p90/p99/max of commit-write, stream-commit, row-commit and
+Writes every scan's times to DIR/console_latency.csv and prints p50/p90/p99/max of commit-write, stream-commit, row-commit and
 frame-commit. Goal (issue 14): row - commit p99 <= 100 ms.
 """
 
 import json
+import os
 import socket
 import sys
 import threading
@@ -101,6 +104,16 @@ def main():
         d.execute_script(OBSERVER)
         streamed = {}
         sub = subscribe(site.socket, "quay-1", streamed)
+        relayed = {}   # a second session's /api/events, read here
+        relay_socks = []
+        cookie = cs.api_login(site, "thu")[0]
+
+        def record(at, r):
+            if r.get("type") == "visit_opened":
+                relayed.setdefault(r.get("visit"), at)
+        threading.Thread(target=cb.read_events, args=(site.port, cookie, "quay-1", relay_socks.append, record),
+                         daemon=True).start()
+        cs.eventually(lambda: relay_socks, cs.WAIT, "the second session's stream")
 
         total = args.warmup + args.scans
         writes = []
@@ -121,6 +134,7 @@ def main():
         sub.close()
 
         rows = {"commit - write (scan committed)": [], "stream - commit (subscribe event)": [],
+                "sse - commit (/api/events, Python client)": [],
                 "row - commit (row in the DOM)": [], "frame - commit (row painted)": []}
         for i in range(args.warmup, total):
             v = visits[i]
@@ -128,8 +142,18 @@ def main():
             rows["commit - write (scan committed)"].append(commit - writes[i] * 1000)
             if v in streamed:
                 rows["stream - commit (subscribe event)"].append(streamed[v] * 1000 - commit)
+            if v in relayed:
+                rows["sse - commit (/api/events, Python client)"].append(relayed[v] * 1000 - commit)
             rows["row - commit (row in the DOM)"].append(page["seen"]["visit-%d" % v] - commit)
             rows["frame - commit (row painted)"].append(page["frame"]["visit-%d" % v] - commit)
+        with open(os.path.join(args.out, "console_latency.csv"), "w") as f:
+            f.write("visit,write,commit,stream,sse,row,frame\n")   # ms since the epoch
+            for i in range(total):
+                v = visits[i]
+                f.write("%d,%.1f,%.1f,%.1f,%.1f,%d,%d\n" % (v, writes[i] * 1000, commits.by_visit[v][0] * 1000,
+                                                           streamed.get(v, 0) * 1000, relayed.get(v, 0) * 1000,
+                                                           page["seen"]["visit-%d" % v],
+                                                      page["frame"]["visit-%d" % v]))
         print("console_latency_bench: %d scans (+%d warm-up), one every %d ms, at quay-1; %s"
               % (args.scans, args.warmup, args.interval_ms, cb.uptime()))
         for label, values in rows.items():

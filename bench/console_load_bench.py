@@ -24,7 +24,6 @@ Prints p50/p90/p99/max per run, the ratio of p99 with/without streams (goal:
 session received the record event of every visit opened at its counter.
 """
 
-import json
 import multiprocessing
 import socket
 import sys
@@ -38,32 +37,16 @@ COUNTERS = ("quay-1", "quay-2")
 USERS = {"quay-1": "ana", "quay-2": "binh"}
 
 
-def stream(port, cookie, counter, ready, got, stop):
+def stream(port, cookie, counter, ready, got, socks):
     """One session's live stream: visit ids of the visit_opened records."""
-    site = type("S", (), {"port": port})
-    conn = cs.https_connection(site, timeout=None)
-    conn.request("GET", "/api/events?counter=" + counter, headers={"Cookie": cookie, "Accept": "text/event-stream"})
-    sock = conn.sock   # the response keeps it; the connection forgets it
-    r = conn.getresponse()
-    if r.status != 200:
-        raise RuntimeError("events: %d" % r.status)
-    stop.append(sock)
-    ready.release()   # ravao-web subscribed at ravaod before it sent the header
-    event = None
-    try:
-        while True:
-            line = r.readline()
-            if not line:
-                return
-            line = line.decode("utf-8").rstrip("\r\n")
-            if line.startswith("event:"):
-                event = line[6:].strip()
-            elif line.startswith("data:") and event == "record":
-                rec = json.loads(line[5:])
-                if rec.get("type") == "visit_opened":
-                    got.append(rec.get("visit"))
-    except (OSError, ValueError):
-        return
+    def opened(sock):
+        socks.append(sock)
+        ready.release()
+
+    def record(at, rec):
+        if rec.get("type") == "visit_opened":
+            got.append(rec.get("visit"))
+    cb.read_events(port, cookie, counter, opened, record)
 
 
 def clients(port, sessions, pipe):
