@@ -1,12 +1,10 @@
 #!/usr/bin/python3
 """The counter console in a real browser (issue 14).
 
-Starts a real ravaod on a temporary configuration (two counters, scanners on
-pseudo-terminals, printers writing into folders), a real ravao-web in front
-of it on a free port with its own state folder and accounts made with
-`ravao-web user add ... --password-stdin`, and Debian's headless Chromium
-driven by Selenium (python3-selenium, chromium-driver). Every page is
-screenshotted into --out/screenshots.
+The site (console_site.py, shared with bench/console_*_bench.py): a real
+ravaod with pty scanners and file printers, a real ravao-web in front of it
+with four accounts, Debian's headless Chromium driven by Selenium. Every
+page is screenshotted into --out/screenshots.
 
 Run by ctest as web/browser_test with Debian's /usr/bin/python3:
   browser_test.py --ravaod PATH --ravaoctl PATH --ravao-web PATH --out DIR [-v] [unittest args]
@@ -17,299 +15,25 @@ the page is waited for, the delay is only printed.
 """
 
 import argparse
-import ctypes
-import json
 import os
 import re
-import shutil
-import signal
-import socket
-import ssl
-import subprocess
 import sys
-import tempfile
 import time
-import tty
 import unittest
-import urllib.error
-import urllib.request
 
 try:
-    from selenium import webdriver
     from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
-except ImportError:  # pragma: no cover - the machine lacks python3-selenium
-    webdriver = None
+except ImportError:  # pragma: no cover - main() skips
+    pass
 
-SKIP = 77
-WAIT = 20  # seconds: the deadline of every wait in the browser
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
+from console_site import PASSWORDS, SKIP, WAIT, Site, cccd, eventually, missing_browser
 
 ARGS = None   # the parsed command line
 SITE = None   # the running ravaod + ravao-web + browser, shared by the cases
-
-PASSWORDS = {"ana": "mat-khau-ana", "binh": "mat-khau-binh", "sep": "mat-khau-sep", "thu": "mat-khau-thu"}
-
-
-def cccd(id12, name, dob="01011990", sex="Nam", address="Thôn 3, Xã Ia Kênh, Tỉnh Gia Lai"):
-    """A visitor's CCCD QR payload (7-field form, code-formats.md)."""
-    return "%s||%s|%s|%s|%s|15082021" % (id12, name, dob, sex, address)
-
-
-def die_with_parent():
-    """In the child: killed when the test process dies (no orphan daemon)."""
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
-    os.setpgid(0, 0)
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def eventually(pred, deadline=WAIT, what="condition"):
-    end = time.monotonic() + deadline
-    while True:
-        value = pred()
-        if value:
-            return value
-        if time.monotonic() >= end:
-            raise AssertionError("timed out after %d s waiting for %s" % (deadline, what))
-        time.sleep(0.05)
-
-
-class PtyScanner:
-    """A serial scanner: a pseudo-terminal whose slave side ravaod opens
-    through a symlink; writing to the master is a scan."""
-
-    def __init__(self, link):
-        self.link = link
-        self.master, self.slave = os.openpty()
-        tty.setraw(self.slave)
-        os.set_inheritable(self.master, False)
-        os.set_inheritable(self.slave, False)
-        if os.path.lexists(link):
-            os.remove(link)
-        os.symlink(os.ttyname(self.slave), link)
-
-    def scan(self, text):
-        data = text.encode("utf-8") + b"\r\n"
-        while data:
-            n = os.write(self.master, data)
-            data = data[n:]
-
-    def close(self):
-        for fd in (self.master, self.slave):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-
-
-class Site:
-    """ravaod + ravao-web + headless Chromium on a temporary folder."""
-
-    def __init__(self, args):
-        self.args = args
-        self.dir = tempfile.mkdtemp(prefix="ravao-browser-")
-        self.procs = []
-        self.driver = None
-        self.socket = os.path.join(self.dir, "ravaod.sock")
-        self.scanners = {
-            "quay-1": PtyScanner(os.path.join(self.dir, "tty-1")),
-            "quay-2": PtyScanner(os.path.join(self.dir, "tty-2")),
-        }
-        self.printer_dirs = {"quay-1": os.path.join(self.dir, "print-1"), "quay-2": os.path.join(self.dir, "print-2")}
-        for d in self.printer_dirs.values():
-            os.makedirs(d)
-        self.port = free_port()
-        self.base = "https://127.0.0.1:%d" % self.port
-        self.shots = os.path.join(args.out, "screenshots")
-        os.makedirs(self.shots, exist_ok=True)
-
-    # ravaod -----------------------------------------------------------------
-    def daemon_config(self, with_poster):
-        d = self.dir
-        poster = 'checkin_qr = "https://tokhaiyte.vn/checkin/BD-TEST-0001"\n' if with_poster else ""
-        return """
-[site]
-id = "bd-test"
-name = "Bưu điện Văn hóa xã Tân Phú"
-{poster}
-[store]
-path = "{d}/ravao.db"
-
-[control]
-socket = "{d}/ravaod.sock"
-
-[[scanner]]
-id = "s1"
-kind = "serial"
-device = "{d}/tty-1"
-
-[[scanner]]
-id = "s2"
-kind = "serial"
-device = "{d}/tty-2"
-
-[[printer]]
-id = "p1"
-kind = "file"
-path = "{d}/print-1"
-
-[[printer]]
-id = "p2"
-kind = "file"
-path = "{d}/print-2"
-
-[[counter]]
-id = "quay-1"
-name = "Quầy 1"
-scanner = "s1"
-mode = "entry"
-printer = "p1"
-
-[[counter]]
-id = "quay-2"
-name = "Quầy 2"
-scanner = "s2"
-mode = "entry"
-printer = "p2"
-""".format(d=d, poster=poster)
-
-    def start_daemon(self):
-        path = os.path.join(self.dir, "ravao.toml")
-        # [site] checkin_qr comes with the poster command; a daemon that does
-        # not know the key yet refuses it, and the poster case then fails alone.
-        for with_poster in (True, False):
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(self.daemon_config(with_poster))
-            check = subprocess.run([self.args.ravaod, "--check-config", path], capture_output=True, text=True)
-            if check.returncode == 0:
-                break
-        else:
-            raise RuntimeError("ravaod --check-config refused the test configuration:\n" + check.stdout + check.stderr)
-        self.daemon_log = os.path.join(self.dir, "ravaod.log")
-        self.spawn([self.args.ravaod, "--config", path, "--log-target", "stderr"], self.daemon_log)
-        eventually(lambda: self.ctl_raw(["status"]).returncode == 0, 30, "ravaod's control socket")
-        for c in ("quay-1", "quay-2"):
-            eventually(lambda: any(x["id"] == c and x["state"] == "online" for x in self.ctl(["counters"])),
-                       WAIT, "counter %s online" % c)
-
-    def ctl_raw(self, args):
-        return subprocess.run([self.args.ravaoctl, "--socket", self.socket] + args, capture_output=True,
-                              text=True, timeout=30)
-
-    def ctl(self, args):
-        r = self.ctl_raw(["--json"] + args)
-        if r.returncode != 0:
-            raise RuntimeError("ravaoctl %s failed (%d): %s" % (" ".join(args), r.returncode, r.stderr))
-        return json.loads(r.stdout)
-
-    def events(self):
-        return self.ctl(["events", "--limit", "100000"])
-
-    def printed_files(self, counter):
-        return sorted(os.listdir(self.printer_dirs[counter]))
-
-    # ravao-web --------------------------------------------------------------
-    def start_web(self):
-        self.web_config = os.path.join(self.dir, "web.toml")
-        with open(self.web_config, "w", encoding="utf-8") as f:
-            f.write('[web]\nlisten = "127.0.0.1:%d"\nstate_dir = "%s/web"\ncontrol_socket = "%s"\n'
-                    % (self.port, self.dir, self.socket))
-        os.makedirs(os.path.join(self.dir, "web"), mode=0o700)
-        self.add_user("ana", "staff", ["quay-1"])
-        self.add_user("binh", "staff", ["quay-2"])
-        self.add_user("thu", "staff", ["quay-1"])
-        self.add_user("sep", "supervisor", [])
-        self.web_log = os.path.join(self.dir, "ravao-web.log")
-        self.spawn([self.args.ravao_web, "--config", self.web_config], self.web_log)
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-
-        def answers():
-            try:
-                with urllib.request.urlopen(self.base + "/login.html", context=ctx, timeout=5) as r:
-                    return r.status == 200
-            except (urllib.error.URLError, OSError, ssl.SSLError):
-                return False
-        eventually(answers, 30, "ravao-web to answer on " + self.base)
-
-    def add_user(self, name, role, counters):
-        extra = ["--role", role]
-        for c in counters:
-            extra += ["--counter", c]
-        # `--config` before the subcommand, else after it (docs/console.md decides).
-        for argv in ([self.args.ravao_web, "--config", self.web_config, "user", "add", name] + extra + ["--password-stdin"],
-                     [self.args.ravao_web, "user", "add", name] + extra + ["--password-stdin", "--config", self.web_config]):
-            r = subprocess.run(argv, input=PASSWORDS[name] + "\n", capture_output=True, text=True, timeout=60)
-            if r.returncode == 0:
-                return
-        raise RuntimeError("ravao-web user add %s failed (%d): %s%s" % (name, r.returncode, r.stdout, r.stderr))
-
-    # browser ----------------------------------------------------------------
-    def start_browser(self):
-        options = webdriver.ChromeOptions()
-        options.binary_location = CHROMIUM
-        for a in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--ignore-certificate-errors", "--lang=vi", "--window-size=1280,1400"):
-            options.add_argument(a)
-        options.add_argument("--user-data-dir=" + os.path.join(self.dir, "chromium"))
-        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        service = Service(CHROMEDRIVER, log_output=os.path.join(self.dir, "chromedriver.log"))
-        self.driver = webdriver.Chrome(service=service, options=options)
-        self.driver.set_page_load_timeout(WAIT)
-        self.driver.set_script_timeout(WAIT)
-
-    def spawn(self, argv, log):
-        out = open(log, "ab")
-        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                             preexec_fn=die_with_parent, close_fds=True)
-        self.procs.append((p, argv[0]))
-        return p
-
-    def stop(self):
-        if self.driver is not None:
-            try:
-                self.driver.quit()
-            except Exception:  # noqa: BLE001 - best effort at teardown
-                pass
-        for p, _ in reversed(self.procs):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(20)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait(10)
-        for s in self.scanners.values():
-            s.close()
-        for name in ("ravaod.log", "ravao-web.log", "chromedriver.log"):
-            src = os.path.join(self.dir, name)
-            if os.path.exists(src):
-                shutil.copy(src, os.path.join(self.args.out, name))
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def tail_logs(self):
-        out = []
-        for name in ("ravaod.log", "ravao-web.log"):
-            path = os.path.join(self.dir, name)
-            if os.path.exists(path):
-                with open(path, encoding="utf-8", errors="replace") as f:
-                    out.append("--- %s (end) ---\n%s" % (name, f.read()[-6000:]))
-        return "\n".join(out)
 
 
 class Console(unittest.TestCase):
@@ -766,10 +490,9 @@ def main():
     parser.add_argument("--ravao-web", dest="ravao_web", required=True)
     parser.add_argument("--out", required=True, help="folder for screenshots/ and the logs")
     ARGS, rest = parser.parse_known_args()
-    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.access(p, os.X_OK)]
-    if webdriver is None or missing:
-        print("SKIP: needs python3-selenium, chromium and chromium-driver (missing: %s)"
-              % (", ".join(missing) or "selenium"), file=sys.stderr)
+    missing = missing_browser()
+    if missing:
+        print("SKIP: needs python3-selenium, chromium and chromium-driver (missing: %s)" % missing, file=sys.stderr)
         return SKIP
     os.makedirs(ARGS.out, exist_ok=True)
     SITE = Site(ARGS)
