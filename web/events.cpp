@@ -37,8 +37,8 @@ namespace {
 
 // One line from ravaod as one SSE event: {"event":"record","record":{..}}
 // becomes "event: record\ndata: {..}\n\n" (the object JSON-escaped for the
-// web). The subscribe reply itself becomes a "ready" event. Lines that are
-// not such objects are skipped.
+// web). The subscribe reply and lines that are not such objects are
+// skipped.
 std::optional<std::string> to_sse(std::string_view line) {
   boost::system::error_code ec;
   json::value v = json::parse(line, ec);
@@ -136,6 +136,12 @@ asio::awaitable<void> web_server::relay_events(std::shared_ptr<tls_stream> strea
   // Neither throws (every error is a result that ends the relay); if one
   // did, spawn_session logs it and the writer still ends at its deadline.
   spawn_session(ex_, "web.events_pump", pump(st, sub, limits_.max_event_buffer));
+  // The watch's read waits as long as the stream lasts. A beast stream gives
+  // a read the deadline set before it started and later expires_after()
+  // calls do not move it: left at the header's write_timeout, it would end
+  // every stream after 30 s (the page reconnects, late by ~2 s). A dead
+  // client is found by the keepalive writes' own deadlines instead.
+  lowest.expires_never();
   spawn_session(ex_, "web.events_watch", watch(st, stream));
   while (!st->done && !stopped_) {
     if (st->queue.empty()) {
