@@ -21,19 +21,6 @@ std::string cell_text(const json::value* v) {
 
 }  // namespace
 
-std::string csv_cell(std::string_view cell) {
-  std::string out;
-  if (!cell.empty() && std::string_view("=+-@\t\r").find(cell.front()) != std::string_view::npos) out += '\'';
-  out += cell;
-  if (out.find_first_of(",\"\r\n") == std::string::npos) return out;
-  std::string quoted = "\"";
-  for (const char c : out) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + '"';
-}
-
 std::string summary_csv(const json::value& summary) {
   static constexpr std::array<std::pair<std::string_view, std::string_view>, 8> columns{{
       {"date", "Ngày"},
@@ -58,23 +45,6 @@ std::string summary_csv(const json::value& summary) {
       out += (i ? "," : "") + csv_cell(cell_text(r->if_contains(columns[i].first)));
     }
     out += "\r\n";
-  }
-  return out;
-}
-
-std::string xml_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (const char c : s) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default:
-        if (static_cast<unsigned char>(c) >= 0x20 || c == '\n' || c == '\t') out += c;  // XML forbids other C0
-    }
   }
   return out;
 }

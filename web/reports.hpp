@@ -9,18 +9,16 @@
 
 #include <boost/json/value.hpp>
 
+#include "common/markup.hpp"
+
 namespace ravao::web {
 
-// One CSV cell: a leading = + - @ TAB or CR gets a ' in front (spreadsheet
-// formula injection), then the cell is quoted when it holds , " CR or LF.
-std::string csv_cell(std::string_view cell);
+using ravao::csv_cell;
+using ravao::xml_escape;
 
 // `summary`'s "days" as CSV (UTF-8 with a BOM so that spreadsheets read the
 // Vietnamese header), one row per day and counter, CRLF line ends.
 std::string summary_csv(const boost::json::value& summary);
-
-// Text escaped for XML/SVG character data and attribute values.
-std::string xml_escape(std::string_view s);
 
 // `summary`'s "today_hours" as an SVG bar chart: visits per hour, all
 // counters together, the hours from the first to the last with visits
