@@ -10,9 +10,11 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <string>
 #include <vector>
 
@@ -233,4 +235,44 @@ BOOST_AUTO_TEST_CASE(on_a_terminal_the_password_is_asked_twice_and_never_echoed)
   BOOST_TEST(contains(same.out, "user alice added"), same.out);
   BOOST_TEST(!contains(same.out, "sésame"), same.out);
   BOOST_TEST(reopen(users).verify("alice", "sésame-1").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(ctrl_c_at_the_password_prompt_leaves_the_terminal_echoing) {
+  temp_dir dir;
+  const fs::path users = dir / "users.json";
+  int master = -1, slave = -1;
+  BOOST_TEST_REQUIRE(::openpty(&master, &slave, nullptr, nullptr, nullptr) == 0);
+  termios before{};
+  BOOST_TEST_REQUIRE(::tcgetattr(slave, &before) == 0);
+  BOOST_TEST_REQUIRE((before.c_lflag & ECHO) != 0);
+  BOOST_TEST_REQUIRE((before.c_lflag & ISIG) != 0);
+  const pid_t pid = ::fork();
+  BOOST_TEST_REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::close(master);
+    ::setsid();
+    ::ioctl(slave, TIOCSCTTY, 0);
+    ::dup2(slave, 0);
+    ::dup2(slave, 1);
+    ::dup2(slave, 2);
+    ::close(slave);
+    run_child({"add", "alice", "--role", "staff", "--counter", "quay-1"}, users);
+  }
+  // The parent keeps its slave descriptor to read the terminal's mode after
+  // the child is gone (the master never sees EOF meanwhile: read to the prompt only).
+  outcome o;
+  read_until({{master, &o.out}}, [&] { return contains(o.out, "New password for alice: "); });
+  termios asking{};
+  BOOST_TEST_REQUIRE(::tcgetattr(slave, &asking) == 0);
+  BOOST_TEST((asking.c_lflag & ECHO) == 0u, "echo is off at the prompt");
+  const char interrupt = static_cast<char>(asking.c_cc[VINTR]);
+  BOOST_TEST_REQUIRE(::write(master, &interrupt, 1) == 1);
+  o.status = wait_child(pid);
+  BOOST_TEST(o.status == 128 + SIGINT, "the command ends as interrupted, exit " << o.status);
+  termios after{};
+  BOOST_TEST_REQUIRE(::tcgetattr(slave, &after) == 0);
+  BOOST_TEST((after.c_lflag & ECHO) != 0u, "the terminal echoes again");
+  BOOST_TEST(!fs::exists(users));
+  ::close(slave);
+  ::close(master);
 }

@@ -1,8 +1,10 @@
 #include "web/auth/user_command.hpp"
 
+#include <signal.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <optional>
 #include <string>
@@ -68,12 +70,32 @@ bool read_line(secret& out) {
   return true;
 }
 
-// Asks on the terminal with echo off; the terminal's mode is restored. The
-// prompt comes after echo is off, so nothing typed after it shows.
+// The terminal's mode while a prompt has echo off, for the signal handler
+// below: a person who gives up with Ctrl-C (or a SIGTERM, SIGHUP, SIGQUIT)
+// gets a terminal that echoes again. tcsetattr is async-signal-safe.
+termios prompt_saved_mode{};
+
+extern "C" void restore_terminal_and_die(int sig) {
+  ::tcsetattr(STDIN_FILENO, TCSANOW, &prompt_saved_mode);
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+constexpr std::array prompt_signals{SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+// Asks on the terminal with echo off; the terminal's mode is restored, also
+// when a signal ends the process at the prompt. The prompt comes after echo
+// is off, so nothing typed after it shows.
 bool prompt_no_echo(std::string_view prompt, secret& out) {
   termios saved{};
   const bool tty = ::tcgetattr(STDIN_FILENO, &saved) == 0;
+  std::array<struct sigaction, prompt_signals.size()> previous{};
   if (tty) {
+    prompt_saved_mode = saved;
+    struct sigaction restore{};
+    restore.sa_handler = restore_terminal_and_die;
+    ::sigemptyset(&restore.sa_mask);
+    for (std::size_t i = 0; i < prompt_signals.size(); ++i) ::sigaction(prompt_signals[i], &restore, &previous[i]);
     termios quiet = saved;
     quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
     quiet.c_lflag |= ECHONL;
@@ -82,7 +104,10 @@ bool prompt_no_echo(std::string_view prompt, secret& out) {
   fmt::print(stderr, "{}", prompt);
   std::fflush(stderr);
   const bool ok = read_line(out);
-  if (tty) ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+  if (tty) {
+    ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+    for (std::size_t i = 0; i < prompt_signals.size(); ++i) ::sigaction(prompt_signals[i], &previous[i], nullptr);
+  }
   return ok;
 }
 
