@@ -21,9 +21,10 @@ body { font-family: "DejaVu Sans", "Noto Sans", Arial, sans-serif; font-size: 9.
 h1 { font-size: 15pt; margin: 0 0 2mm; }
 h2 { font-size: 11.5pt; margin: 6mm 0 2mm; border-bottom: 0.4mm solid #444; break-after: avoid; }
 p.meta { margin: 0 0 3mm; color: #333; }
-table { border-collapse: collapse; width: 100%; }
-th, td { border: 0.2mm solid #999; padding: 0.8mm 1.2mm; text-align: right; }
-th { background: #eee; font-weight: 600; }
+table { border-collapse: collapse; width: 100%; font-size: 7.5pt; }
+th, td { border: 0.2mm solid #999; padding: 0.6mm 0.8mm; text-align: right; }
+th { background: #eee; font-weight: 600; font-size: 7pt; }
+td.t { overflow-wrap: anywhere; }
 td.t, th.t { text-align: left; }
 thead { display: table-header-group; }
 tr { break-inside: avoid; }
