@@ -31,9 +31,9 @@ tr { break-inside: avoid; }
 tr.no td.p { color: #a00; font-weight: 600; }
 .chart { break-inside: avoid; }
 svg { width: 100%; height: auto; }
-svg text { font-family: inherit; font-size: 10px; fill: #111; }
-.kpi { display: flex; flex-wrap: wrap; gap: 2mm; }
-.kpi div { border: 0.3mm solid #999; padding: 1.5mm 2.5mm; min-width: 38mm; }
+svg text { font-family: inherit; font-size: 10px; }
+.kpi { display: flex; flex-wrap: wrap; }
+.kpi div { border: 0.3mm solid #999; padding: 1.5mm 2.5mm; min-width: 38mm; margin: 0 2mm 2mm 0; }
 .kpi b { display: block; font-size: 13pt; }
 @media screen { body { max-width: 200mm; margin: 8mm auto; } }
 )css";

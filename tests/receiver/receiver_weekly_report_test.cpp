@@ -7,9 +7,12 @@
 #include <map>
 #include <set>
 
+#include <sqlite3.h>
+
 #include <boost/test/unit_test.hpp>
 #include <fmt/chrono.h>
 
+#include "common/sqlite.hpp"
 #include "receiver/receiver_fixture.hpp"
 
 using namespace ravao::test;
@@ -386,4 +389,29 @@ BOOST_AUTO_TEST_CASE(sites_load_reports_every_bad_line_and_keeps_the_old_table) 
   BOOST_TEST_REQUIRE(plain.size() == 1u);
   BOOST_TEST(plain[0].at("gateways").as_array().at(0).as_string() == "hai");
   BOOST_TEST(plain[0].at("commune").as_string() == "Xã C");
+}
+
+BOOST_AUTO_TEST_CASE(a_schema_2_database_gains_the_site_table_and_read_commands_say_how_until_then) {
+  temp_dir dir;
+  const auto db = dir / "r.db";
+  write_file(dir / "s.csv", std::string(site_csv));
+  must_run({"sites", "load", "--db", db.native(), (dir / "s.csv").native()});
+  // Back to what main had before: schema 2, no site tables.
+  sqlite3* h = nullptr;
+  BOOST_TEST_REQUIRE(sqlite3_open(db.c_str(), &h) == SQLITE_OK);
+  const auto made = ravao::sql::exec(h, "DROP TABLE site_gateways; DROP TABLE sites; PRAGMA user_version = 2;");
+  sqlite3_close(h);
+  BOOST_TEST_REQUIRE(made.has_value(), why(made));
+  for (const std::vector<std::string> read : {std::vector<std::string>{"report", "weekly", "--week", "2026-W49"},
+                                             {"fleet"}, {"sites", "list"}, {"stats"}}) {
+    auto args = read;
+    args.insert(args.end(), {"--db", db.native()});
+    const auto res = receiver(args);
+    BOOST_TEST(res.code == 1, read.front());
+    BOOST_TEST(res.err.find("schema 2: start ravao-receiver serve on it once to bring it to schema 3") !=
+                   std::string::npos, res.err);
+  }
+  must_run({"sites", "load", "--db", db.native(), (dir / "s.csv").native()});
+  const auto list = json::parse(must_run({"sites", "list", "--db", db.native(), "--json"}).out).as_array();
+  BOOST_TEST(list.size() == 4u);
 }

@@ -6,7 +6,8 @@ Vietnamese names and a formula-looking name), a week of visits written into
 its records table, `report weekly --format html`, then Debian's headless
 Chromium: --dump-dom (the page's title and heading text read from the DOM,
 both SVG charts present, no markup injected) and --screenshot at A4 width
-(a PNG that is not blank: decoded here with zlib, no imaging library).
+(a PNG that is not blank: decoded here with zlib, no imaging library);
+with Debian's weasyprint installed, the page as a PDF of A4 pages.
 
 Run by ctest as receiver/report_browser_test:
   report_browser_test.py --receiver PATH --out DIR
@@ -16,6 +17,7 @@ Exit status 77 (skipped) when Chromium is missing. Every run has a deadline.
 import argparse
 import html.parser
 import os
+import re
 import shutil
 import sqlite3
 import struct
@@ -179,6 +181,19 @@ def main():
             fail("the page looks blank: %d dark pixels" % dark)
         if colored < 2000:
             fail("no chart bars drawn: %d coloured pixels" % colored)
+        # The PDF, when Debian's weasyprint is there (no browser): A4 pages.
+        weasyprint = shutil.which("weasyprint")
+        if weasyprint:
+            pdf = os.path.join(args.out, "weekly-report.pdf")
+            run([weasyprint, page, pdf])
+            with open(pdf, "rb") as f:
+                boxes = set(re.findall(rb"/MediaBox \[([^\]]*)\]", f.read()))
+            sizes = {tuple(round(float(v)) for v in b.split()) for b in boxes}
+            if sizes != {(0, 0, 595, 842)}:
+                fail("the PDF's pages are not A4: %r" % sizes)
+            print("pdf %s: A4" % pdf)
+        else:
+            print("no weasyprint: PDF not checked")
     print("ok")
     return 0
 
