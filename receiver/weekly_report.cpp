@@ -106,7 +106,10 @@ weekly_report build_weekly_report(const iso_week& week, std::int64_t as_of_ms, c
     c.province = s.province;
     c.population += s.population;
   }
-  out.total.name = sites.empty() ? std::string() : sites.front().province;
+  // The province's name when the table holds one province (the usual case); "" otherwise.
+  if (!sites.empty() && std::ranges::all_of(sites, [&](const site& s) { return s.province == sites.front().province; })) {
+    out.total.name = sites.front().province;
+  }
   for (const auto& s : out.sites) out.total.population += s.population;
   for (const auto& g : out.gateways) {
     add(out.total.figures, g.figures);

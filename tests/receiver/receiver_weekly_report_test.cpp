@@ -402,7 +402,7 @@ BOOST_AUTO_TEST_CASE(a_schema_2_database_gains_the_site_table_and_read_commands_
   const auto made = ravao::sql::exec(h, "DROP TABLE site_gateways; DROP TABLE sites; PRAGMA user_version = 2;");
   sqlite3_close(h);
   BOOST_TEST_REQUIRE(made.has_value(), why(made));
-  for (const std::vector<std::string> read : {std::vector<std::string>{"report", "weekly", "--week", "2026-W49"},
+  for (const auto& read : {std::vector<std::string>{"report", "weekly", "--week", "2026-W49"},
                                              {"fleet"}, {"sites", "list"}, {"stats"}}) {
     auto args = read;
     args.insert(args.end(), {"--db", db.native()});
