@@ -9,7 +9,7 @@ In a temp folder: `ravao-receiver sites load` of a site table of
 stores them (one row per record, UNIQUE(gateway, stream, seq) kept), plus
 the day before (a previous week's tail the report must skip), one heartbeat
 per gateway; then `report weekly` as CSV and as HTML, and `fleet`, each
-timed (wall clock, best of 3) with its peak RSS.
+timed (wall clock, best of $RUNS, default 3) with its peak RSS.
 
 The rate (default): 2 counters per gateway, 35 visits per counter per day,
 each visit a visit_opened, a scan and a visit_closed; a declaration for one
@@ -36,7 +36,7 @@ WEEK_START_MS = 1795971600000  # Monday 2026-11-30 00:00 UTC+7
 DAY = 86400000
 
 
-def timed(argv, runs=3):
+def timed(argv, runs=int(os.environ.get("RUNS", "3"))):
     best = None
     for _ in range(runs):
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -104,7 +104,8 @@ def main():
                            ("report weekly --format html", base + ["--format", "html"]),
                            ("fleet --json", [receiver, "fleet", "--db", db, "--json"])):
             dt, rss, out = timed(argv)
-            print("%-28s %6.2f s (best of 3)  peak RSS %5.1f MiB  output %d KiB" % (name, dt, rss / 1024, len(out) // 1024))
+            print("%-28s %6.2f s (best of %d)  peak RSS %5.1f MiB  output %d KiB"
+                  % (name, dt, int(os.environ.get("RUNS", "3")), rss / 1024, len(out) // 1024))
 
 
 if __name__ == "__main__":
