@@ -12,5 +12,8 @@ int keygen_command(std::span<char*> args);
 int records_command(std::span<char*> args);
 int stats_command(std::span<char*> args);
 int pki_command(std::span<char*> args);
+int sites_command(std::span<char*> args);
+int report_command(std::span<char*> args);
+int fleet_command(std::span<char*> args);
 
 }  // namespace ravao::receiver

@@ -12,7 +12,8 @@ namespace ravao::receiver {
 namespace {
 
 // 2: records.actor (who asked for the record at the gateway).
-constexpr int schema_version = 2;
+// 3: sites and site_gateways, the province's site table (`sites load`).
+constexpr int schema_version = 3;
 
 constexpr std::string_view schema = R"sql(
 CREATE TABLE IF NOT EXISTS records(
@@ -73,6 +74,16 @@ CREATE TABLE IF NOT EXISTS outcomes(
   outcome TEXT NOT NULL,
   count INTEGER NOT NULL,
   PRIMARY KEY(gateway, outcome));
+CREATE TABLE IF NOT EXISTS sites(
+  site TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  commune TEXT NOT NULL,
+  province TEXT NOT NULL,
+  population INTEGER NOT NULL,
+  line INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS site_gateways(
+  gateway TEXT PRIMARY KEY,
+  site TEXT NOT NULL REFERENCES sites(site));
 )sql";
 
 // The same record, byte for byte or as JSON values (the order of an
@@ -104,6 +115,8 @@ result<std::int64_t> user_version(sqlite3* db) {
   return v;
 }
 
+// A database of schema 2 gains the site tables from `schema` (CREATE TABLE
+// IF NOT EXISTS), empty until `sites load`: nothing to convert.
 // A database of schema 1 gains records.actor, filled from the records a
 // newer gateway already sent with one (kept in their JSON).
 result<void> upgrade(sqlite3* db) {
@@ -134,10 +147,10 @@ result<std::unique_ptr<database>> database::open(const std::filesystem::path& pa
   if (m == mode::read_only) {
     auto version = user_version(raw);
     if (!version) return std::unexpected(version.error());
-    if (*version == 1)
-      return fail(errc::store_corrupt, fmt::format("{} is a ravao-receiver database of schema 1: start ravao-receiver "
+    if (*version == 1 || *version == 2)
+      return fail(errc::store_corrupt, fmt::format("{} is a ravao-receiver database of schema {}: start ravao-receiver "
                                                    "serve on it once to bring it to schema {}", path.string(),
-                                                   schema_version));
+                                                   *version, schema_version));
     if (*version != schema_version) {
       return fail(errc::store_corrupt, fmt::format("{} is not a ravao-receiver database (schema {})", path.string(),
                                                    schema_version));

@@ -24,6 +24,9 @@ void usage(std::FILE* to) {
       "  keygen    make the provincial key pair that seals personal data\n"
       "  records   list stored records (opens sealed fields with --key)\n"
       "  stats     per gateway and stream: records, duplicates, gaps, heartbeats, requests\n"
+      "  sites     load and list the province's site table (CSV)\n"
+      "  report    the weekly report (CSV, printable HTML)\n"
+      "  fleet     every gateway: last heartbeat, version, backlog, alarms, clock; silent ones\n"
       "  pki       make a CA, server and client certificates FOR TESTS AND DEMOS ONLY\n"
       "\n"
       "exit codes: 0 success, 1 failure, 2 usage error\n",
@@ -59,11 +62,14 @@ int main(int argc, char** argv) {
     if (command == "records") return records_command(rest);
     if (command == "stats") return stats_command(rest);
     if (command == "pki") return pki_command(rest);
+    if (command == "sites") return sites_command(rest);
+    if (command == "report") return report_command(rest);
+    if (command == "fleet") return fleet_command(rest);
   } catch (const usage_error& e) {
     std::fprintf(stderr, "ravao-receiver %s: %s (see ravao-receiver %s --help)\n", argv[1], e.what(), argv[1]);
     return 2;
   }
-  std::fprintf(stderr, "ravao-receiver: unknown command \"%s\" (expected serve, keygen, records, stats or pki)\n",
+  std::fprintf(stderr, "ravao-receiver: unknown command \"%s\" (expected serve, keygen, records, stats, sites, report, fleet or pki)\n",
                argv[1]);
   return 2;
 }

@@ -16,6 +16,9 @@ packages=(
   python3 util-linux procps e2fsprogs man-db groff-base
   dpkg-dev debhelper lintian
   chromium chromium-driver python3-selenium
+  # issue 15, the weekly report: its HTML page to an A4 PDF without a browser
+  # (tests/receiver/report_browser_test.py, docs/weekly-report.md)
+  weasyprint
 )
 
 missing=()
