@@ -12,5 +12,9 @@ int keygen_command(std::span<char*> args);
 int records_command(std::span<char*> args);
 int stats_command(std::span<char*> args);
 int pki_command(std::span<char*> args);
+// Tracing (docs/tracing.md): trace_command.cpp.
+int trace_command(std::span<char*> args);
+int index_command(std::span<char*> args);
+int audit_command(std::span<char*> args);
 
 }  // namespace ravao::receiver
