@@ -8,6 +8,7 @@
 // Usage: trace_bench [days=14] [per_day=1000000] [gateways=2000] [traces=20] [dir=trace-bench]
 
 #include <algorithm>
+#include <cstdlib>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -71,6 +72,15 @@ void generate(const fs::path& db_path, const seal::key_pair& keys, int days, std
   }
 }
 
+template <class T>
+T must(ravao::result<T> r, const char* what) {
+  if (!r) {
+    std::fprintf(stderr, "%s: %s\n", what, r.error().message().c_str());
+    std::exit(1);
+  }
+  return std::move(*r);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -102,15 +112,15 @@ int main(int argc, char** argv) {
 
   fs::remove(root / "trace.db");
   fs::remove(root / "trace.db-wal");
-  auto source = open_sqlite_source(db).value();
-  auto index = trace_index::open(root / "trace.db", trace_keys::derive(keys)).value();
+  auto source = must(open_sqlite_source(db), "store");
+  auto index = must(trace_index::open(root / "trace.db", trace_keys::derive(keys)), "trace file");
   auto t0 = std::chrono::steady_clock::now();
-  const auto stats = index->index(*source, keys).value();
+  const auto stats = must(index->index(*source, keys), "index");
   const double index_s = seconds_since(t0);
   std::printf("index: %lld records read, %lld opened, %.1f s (%.1f us/record)\n", static_cast<long long>(stats.read),
               static_cast<long long>(stats.opened), index_s, index_s * 1e6 / static_cast<double>(stats.read));
   t0 = std::chrono::steady_clock::now();
-  (void)index->index(*source, keys).value();
+  (void)must(index->index(*source, keys), "index again");
   std::printf("index again (nothing new): %.3f s\n", seconds_since(t0));
 
   std::mt19937_64 rng(7);
@@ -123,7 +133,7 @@ int main(int argc, char** argv) {
     rq.to_ms = first_day + days * day_ms;
     rq.margin_ms = 15 * 60'000;
     t0 = std::chrono::steady_clock::now();
-    const auto a = run_trace(*index, *source, keys, rq).value();
+    const auto a = must(run_trace(*index, *source, keys, rq), "trace");
     times.push_back(seconds_since(t0));
     visits += a.case_visits.size();
     contacts += a.contacts.size();

@@ -178,8 +178,12 @@ result<std::unique_ptr<trace_index>> trace_index::open(const std::filesystem::pa
   // off the disk.
   if (auto ok = sql::exec(t->db_, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-131072;"); !ok)
     return std::unexpected(ok.error());
-  auto version = sql::scalar(t->db_, "PRAGMA user_version");
-  if (!version) return std::unexpected(version.error());
+  auto version_q = sql::statement::prepare(t->db_, "PRAGMA user_version");
+  if (!version_q) return std::unexpected(version_q.error());
+  auto version_row = version_q->step();
+  if (!version_row) return std::unexpected(version_row.error());
+  const auto version = std::optional<std::int64_t>(*version_row ? version_q->int64(0) : 0);
+  version_q->reset();
   if (*version > schema_version)
     return fail(errc::invalid_argument, fmt::format("trace file {}: schema {} is newer than this ravao-receiver ({})",
                                                     path.native(), *version, schema_version));
@@ -223,7 +227,7 @@ result<void> trace_index::prepare() {
         " ON CONFLICT(gateway, stream, visit) DO UPDATE SET counter = excluded.counter,"
         " person = COALESCE(excluded.person, person), person_old = COALESCE(excluded.person_old, person_old),"
         " in_ms = excluded.in_ms, in_time = excluded.in_time, in_record = excluded.in_record,"
-        " received_ms = MIN(received_ms, excluded.received_ms)"
+        " received_ms = MAX(received_ms, excluded.received_ms)"
         " RETURNING in_ms, out_ms"},
        {&trace_index::close_visit_,
         "INSERT INTO visits(gateway, stream, visit, counter, person, person_old, out_ms, out_time, out_record,"
@@ -231,7 +235,7 @@ result<void> trace_index::prepare() {
         " ON CONFLICT(gateway, stream, visit) DO UPDATE SET"
         " person = COALESCE(person, excluded.person), person_old = COALESCE(person_old, excluded.person_old),"
         " out_ms = excluded.out_ms, out_time = excluded.out_time, out_record = excluded.out_record,"
-        " close_reason = excluded.close_reason, received_ms = MIN(received_ms, excluded.received_ms)"
+        " close_reason = excluded.close_reason, received_ms = MAX(received_ms, excluded.received_ms)"
         " RETURNING in_ms, out_ms"},
        {&trace_index::add_slip_,
         "INSERT OR IGNORE INTO slips(gateway, slip, stream, visit) VALUES(?1, ?2, ?3, ?4)"},
@@ -245,7 +249,9 @@ result<void> trace_index::prepare() {
         "WHERE gateway = ?1 AND in_record IS NULL AND out_ms BETWEEN ?2 AND ?3"},
        {&trace_index::near_unknown_, RAVAO_VISIT_COLUMNS "WHERE gateway = ?1 AND received_ms >= ?2 AND "
                                                          RAVAO_TIME_UNKNOWN},
-       {&trace_index::unknown_, "SELECT id, in_record, out_record FROM visits WHERE " RAVAO_TIME_UNKNOWN},
+       {&trace_index::unknown_,
+        "SELECT id, CASE WHEN in_ms IS NULL THEN in_record END, CASE WHEN out_ms IS NULL THEN out_record END"
+        " FROM visits WHERE " RAVAO_TIME_UNKNOWN},
        {&trace_index::set_in_time_, "UPDATE visits SET in_ms = ?2, in_time = ?3 WHERE id = ?1"},
        {&trace_index::set_out_time_, "UPDATE visits SET out_ms = ?2, out_time = ?3 WHERE id = ?1"}});
 }

@@ -55,7 +55,7 @@ struct indexed_visit {
   time_source in_time = time_source::none, out_time = time_source::none;
   std::optional<std::int64_t> in_record, out_record;  // the store's row ids
   std::string close_reason;
-  std::int64_t received_ms = 0;
+  std::int64_t received_ms = 0;  // of its last record: the visit happened before
   std::string person;  // keyed hash, "" when no ID number was sealed
 };
 

@@ -1,6 +1,6 @@
 #pragma once
 // Visit records made the way a gateway makes them (docs/sync-protocol.md, "A
-// record"): the person sealed in format 2 under a window key, clocks
+// record"): the person sealed in format 2 under the gateway's window key, clocks
 // synchronised or not, stored through the receiver's own database code
 // (receiver/database.hpp, what `serve` runs after a batch is validated).
 // Used by tests/receiver/trace_test and bench/trace_bench (docs/tracing.md).
@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,26 +23,29 @@
 
 namespace ravao::test {
 
+struct trace_person {
+  std::string id_number, name, phone;
+};
+
+// A clock: synchronised, or not (the boot's time then comes from an
+// anchor, if the boot gets one).
+struct trace_clock {
+  bool synced = true;
+  std::string boot = "boot-1";
+};
+
 class trace_records {
  public:
-  trace_records(receiver::database& db, const seal::public_key& pub) : db_(db), sealer_(pub) {}
+  using person = trace_person;
+  using clock = trace_clock;
 
-  struct person {
-    std::string id_number, name, phone;
-  };
-
-  // A clock: synchronised, or not (the boot's time then comes from an
-  // anchor, if the boot gets one).
-  struct clock {
-    bool synced = true;
-    std::string boot = "boot-1";
-  };
+  trace_records(receiver::database& db, const seal::public_key& pub) : db_(db), pub_(pub) {}
 
   void opened(const std::string& gateway, const std::string& counter, std::int64_t visit, const person& p,
               std::int64_t at_ms, const clock& c = {}) {
     auto r = base(gateway, "visit_opened", counter, at_ms, c);
     r["visit"] = visit;
-    r["sealed"] = sealed(p);
+    r["sealed"] = sealed(gateway, p);
     add(gateway, r, c);
   }
 
@@ -51,7 +55,7 @@ class trace_records {
     auto r = base(gateway, "visit_closed", counter, at_ms, c);
     r["visit"] = visit;
     r["close_reason"] = reason;
-    if (p) r["sealed"] = sealed(*p);
+    if (p) r["sealed"] = sealed(gateway, *p);
     add(gateway, r, c);
   }
 
@@ -86,6 +90,7 @@ class trace_records {
     std::int64_t seq = 0;
     std::string last_boot = "boot-1";
     std::vector<receiver::record_row> pending;
+    std::unique_ptr<seal::window_sealer> sealer;  // each gateway seals under its own windows
   };
 
   boost::json::object base(const std::string& gateway, std::string_view type, const std::string& counter,
@@ -100,8 +105,8 @@ class trace_records {
             {"clock_synced", c.synced}};
   }
 
-  std::string sealed(const person& p) {
-    return seal::base64(sealer_.seal(boost::json::serialize(
+  std::string sealed(const std::string& gateway, const person& p) {
+    return seal::base64(state(gateway).sealer->seal(boost::json::serialize(
         boost::json::object{{"id_number", p.id_number}, {"name", p.name}, {"phone", p.phone}})));
   }
 
@@ -119,12 +124,15 @@ class trace_records {
 
   gateway_state& state(const std::string& gateway) {
     auto [it, fresh] = gateways_.try_emplace(gateway);
-    if (fresh) it->second.stream = fmt::format("{:032x}", std::hash<std::string>{}(gateway));
+    if (fresh) {
+      it->second.stream = fmt::format("{:032x}", std::hash<std::string>{}(gateway));
+      it->second.sealer = std::make_unique<seal::window_sealer>(pub_);
+    }
     return it->second;
   }
 
   receiver::database& db_;
-  seal::window_sealer sealer_;
+  seal::public_key pub_;
   std::map<std::string, gateway_state> gateways_;
   std::int64_t records_ = 0;
 };
