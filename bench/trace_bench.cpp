@@ -45,7 +45,7 @@ void generate(const fs::path& db_path, const seal::key_pair& keys, int days, std
               std::int64_t people) {
   auto db = database::open(db_path, database::mode::serve).value();
   // Generation only: a crash means generating again, not lost data.
-  (void)sql::exec(db->handle(), "PRAGMA synchronous=OFF");
+  (void)sql::exec(db->handle(), "PRAGMA synchronous=OFF; PRAGMA cache_size=-524288;");
   test::trace_records g(*db, keys.pub);
   std::mt19937_64 rng(42);
   std::vector<std::int64_t> next_visit(static_cast<std::size_t>(gateways), 1);
