@@ -15,5 +15,9 @@ int pki_command(std::span<char*> args);
 int sites_command(std::span<char*> args);
 int report_command(std::span<char*> args);
 int fleet_command(std::span<char*> args);
+// Tracing (docs/tracing.md): trace_command.cpp.
+int trace_command(std::span<char*> args);
+int index_command(std::span<char*> args);
+int audit_command(std::span<char*> args);
 
 }  // namespace ravao::receiver

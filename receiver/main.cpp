@@ -28,6 +28,9 @@ void usage(std::FILE* to) {
       "  report    the weekly report (CSV, printable HTML)\n"
       "  fleet     every gateway: last heartbeat, version, backlog, alarms, clock; silent ones\n"
       "  pki       make a CA, server and client certificates FOR TESTS AND DEMOS ONLY\n"
+      "  trace     contact tracing with the secret key: a case's visits and who overlapped them\n"
+      "  index     index new records for trace (opens each visit's sealed ID once)\n"
+      "  audit     print and verify the trace audit log\n"
       "\n"
       "exit codes: 0 success, 1 failure, 2 usage error\n",
       to);
@@ -65,11 +68,14 @@ int main(int argc, char** argv) {
     if (command == "sites") return sites_command(rest);
     if (command == "report") return report_command(rest);
     if (command == "fleet") return fleet_command(rest);
+    if (command == "trace") return trace_command(rest);
+    if (command == "index") return index_command(rest);
+    if (command == "audit") return audit_command(rest);
   } catch (const usage_error& e) {
     std::fprintf(stderr, "ravao-receiver %s: %s (see ravao-receiver %s --help)\n", argv[1], e.what(), argv[1]);
     return 2;
   }
-  std::fprintf(stderr, "ravao-receiver: unknown command \"%s\" (expected serve, keygen, records, stats, sites, report, fleet or pki)\n",
+  std::fprintf(stderr, "ravao-receiver: unknown command \"%s\" (expected serve, keygen, records, stats, sites, report, fleet, pki, trace, index or audit)\n",
                argv[1]);
   return 2;
 }

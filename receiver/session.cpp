@@ -42,6 +42,15 @@ std::optional<endpoint> route(std::string_view target, std::string_view base_pat
   return std::nullopt;
 }
 
+// A tracing request: the ingest server holds no secret key and never traces
+// (docs/tracing.md, "Roles").
+bool is_trace_request(std::string_view target, std::string_view base_path) {
+  std::string_view path = target;
+  if (!path.starts_with(base_path)) return false;
+  path.remove_prefix(base_path.size());
+  return path.starts_with("/v1/trace");
+}
+
 // Runs on the worker pool: owns its input, so the session's frame is not
 // touched from there; its result is delivered back on the session's executor.
 asio::awaitable<decoded_body> decode_on_pool(endpoint where, std::string body, std::string encoding) {
@@ -102,6 +111,9 @@ asio::awaitable<void> server::serve(std::shared_ptr<tls_stream> stream, std::str
     if (too_large) {
       x.fail(http::status::payload_too_large, fmt::format("body larger than {} bytes", batch_limits.max_sent_bytes));
       count("", "too_large");
+    } else if (!where && is_trace_request(head.target(), options_.base_path)) {
+      x.fail(http::status::forbidden,
+             "the ingest server does not trace: it holds no secret key (run ravao-receiver trace where the key is)");
     } else if (!where) {
       x.fail(http::status::not_found, fmt::format("no such endpoint (expected POST {}/v1/batches or {}/v1/heartbeats)",
                                                   options_.base_path, options_.base_path));
