@@ -112,7 +112,7 @@ if [[ ! -s $tarball ]]; then
   say "mmdebstrap bookworm $arch into $tarball"
   # mmdebstrap writes a tarball when the name ends in .tar, else a folder.
   part=${tarball%.tar}.part.tar
-  mmdebstrap --quiet --arch="$arch" --variant=apt --include=ca-certificates bookworm "$part" "$mirror"
+  mmdebstrap --quiet --arch="$arch" --variant=apt bookworm "$part" "$mirror"
   mv "$part" "$tarball"
   say "mmdebstrap: $((SECONDS - start))s, $(stat -c %s "$tarball") bytes"
 fi
