@@ -1,3 +1,15 @@
+// A 64-bit time_t for this file's calls into glibc, whatever the target's
+// ABI: on Debian 12 armhf (32-bit time_t) clock_gettime then reads the wall
+// clock past 2038-01-19 (glibc >= 2.34 maps it to clock_gettime64), where
+// the 32-bit call fails with EOVERFLOW. Safe in this one file: the timespec
+// and timex it fills go to glibc only (which has both ABIs), never to
+// another library or across the header, which speaks int64 milliseconds
+// and nanoseconds (docs/cross-build.md "The year 2038").
+#ifndef _TIME_BITS
+#define _FILE_OFFSET_BITS 64
+#define _TIME_BITS 64
+#endif
+
 #include "common/clock.hpp"
 
 #include <sys/timex.h>

@@ -7,6 +7,7 @@
 #include <boost/beast/http.hpp>
 #include <fmt/format.h>
 
+#include "common/clock.hpp"
 #include "common/log.hpp"
 #include "common/supervise.hpp"
 #include "receiver/exchange.hpp"
@@ -20,10 +21,9 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+// ravao::now(), not std::chrono::system_clock: Debian 12 armhf's libstdc++
+// reads the clock with a 32-bit time_t (docs/cross-build.md "The year 2038").
+std::int64_t now_ms() { return now().wall_ms; }
 
 }  // namespace
 

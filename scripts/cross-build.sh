@@ -5,6 +5,10 @@
 #
 #   scripts/cross-build.sh arm64 [--tests]   64-bit ARM, aarch64-linux-gnu
 #   scripts/cross-build.sh armhf [--tests]   32-bit ARM hard-float, arm-linux-gnueabihf
+#   scripts/cross-build.sh ARCH --install-only [--deb]
+#                          only step 1; --deb adds what scripts/cross-package.sh
+#                          needs (crossbuild-essential-ARCH, debhelper,
+#                          mmdebstrap, qemu-user-static)
 #
 # Environment: RAVAO_CROSS_BUILD  build folder (default build/cross-ARCH)
 #              RAVAO_CROSS_JOBS   parallel jobs (default: nproc)
@@ -52,13 +56,17 @@ set -euo pipefail
 exec </dev/null
 cd "$(dirname "$0")/.."
 
-usage() { echo "usage: scripts/cross-build.sh arm64|armhf [--tests]" >&2; exit 2; }
+usage() { echo "usage: scripts/cross-build.sh arm64|armhf [--tests] [--install-only [--deb]]" >&2; exit 2; }
 arch=
 tests=0
+install_only=0
+deb=0
 for a in "$@"; do
   case "$a" in
     arm64 | armhf) arch=$a ;;
     --tests) tests=1 ;;
+    --install-only) install_only=1 ;;
+    --deb) deb=1 ;;
     -h | --help) sed -n '2,/^# Never reads/s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "cross-build.sh: unknown argument \"$a\"" >&2; usage ;;
   esac
@@ -92,6 +100,11 @@ target_packages=(
   libtomlplusplus-dev libfmt-dev libunistring-dev libsodium-dev zlib1g-dev
   libfreetype-dev libpng-dev
 )
+if ((deb)); then
+  # dpkg-buildpackage -a ARCH (unversioned TRIPLET-gcc, dpkg-cross), and the
+  # ARCH chroot the packages are installed into (scripts/cross-package.sh).
+  host_packages+=("crossbuild-essential-$arch" dpkg-dev debhelper lintian mmdebstrap arch-test qemu-user-static)
+fi
 # Unpacked into the build folder, not installed (see the header).
 staged_dev=()
 if ((tests)); then
@@ -182,6 +195,8 @@ if ((${#staged_dev[@]})); then
   done
   pc_path=$stage/usr/lib/$triplet/pkgconfig
 fi
+
+((install_only)) && exit 0
 
 # ---- 2. configure, build, strip --------------------------------------------
 cxx=$triplet-g++-12

@@ -10,13 +10,25 @@
 # in OUT (default build/deb). Needs no standard input.
 #   scripts/package.sh [OUT]
 #   RAVAO_NO_LINTIAN=1 scripts/package.sh    skip lintian
+#   RAVAO_DEB_ARCH=arm64 scripts/package.sh  cross-build for arm64 or armhf
+#     (dpkg-buildpackage -a ARCH, profiles cross and nocheck; the cross
+#     toolchain and the ARCH -dev packages must be installed: that is what
+#     scripts/cross-package.sh does, docs/cross-build.md)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$root/build/deb}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
-"$root/scripts/install-deps.sh"
+build_arch=$(dpkg-architecture -qDEB_BUILD_ARCH)
+arch=${RAVAO_DEB_ARCH:-$build_arch}
+cross=()
+if [[ $arch != "$build_arch" ]]; then
+  cross=(-a "$arch" -Pcross,nocheck)
+  export DEB_BUILD_OPTIONS="nocheck ${DEB_BUILD_OPTIONS:-}"
+else
+  "$root/scripts/install-deps.sh"
+fi
 
 version=$(dpkg-parsechangelog -l "$root/debian/changelog" -S Version)
 work=$(mktemp -d "${TMPDIR:-/tmp}/ravao-package-XXXXXX")
@@ -35,9 +47,8 @@ fi
 jobs=$(nproc 2>/dev/null || echo 2)
 echo "package: building ravao $version in $src"
 (cd "$src" && DEB_BUILD_OPTIONS="parallel=$jobs ${DEB_BUILD_OPTIONS:-}" \
-   dpkg-buildpackage -us -uc -b </dev/null)
+   dpkg-buildpackage -us -uc -b "${cross[@]}" </dev/null)
 
-arch=$(dpkg-architecture -qDEB_HOST_ARCH)
 changes=$work/ravao_${version}_${arch}.changes
 for f in $(awk '/^Files:/ {p=1; next} /^[^ ]/ {p=0} p {print $5}' "$changes"); do
   cp "$work/$f" "$out/"

@@ -4,6 +4,9 @@
 #include <system_error>
 #include <vector>
 
+#include <fmt/format.h>
+
+#include "common/civil_time.hpp"
 #include "common/log.hpp"
 
 namespace ravao {
@@ -27,21 +30,20 @@ std::optional<std::int64_t> parse_stamp(std::string_view s) {
   if (s.size() != stamp_size || s[8] != 'T' || s[15] != 'Z') return std::nullopt;
   const auto y = digits(s.substr(0, 4)), mo = digits(s.substr(4, 2)), d = digits(s.substr(6, 2));
   const auto h = digits(s.substr(9, 2)), mi = digits(s.substr(11, 2)), se = digits(s.substr(13, 2));
-  if (!y || !mo || !d || !h || !mi || !se || *h > 23 || *mi > 59 || *se > 60) return std::nullopt;
-  using namespace std::chrono;
-  const year_month_day ymd{year{*y}, month{static_cast<unsigned>(*mo)}, day{static_cast<unsigned>(*d)}};
-  if (!ymd.ok()) return std::nullopt;
-  return sys_days{ymd}.time_since_epoch() / seconds{1} + *h * 3600 + *mi * 60 + *se;
+  if (!y || !mo || !d || !h || !mi || !se) return std::nullopt;
+  const auto ms = utc_ms(*y, static_cast<unsigned>(*mo), static_cast<unsigned>(*d), static_cast<unsigned>(*h),
+                         static_cast<unsigned>(*mi), static_cast<unsigned>(*se));
+  if (!ms) return std::nullopt;
+  return *ms / 1000;
 }
 
 }  // namespace
 
-fs::path corrupt_copy_path(const fs::path& path, std::time_t at) {
-  std::tm tm{};
-  gmtime_r(&at, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-  return path.string() + std::string(marker) + buf;
+fs::path corrupt_copy_path(const fs::path& path, std::int64_t at_ms) {
+  // A clock outside the years 0..9999 is not a clock: the epoch's stamp.
+  const utc_fields f = utc_of(at_ms).value_or(utc_fields{});
+  return path.string() + std::string(marker) +
+         fmt::format("{:04}{:02}{:02}T{:02}{:02}{:02}Z", f.year, f.month, f.day, f.hour, f.minute, f.second);
 }
 
 std::optional<std::int64_t> corrupt_copy_time(std::string_view store_name, std::string_view file_name) {

@@ -7,7 +7,6 @@
 // records in it (docs/privacy.md): the hourly prune deletes older copies.
 
 #include <cstdint>
-#include <ctime>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -15,8 +14,9 @@
 
 namespace ravao {
 
-// PATH.corrupt-<stamp of `at`>: where the store at `path` is moved aside.
-std::filesystem::path corrupt_copy_path(const std::filesystem::path& path, std::time_t at);
+// PATH.corrupt-<stamp of `at_ms`, wall milliseconds since the epoch>: where
+// the store at `path` is moved aside.
+std::filesystem::path corrupt_copy_path(const std::filesystem::path& path, std::int64_t at_ms);
 
 // When a copy named `file_name` of the store file `store_name` was moved
 // aside (seconds since the epoch, from its name; -wal and -shm included);

@@ -4,13 +4,13 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <ctime>
 #include <string_view>
 #include <system_error>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "common/clock.hpp"
 #include "store/corrupt_copies.hpp"
 #include "store/schema.hpp"
 #include "store/store_connection.hpp"
@@ -198,7 +198,7 @@ result<store_writer> store_writer::open(const fs::path& path, const store_option
     if (!check && check.error().code == make_error_code(errc::store_corrupt)) {
       sqlite3_close_v2(p->db);
       p->db = nullptr;
-      const std::string aside = corrupt_copy_path(path, std::time(nullptr)).string();
+      const std::string aside = corrupt_copy_path(path, now().wall_ms).string();
       for (const char* suffix : {"", "-wal", "-shm"}) {
         const fs::path from = path.string() + suffix;
         if (fs::exists(from, ec)) fs::rename(from, aside + suffix, ec);
@@ -226,7 +226,7 @@ result<store_writer> store_writer::open(const fs::path& path, const store_option
   if (!recovered_from.empty()) {
     auto r = sql::exec(p->db, fmt::format(
         "INSERT OR REPLACE INTO meta(key,value) VALUES('recovered_from','{}'),('recovered_at_ms','{}')",
-        recovered_from, std::time(nullptr) * 1000));
+        recovered_from, now().wall_ms));
     if (!r) return std::unexpected(r.error());
   }
   if (auto r = p->prepare_write_statements(); !r) return std::unexpected(r.error());

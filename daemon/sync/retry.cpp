@@ -6,6 +6,8 @@
 #include <charconv>
 #include <string>
 
+#include "common/civil_time.hpp"
+
 namespace ravao::sync {
 namespace {
 
@@ -36,13 +38,18 @@ std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view valu
                                                retry_after_cap);
   }
   if (ec == std::errc::result_out_of_range) return retry_after_cap;
-  // "Sun, 06 Nov 1994 08:49:37 GMT"
+  // "Sun, 06 Nov 1994 08:49:37 GMT". strptime only fills the fields; the
+  // seconds are counted without time_t (32 bits on armhf: timegm fails
+  // after 2038).
   struct tm tm {};
   const std::string text(value);
   const char* rest = ::strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
   if (rest == nullptr || *rest != '\0') return std::nullopt;
-  const std::int64_t at_ms = static_cast<std::int64_t>(::timegm(&tm)) * 1000;
-  return std::clamp<std::chrono::milliseconds>(std::chrono::milliseconds(at_ms - now_wall_ms),
+  const auto at_ms = utc_ms(tm.tm_year + 1900, static_cast<unsigned>(tm.tm_mon + 1), static_cast<unsigned>(tm.tm_mday),
+                            static_cast<unsigned>(tm.tm_hour), static_cast<unsigned>(tm.tm_min),
+                            static_cast<unsigned>(tm.tm_sec));
+  if (!at_ms) return std::nullopt;
+  return std::clamp<std::chrono::milliseconds>(std::chrono::milliseconds(*at_ms - now_wall_ms),
                                                std::chrono::milliseconds(0), retry_after_cap);
 }
 

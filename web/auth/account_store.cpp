@@ -6,12 +6,13 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <ctime>
 #include <utility>
 
 #include <fmt/format.h>
 #include <sodium.h>
 
+#include "common/civil_time.hpp"
+#include "common/clock.hpp"
 #include "web/auth/account_file.hpp"
 
 namespace ravao::web {
@@ -67,14 +68,7 @@ const std::string& dummy_hash() {
   return hash;
 }
 
-std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string utc_now() { return format_iso_utc(now().wall_ms); }
 
 result<loaded> load_file(const std::filesystem::path& path) {
   const std::string p = path.string();

@@ -99,3 +99,13 @@ BOOST_AUTO_TEST_CASE(retry_after_garbage_is_ignored) {
     BOOST_TEST_CONTEXT("Retry-After \"" << bad << "\"") { BOOST_TEST(!parse_retry_after(bad, example_date_ms)); }
   }
 }
+
+// Past 2038-01-19 (a 32-bit time_t's end, Debian 12 armhf's): the date is
+// counted without timegm (docs/cross-build.md "The year 2038").
+BOOST_AUTO_TEST_CASE(retry_after_as_an_http_date_past_2038) {
+  const std::int64_t date_2040_ms = 2'214'172'810'000;  // Thu, 01 Mar 2040 00:00:10 GMT
+  const auto d = parse_retry_after("Thu, 01 Mar 2040 00:00:10 GMT", date_2040_ms - 7000);
+  BOOST_TEST_REQUIRE(d.has_value());
+  BOOST_TEST(d->count() == 7000);
+  BOOST_TEST(!parse_retry_after("Wed, 29 Feb 2041 00:00:10 GMT", date_2040_ms).has_value());
+}
