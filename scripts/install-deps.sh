@@ -16,6 +16,8 @@ packages=(
   python3 util-linux procps e2fsprogs man-db groff-base
   dpkg-dev debhelper lintian
   chromium chromium-driver python3-selenium
+  # field rehearsal (issue 17, tests/field/): the guest image and the VM
+  mmdebstrap qemu-system-x86 qemu-utils
 )
 
 missing=()
