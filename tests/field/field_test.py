@@ -165,6 +165,8 @@ class Field(unittest.TestCase):
             self.assertIn("`%s`" % name, registry, "event %s is not in the registry" % name)
         self.assertTrue(any(k.startswith("RAVAO_") and k != "RAVAO_EVENT" for e in entries for k in e))
         G.run("systemctl start ravao")
+        # The console, started by its package beside ravaod.
+        G.run("systemctl is-active ravao-web")
         assert_no_denials(self)
 
     def test_2_watchdog_restarts_a_frozen_daemon(self):
