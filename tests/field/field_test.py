@@ -258,8 +258,8 @@ def power_cuts(case, cuts):
             seq, visit = line.split("|")
             stored[(seq, visit)] = stored.get((seq, visit), 0) + 1
         lost = sorted(a for a in acked if a not in stored)
-        people = store_query("select count(*) from (select person_id from records where type = 'visit_opened' "
-                             "group by person_id having count(*) > 1)")
+        people = store_query("select count(*) from (select person_key from records where type = 'visit_opened' "
+                             "group by person_key having count(*) > 1)")
         dup = int(people.strip() or 0)
         case.assertEqual(lost, [], "acknowledged scans lost after cut %d" % cut)
         case.assertEqual(dup, 0, "visitors recorded twice after cut %d" % cut)

@@ -214,6 +214,8 @@ class Guest:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
         self.proc = None
+        if getattr(self, "qemu_log", None):
+            self.qemu_log.close()
 
     # --- host-side reads ----------------------------------------------------
     def console_text(self):
