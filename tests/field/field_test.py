@@ -284,6 +284,9 @@ def power_cuts(case, cuts):
 
 def connect_scanner():
     global SCANNER
+    if SCANNER:
+        SCANNER.close()
+        SCANNER = None
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -385,6 +388,8 @@ def main():
         prog = unittest.main(argv=[sys.argv[0]] + rest, exit=False, verbosity=2)
         ok = prog.result.wasSuccessful()
     finally:
+        if SCANNER:
+            SCANNER.close()
         if G:
             G.kill()
         for k, v in TIMES.items():
