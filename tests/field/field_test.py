@@ -231,7 +231,8 @@ def power_cuts(case, cuts):
     Acknowledged = a scan.accepted line that journald forwarded to ttyS3,
     a file on the host: ravaod logs it after the commit. After each boot:
     the service came back by itself, integrity_check is ok, every
-    acknowledged (seq, visit) is in the store once, no visitor twice."""
+    acknowledged (seq, visit) is in the store, no visit twice and no more
+    visits than scans sent (test_1 and test_2 sent one each)."""
     rng = random.Random(ARGS.seed)
     G.run("mkdir -p /etc/systemd/journald.conf.d")
     write_guest_file("/etc/systemd/journald.conf.d/field-acks.conf",
@@ -258,9 +259,12 @@ def power_cuts(case, cuts):
             seq, visit = line.split("|")
             stored[(seq, visit)] = stored.get((seq, visit), 0) + 1
         lost = sorted(a for a in acked if a not in stored)
-        people = store_query("select count(*) from (select person_key from records where type = 'visit_opened' "
-                             "group by person_key having count(*) > 1)")
-        dup = int(people.strip() or 0)
+        # Without the province's key the store keeps no person_key: a visitor
+        # twice shows as more visits than scans sent (each payload is sent
+        # once) or as one visit id in two records.
+        opened, visits = store_query("select count(*), count(distinct visit_id) from records "
+                                     "where type = 'visit_opened'").strip().split("|")
+        dup = int(opened) - int(visits) + max(0, int(opened) - (n - 1000 + 2))
         case.assertEqual(lost, [], "acknowledged scans lost after cut %d" % cut)
         case.assertEqual(dup, 0, "visitors recorded twice after cut %d" % cut)
         if cut == cuts:
