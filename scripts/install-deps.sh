@@ -19,6 +19,8 @@ packages=(
   # issue 15, the weekly report: its HTML page to an A4 PDF without a browser
   # (tests/receiver/report_browser_test.py, docs/weekly-report.md)
   weasyprint
+  # field rehearsal (issue 17, tests/field/): the guest image and the VM
+  mmdebstrap qemu-system-x86 qemu-utils
 )
 
 missing=()

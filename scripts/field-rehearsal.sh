@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The field rehearsal campaign (issue 17, docs/reliability.md): the ravao
+# packages in a Debian 12 qemu guest with a real systemd, the cases of
+# tests/field/field_test.py, and CUTS power cuts (default 20) during scan
+# streams. Needs root; installs what is missing (scripts/install-deps.sh);
+# builds the packages unless DEBS (a folder with ravao_*.deb and
+# ravao-web_*.deb) is given; the guest image is cached in build/field/.
+#   scripts/field-rehearsal.sh [CUTS] [DEBS]
+# The guest's files (console logs, acks, the qcow2 overlay) stay in
+# build/field/run-DATE/. Prints the figures at the end.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cuts=${1:-20}
+debs=${2:-}
+[ "$(id -u)" = 0 ] || { echo "field-rehearsal: needs root" >&2; exit 1; }
+"$root/scripts/install-deps.sh"
+run=$root/build/field/run-$(date -u +%Y%m%dT%H%M%S)
+mkdir -p "$run"
+if [ -z "$debs" ]; then
+  debs=$run/debs-built
+  DEB_BUILD_OPTIONS="noautodbgsym ${DEB_BUILD_OPTIONS:-}" RAVAO_NO_LINTIAN=1 "$root/scripts/package.sh" "$debs"
+fi
+exec /usr/bin/python3 "$root/tests/field/field_test.py" --cache "$root/build/field" --work "$run" \
+  --debs "$debs" --cuts "$cuts" -v

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Builds the field rehearsal's guest image (issue 17): a minimal Debian 12
+# with systemd as PID 1, udev, journald, a kernel, the run-time libraries of
+# the ravao packages (so that apt in the guest, which has no network,
+# installs the .deb under test from a local disk), sqlite3, and a tiny
+# command agent on the second serial port (tests/field/guest/).
+#
+#   tests/field/build-image.sh [CACHE]        CACHE defaults to build/field
+#
+# Prints the image folder on its last line: CACHE/image-KEY with rootfs.raw
+# (ext4, booted read-only as the backing file of a per-run qcow2 overlay),
+# vmlinuz and initrd.img (direct kernel boot, no bootloader). KEY hashes this
+# script, the package list and the guest files, so a second run reuses the
+# image and a change to any input builds a new one. A lock (flock) on
+# CACHE/lock makes a second caller wait for a build under way instead of
+# building again: scripts/test.sh starts this in the background and the
+# field test calls it again, which then only finds the image.
+#
+# Packages come from the Debian mirror this machine's apt uses (the first
+# deb.debian.org-style "debian" URI in /etc/apt/sources.list*), never from
+# another source. Needs root (mmdebstrap's root mode: file owners in the
+# image are real) and mmdebstrap, e2fsprogs; scripts/install-deps.sh
+# installs them.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+cache=${1:-$root/build/field}
+mkdir -p "$cache"
+cache=$(cd "$cache" && pwd)
+
+# What the guest has besides Debian's required packages. The libraries are
+# the ravao, ravao-web and ravao-receiver packages' shlibs dependencies on
+# bookworm (ldd of the programs, dpkg -S): when the programs link a new
+# library, add its package here (the field test then says which is missing).
+packages=(
+  systemd systemd-sysv udev dbus linux-image-amd64 initramfs-tools
+  sqlite3 procps kmod
+  fonts-dejavu-core
+  libboost-json1.81.0 libboost-url1.81.0 libfmt9 libfreetype6 libpng16-16
+  libqrencode4 libsodium23 libsqlite3-0 libssl3 libstdc++6 libsystemd0
+  libtomlplusplus3 libudev1 libunistring2 libusb-1.0-0 zlib1g libcap2
+)
+
+mirror=
+for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+  [ -f "$f" ] || continue
+  mirror=$(grep -Eo 'https?://[^ ]+/debian/?( |$)' "$f" | head -n1 | tr -d ' ' || true)
+  [ -n "$mirror" ] && break
+done
+[ -n "$mirror" ] || { echo "build-image: no Debian mirror in /etc/apt/sources.list*" >&2; exit 1; }
+
+key=$( { cat "$0"; printf '%s\n' "${packages[@]}" "$mirror"; \
+         find "$here/guest" -type f | sort | xargs cat; } | sha256sum | cut -c1-16)
+image=$cache/image-$key
+
+exec 9>"$cache/lock"
+flock 9
+if [ -f "$image/done" ]; then
+  echo "build-image: cached"
+  echo "$image"
+  exit 0
+fi
+
+command -v mmdebstrap >/dev/null || { echo "build-image: needs mmdebstrap (scripts/install-deps.sh)" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "build-image: needs root" >&2; exit 1; }
+
+start=$(date +%s)
+rm -rf "$image" "$image.tmp"
+mkdir -p "$image.tmp"
+tree=$image.tmp/tree
+echo "build-image: mmdebstrap bookworm from $mirror into $tree"
+# The hooks run on the host with the tree as $1.
+mmdebstrap --mode=root --variant=minbase --format=directory \
+  --include="$(IFS=,; echo "${packages[*]}")" \
+  --aptopt='Acquire::Retries "3"' \
+  --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
+  --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+  --customize-hook="install -m 0755 '$here/guest/field-agent' \"\$1/usr/local/sbin/field-agent\"" \
+  --customize-hook="install -m 0644 '$here/guest/field-agent.service' \"\$1/etc/systemd/system/field-agent.service\"" \
+  --customize-hook="chroot \"\$1\" systemctl enable field-agent.service" \
+  --customize-hook="chroot \"\$1\" systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer systemd-timesyncd.service serial-getty@ttyS1.service" \
+  --customize-hook="echo ravao-field > \"\$1/etc/hostname\"" \
+  --customize-hook="printf '/dev/vda / ext4 defaults,errors=remount-ro 0 1\n' > \"\$1/etc/fstab\"" \
+  --customize-hook="mkdir -p \"\$1/var/log/journal\" \"\$1/mnt/debs\"" \
+  --customize-hook="rm -f \"\$1/etc/resolv.conf\" \"\$1/etc/machine-id\"; : > \"\$1/etc/machine-id\"" \
+  bookworm "$tree" "$mirror"
+
+cp "$(ls "$tree"/boot/vmlinuz-* | sort -V | tail -n1)" "$image.tmp/vmlinuz"
+cp "$(ls "$tree"/boot/initrd.img-* | sort -V | tail -n1)" "$image.tmp/initrd.img"
+rm -rf "$tree"/var/cache/apt/archives/*.deb "$tree"/var/lib/apt/lists/*_Packages
+# mkfs.ext4 -d copies the tree with its owners and modes: no loop mount.
+truncate -s 3G "$image.tmp/rootfs.raw"
+mkfs.ext4 -q -F -L root -d "$tree" "$image.tmp/rootfs.raw"
+rm -rf "$tree"
+printf 'mirror %s\npackages %s\nseconds %s\n' "$mirror" "${packages[*]}" "$(( $(date +%s) - start ))" >"$image.tmp/done"
+mv "$image.tmp" "$image"
+# Older images of other keys are of no use any more.
+find "$cache" -maxdepth 1 -name 'image-*' ! -name "image-$key" -exec rm -rf {} +
+echo "build-image: built in $(( $(date +%s) - start )) s"
+echo "$image"
