@@ -16,6 +16,8 @@ packages=(
   python3 util-linux procps e2fsprogs man-db groff-base
   dpkg-dev debhelper lintian
   chromium chromium-driver python3-selenium
+  # pg (issue 15): ravao-receiver's PostgreSQL engine (libpq) and the server its tests start
+  libpq-dev postgresql-15
 )
 
 missing=()
