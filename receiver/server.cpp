@@ -183,8 +183,12 @@ asio::awaitable<void> server::handle(exchange& x, const sender& who, decoded_bod
   if (auto* h = std::get_if<heartbeat>(&decoded)) {
     x.gateway = h->gateway;
     if (!may_send_for(who, h->gateway, x)) co_return;
-    auto stored = co_await db_.submit<result<void>>(
-        [beat = std::move(*h), at = now_ms()](store& s) { return s.store_heartbeat(beat, at); });
+    // Named, not a temporary in the co_await expression: g++ 12 destroys
+    // such temporaries twice.
+    std::function<result<void>(store&)> store_it = [beat = std::move(*h), at = now_ms()](store& s) {
+      return s.store_heartbeat(beat, at);
+    };
+    auto stored = co_await db_.submit(std::move(store_it));
     if (!stored) {
       refuse_busy(x, x.gateway);
       co_return;
@@ -211,8 +215,10 @@ asio::awaitable<void> server::handle(exchange& x, const sender& who, decoded_bod
     co_return;
   }
   const auto store_started = std::chrono::steady_clock::now();
-  auto job = co_await db_.submit<result<ingest_result>>(
-      [shared, at = now_ms()](store& s) { return s.store_batch(*shared, at); });
+  std::function<result<ingest_result>(store&)> store_it = [shared, at = now_ms()](store& s) {
+    return s.store_batch(*shared, at);
+  };
+  auto job = co_await db_.submit(std::move(store_it));
   x.store_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                      store_started).count();
   if (!job) {

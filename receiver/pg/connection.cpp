@@ -59,6 +59,9 @@ result<connection> connection::open(const std::string& url) {
     return fail(errc::store_unavailable,
                 fmt::format("cannot connect to {}: {}", c.shown_, trimmed(PQerrorMessage(c.c_.get()))));
   }
+  // The server's notices ("relation ... already exists, skipping") are not
+  // the receiver's log lines.
+  PQsetNoticeProcessor(c.c_.get(), [](void*, const char*) {}, nullptr);
   return c;
 }
 

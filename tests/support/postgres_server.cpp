@@ -28,7 +28,7 @@ bool postgres_server::available() {
 }
 
 run_result postgres_server::as_owner(std::vector<std::string> argv, std::chrono::milliseconds deadline) const {
-  if (as_nobody_) argv.insert(argv.begin(), {"runuser", "-u", "nobody", "--"});
+  if (as_nobody_) argv.insert(argv.begin(), {"/usr/sbin/runuser", "-u", "nobody", "--"});
   return run(argv, deadline);
 }
 
