@@ -43,7 +43,7 @@ std::string id_of(std::int64_t person) { return fmt::format("{:012}", 79'000'000
 // 4, a start between 07:00 and 17:00 local, 2 to 40 minutes.
 void generate(const fs::path& db_path, const seal::key_pair& keys, int days, std::int64_t per_day, int gateways,
               std::int64_t people) {
-  auto db = database::open(db_path, database::mode::serve).value();
+  auto db = sqlite_store::open(db_path, store_mode::serve).value();
   // Generation only: a crash means generating again, not lost data.
   (void)sql::exec(db->handle(), "PRAGMA synchronous=OFF; PRAGMA cache_size=-524288;");
   test::trace_records g(*db, keys.pub);

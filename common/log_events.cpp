@@ -141,6 +141,10 @@ constexpr auto events = std::to_array<event_doc>({
     {receiver, "receiver.reloaded", "notice", "SIGHUP: `--tokens` and `--deny` were read again", "`tokens`, `denied`"},
     {receiver, "receiver.reload_failed", "error", "SIGHUP: `--tokens` or `--deny` does not read; the lists in force are kept", "`error`"},
     {receiver, "receiver.store_failed", "error", "a batch or heartbeat could not be stored", "`gateway`"},
+    // pg (issue 15): the store pool and retention
+    {receiver, "receiver.overloaded", "warning", "the store pool (`--db-connections` threads, `--db-queue` waiting) was full: the request was answered 503 with Retry-After", "`gateway`, `pending`, `capacity`"},
+    {receiver, "receiver.retention_applied", "info", "records received before the cutoff were dropped (`--retain-days`)", "`cutoff`"},
+    {receiver, "receiver.retention_failed", "error", "`--retain-days`: the old records could not be dropped; tried again in an hour", "`error`"},
     {receiver, "receiver.stats_failed", "warning", "a request could not be counted in the statistics", "(message only)"},
     {receiver, "receiver.stopping", "info", "SIGTERM/SIGINT received", "`signal`"},
     {receiver, "receiver.stopped", "info", "last line before exit", "—"},

@@ -10,7 +10,7 @@
 #include "common/text.hpp"
 #include "receiver/args.hpp"
 #include "receiver/commands.hpp"
-#include "receiver/database.hpp"
+#include "receiver/sqlite_store.hpp"
 #include "receiver/fleet_status.hpp"
 #include "receiver/iso_week.hpp"
 #include "receiver/report.hpp"
@@ -59,7 +59,7 @@ int fleet_command(std::span<char*> args) {
     if (!parsed) throw usage_error("--as-of: " + parsed.error().context);
     as_of = *parsed;
   }
-  auto db = database::open(opts.required("db"), database::mode::read_only);
+  auto db = sqlite_store::open_sqlite_only(opts.required("db"), store_mode::read_only, "fleet");
   if (!db) return failure(db.error().message());
   report_queries q((*db)->handle());
   auto sites = q.sites();

@@ -9,7 +9,7 @@
 
 #include "receiver/args.hpp"
 #include "receiver/commands.hpp"
-#include "receiver/database.hpp"
+#include "receiver/store.hpp"
 #include "receiver/report.hpp"
 #include "common/seal.hpp"
 #include "common/text.hpp"
@@ -21,7 +21,7 @@ namespace {
 
 constexpr option_spec specs[] = {{"db"}, {"key"}, {"gateway"}, {"stream"}, {"actor"}, {"json", false}, {"limit"}};
 
-constexpr const char* help = R"(usage: ravao-receiver records --db FILE [--key FILE] [--gateway G] [--stream S]
+constexpr const char* help = R"(usage: ravao-receiver records --db FILE|URL [--key FILE] [--gateway G] [--stream S]
                               [--actor A] [--json] [--limit N]
 
 Lists stored records in (gateway, stream, seq) order: time (derived_wall_ms:
@@ -33,7 +33,7 @@ data stays sealed unless --key is given. Stored and opened values are shown
 escaped: control characters, bidirectional controls and bytes that are not
 UTF-8 as \xNN (a backslash too), so that no stored text acts on the terminal.
 
-  --db FILE        the receiver database (serve --db)
+  --db FILE|URL    the receiver database (serve --db)
   --key FILE       the provincial secret key (keygen --out): opens each sealed
                    field and shows its contents. Personal data: handle the
                    output accordingly.
@@ -80,30 +80,17 @@ int records_command(std::span<char*> args) {
     if (!parsed) return failure(fmt::format("--key {}: {}", *key_path, parsed.error().message()));
     keys = *parsed;
   }
-  auto db = database::open(db_path, database::mode::read_only);
+  auto db = open_store(db_path, store_mode::read_only);
   if (!db) return failure(db.error().message());
-  const auto gateway = opts.get("gateway");
-  const auto stream = opts.get("stream");
-  const auto actor = opts.get("actor");
-  auto q = sql::statement::prepare((*db)->handle(),
-                   "SELECT gateway, stream, seq, derived_wall_ms, json FROM records"
-                   " WHERE (?1 IS NULL OR gateway = ?1) AND (?2 IS NULL OR stream = ?2) AND (?4 IS NULL OR actor = ?4)"
-                   " ORDER BY gateway, stream, seq LIMIT ?3");
-  if (!q) return failure(q.error().message());
-  if (gateway) q->bind(1, *gateway);
-  if (stream) q->bind(2, *stream);
-  if (actor) q->bind(4, *actor);
-  q->bind(3, limit == 0 ? INT64_MAX : limit);
+  auto rows = (*db)->records({opts.get("gateway"), opts.get("stream"), opts.get("actor"), limit});
+  if (!rows) return failure(rows.error().message());
 
   json::array all;
-  while (true) {
-    auto row = q->step();
-    if (!row) return failure(row.error().message());
-    if (!*row) break;
+  for (const auto& row : *rows) {
     boost::system::error_code ec;
-    json::value v = json::parse(q->text(4), ec);
+    json::value v = json::parse(row.json, ec);
     if (ec || !v.is_object())
-      return failure(fmt::format("record {} of {} is not a JSON object", q->int64(2), q->text(0)));
+      return failure(fmt::format("record {} of {} is not a JSON object", row.seq, shown(row.gateway)));
     json::object& r = v.as_object();
     std::optional<std::string> opened;
     std::string open_error;
@@ -118,11 +105,11 @@ int records_command(std::span<char*> args) {
       }
       r.erase("sealed");
     }
-    const auto derived = q->opt_int64(3);
+    const auto& derived = row.derived_wall_ms;
     if (as_json) {
       json::object out;
-      out["gateway"] = q->text(0);
-      out["stream"] = q->text(1);
+      out["gateway"] = row.gateway;
+      out["stream"] = row.stream;
       out["derived_wall_ms"] = derived ? json::value(*derived) : json::value(nullptr);
       for (auto& [k, val] : r) out[k] = std::move(val);
       if (sealed_bytes > 0) {
@@ -146,7 +133,7 @@ int records_command(std::span<char*> args) {
       if (f->is_string()) return fmt::format(" {}={}", k, shown(f->get_string()));
       return fmt::format(" {}={}", k, text::json_for_terminal(json::serialize(*f)));
     };
-    std::string line = fmt::format("{} {} {:>8} {} {}", shown(q->text(0)), shown(q->text(1)), q->int64(2),
+    std::string line = fmt::format("{} {} {:>8} {} {}", shown(row.gateway), shown(row.stream), row.seq,
                                    iso_utc(derived), field("type").substr(6));
     for (const auto k :
          {"counter", "visit", "kind", "close_reason", "ref", "name_masked", "id_masked", "payload", "actor"}) {

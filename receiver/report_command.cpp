@@ -9,7 +9,7 @@
 
 #include "receiver/args.hpp"
 #include "receiver/commands.hpp"
-#include "receiver/database.hpp"
+#include "receiver/sqlite_store.hpp"
 #include "receiver/iso_week.hpp"
 #include "receiver/report.hpp"
 #include "receiver/report_output.hpp"
@@ -72,7 +72,7 @@ int weekly(std::span<char*> args) {
   const std::string format = opts.get("format").value_or("csv");
   if (format != "csv" && format != "html") throw usage_error(fmt::format("--format: \"{}\" (expected csv or html)", shown(format)));
 
-  auto db = database::open(opts.required("db"), database::mode::read_only);
+  auto db = sqlite_store::open_sqlite_only(opts.required("db"), store_mode::read_only, "report weekly");
   if (!db) return failure(db.error().message());
   report_queries q((*db)->handle());
   auto sites = q.sites();

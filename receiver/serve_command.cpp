@@ -5,12 +5,15 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
 
 #include "receiver/args.hpp"
 #include "receiver/identity.hpp"
 #include "receiver/commands.hpp"
 #include "receiver/private_files.hpp"
+#include "receiver/pg/connection.hpp"
+#include "receiver/report.hpp"
 #include "receiver/server.hpp"
 #include "common/supervise.hpp"
 #include "common/tls_server.hpp"
@@ -26,12 +29,14 @@ constexpr option_spec specs[] = {
     {"listen"}, {"cert"}, {"key"}, {"db"}, {"client-ca"}, {"tokens"}, {"deny"},
     {"base-path"}, {"fault", true, true}, {"timeout-seconds"}, {"handshake-timeout-seconds"},
     {"request-timeout-seconds"}, {"max-connections"}, {"max-connections-per-address"}, {"log-level"},
+    {"db-connections"}, {"db-queue"}, {"retain-days"}, {"pg-insert"},
 };
 
-constexpr const char* help = R"(usage: ravao-receiver serve --listen ADDR:PORT --cert FILE --key FILE --db FILE [options]
+constexpr const char* help = R"(usage: ravao-receiver serve --listen ADDR:PORT --cert FILE --key FILE --db FILE|URL [options]
 
 Receives batches (POST BASE/v1/batches) and heartbeats (POST BASE/v1/heartbeats)
-over HTTPS and stores them in a SQLite file. Prints "listening on ADDR:PORT" on
+over HTTPS and stores them in a SQLite file, or in PostgreSQL when --db is a
+postgresql:// URL. Prints "listening on ADDR:PORT" on
 stdout once it accepts connections; one log line per request on stderr.
 Every request is bound to one gateway: the one its client certificate names
 (CN) and/or its bearer token belongs to; it may send only that gateway's
@@ -43,7 +48,18 @@ batches and heartbeats (403 otherwise). At least one of --client-ca and
                           port 0 picks a free port (printed)
   --cert FILE             server certificate chain, PEM (certificate first)
   --key FILE              its private key, unencrypted PEM
-  --db FILE               the receiver database, created when missing
+  --db FILE|URL           the receiver database, created when missing: a SQLite
+                          file, or postgresql://USER@HOST/DB (libpq URL; the
+                          database must exist, its tables are created)
+  --db-connections N      database connections (threads) storing at once
+                          (default 1 for SQLite, 4 for PostgreSQL)
+  --db-queue N            requests waiting for one of them (default 64); more
+                          get 503 with Retry-After: 2
+  --retain-days N         drop records received more than N days ago, at start
+                          and every hour (PostgreSQL: whole day partitions);
+                          default 0: keep everything
+  --pg-insert copy|values how PostgreSQL loads a batch: COPY (default) or
+                          multi-row INSERT
   --client-ca FILE        require a client certificate chaining to these CAs
                           (mutual TLS); its subject CN is the gateway id
   --tokens FILE           require "Authorization: Bearer TOKEN": one "GATEWAY TOKEN"
@@ -121,6 +137,25 @@ void reload_on_sighup(asio::signal_set& hangups, identities& ids) {
   });
 }
 
+// At start and every hour until `timer` is cancelled: records received more
+// than `days` days ago are dropped, on the store pool (a full pool skips one round).
+void apply_retention_hourly(asio::steady_timer& timer, store_pool& pool, std::int64_t days) {
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  const std::int64_t cutoff = now - days * 86'400'000;
+  pool.post([cutoff](store& s) {
+    if (auto r = s.apply_retention(cutoff); !r) {
+      log::error("receiver.retention_failed", r.error().message(), {{"error", r.error().message()}});
+    } else {
+      log::info("receiver.retention_applied", "old records dropped", {{"cutoff", iso_utc(cutoff)}});
+    }
+  });
+  timer.expires_after(std::chrono::hours(1));
+  timer.async_wait([&timer, &pool, days](const boost::system::error_code& ec) {
+    if (!ec) apply_retention_hourly(timer, pool, days);
+  });
+}
+
 int failure(const std::string& message) {
   std::fprintf(stderr, "ravao-receiver serve: %s\n", message.c_str());
   return 1;
@@ -153,6 +188,14 @@ int serve_command(std::span<char*> args) {
   so.max_connections = static_cast<std::size_t>(opts.integer("max-connections", 256, 1, 100'000));
   so.max_connections_per_address =
       static_cast<std::size_t>(opts.integer("max-connections-per-address", 16, 1, 100'000));
+  const auto connections = opts.integer("db-connections", is_postgresql_url(db_path) ? 4 : 1, 1, 256);
+  const auto queue = static_cast<std::size_t>(opts.integer("db-queue", 64, 0, 100'000));
+  const auto retain_days = opts.integer("retain-days", 0, 0, 100'000);
+  const std::string insert = opts.get("pg-insert").value_or("copy");
+  if (insert != "copy" && insert != "values") {
+    throw usage_error(fmt::format("--pg-insert {}: expected copy or values", insert));
+  }
+  const auto how = insert == "copy" ? insert_method::copy : insert_method::values;
   fault_plan plan;
   for (const auto& spec : opts.all("fault")) {
     if (auto r = add_fault(plan, spec); !r) throw usage_error(r.error().context);
@@ -166,13 +209,22 @@ int serve_command(std::span<char*> args) {
   if (!ctx) return failure(ctx.error().message());
   auto ids = identities::load(who);
   if (!ids) return failure(ids.error().message());
-  if (auto ok = make_database_private(db_path); !ok) return failure(ok.error().message());
-  auto db = database::open(db_path, database::mode::serve);
-  if (!db) return failure(db.error().message());
+  if (!is_postgresql_url(db_path)) {
+    if (auto ok = make_database_private(db_path); !ok) return failure(ok.error().message());
+  }
+  std::vector<std::unique_ptr<store>> stores;
+  for (std::int64_t i = 0; i < connections; ++i) {
+    auto db = open_store(db_path, store_mode::serve, how);
+    if (!db) return failure(db.error().message());
+    stores.push_back(std::move(*db));
+  }
+  store_pool pool(std::move(stores), queue);
 
   asio::io_context io;
   faults injected(plan);
-  server srv(io.get_executor(), **ctx, **db, injected, *ids, std::move(so));
+  server srv(io.get_executor(), **ctx, pool, injected, *ids, std::move(so));
+  asio::steady_timer retention(io);
+  if (retain_days > 0) apply_retention_hourly(retention, pool, retain_days);
   asio::signal_set signals(io, SIGINT, SIGTERM);
   asio::signal_set hangups(io, SIGHUP);
   // A supervised task that cannot go on (the accept loop) stops the server;
@@ -183,6 +235,7 @@ int serve_command(std::span<char*> args) {
     srv.stop();
     signals.cancel();
     hangups.cancel();
+    retention.cancel();
   });
   auto bound = srv.listen(listen_at);
   if (!bound) return failure(bound.error().message());
@@ -192,6 +245,7 @@ int serve_command(std::span<char*> args) {
     notify::stopping();
     srv.stop();
     hangups.cancel();
+    retention.cancel();
   });
   reload_on_sighup(hangups, *ids);
   const std::string where = bound->address().is_v6()
@@ -199,7 +253,7 @@ int serve_command(std::span<char*> args) {
                                 : fmt::format("{}:{}", bound->address().to_string(), bound->port());
   std::printf("listening on %s\n", where.c_str());
   std::fflush(stdout);
-  log::info("receiver.listening", "listening", {{"address", where}, {"db", db_path},
+  log::info("receiver.listening", "listening", {{"address", where}, {"db", pg::redacted(db_path)},
             {"mtls", tls.client_ca ? "yes" : "no"}, {"tokens", std::to_string(ids->token_count())},
             {"denied", std::to_string(ids->denied_count())}});
   notify::ready();  // ravao-receiver.service is Type=notify

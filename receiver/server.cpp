@@ -27,7 +27,7 @@ std::int64_t now_ms() { return now().wall_ms; }
 
 }  // namespace
 
-server::server(asio::any_io_executor ex, asio::ssl::context& tls, database& db, faults& f, const identities& ids,
+server::server(asio::any_io_executor ex, asio::ssl::context& tls, store_pool& db, faults& f, const identities& ids,
                server_options o)
     : ex_(ex),
       tls_(tls),
@@ -75,10 +75,20 @@ void server::stop() {
   sessions_.clear();
 }
 
+// On the store pool, nobody waiting; a full pool drops the count (the
+// request is logged all the same).
 void server::count(const std::string& gateway, std::string_view outcome) {
-  if (auto r = db_.count_outcome(gateway, outcome); !r) {
-    log::warning("receiver.stats_failed", r.error().message());
-  }
+  db_.post([gateway, outcome = std::string(outcome)](store& s) {
+    if (auto r = s.count_outcome(gateway, outcome); !r) log::warning("receiver.stats_failed", r.error().message());
+  });
+}
+
+void server::refuse_busy(exchange& x, const std::string& gateway) {
+  log::warning("receiver.overloaded", "the database is behind: request refused with 503 and Retry-After",
+               {{"gateway", gateway}, {"pending", std::to_string(db_.pending())},
+                {"capacity", std::to_string(db_.capacity())}});
+  x.fail(http::status::service_unavailable, "the receiver is busy: retry later");
+  x.retry_after = options_.busy_retry_after;
 }
 
 asio::awaitable<void> server::accept_loop() {
@@ -151,16 +161,16 @@ void server::refuse_conflicts(exchange& x, const batch& b, const std::vector<std
       {"conflicts", std::move(listed)}});
 }
 
-void server::handle(exchange& x, const sender& who, decoded_body decoded) {
+asio::awaitable<void> server::handle(exchange& x, const sender& who, decoded_body decoded) {
   if (auto* refused = std::get_if<refused_body>(&decoded)) {
     x.gateway = refused->gateway;
     x.fail(static_cast<http::status>(refused->status), refused->message);
     count(x.gateway, refused->outcome);
-    return;
+    co_return;
   }
   if (auto* invalid = std::get_if<invalid_records>(&decoded)) {
     x.gateway = invalid->gateway;
-    if (!may_send_for(who, x.gateway, x)) return;
+    if (!may_send_for(who, x.gateway, x)) co_return;
     json::array rejected;
     for (const auto& r : invalid->rejected) rejected.push_back(json::object{{"seq", r.seq}, {"reason", r.reason}});
     x.status = http::status::unprocessable_entity;
@@ -168,44 +178,65 @@ void server::handle(exchange& x, const sender& who, decoded_body decoded) {
                          invalid->rejected.front().seq, invalid->rejected.front().reason);
     x.body = json::serialize(json::object{{"protocol", 1}, {"rejected", std::move(rejected)}});
     count(x.gateway, "rejected");
-    return;
+    co_return;
   }
   if (auto* h = std::get_if<heartbeat>(&decoded)) {
     x.gateway = h->gateway;
-    if (!may_send_for(who, h->gateway, x)) return;
-    if (auto r = db_.store_heartbeat(*h, now_ms()); !r) {
-      log::error("receiver.store_failed", r.error().message(), {{"gateway", h->gateway}});
+    if (!may_send_for(who, h->gateway, x)) co_return;
+    // Named, not a temporary in the co_await expression: g++ 12 destroys
+    // such temporaries twice.
+    std::function<result<void>(store&)> store_it = [beat = std::move(*h), at = now_ms()](store& s) {
+      return s.store_heartbeat(beat, at);
+    };
+    auto stored = co_await db_.submit(std::move(store_it));
+    if (!stored) {
+      refuse_busy(x, x.gateway);
+      co_return;
+    }
+    if (auto& r = *stored; !r) {
+      log::error("receiver.store_failed", r.error().message(), {{"gateway", x.gateway}});
       x.fail(http::status::service_unavailable, "the receiver cannot store right now");
       x.retry_after = 5;
-      return;
+      co_return;
     }
     x.body = json::serialize(json::object{{"protocol", 1}});
-    return;
+    co_return;
   }
-  auto& b = std::get<batch>(decoded);
+  // Shared with the store job: the pool thread reads it until the job returns.
+  const auto shared = std::make_shared<const batch>(std::move(std::get<batch>(decoded)));
+  const batch& b = *shared;
   x.gateway = b.gateway;
   x.records = static_cast<std::int64_t>(b.records.size());
-  if (!may_send_for(who, b.gateway, x)) return;
+  if (!may_send_for(who, b.gateway, x)) co_return;
   if (const auto forced = faults_.before_store()) {
     x.fail(static_cast<http::status>(forced->status), fmt::format("fault injected ({})", forced->outcome));
     x.retry_after = forced->retry_after_seconds;
     count(b.gateway, forced->outcome);
-    return;
+    co_return;
   }
   const auto store_started = std::chrono::steady_clock::now();
-  auto stored = db_.store_batch(b, now_ms());
+  std::function<result<ingest_result>(store&)> store_it = [shared, at = now_ms()](store& s) {
+    return s.store_batch(*shared, at);
+  };
+  auto job = co_await db_.submit(std::move(store_it));
   x.store_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                      store_started).count();
+  if (!job) {
+    refuse_busy(x, x.gateway);
+    count(x.gateway, "overloaded");
+    co_return;
+  }
+  auto& stored = *job;
   if (!stored) {
-    log::error("receiver.store_failed", stored.error().message(), {{"gateway", b.gateway}});
+    log::error("receiver.store_failed", stored.error().message(), {{"gateway", x.gateway}});
     x.fail(http::status::service_unavailable, "the receiver cannot store right now");
     x.retry_after = 5;
     count(b.gateway, "store_failed");
-    return;
+    co_return;
   }
   if (!stored->conflicts.empty()) {
     refuse_conflicts(x, b, stored->conflicts);
-    return;
+    co_return;
   }
   x.accepted = stored->accepted;
   x.duplicates = stored->duplicates;
@@ -217,7 +248,7 @@ void server::handle(exchange& x, const sender& who, decoded_body decoded) {
     x.drop = true;
     x.note = "fault injected (lost-ack): committed, closing without a reply";
     count(b.gateway, "lost_ack");
-    return;
+    co_return;
   }
   x.body = json::serialize(json::object{{"protocol", 1},
                                         {"stored_through", stored->stored_through},

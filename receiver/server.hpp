@@ -5,12 +5,11 @@
 // gateway (identity.hpp) and authenticated as soon as its header is read
 // (before any of its body), and the faults of faults.hpp.
 //
-// Threads: one I/O thread runs the accept loop, every session coroutine and
-// the SQLite transactions (a batch of 5,000 records commits in a few
-// milliseconds, during which other connections wait). Gunzip and JSON
-// parsing, which a large body makes long, run on a small worker pool
-// (body.hpp: pure, owning its input); the session awaits the result and
-// resumes on the I/O thread. The server owns the acceptor, the pool and the
+// Threads: one I/O thread runs the accept loop and every session coroutine.
+// Gunzip and JSON parsing, which a large body makes long, run on a small
+// worker pool (body.hpp: pure, owning its input); the database work runs on
+// the store pool (store_pool.hpp: bounded; a full pool is a 503 with
+// Retry-After). The session awaits each and resumes on the I/O thread. The server owns the acceptor, the pool and the
 // session streams; stop() closes the acceptor and the streams, which ends
 // every coroutine (a decode under way finishes, then its session ends).
 
@@ -32,10 +31,10 @@
 
 #include "common/error.hpp"
 #include "receiver/body.hpp"
-#include "receiver/database.hpp"
 #include "receiver/faults.hpp"
 #include "receiver/identity.hpp"
 #include "receiver/limits.hpp"
+#include "receiver/store_pool.hpp"
 
 namespace ravao::receiver {
 
@@ -52,12 +51,14 @@ struct server_options {
   std::size_t max_connections = 256;             // more are accepted and closed at once
   std::size_t max_connections_per_address = 16;  // from one peer address; more are accepted and closed
   unsigned decode_threads = 2;                   // the worker pool that gunzips and parses bodies
+  std::int64_t busy_retry_after = 2;             // Retry-After (s) of a 503 when the store pool is full
 };
 
 class server {
  public:
-  // `tls`, `db`, `f` and `ids` must outlive the server and are used on `ex` only.
-  server(boost::asio::any_io_executor ex, boost::asio::ssl::context& tls, database& db, faults& f,
+  // `tls`, `db`, `f` and `ids` must outlive the server; all but `db` (whose
+  // jobs run on its own threads) are used on `ex` only.
+  server(boost::asio::any_io_executor ex, boost::asio::ssl::context& tls, store_pool& db, faults& f,
          const identities& ids, server_options o);
   ~server();
 
@@ -82,12 +83,14 @@ class server {
   // 409: records already stored under the same keys with other content.
   void refuse_conflicts(exchange& x, const batch& b, const std::vector<std::int64_t>& seqs);
   // The decoded body checked against the sender, stored, and the reply set in `x`.
-  void handle(exchange& x, const sender& who, decoded_body body);
+  boost::asio::awaitable<void> handle(exchange& x, const sender& who, decoded_body body);
+  // 503 with Retry-After: the store pool is full.
+  void refuse_busy(exchange& x, const std::string& gateway);
   void count(const std::string& gateway, std::string_view outcome);  // stats; a failure is only logged
 
   boost::asio::any_io_executor ex_;
   boost::asio::ssl::context& tls_;
-  database& db_;
+  store_pool& db_;
   faults& faults_;
   const identities& identities_;
   server_options options_;

@@ -128,6 +128,12 @@ asio::awaitable<void> server::serve(std::shared_ptr<tls_stream> stream, std::str
     } else if (const auto length = parser.content_length(); length && *length > limits_of(*where).max_sent_bytes) {
       x.fail(http::status::payload_too_large, fmt::format("body larger than {} bytes", limits_of(*where).max_sent_bytes));
       count("", "too_large");
+    } else if (db_.pending() >= db_.capacity()) {
+      // The database is behind: refused before its body costs memory or a
+      // decode (the pool may also fill while the body is read: handle() checks again).
+      x.gateway = authorized->gateway;
+      refuse_busy(x, x.gateway);
+      count(x.gateway, "overloaded");
     } else {
       who = std::move(*authorized);
       x.where = *where;
@@ -176,7 +182,7 @@ asio::awaitable<void> server::serve(std::shared_ptr<tls_stream> stream, std::str
           x.retry_after = 5;
           count("", "timeout");
         } else {
-          handle(x, *who, std::move(decoded));
+          co_await handle(x, *who, std::move(decoded));
         }
       }
     }

@@ -12,7 +12,7 @@
 #include "common/text.hpp"
 #include "receiver/args.hpp"
 #include "receiver/commands.hpp"
-#include "receiver/database.hpp"
+#include "receiver/sqlite_store.hpp"
 #include "receiver/report.hpp"
 #include "receiver/report_queries.hpp"
 
@@ -79,7 +79,7 @@ int load(std::span<char*> args) {
     std::fputs("ravao-receiver sites: nothing loaded; the site table is unchanged\n", stderr);
     return 1;
   }
-  auto db = database::open(opts.required("db"), database::mode::serve);
+  auto db = sqlite_store::open_sqlite_only(opts.required("db"), store_mode::serve, "sites");
   if (!db) return failure(db.error().message());
   if (auto r = report_queries((*db)->handle()).replace_sites(*sites); !r) return failure(r.error().message());
   std::size_t gateways = 0;
@@ -94,7 +94,7 @@ int list(std::span<char*> args) {
     std::fputs(help, stdout);
     return 0;
   }
-  auto db = database::open(opts.required("db"), database::mode::read_only);
+  auto db = sqlite_store::open_sqlite_only(opts.required("db"), store_mode::read_only, "sites");
   if (!db) return failure(db.error().message());
   auto sites = report_queries((*db)->handle()).sites();
   if (!sites) return failure(sites.error().message());

@@ -8,7 +8,7 @@
 
 #include "receiver/args.hpp"
 #include "receiver/commands.hpp"
-#include "receiver/database.hpp"
+#include "receiver/store.hpp"
 #include "receiver/report.hpp"
 #include "common/text.hpp"
 
@@ -19,7 +19,7 @@ namespace {
 
 constexpr option_spec specs[] = {{"db"}, {"json", false}};
 
-constexpr const char* help = R"(usage: ravao-receiver stats --db FILE [--json]
+constexpr const char* help = R"(usage: ravao-receiver stats --db FILE|URL [--json]
 
 Per gateway and stream: records stored, duplicates received and discarded,
 the highest seq, gaps (seqs below it never stored: dead-lettered by the
@@ -32,8 +32,8 @@ store_failed, heartbeat; requests whose gateway could not be read count under
 was already stored with other content (a forgery or a reused stream: the
 refused copies are in the database's `conflicts` table; investigate).
 
-  --db FILE   the receiver database (serve --db)
-  --json      one JSON object {"streams": [...], "gateways": [...]}
+  --db FILE|URL  the receiver database (serve --db)
+  --json         one JSON object {"streams": [...], "gateways": [...]}
 )";
 
 int failure(const std::string& message) {
@@ -51,53 +51,33 @@ int stats_command(std::span<char*> args) {
     std::fputs(help, stdout);
     return 0;
   }
-  auto db = database::open(opts.required("db"), database::mode::read_only);
+  auto db = open_store(opts.required("db"), store_mode::read_only);
   if (!db) return failure(db.error().message());
-  sqlite3* h = (*db)->handle();
+  auto st = (*db)->stats();
+  if (!st) return failure(st.error().message());
 
   json::array streams;
-  auto sq = sql::statement::prepare(h,
-                    "SELECT s.gateway, s.stream, s.records, s.duplicates, s.highest_seq, s.last_ms,"
-                    " (SELECT count(*) FROM records r WHERE r.gateway = s.gateway AND r.derived_wall_ms IS NULL"
-                    "  AND r.stream = s.stream)"
-                    " FROM streams s ORDER BY s.gateway, s.stream");
-  if (!sq) return failure(sq.error().message());
-  while (true) {
-    auto row = sq->step();
-    if (!row) return failure(row.error().message());
-    if (!*row) break;
-    streams.push_back(json::object{{"gateway", sq->text(0)},
-                                   {"stream", sq->text(1)},
-                                   {"records", sq->int64(2)},
-                                   {"duplicates", sq->int64(3)},
-                                   {"highest_seq", sq->int64(4)},
-                                   {"gaps", sq->int64(4) - sq->int64(2)},
-                                   {"time_unknown", sq->int64(6)},
-                                   {"last_batch_ms", sq->int64(5)}});
+  for (const auto& s : st->streams) {
+    streams.push_back(json::object{{"gateway", s.gateway},
+                                   {"stream", s.stream},
+                                   {"records", s.records},
+                                   {"duplicates", s.duplicates},
+                                   {"highest_seq", s.highest_seq},
+                                   {"gaps", s.highest_seq - s.records},
+                                   {"time_unknown", s.time_unknown},
+                                   {"last_batch_ms", s.last_ms}});
   }
-
   // Gateways: from batches, heartbeats and counted requests alike.
   std::map<std::string, json::object> gateways;
-  auto gq = sql::statement::prepare(h, "SELECT gateway, last_batch_ms, last_heartbeat_ms FROM gateways");
-  if (!gq) return failure(gq.error().message());
-  while (true) {
-    auto row = gq->step();
-    if (!row) return failure(row.error().message());
-    if (!*row) break;
-    auto& g = gateways[gq->text(0)];
-    g["last_batch_ms"] = opt_value(gq->opt_int64(1));
-    g["last_heartbeat_ms"] = opt_value(gq->opt_int64(2));
+  for (const auto& g : st->gateways) {
+    auto& out = gateways[g.gateway];
+    out["last_batch_ms"] = opt_value(g.last_batch_ms);
+    out["last_heartbeat_ms"] = opt_value(g.last_heartbeat_ms);
   }
-  auto oq = sql::statement::prepare(h, "SELECT gateway, outcome, count FROM outcomes ORDER BY gateway, outcome");
-  if (!oq) return failure(oq.error().message());
-  while (true) {
-    auto row = oq->step();
-    if (!row) return failure(row.error().message());
-    if (!*row) break;
-    const std::string name = oq->text(0).empty() ? "-" : oq->text(0);
-    auto& g = gateways[name];
+  for (const auto& o : st->outcomes) {
+    auto& g = gateways[o.gateway.empty() ? "-" : o.gateway];
     if (!g.contains("requests")) g["requests"] = json::object{};
-    g["requests"].as_object()[oq->text(1)] = oq->int64(2);
+    g["requests"].as_object()[o.outcome] = o.count;
   }
   json::array gateway_list;
   for (auto& [name, g] : gateways) {

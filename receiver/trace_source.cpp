@@ -3,7 +3,7 @@
 
 #include "receiver/trace_source.hpp"
 
-#include "receiver/database.hpp"
+#include "receiver/sqlite_store.hpp"
 
 namespace ravao::receiver {
 
@@ -19,7 +19,7 @@ source_record row_of(const sql::statement& q) {
 
 class sqlite_source final : public trace_source {
  public:
-  explicit sqlite_source(std::unique_ptr<database> db) : db_(std::move(db)) {}
+  explicit sqlite_source(std::unique_ptr<sqlite_store> db) : db_(std::move(db)) {}
 
   result<void> prepare() {
     return sql::prepare_members<sqlite_source>(
@@ -62,14 +62,14 @@ class sqlite_source final : public trace_source {
   }
 
  private:
-  std::unique_ptr<database> db_;  // closed after the statements (declared first)
+  std::unique_ptr<sqlite_store> db_;  // closed after the statements (declared first)
   sql::statement after_, one_, time_;
 };
 
 }  // namespace
 
 result<std::unique_ptr<trace_source>> open_sqlite_source(const std::filesystem::path& path) {
-  auto db = database::open(path, database::mode::read_only);
+  auto db = sqlite_store::open_sqlite_only(path, store_mode::read_only, "trace");
   if (!db) return std::unexpected(db.error());
   auto source = std::make_unique<sqlite_source>(std::move(*db));
   if (auto ok = source->prepare(); !ok) return std::unexpected(ok.error());

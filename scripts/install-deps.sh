@@ -21,6 +21,8 @@ packages=(
   weasyprint
   # field rehearsal (issue 17, tests/field/): the guest image and the VM
   mmdebstrap qemu-system-x86 qemu-utils
+  # pg (issue 15): ravao-receiver's PostgreSQL engine (libpq) and the server its tests start
+  libpq-dev postgresql-15
 )
 
 missing=()

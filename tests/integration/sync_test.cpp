@@ -424,12 +424,7 @@ BOOST_AUTO_TEST_CASE(audit_1_a_forged_record_sent_first_is_a_conflict_the_gatewa
 
   // The province investigates and removes the forged row: the next attempt
   // stores the genuine records and the alarm clears.
-  sqlite3* db = nullptr;
-  BOOST_TEST_REQUIRE(sqlite3_open(r.db().c_str(), &db) == SQLITE_OK);
-  sqlite3_busy_timeout(db, 5000);
-  BOOST_TEST_REQUIRE(sqlite3_exec(db, "DELETE FROM records WHERE gateway = 'bd-test' AND seq = 1", nullptr, nullptr,
-                                  nullptr) == SQLITE_OK, sqlite3_errmsg(db));
-  sqlite3_close(db);
+  r.execute_sql("DELETE FROM records WHERE gateway = 'bd-test' AND seq = 1");
   BOOST_TEST_REQUIRE(drained(g.d), g.d.log() + r.log());
   s = sync_of(g.d);
   BOOST_TEST(s.at("conflict_seqs").as_array().empty());
@@ -456,7 +451,7 @@ BOOST_AUTO_TEST_CASE(the_actor_of_a_staff_action_reaches_the_province_and_scans_
   const std::string actor = as_str(recs[1].at("actor"));
   BOOST_TEST(actor.starts_with("unix:"), actor);
   // The receiver keeps it in its own column: `records --actor` finds it, and its text form shows it.
-  const auto mine = run({RAVAO_RECEIVER_PATH, "records", "--db", r.db().native(), "--actor", actor});
+  const auto mine = run({RAVAO_RECEIVER_PATH, "records", "--db", r.db_arg(), "--actor", actor});
   BOOST_TEST(mine.code == 0, mine.err);
   BOOST_TEST(mine.out.find("declaration") != std::string::npos, mine.out);
   BOOST_TEST(mine.out.find("actor=" + actor) != std::string::npos, mine.out);

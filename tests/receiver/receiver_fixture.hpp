@@ -16,6 +16,7 @@
 
 #include "support/harness.hpp"
 #include "support/https_client.hpp"
+#include "support/postgres_server.hpp"
 
 namespace ravao::test {
 namespace json = boost::json;
@@ -46,7 +47,13 @@ inline run_result must_run(std::vector<std::string> args) {
 
 class receiver_fixture {
  public:
-  receiver_fixture() {
+  // With RAVAO_TEST_DB=postgresql (the ctest variants NAME_pg), the receiver
+  // stores into a fresh database of the process's PostgreSQL.
+  receiver_fixture() : receiver_fixture(testing_postgresql() ? shared_postgres().url(shared_postgres().create_database())
+                                                            : std::string()) {}
+  // On the database `db_url` ("" : a SQLite file of its own), which other
+  // receivers may share.
+  explicit receiver_fixture(std::string db_url) : db_url_(std::move(db_url)) {
     must_run({"pki", "--out", pki("").native(), "--client", std::string(test_gateway)});
     write_file(tokens_path(), fmt::format("{} {}\n", test_gateway, fixture_token));
   }
@@ -65,7 +72,7 @@ class receiver_fixture {
     const auto out = dir_ / fmt::format("serve-{}.out", starts_);
     std::vector<std::string> argv{RAVAO_RECEIVER_PATH, "serve",  "--listen", "127.0.0.1:0",
                                   "--cert",            pki("server.pem").native(), "--key",
-                                  pki("server.key").native(), "--db", db().native()};
+                                  pki("server.key").native(), "--db", db_arg()};
     argv.insert(argv.end(), extra.begin(), extra.end());
     proc_ = std::make_unique<process>(argv, out, log_path());
     const bool up = eventually([&] {
@@ -103,7 +110,11 @@ class receiver_fixture {
   }
 
   std::filesystem::path pki(std::string_view file) const { return dir_ / "pki" / file; }
+  // The SQLite file (for the tests about the file itself: on_sqlite()).
   std::filesystem::path db() const { return dir_ / "receiver.db"; }
+  // What --db gets: the SQLite file, or the PostgreSQL URL.
+  std::string db_arg() const { return db_url_.empty() ? db().native() : db_url_; }
+  bool on_sqlite() const { return db_url_.empty(); }
   std::filesystem::path log_path() const { return dir_ / "receiver.log"; }
   std::filesystem::path tokens_path() const { return dir_ / "fixture-tokens"; }
   // SIGHUP: serve reads --tokens and --deny again.
@@ -116,8 +127,9 @@ class receiver_fixture {
     return std::filesystem::exists(log_path(), ec) ? read_file(log_path()) : std::string();
   }
   unsigned short port() const { return port_; }
+  pid_t pid() const { return proc_ ? proc_->pid() : -1; }
 
-  json::object stats() const { return json::parse(must_run({"stats", "--db", db().native(), "--json"}).out).as_object(); }
+  json::object stats() const { return json::parse(must_run({"stats", "--db", db_arg(), "--json"}).out).as_object(); }
   // The one stream row of the test gateway (records, duplicates, highest_seq, gaps, time_unknown).
   json::object stream_row() const {
     const auto all = stats();  // kept alive: the loop walks into it
@@ -131,13 +143,14 @@ class receiver_fixture {
     return row.empty() ? 0 : row.at("records").as_int64();
   }
   json::array records(std::vector<std::string> extra = {}) const {
-    std::vector<std::string> args{"records", "--db", db().native(), "--json", "--limit", "0"};
+    std::vector<std::string> args{"records", "--db", db_arg(), "--json", "--limit", "0"};
     args.insert(args.end(), extra.begin(), extra.end());
     return json::parse(must_run(args).out).as_array();
   }
 
  private:
   temp_dir dir_;
+  std::string db_url_;  // PostgreSQL; empty: SQLite
   std::unique_ptr<process> proc_;
   unsigned short port_ = 0;
   int starts_ = 0;

@@ -122,7 +122,7 @@ BOOST_AUTO_TEST_CASE(audit_1_with_both_credentials_they_must_name_the_same_gatew
 BOOST_AUTO_TEST_CASE(audit_1_serve_refuses_anonymous_senders_and_tokens_for_any_gateway) {
   receiver_fixture r;
   const std::vector<std::string> base{"serve", "--listen", "127.0.0.1:0", "--cert", r.pki("server.pem").native(),
-                                      "--key", r.pki("server.key").native(), "--db", r.db().native()};
+                                      "--key", r.pki("server.key").native(), "--db", r.db_arg()};
   auto res = receiver(base);
   BOOST_TEST(res.code == 2, res.err);
   BOOST_TEST(res.err.find("--client-ca and/or --tokens") != std::string::npos, res.err);
@@ -164,7 +164,7 @@ BOOST_AUTO_TEST_CASE(audit_1_a_forged_record_makes_the_genuine_one_a_conflict_no
   for (const auto& g : stats.at("gateways").as_array()) {
     if (g.at("gateway").as_string() == test_gateway) BOOST_TEST(g.at("conflicts").as_int64() == 1);
   }
-  const auto text = must_run({"stats", "--db", r.db().native()}).out;
+  const auto text = must_run({"stats", "--db", r.db_arg()}).out;
   BOOST_TEST(text.find("ALARM: 1 batches refused (409)") != std::string::npos, text);
   // Sent again, it is refused again: never acknowledged as a duplicate.
   BOOST_TEST(status_of(c, "/v1/batches", seq_batch(1, 4)) == 409u);

@@ -51,7 +51,7 @@ BOOST_AUTO_TEST_CASE(audit_5_records_escape_sealed_and_stored_fields_on_the_term
   BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
   BOOST_TEST_REQUIRE(rep->status == 200u, rep->body);
 
-  const std::string db = r.db().native();
+  const std::string db = r.db_arg();
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"records", "--db", db, "--key", key.native()},
            {"records", "--db", db, "--key", key.native(), "--json"},

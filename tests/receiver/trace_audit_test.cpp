@@ -25,7 +25,7 @@ struct stores {
   std::filesystem::path db = dir / "receiver.db", trace_db = dir / "trace.db", key = dir / "province.key";
 
   stores() {
-    auto d = rr::database::open(db, rr::database::mode::serve).value();
+    auto d = rr::sqlite_store::open(db, rr::store_mode::serve).value();
     trace_records g(*d, keys.pub);
     g.opened("gw-a", "quay-1", 1, {"001090012345", "Nguyễn Văn An", "0901"}, t0);
     g.opened("gw-a", "quay-1", 2, {"079090000001", "=cmd|' /C calc'!A0", "0902"}, t0 + 600'000);

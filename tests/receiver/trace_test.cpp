@@ -34,7 +34,7 @@ trace_records::person visitor(int n) {
 struct scenario {
   test::temp_dir dir;
   seal::key_pair keys = seal::generate();
-  std::unique_ptr<database> db = database::open(dir / "receiver.db", database::mode::serve).value();
+  std::unique_ptr<sqlite_store> db = sqlite_store::open(dir / "receiver.db", store_mode::serve).value();
 
   // gw-a, day 1 (local): the case at quay-1 08:00-08:30.
   //   v1 quay-1 08:10-08:20 (inside), v2 quay-2 08:25-09:00 (other counter),

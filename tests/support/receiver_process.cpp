@@ -1,5 +1,9 @@
 #include "support/receiver_process.hpp"
 
+#include "support/postgres_server.hpp"
+
+#include <sqlite3.h>
+
 #include <fmt/format.h>
 
 #include <fstream>
@@ -30,6 +34,10 @@ std::int64_t status_kib(pid_t pid, std::string_view key) {
 }  // namespace
 
 receiver_under_test::receiver_under_test(std::vector<std::string> hosts, std::vector<std::string> ips) {
+  if (testing_postgresql()) {
+    pg_name_ = shared_postgres().create_database();
+    db_url_ = shared_postgres().url(pg_name_);
+  }
   std::vector<std::string> argv{RAVAO_RECEIVER_PATH, "pki", "--out", (dir_ / "pki").native(), "--client", "bd-test"};
   for (const auto& h : hosts) {
     argv.push_back("--host");
@@ -54,7 +62,7 @@ void receiver_under_test::start(std::vector<std::string> extra) {
   const auto out = dir_ / fmt::format("serve-{}.out", starts_);
   std::vector<std::string> argv{RAVAO_RECEIVER_PATH, "serve", "--listen", port_ ? fmt::format("127.0.0.1:{}", port_) : "127.0.0.1:0",
                                 "--cert", pki("server.pem").native(), "--key", pki("server.key").native(),
-                                "--db", db().native(), "--client-ca", pki("ca.pem").native()};
+                                "--db", db_arg(), "--client-ca", pki("ca.pem").native()};
   argv.insert(argv.end(), extra.begin(), extra.end());
   proc_ = std::make_unique<process>(argv, out, dir_ / "receiver.log");
   int port = 0;
@@ -77,6 +85,20 @@ void receiver_under_test::stop() {
   proc_.reset();
 }
 
+void receiver_under_test::execute_sql(const std::string& sql) const {
+  if (!on_sqlite()) {
+    shared_postgres().psql(pg_name_, sql);
+    return;
+  }
+  sqlite3* db = nullptr;
+  const bool opened = sqlite3_open(this->db().c_str(), &db) == SQLITE_OK;
+  if (opened) sqlite3_busy_timeout(db, 5000);
+  const bool done = opened && sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK;
+  const std::string message = db ? sqlite3_errmsg(db) : "out of memory";
+  sqlite3_close(db);
+  if (!done) throw std::runtime_error(fmt::format("{}: {}", sql, message));
+}
+
 bool receiver_under_test::running() { return proc_ && proc_->running(); }
 
 std::string receiver_under_test::log() const {
@@ -85,7 +107,7 @@ std::string receiver_under_test::log() const {
 }
 
 json::object receiver_under_test::stream_stats(std::string_view gateway) const {
-  auto r = must({RAVAO_RECEIVER_PATH, "stats", "--db", db().native(), "--json"});
+  auto r = must({RAVAO_RECEIVER_PATH, "stats", "--db", db_arg(), "--json"});
   json::object total{{"records", 0}, {"duplicates", 0}, {"highest_seq", 0}, {"gaps", 0}, {"streams", 0}};
   const json::value parsed = json::parse(r.out);
   for (const auto& s : parsed.as_object().at("streams").as_array()) {
@@ -99,7 +121,7 @@ json::object receiver_under_test::stream_stats(std::string_view gateway) const {
 }
 
 json::array receiver_under_test::records(std::string_view gateway) const {
-  auto r = must({RAVAO_RECEIVER_PATH, "records", "--db", db().native(), "--key", secret_key().native(), "--gateway",
+  auto r = must({RAVAO_RECEIVER_PATH, "records", "--db", db_arg(), "--key", secret_key().native(), "--gateway",
                  std::string(gateway), "--json", "--limit", "0"});
   return json::parse(r.out).as_array();
 }

@@ -32,7 +32,13 @@ class receiver_under_test {
   std::filesystem::path pki(std::string_view file) const { return dir_ / "pki" / file; }
   const std::string& public_key() const { return public_key_; }
   std::filesystem::path secret_key() const { return dir_ / "province.key"; }
+  // The SQLite file; db_arg(): what --db gets (that file, or with
+  // RAVAO_TEST_DB=postgresql a fresh database of the process's PostgreSQL).
   std::filesystem::path db() const { return dir_ / "receiver.db"; }
+  std::string db_arg() const { return db_url_.empty() ? db().native() : db_url_; }
+  bool on_sqlite() const { return db_url_.empty(); }
+  // Runs SQL on the receiver's database, either engine (throws on failure).
+  void execute_sql(const std::string& sql) const;
   std::string log() const;
 
   // `stats --json`: the stream rows for `gateway` (records, duplicates, highest_seq, gaps).
@@ -46,6 +52,7 @@ class receiver_under_test {
 
  private:
   temp_dir dir_;
+  std::string db_url_, pg_name_;  // PostgreSQL; empty: SQLite
   std::string public_key_;
   std::unique_ptr<process> proc_;
   int port_ = 0;

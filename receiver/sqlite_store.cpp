@@ -1,4 +1,4 @@
-#include "receiver/database.hpp"
+#include "receiver/sqlite_store.hpp"
 
 #include <algorithm>
 #include <map>
@@ -86,25 +86,6 @@ CREATE TABLE IF NOT EXISTS site_gateways(
   site TEXT NOT NULL REFERENCES sites(site));
 )sql";
 
-// The same record, byte for byte or as JSON values (the order of an
-// object's members does not count): a retry, not a conflict. The masks
-// (`name_masked`, `id_masked`) do not count either: they are a display form
-// the gateway derives from the sealed data, and an upgrade that re-masks
-// (gateway schema 4, issue 18 finding 7) may resend a record whose first
-// copy's acknowledgement was lost with the new masks. The stored copy is kept.
-bool same_content(std::string_view stored, std::string_view received) {
-  if (stored == received) return true;
-  boost::system::error_code ec_stored, ec_received;
-  auto a = boost::json::parse(stored, ec_stored);
-  auto b = boost::json::parse(received, ec_received);
-  if (ec_stored || ec_received || !a.is_object() || !b.is_object()) return false;
-  for (auto* o : {&a.as_object(), &b.as_object()}) {
-    o->erase("name_masked");
-    o->erase("id_masked");
-  }
-  return a == b;
-}
-
 result<std::int64_t> user_version(sqlite3* db) {
   auto version = sql::statement::prepare(db, "PRAGMA user_version");
   if (!version) return std::unexpected(version.error());
@@ -133,18 +114,46 @@ COMMIT;
 
 }  // namespace
 
-result<std::unique_ptr<database>> database::open(const std::filesystem::path& path, mode m) {
+// The same record, byte for byte or as JSON values (the order of an
+// object's members does not count): a retry, not a conflict. The masks
+// (`name_masked`, `id_masked`) do not count either: they are a display form
+// the gateway derives from the sealed data, and an upgrade that re-masks
+// (gateway schema 4, issue 18 finding 7) may resend a record whose first
+// copy's acknowledgement was lost with the new masks. The stored copy is kept.
+bool same_content(std::string_view stored, std::string_view received) {
+  if (stored == received) return true;
+  boost::system::error_code ec_stored, ec_received;
+  auto a = boost::json::parse(stored, ec_stored);
+  auto b = boost::json::parse(received, ec_received);
+  if (ec_stored || ec_received || !a.is_object() || !b.is_object()) return false;
+  for (auto* o : {&a.as_object(), &b.as_object()}) {
+    o->erase("name_masked");
+    o->erase("id_masked");
+  }
+  return a == b;
+}
+
+result<std::unique_ptr<sqlite_store>> sqlite_store::open_sqlite_only(const std::string& where, store_mode m,
+                                                                     std::string_view command) {
+  if (is_postgresql_url(where))
+    return fail(errc::invalid_argument,
+                fmt::format("`{}` reads a SQLite receiver database only, for now: give the file, not a PostgreSQL URL",
+                            command));
+  return open(where, m);
+}
+
+result<std::unique_ptr<sqlite_store>> sqlite_store::open(const std::filesystem::path& path, store_mode m) {
   std::error_code fec;
-  if (m == mode::read_only && !std::filesystem::exists(path, fec)) {
+  if (m == store_mode::read_only && !std::filesystem::exists(path, fec)) {
     return fail(errc::not_found, fmt::format("{}: no such receiver database", path.string()));
   }
   sqlite3* raw = nullptr;
-  const int flags = m == mode::serve ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
+  const int flags = m == store_mode::serve ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
   const int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
-  std::unique_ptr<database> db(new database(raw));
+  std::unique_ptr<sqlite_store> db(new sqlite_store(raw));
   if (rc != SQLITE_OK) return std::unexpected(sql::make_error(raw, rc, "cannot open " + path.string()));
   sqlite3_busy_timeout(raw, 5000);
-  if (m == mode::read_only) {
+  if (m == store_mode::read_only) {
     auto version = user_version(raw);
     if (!version) return std::unexpected(version.error());
     if (*version == 1 || *version == 2)
@@ -171,7 +180,7 @@ result<std::unique_ptr<database>> database::open(const std::filesystem::path& pa
   return db;
 }
 
-database::~database() {
+sqlite_store::~sqlite_store() {
   // Statements first: sqlite3_close refuses a handle with live statements.
   for (auto* s : {&insert_record_, &find_record_, &insert_conflict_, &find_anchor_, &insert_anchor_, &backfill_,
                   &upsert_stream_, &upsert_outcome_, &touch_batch_, &insert_heartbeat_, &touch_heartbeat_}) {
@@ -180,37 +189,37 @@ database::~database() {
   sqlite3_close(db_);
 }
 
-result<void> database::prepare() {
-  const std::pair<sql::statement database::*, std::string_view> statements[] = {
-      {&database::insert_record_,
+result<void> sqlite_store::prepare() {
+  const std::pair<sql::statement sqlite_store::*, std::string_view> statements[] = {
+      {&sqlite_store::insert_record_,
        "INSERT INTO records(gateway, stream, seq, type, counter, wall_ms, boot_id, boottime_ns, clock_synced,"
        " derived_wall_ms, received_ms, json, actor) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
        " ON CONFLICT(gateway, stream, seq) DO NOTHING"},
-      {&database::find_record_, "SELECT json FROM records WHERE gateway = ?1 AND stream = ?2 AND seq = ?3"},
-      {&database::insert_conflict_,
+      {&sqlite_store::find_record_, "SELECT json FROM records WHERE gateway = ?1 AND stream = ?2 AND seq = ?3"},
+      {&sqlite_store::insert_conflict_,
        "INSERT INTO conflicts(gateway, stream, seq, received_ms, json) VALUES(?1, ?2, ?3, ?4, ?5)"},
-      {&database::find_anchor_,
+      {&sqlite_store::find_anchor_,
        "SELECT wall_ms, boottime_ns FROM boot_anchors WHERE gateway = ?1 AND boot_id = ?2"},
-      {&database::insert_anchor_,
+      {&sqlite_store::insert_anchor_,
        "INSERT INTO boot_anchors(gateway, boot_id, wall_ms, boottime_ns) VALUES(?1, ?2, ?3, ?4)"
        " ON CONFLICT(gateway, boot_id) DO NOTHING"},
-      {&database::backfill_,
+      {&sqlite_store::backfill_,
        "UPDATE records SET derived_wall_ms = ?3 - (?4 - boottime_ns) / 1000000"
        " WHERE gateway = ?1 AND boot_id = ?2 AND derived_wall_ms IS NULL"},
-      {&database::upsert_stream_,
+      {&sqlite_store::upsert_stream_,
        "INSERT INTO streams(gateway, stream, records, duplicates, highest_seq, first_ms, last_ms)"
        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT(gateway, stream) DO UPDATE SET"
        " records = records + excluded.records, duplicates = duplicates + excluded.duplicates,"
        " highest_seq = max(highest_seq, excluded.highest_seq), last_ms = excluded.last_ms"},
-      {&database::upsert_outcome_,
+      {&sqlite_store::upsert_outcome_,
        "INSERT INTO outcomes(gateway, outcome, count) VALUES(?1, ?2, 1)"
        " ON CONFLICT(gateway, outcome) DO UPDATE SET count = count + 1"},
-      {&database::touch_batch_,
+      {&sqlite_store::touch_batch_,
        "INSERT INTO gateways(gateway, last_batch_ms) VALUES(?1, ?2)"
        " ON CONFLICT(gateway) DO UPDATE SET last_batch_ms = excluded.last_batch_ms"},
-      {&database::insert_heartbeat_,
+      {&sqlite_store::insert_heartbeat_,
        "INSERT INTO heartbeats(gateway, stream, received_ms, sent_wall_ms, json) VALUES(?1, ?2, ?3, ?4, ?5)"},
-      {&database::touch_heartbeat_,
+      {&sqlite_store::touch_heartbeat_,
        "INSERT INTO gateways(gateway, last_heartbeat_ms, last_heartbeat) VALUES(?1, ?2, ?3)"
        " ON CONFLICT(gateway) DO UPDATE SET last_heartbeat_ms = excluded.last_heartbeat_ms,"
        " last_heartbeat = excluded.last_heartbeat"},
@@ -218,7 +227,7 @@ result<void> database::prepare() {
   return sql::prepare_members(db_, *this, statements);
 }
 
-result<void> database::anchor(std::string_view gateway, const clock_stamp& sent) {
+result<void> sqlite_store::anchor(std::string_view gateway, const clock_stamp& sent) {
   if (!sent.clock_synced) return {};
   insert_anchor_.bind(1, gateway).bind(2, sent.boot_id).bind(3, sent.wall_ms).bind(4, sent.boottime_ns);
   if (auto r = insert_anchor_.run(); !r) return r;
@@ -227,14 +236,14 @@ result<void> database::anchor(std::string_view gateway, const clock_stamp& sent)
   return backfill_.run();
 }
 
-result<ingest_result> database::store_batch(const batch& b, std::int64_t received_ms) {
+result<ingest_result> sqlite_store::store_batch(const batch& b, std::int64_t received_ms) {
   auto stored = insert_batch(b, received_ms);
   if (!stored || stored->conflicts.empty()) return stored;
   if (auto r = keep_conflicts(b, stored->conflicts, received_ms); !r) return std::unexpected(r.error());
   return stored;
 }
 
-result<void> database::keep_conflicts(const batch& b, const std::vector<std::int64_t>& seqs, std::int64_t received_ms) {
+result<void> sqlite_store::keep_conflicts(const batch& b, const std::vector<std::int64_t>& seqs, std::int64_t received_ms) {
   auto tx = sql::transaction::begin_immediate(db_);
   if (!tx) return std::unexpected(tx.error());
   for (const auto& rec : b.records) {
@@ -247,7 +256,7 @@ result<void> database::keep_conflicts(const batch& b, const std::vector<std::int
   return tx->commit();
 }
 
-result<ingest_result> database::insert_batch(const batch& b, std::int64_t received_ms) {
+result<ingest_result> sqlite_store::insert_batch(const batch& b, std::int64_t received_ms) {
   auto tx = sql::transaction::begin_immediate(db_);
   if (!tx) return std::unexpected(tx.error());
   ingest_result out;
@@ -307,7 +316,7 @@ result<ingest_result> database::insert_batch(const batch& b, std::int64_t receiv
   return out;
 }
 
-result<void> database::store_heartbeat(const heartbeat& h, std::int64_t received_ms) {
+result<void> sqlite_store::store_heartbeat(const heartbeat& h, std::int64_t received_ms) {
   auto tx = sql::transaction::begin_immediate(db_);
   if (!tx) return std::unexpected(tx.error());
   const auto body = [&]() -> result<void> {
@@ -323,9 +332,69 @@ result<void> database::store_heartbeat(const heartbeat& h, std::int64_t received
   return body;
 }
 
-result<void> database::count_outcome(std::string_view gateway, std::string_view outcome) {
+result<void> sqlite_store::count_outcome(std::string_view gateway, std::string_view outcome) {
   upsert_outcome_.bind(1, gateway).bind(2, outcome);
   return upsert_outcome_.run();
+}
+
+
+result<void> sqlite_store::apply_retention(std::int64_t cutoff_ms) {
+  auto del = sql::statement::prepare(db_, "DELETE FROM records WHERE received_ms < ?1");
+  if (!del) return std::unexpected(del.error());
+  return del->bind(1, cutoff_ms).run();
+}
+
+result<std::vector<stored_record>> sqlite_store::records(const record_filter& f) {
+  auto q = sql::statement::prepare(db_,
+                   "SELECT gateway, stream, seq, derived_wall_ms, json FROM records"
+                   " WHERE (?1 IS NULL OR gateway = ?1) AND (?2 IS NULL OR stream = ?2) AND (?4 IS NULL OR actor = ?4)"
+                   " ORDER BY gateway, stream, seq LIMIT ?3");
+  if (!q) return std::unexpected(q.error());
+  if (f.gateway) q->bind(1, *f.gateway);
+  if (f.stream) q->bind(2, *f.stream);
+  if (f.actor) q->bind(4, *f.actor);
+  q->bind(3, f.limit == 0 ? INT64_MAX : f.limit);
+  std::vector<stored_record> out;
+  while (true) {
+    auto row = q->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return out;
+    out.push_back({q->text(0), q->text(1), q->int64(2), q->opt_int64(3), q->text(4)});
+  }
+}
+
+result<store_stats> sqlite_store::stats() {
+  store_stats out;
+  auto sq = sql::statement::prepare(db_,
+                    "SELECT s.gateway, s.stream, s.records, s.duplicates, s.highest_seq, s.last_ms,"
+                    " (SELECT count(*) FROM records r WHERE r.gateway = s.gateway AND r.derived_wall_ms IS NULL"
+                    "  AND r.stream = s.stream)"
+                    " FROM streams s ORDER BY s.gateway, s.stream");
+  if (!sq) return std::unexpected(sq.error());
+  while (true) {
+    auto row = sq->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    out.streams.push_back({sq->text(0), sq->text(1), sq->int64(2), sq->int64(3), sq->int64(4), sq->int64(5),
+                           sq->int64(6)});
+  }
+  auto gq = sql::statement::prepare(db_, "SELECT gateway, last_batch_ms, last_heartbeat_ms FROM gateways");
+  if (!gq) return std::unexpected(gq.error());
+  while (true) {
+    auto row = gq->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    out.gateways.push_back({gq->text(0), gq->opt_int64(1), gq->opt_int64(2)});
+  }
+  auto oq = sql::statement::prepare(db_, "SELECT gateway, outcome, count FROM outcomes ORDER BY gateway, outcome");
+  if (!oq) return std::unexpected(oq.error());
+  while (true) {
+    auto row = oq->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    out.outcomes.push_back({oq->text(0), oq->text(1), oq->int64(2)});
+  }
+  return out;
 }
 
 }  // namespace ravao::receiver

@@ -1,0 +1,55 @@
+#pragma once
+// The receiver's PostgreSQL engine (docs/province-scale.md): the tables of
+// the SQLite engine (schema 2), with `records` partitioned by the day it was
+// received (UTC; partitions created ahead, retention drops whole partitions)
+// and the idempotency key in `record_keys` (gateway, stream, seq): a
+// partitioned table's unique key must contain the partition key, and a
+// gateway's retry often arrives on another day than its first copy.
+//
+// A batch is one transaction: its rows are loaded into a per-connection
+// staging table (COPY, or multi-row INSERT: insert_method), then
+// `INSERT INTO record_keys ... ON CONFLICT DO NOTHING RETURNING` picks the
+// new keys and only those rows go into `records`; keys already stored are
+// compared with the stored JSON (same_content) exactly as the SQLite engine
+// does. Safe for several receivers on one database: the key's unique index
+// makes a second copy of a batch wait for the first's commit, then find it.
+//
+// One instance = one connection, used by one thread at a time.
+
+#include <memory>
+#include <set>
+#include <string>
+
+#include "receiver/pg/connection.hpp"
+#include "receiver/store.hpp"
+
+namespace ravao::receiver {
+
+class pg_store final : public store {
+ public:
+  static result<std::unique_ptr<pg_store>> open(const std::string& url, store_mode m, insert_method how);
+
+  result<ingest_result> store_batch(const batch& b, std::int64_t received_ms) override;
+  result<void> store_heartbeat(const heartbeat& h, std::int64_t received_ms) override;
+  result<void> count_outcome(std::string_view gateway, std::string_view outcome) override;
+  result<void> apply_retention(std::int64_t cutoff_ms) override;
+  result<std::vector<stored_record>> records(const record_filter& f) override;
+  result<store_stats> stats() override;
+
+  // The partitions of the day of `ms` and of the next day exist (cached).
+  result<void> ensure_partitions(std::int64_t ms);
+
+ private:
+  pg_store(pg::connection c, insert_method how) : db_(std::move(c)), how_(how) {}
+  result<void> anchor(std::string_view gateway, const clock_stamp& sent);
+  result<void> stage(const batch& b, std::int64_t received_ms);
+  result<ingest_result> insert_batch(const batch& b, std::int64_t received_ms);
+  result<void> keep_conflicts(const batch& b, const std::vector<std::int64_t>& seqs, std::int64_t received_ms);
+
+  pg::connection db_;
+  insert_method how_;
+  bool staging_ready_ = false;
+  std::set<std::int64_t> partitions_;  // days (since the epoch) known to have a partition
+};
+
+}  // namespace ravao::receiver
