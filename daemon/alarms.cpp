@@ -82,7 +82,7 @@ std::string_view to_string(alarm_code c) { return find(c).name; }
 
 alarm_text staff_text(alarm_code c) { return find(c).text; }
 
-boost::json::object to_json(const alarm& a) {
+boost::json::object to_json(const status_alarm& a) {
   const alarm_text t = staff_text(a.code);
   return boost::json::object{{"code", to_string(a.code)}, {"message", a.message},  {"device", a.device},
                              {"counter", a.counter},      {"message_vi", t.message}, {"action_vi", t.action}};

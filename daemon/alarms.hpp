@@ -51,7 +51,7 @@ struct alarm_text {
 };
 alarm_text staff_text(alarm_code c);
 
-struct alarm {
+struct status_alarm {
   alarm_code code;
   std::string message;  // English, with the details
   std::string device;   // the scanner or printer it is about; empty for the site
@@ -59,6 +59,6 @@ struct alarm {
 };
 
 // {"code","message","device","counter","message_vi","action_vi"}.
-boost::json::object to_json(const alarm& a);
+boost::json::object to_json(const status_alarm& a);
 
 }  // namespace ravao

@@ -79,38 +79,38 @@ std::optional<alarm_code> reported_alarm(const print_service::printer_runtime& r
 
 }  // namespace
 
-std::vector<alarm> app::printer_alarms(bool reported_only) const {
-  std::vector<alarm> out;
+std::vector<status_alarm> app::printer_alarms(bool reported_only) const {
+  std::vector<status_alarm> out;
   for (const auto& [id, rt] : printing_->all()) {
     std::string counter;
     for (const auto& c : cfg_.counters)
       if (c.printer == id && counter.empty()) counter = c.id;
     if (const auto code = reported_alarm(rt))
-      out.push_back(alarm{*code,
-                          fmt::format("printer {} reports {}: printing is held until it is ready", id,
-                                      rt.worker->status_reason()),
-                          id, std::move(counter)});
+      out.push_back(status_alarm{
+          *code, fmt::format("printer {} reports {}: printing is held until it is ready", id, rt.worker->status_reason()),
+          id, std::move(counter)});
     else if (rt.health.state != device_state::online && !reported_only)
-      out.push_back(alarm{rt.health.state == device_state::error ? alarm_code::printer_error : alarm_code::printer_offline,
-                          fmt::format("printer {} {}: {}", id, to_string(rt.health.state), rt.health.reason), id,
-                          std::move(counter)});
+      out.push_back(status_alarm{
+          rt.health.state == device_state::error ? alarm_code::printer_error : alarm_code::printer_offline,
+          fmt::format("printer {} {}: {}", id, to_string(rt.health.state), rt.health.reason), id, std::move(counter)});
   }
   return out;
 }
 
-std::vector<alarm> app::alarms() const {
+std::vector<status_alarm> app::alarms() const {
   const store_state st = committer_->state();
-  std::vector<alarm> out;
-  if (!st.available) out.push_back(alarm{alarm_code::store_unavailable, "store unavailable: " + st.last_error, {}, {}});
+  std::vector<status_alarm> out;
+  if (!st.available)
+    out.push_back(status_alarm{alarm_code::store_unavailable, "store unavailable: " + st.last_error, {}, {}});
   if (store_recovered_)
-    out.push_back(alarm{alarm_code::store_recovered,
-                        "store was corrupt and was moved aside to " + reader_->health().recovered_from, {}, {}});
+    out.push_back(status_alarm{alarm_code::store_recovered,
+                               "store was corrupt and was moved aside to " + reader_->health().recovered_from, {}, {}});
   for (const auto& [id, rt] : counters_->all()) {
     if (rt.health.state != device_state::online)
-      out.push_back(alarm{rt.health.state == device_state::error ? alarm_code::scanner_error : alarm_code::scanner_offline,
-                          fmt::format("counter {}: scanner {} {}: {}", id, rt.scanner.id, to_string(rt.health.state),
-                                      rt.health.reason),
-                          rt.scanner.id, id});
+      out.push_back(status_alarm{
+          rt.health.state == device_state::error ? alarm_code::scanner_error : alarm_code::scanner_offline,
+          fmt::format("counter {}: scanner {} {}: {}", id, rt.scanner.id, to_string(rt.health.state), rt.health.reason),
+          rt.scanner.id, id});
   }
   for (auto& a : printer_alarms(false)) out.push_back(std::move(a));
   for (auto& a : sync_->alarms()) out.push_back(std::move(a));

@@ -56,9 +56,11 @@ json::object sync_service::heartbeat_snapshot() const {
   return json::object{{"counters", std::move(counters)}, {"devices", std::move(devices)}};
 }
 
-std::vector<alarm> sync_service::alarms() const {
-  std::vector<alarm> out;
-  const auto add = [&](alarm_code c, std::string message) { out.push_back(alarm{c, std::move(message), {}, {}}); };
+std::vector<status_alarm> sync_service::alarms() const {
+  std::vector<status_alarm> out;
+  const auto add = [&](alarm_code c, std::string message) {
+    out.push_back(status_alarm{c, std::move(message), {}, {}});
+  };
   if (!uploader_) {
     if (!unavailable_.empty()) add(alarm_code::sync_unavailable, "sync could not start: " + unavailable_);
     return out;

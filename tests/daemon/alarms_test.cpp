@@ -55,7 +55,7 @@ BOOST_AUTO_TEST_CASE(paper_out_reads_as_the_counter_page_says_it) {
 }
 
 BOOST_AUTO_TEST_CASE(an_alarm_in_json_carries_its_code_both_texts_and_where) {
-  const auto o = to_json(alarm{alarm_code::printer_cover_open, "printer p1 reports cover open", "p1", "desk"});
+  const auto o = to_json(status_alarm{alarm_code::printer_cover_open, "printer p1 reports cover open", "p1", "desk"});
   BOOST_TEST(o.at("code").as_string() == "printer.cover_open");
   BOOST_TEST(o.at("message").as_string() == "printer p1 reports cover open");
   BOOST_TEST(o.at("device").as_string() == "p1");
