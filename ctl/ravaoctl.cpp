@@ -176,7 +176,9 @@ void print_status(const json::value& r) {
     std::printf("console:       %s (certificate SHA-256 %s)\n", field(web->as_object(), "url").c_str(),
                 field(web->as_object(), "fingerprint").c_str());
   const auto& alarms = o.at("alarms").as_array();
-  for (const auto& a : alarms) std::printf("ALARM:         %s\n", str(a).c_str());
+  // Each alarm: its English message and its stable code (docs/control.md, "Alarms").
+  for (const auto& a : alarms)
+    std::printf("ALARM:         %s [%s]\n", field(a.as_object(), "message").c_str(), field(a.as_object(), "code").c_str());
 }
 
 void print_rows(const json::value& r, const std::vector<std::pair<std::string, std::string>>& cols) {

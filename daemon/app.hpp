@@ -75,7 +75,10 @@ class app {
   void status_changed();
   std::string status_line() const;
   boost::json::value status_json() const;
-  std::vector<std::string> alarms() const;
+  std::vector<status_alarm> alarms() const;
+  // Printers' alarms; reported_only: only those of connected printers that
+  // report a stop (paper out, cover open, ...), which STATUS= lists.
+  std::vector<status_alarm> printer_alarms(bool reported_only) const;
   // Scanners and printers: (online, total).
   std::pair<std::size_t, std::size_t> devices_online() const;
 

@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <optional>
+
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
@@ -48,24 +50,69 @@ std::string app::status_line() const {
     const auto s = up->status();
     if (s.depth > 0) line += fmt::format(", {} records to upload", s.depth);
   }
-  for (const auto& a : sync_->alarms()) line += "; " + a;
+  // A printer that is connected but stopped (paper out, cover open) counts
+  // as online above: its alarm says why it does not print.
+  for (const auto& a : printer_alarms(true)) line += "; " + a.message;
+  for (const auto& a : sync_->alarms()) line += "; " + a.message;
   return line;
 }
 
-std::vector<std::string> app::alarms() const {
+namespace {
+
+// What a printer whose connection is up reports that stops printing and
+// needs a person; nullopt when it prints (online, paper near end) or never
+// answered (docs/printer-status.md).
+std::optional<alarm_code> reported_alarm(const print_service::printer_runtime& rt) {
+  if (rt.health.state != device_state::online || !rt.worker) return std::nullopt;
+  const auto reported = rt.worker->status();
+  if (!reported) return std::nullopt;
+  switch (*reported) {
+    case escpos::printer_status::paper_out: return alarm_code::printer_paper_out;
+    case escpos::printer_status::cover_open: return alarm_code::printer_cover_open;
+    case escpos::printer_status::offline: return alarm_code::printer_not_answering;
+    case escpos::printer_status::error: return alarm_code::printer_fault;
+    case escpos::printer_status::online:
+    case escpos::printer_status::paper_near_end: break;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::vector<status_alarm> app::printer_alarms(bool reported_only) const {
+  std::vector<status_alarm> out;
+  for (const auto& [id, rt] : printing_->all()) {
+    std::string counter;
+    for (const auto& c : cfg_.counters)
+      if (c.printer == id && counter.empty()) counter = c.id;
+    if (const auto code = reported_alarm(rt))
+      out.push_back(status_alarm{
+          *code, fmt::format("printer {} reports {}: printing is held until it is ready", id, rt.worker->status_reason()),
+          id, std::move(counter)});
+    else if (rt.health.state != device_state::online && !reported_only)
+      out.push_back(status_alarm{
+          rt.health.state == device_state::error ? alarm_code::printer_error : alarm_code::printer_offline,
+          fmt::format("printer {} {}: {}", id, to_string(rt.health.state), rt.health.reason), id, std::move(counter)});
+  }
+  return out;
+}
+
+std::vector<status_alarm> app::alarms() const {
   const store_state st = committer_->state();
-  std::vector<std::string> out;
-  if (!st.available) out.push_back("store unavailable: " + st.last_error);
-  if (store_recovered_) out.push_back("store was corrupt and was moved aside to " + reader_->health().recovered_from);
+  std::vector<status_alarm> out;
+  if (!st.available)
+    out.push_back(status_alarm{alarm_code::store_unavailable, "store unavailable: " + st.last_error, {}, {}});
+  if (store_recovered_)
+    out.push_back(status_alarm{alarm_code::store_recovered,
+                               "store was corrupt and was moved aside to " + reader_->health().recovered_from, {}, {}});
   for (const auto& [id, rt] : counters_->all()) {
     if (rt.health.state != device_state::online)
-      out.push_back(fmt::format("counter {}: scanner {} {}: {}", id, rt.scanner.id, to_string(rt.health.state),
-                                rt.health.reason));
+      out.push_back(status_alarm{
+          rt.health.state == device_state::error ? alarm_code::scanner_error : alarm_code::scanner_offline,
+          fmt::format("counter {}: scanner {} {}: {}", id, rt.scanner.id, to_string(rt.health.state), rt.health.reason),
+          rt.scanner.id, id});
   }
-  for (const auto& [id, rt] : printing_->all()) {
-    if (rt.health.state != device_state::online)
-      out.push_back(fmt::format("printer {} {}: {}", id, to_string(rt.health.state), rt.health.reason));
-  }
+  for (auto& a : printer_alarms(false)) out.push_back(std::move(a));
   for (auto& a : sync_->alarms()) out.push_back(std::move(a));
   return out;
 }
@@ -88,7 +135,7 @@ json::value app::status_json() const {
       {"last_seq", totals.last_seq},
   };
   json::array alarm_arr;
-  for (auto& a : alarms()) alarm_arr.emplace_back(a);
+  for (const auto& a : alarms()) alarm_arr.emplace_back(to_json(a));
   const auto* up = sync_->uploader();
   const auto web = web_.current();
   return json::object{

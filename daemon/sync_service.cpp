@@ -56,24 +56,31 @@ json::object sync_service::heartbeat_snapshot() const {
   return json::object{{"counters", std::move(counters)}, {"devices", std::move(devices)}};
 }
 
-std::vector<std::string> sync_service::alarms() const {
-  std::vector<std::string> out;
+std::vector<status_alarm> sync_service::alarms() const {
+  std::vector<status_alarm> out;
+  const auto add = [&](alarm_code c, std::string message) {
+    out.push_back(status_alarm{c, std::move(message), {}, {}});
+  };
   if (!uploader_) {
-    if (!unavailable_.empty()) out.push_back("sync could not start: " + unavailable_);
+    if (!unavailable_.empty()) add(alarm_code::sync_unavailable, "sync could not start: " + unavailable_);
     return out;
   }
   const auto s = uploader_->status();
   if (s.store_alarm)
-    out.push_back(fmt::format("store is {} MiB, past [store] alarm_megabytes ({} MiB): {} records wait for upload",
-                              s.store_bytes >> 20, cfg_.store.alarm_bytes >> 20, s.depth));
-  if (!s.sealing) out.push_back("no [sync] public_key: names and ID numbers are not being kept");
-  if (s.state == sync::sync_state::waiting_for_clock) out.push_back("sync: waiting for a synchronised clock");
+    add(alarm_code::store_size,
+        fmt::format("store is {} MiB, past [store] alarm_megabytes ({} MiB): {} records wait for upload",
+                    s.store_bytes >> 20, cfg_.store.alarm_bytes >> 20, s.depth));
+  if (!s.sealing) add(alarm_code::privacy_no_key, "no [sync] public_key: names and ID numbers are not being kept");
+  if (s.state == sync::sync_state::waiting_for_clock)
+    add(alarm_code::clock_unsynchronised, "sync: waiting for a synchronised clock");
   if (!s.conflict_seqs.empty())
-    out.push_back(fmt::format("sync: CONFLICT: the server holds other content for record #{} (HTTP 409): uploads are "
-                              "held, nothing is deleted; the province must investigate (ravaoctl sync)",
-                              s.conflict_seqs.front()));
-  if (s.consecutive_failures > 0 && s.conflict_seqs.empty()) out.push_back("sync: " + s.last_error);
-  if (s.dead_letters > 0) out.push_back(fmt::format("sync: {} records refused by the server (ravaoctl sync)", s.dead_letters));
+    add(alarm_code::sync_conflict,
+        fmt::format("sync: CONFLICT: the server holds other content for record #{} (HTTP 409): uploads are "
+                    "held, nothing is deleted; the province must investigate (ravaoctl sync)",
+                    s.conflict_seqs.front()));
+  if (s.consecutive_failures > 0 && s.conflict_seqs.empty()) add(alarm_code::sync_failing, "sync: " + s.last_error);
+  if (s.dead_letters > 0)
+    add(alarm_code::sync_refused, fmt::format("sync: {} records refused by the server (ravaoctl sync)", s.dead_letters));
   return out;
 }
 

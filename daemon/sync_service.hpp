@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "alarms.hpp"
 #include "config/config.hpp"
 #include "counter_service.hpp"
 #include "print_service.hpp"
@@ -41,7 +42,7 @@ class sync_service {
   const sync::uploader* uploader() const { return uploader_.get(); }
   // Why the uploader could not start; empty while it runs.
   const std::string& unavailable() const { return unavailable_; }
-  std::vector<std::string> alarms() const;
+  std::vector<status_alarm> alarms() const;
 
  private:
   boost::json::object heartbeat_snapshot() const;

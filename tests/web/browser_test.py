@@ -454,6 +454,26 @@ class Console(unittest.TestCase):
         self.type_into("login-password", PASSWORDS["ana"], enter=True)
         self.wait(lambda: "/counter.html?c=quay-1" in self.d.current_url, "back to the counter page")
 
+    def test_10_supervisor_shows_a_paper_out_alarm_in_vietnamese(self):
+        """The spare printer p3 answers "paper out": ravaod raises the alarm
+        printer.paper_out and the supervisor page says it in Vietnamese,
+        with what to do."""
+        eventually(lambda: any(a["code"] == "printer.paper_out" and a["device"] == "p3"
+                               for a in SITE.ctl(["status"])["alarms"]), WAIT, "ravaod's paper-out alarm")
+        self.login("sep")
+        self.assertIn("/supervisor.html", self.d.current_url)
+        css = "#alarms li[data-code='printer.paper_out']"
+
+        def shown():
+            items = self.d.find_elements(By.CSS_SELECTOR, css)
+            return items[0].text if items else None
+        text = self.wait(shown, "the paper-out alarm on the supervisor page")
+        self.assertIn("Máy in hết giấy: thay cuộn giấy", text)
+        self.assertIn("máy in p3", text)
+        self.assertNotIn("reports", text)  # the English message is only the item's title
+        self.assertFalse(self.by_id("alarms-none").is_displayed())
+        self.shot("supervisor-alarms")
+
     def test_99_wrong_password_throttled(self):
         self.d.delete_all_cookies()
         self.go("/login.html")

@@ -1,7 +1,8 @@
 """A real counter-console site for the browser test and the benches (issue 14).
 
 Starts a real ravaod on a temporary configuration (two counters, scanners on
-pseudo-terminals, printers writing into folders), a real ravao-web in front
+pseudo-terminals, printers writing into folders, and a spare network printer
+"p3" that reports paper out), a real ravao-web in front
 of it on a free port with its own state folder and accounts made with
 `ravao-web user add ... --password-stdin`, and Debian's headless Chromium
 driven by Selenium (python3-selenium, chromium-driver).
@@ -107,6 +108,54 @@ class PtyScanner:
                 pass
 
 
+class PaperOutPrinter:
+    """A raw TCP (port 9100 style) ESC/POS printer on loopback, out of paper:
+    it answers every real-time status request (DLE EOT n) with the bytes of
+    docs/printer-status.md for "paper out" and takes no job (ravaod holds
+    its queue). One connection at a time, on its own thread."""
+
+    REPLIES = {1: 0x1A, 2: 0x32, 3: 0x12, 4: 0x72}  # offline; paper end; no error; sensor: paper end
+
+    def __init__(self):
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(1)
+        self.address = "127.0.0.1:%d" % self.listener.getsockname()[1]
+        self.quit = False
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while not self.quit:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            with conn:
+                pending = b""
+                while True:
+                    try:
+                        data = conn.recv(4096)
+                    except OSError:
+                        break
+                    if not data:
+                        break
+                    pending += data
+                    while len(pending) >= 3 or (pending and pending[0] != 0x10):
+                        if pending[0] == 0x10 and pending[1] == 0x04:
+                            conn.sendall(bytes([self.REPLIES.get(pending[2], 0x12)]))
+                            pending = pending[3:]
+                        else:
+                            pending = pending[1:]
+
+    def close(self):
+        self.quit = True
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.listener.close()
+
+
 class Site:
     """ravaod + ravao-web + headless Chromium on a temporary folder.
 
@@ -128,6 +177,7 @@ class Site:
             "quay-1": PtyScanner(os.path.join(self.dir, "tty-1")),
             "quay-2": PtyScanner(os.path.join(self.dir, "tty-2")),
         }
+        self.paper_out_printer = PaperOutPrinter()
         self.printer_dirs = {"quay-1": os.path.join(self.dir, "print-1"), "quay-2": os.path.join(self.dir, "print-2")}
         for d in self.printer_dirs.values():
             os.makedirs(d)
@@ -171,6 +221,11 @@ id = "p2"
 kind = "file"
 path = "{d}/print-2"
 
+[[printer]]
+id = "p3"
+kind = "tcp"
+address = "{paper_out}"
+
 [[counter]]
 id = "quay-1"
 name = "Quầy 1"
@@ -184,7 +239,7 @@ name = "Quầy 2"
 scanner = "s2"
 mode = "entry"
 printer = "p2"
-""".format(d=d, poster=poster)
+""".format(d=d, poster=poster, paper_out=self.paper_out_printer.address)
 
     def start_daemon(self):
         path = os.path.join(self.dir, "ravao.toml")
@@ -307,6 +362,7 @@ printer = "p2"
                     p.wait(10)
         for s in self.scanners.values():
             s.close()
+        self.paper_out_printer.close()
         for name in ("ravaod.log", "ravao-web.log", "chromedriver.log"):
             src = os.path.join(self.dir, name)
             if os.path.exists(src):

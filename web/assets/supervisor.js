@@ -89,12 +89,28 @@
     }
   }
 
-  function drawAlarms(list) {
+  // Each alarm (docs/control.md, "Alarms"): where, then what happened and
+  // what to do in Vietnamese; its code in data-code; the English message
+  // (for the IT admin) only as the item's title.
+  function drawAlarms(list, counters) {
+    var names = {};
+    for (var k = 0; k < counters.length; k++) names[counters[k].id] = counters[k].name || counters[k].id;
     var ul = R.byId('alarms');
     R.clear(ul);
     for (var i = 0; i < list.length; i++) {
-      var li = R.el('li', '');
-      li.appendChild(R.bdi(list[i]));
+      var a = list[i] || {};
+      var li = R.el('li', 'alarm');
+      li.setAttribute('data-code', a.code || '');
+      if (a.message) li.setAttribute('title', a.message);
+      var where = [];
+      if (a.counter) where.push(names[a.counter] || a.counter);
+      if (a.device) where.push((a.code && a.code.indexOf('printer.') === 0 ? 'máy in ' : 'máy quét ') + a.device);
+      if (where.length) {
+        li.appendChild(R.bdi(where.join(', '), 'alarm-where'));
+        li.appendChild(document.createTextNode(': '));
+      }
+      li.appendChild(R.el('span', 'alarm-text', (a.message_vi || 'Có cảnh báo') +
+                          (a.action_vi ? ': ' + a.action_vi : '') + '.'));
       ul.appendChild(li);
     }
     R.show('alarms-none', list.length === 0);
@@ -118,9 +134,10 @@
       if (st.site && st.site.name) R.setText('site-title', 'Tổng quan – ' + st.site.name);
       R.setText('site-summary', st.now ? 'Cập nhật lúc ' + R.clock(st.now) + '.' : '');
       // counter_views: the counters with their devices in words (ravao-web).
-      drawCounters(R.list(data.counter_views || data.counters, 'counters'));
+      var counters = R.list(data.counter_views || data.counters, 'counters');
+      drawCounters(counters);
       drawDevices(R.list(data.devices, 'devices'));
-      drawAlarms(R.list(st.alarms || data.alarms));
+      drawAlarms(R.list(st.alarms || data.alarms), counters);
       drawSync(data.sync !== undefined ? data.sync : st.sync);
     });
   }
