@@ -403,7 +403,8 @@ struct uploader::impl {
     auto batch = reader_->read_held_batch(sync_.batch_max_records, sync_.batch_max_bytes);
     if (!batch || batch->seqs.empty()) co_return;
     const std::vector<std::int64_t> seqs = batch->seqs;
-    auto ex = co_await exchange("/v1/batches", batch_body(*batch));
+    const std::string gz = batch_body(*batch);
+    auto ex = co_await exchange("/v1/batches", gz);
     if (!ex.reply || ex.reply->status != 200) co_return;
     if (auto r = on_writer([seqs](store_writer& s) { return s.release_held(seqs); }); !r) {
       log::error("sync.store", "cannot record that held records were stored", {{"error", r.error().message()}});
