@@ -506,7 +506,10 @@ struct uploader::impl {
   // letters; the acknowledged position stays where it is.
   awaitable<std::optional<std::chrono::milliseconds>> dead_letters(std::vector<dead_letter> dead) {
     for (const auto& d : dead)
-      log::warning("sync.dead_letter", "the server will never accept this record: kept as a dead letter",
+      log::warning("sync.dead_letter",
+                   d.reason.ends_with("unknown record type")
+                       ? "the server does not know this record's type: held, sent again with each heartbeat"
+                       : "the server will never accept this record: kept as a dead letter",
                    {{"seq", std::to_string(d.seq)}, {"reason", d.reason}});
     const auto acked = status().acked_seq;
     if (auto a = acknowledge(acked, std::move(dead)); !a)
