@@ -81,7 +81,7 @@ constexpr auto events = std::to_array<event_doc>({
 
     // ---- ravaod: slips, staff commands, printing
     {ravaod, "slip.issued", "info", "a slip was issued (job queued)", "`counter`, `slip`, `visit`, `job`"},
-    {ravaod, "slip.reprinted", "info", "`ravaoctl slip reprint`", "`counter`, `slip`, `job`"},
+    {ravaod, "slip.reprinted", "info", "`ravaoctl slip reprint`", "`counter`, `slip`, `job`, `actor`"},
     {ravaod, "slip.returned", "info", "a slip's QR was scanned back", "`counter`, `slip`, `visit`"},
     {ravaod, "slip.failed", "error", "a slip could not be issued (store)", "`counter`, `error`"},
     {ravaod, "slip.fonts_missing", "error", "the slip font cannot be loaded: printers stay without a queue", "`error`"},
@@ -126,6 +126,9 @@ constexpr auto events = std::to_array<event_doc>({
     {ravaod, "sync.conflict_resolved", "notice", "a batch holding the records refused as conflicting was stored: the conflict alarm is cleared", "`seq`"},
     {ravaod, "sync.heartbeat_failed", "info", "a heartbeat was not delivered", "(message only)"},
     {ravaod, "sync.store", "error", "the uploader cannot read its position from the store", "`error`"},
+    // i14-actions: records of a type an older receiver does not know (docs/sync.md, "Held records")
+    {ravaod, "sync.held_stored", "notice", "the server stored held records (it now knows their type): no longer dead letters", "`records`, `first_seq`, `last_seq`"},
+    {ravaod, "sync.record_type_unknown", "error", "the server refused records as of an unknown type (an older ravao-receiver): kept, sent again with each heartbeat; upgrade the province's receiver", "`types`, `held`"},
     {ravaod, "privacy.no_key", "warning", "no `[sync] public_key`: visitors' names and ID numbers are not kept (only masked forms)", "—"},
 
     // ---- ravao-receiver (docs/receiver.md)

@@ -68,6 +68,12 @@ void usage(std::FILE* to) {
       "                                 other, contact, travel, date (docs/declarations.md)\n"
       "  form                           the declaration form: each field's name, type and label, then the\n"
       "                                 consent sentence (docs/declarations.md)\n"
+      "  visit checkout --counter C [--visit N]\n"
+      "                                 checks a visitor out: visit N, else the counter's last open visit\n"
+      "  visit undo --counter C         takes back the counter's last scan (within 10 minutes)\n"
+      "  poster print --counter C       prints the site's check-in QR poster at the counter's printer\n"
+      "  summary [--days N]             visits, declarations, slips, duplicates and check-outs per counter\n"
+      "                                 and day, the last N days (1 to 31, default 7); today's visits by hour\n"
       "  sync [now]                     upload state: queue depth, last success, last error, next attempt,\n"
       "                                 records the server refused; `now` tries at once (and on a terminal\n"
       "                                 shows the backlog draining)\n"
@@ -242,12 +248,45 @@ void print_sync(const json::value& r) {
     std::printf("ALARM:         CONFLICT: the server holds other content for record #%s (HTTP 409): uploads held, "
                 "records kept; the province must investigate\n",
                 json::serialize(c->as_array().front()).c_str());
+  if (const auto* held = o.if_contains("held"); held && held->is_int64() && held->as_int64() > 0) {
+    std::vector<std::string> types;
+    for (const auto& t : o.at("held_types").as_array()) types.push_back(str(t));
+    std::printf("ALARM:         the server does not know record type %s: %s records kept and sent again with each "
+                "heartbeat; upgrade ravao-receiver at the province\n",
+                fmt::format("{}", fmt::join(types, ", ")).c_str(), text("held").c_str());
+  }
   const auto& dead = o.at("dead_letter_list").as_array();
   if (!dead.empty()) {
     std::printf("refused by the server (%s, kept; in sequence order, lowest first):\n", text("dead_letters").c_str());
     for (const auto& d : dead)
       std::printf("  #%s  %s\n", field(d.as_object(), "seq").c_str(), field(d.as_object(), "reason").c_str());
   }
+}
+
+// visit checkout / visit undo: what was done, in words ("visit closed",
+// "scan (record #41) undone", "nothing to undo at this counter").
+void print_staff_command(const json::value& r) {
+  const auto& o = r.as_object();
+  if (o.at("seq").to_number<std::int64_t>() == 0) {
+    std::printf("%s\n", field(o, "detail").c_str());
+    return;
+  }
+  std::printf("%s: visit %s, record #%s\n", field(o, "detail").c_str(), field(o, "visit").c_str(),
+              field(o, "seq").c_str());
+}
+
+// summary: one row per day and counter, oldest day first; then today's
+// visits by hour.
+void print_summary(const json::value& r) {
+  const auto& o = r.as_object();
+  print_rows(o.at("days"), {{"date", "DATE"}, {"counter", "COUNTER"}, {"visits", "VISITS"},
+                            {"declarations", "DECLARATIONS"}, {"slips_issued", "SLIPS"},
+                            {"slips_returned", "RETURNED"}, {"duplicates", "DUPLICATES"},
+                            {"staff_checkouts", "CHECKOUTS"}});
+  const auto& hours = o.at("today_hours").as_array();
+  if (hours.empty()) return;
+  std::printf("today by hour:\n");
+  print_rows(hours, {{"counter", "COUNTER"}, {"hour", "HOUR"}, {"visits", "VISITS"}});
 }
 
 // `sync now` on a terminal: a progress bar while the backlog drains. Ends
@@ -323,6 +362,13 @@ int main(int argc, char** argv) {
     else if (a == "--pending") request["pending"] = true;
     else if (a == "--printer") request["printer"] = need(i);
     else if (a == "--slip") request["slip"] = need(i);
+    else if (a == "--visit" || a == "--days") {
+      const std::string v = need(i);
+      char* end = nullptr;
+      const long long n = std::strtoll(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || n < 1) die(usage_error, fmt::format("{} needs a whole number from 1, got \"{}\"", a, v));
+      request[a == "--visit" ? "visit" : "days"] = n;
+    }
     else if (a == "--out") out_path = need(i);
     else if (a == "--limit" || a == "--after-seq") {
       const std::string v = need(i);
@@ -332,7 +378,7 @@ int main(int argc, char** argv) {
       request[a == "--limit" ? "limit" : "after_seq"] = n;
     } else if (!a.starts_with("-") && command.empty()) command = a;
     else if (!a.starts_with("-") && (command == "slip" || command == "card" || command == "printer" ||
-                                      command == "sync") &&
+                                      command == "sync" || command == "visit" || command == "poster") &&
              subcommand.empty()) subcommand = a;
     else if (!a.starts_with("-") && command == "slip" && subcommand == "reprint" && !request.contains("number"))
       request["number"] = a;
@@ -341,9 +387,10 @@ int main(int argc, char** argv) {
       declared_fields.push_back(json::array{std::string(a.substr(0, eq)), std::string(a.substr(eq + 1))});
     } else { usage(stderr); die(usage_error, fmt::format("unknown argument \"{}\"", a)); }
   }
-  if (command == "slip" || command == "card" || command == "printer") {
+  if (command == "slip" || command == "card" || command == "printer" || command == "visit" || command == "poster") {
     static const std::map<std::string, std::set<std::string>> subcommands = {
-        {"slip", {"print", "reprint", "preview"}}, {"card", {"print"}}, {"printer", {"test"}}};
+        {"slip", {"print", "reprint", "preview"}}, {"card", {"print"}}, {"printer", {"test"}},
+        {"visit", {"checkout", "undo"}}, {"poster", {"print"}}};
     if (!subcommands.at(command).contains(subcommand))
       die(usage_error, fmt::format("\"{}\" needs one of: {}", command, fmt::join(subcommands.at(command), ", ")));
     command += "." + subcommand;
@@ -362,7 +409,8 @@ int main(int argc, char** argv) {
   if (command.empty()) { usage(stderr); return usage_error; }
   static const std::set<std::string> commands = {"status", "counters", "visits", "events", "devices", "ping",
                                                  "slip.print", "slip.reprint", "slip.preview", "card.print",
-                                                 "printer.test", "jobs", "declare", "form", "sync"};
+                                                 "printer.test", "jobs", "declare", "form", "sync",
+                                                 "visit.checkout", "visit.undo", "poster.print", "summary"};
   if (!commands.contains(command)) {
     usage(stderr);
     die(usage_error, fmt::format("unknown command \"{}\"", command));
@@ -379,8 +427,13 @@ int main(int argc, char** argv) {
       {"jobs", {"printer", "pending", "limit"}},
       {"declare", {"slip", "counter", "fields"}},
       {"sync", {"now"}},
+      {"visit.checkout", {"counter", "visit"}},
+      {"visit.undo", {"counter"}},
+      {"poster.print", {"counter"}},
+      {"summary", {"days"}},
   };
-  for (const char* needs_counter : {"slip.print", "card.print", "printer.test"})
+  for (const char* needs_counter : {"slip.print", "card.print", "printer.test", "visit.checkout", "visit.undo",
+                                    "poster.print"})
     if (command == needs_counter && !request.contains("counter")) die(usage_error, command + " needs --counter C");
   for (const auto& [key, value] : request) {
     const auto it = allowed.find(command);
@@ -414,7 +467,8 @@ int main(int argc, char** argv) {
                           {"opened", "IN"}, {"closed", "OUT"}, {"close_reason", "CLOSED BY"}});
   else if (command == "events")
     print_rows(result, {{"seq", "SEQ"}, {"time", "TIME"}, {"type", "TYPE"}, {"counter", "COUNTER"},
-                          {"payload_kind", "KIND"}, {"person_id", "ID NUMBER"}, {"flags", "FLAGS"}});
+                          {"payload_kind", "KIND"}, {"person_id", "ID NUMBER"}, {"flags", "FLAGS"},
+                          {"action", "ACTION"}, {"actor", "ACTOR"}});
   else if (command == "devices")
     print_rows(result, {{"id", "DEVICE"}, {"type", "TYPE"}, {"kind", "KIND"}, {"counter", "COUNTER"},
                           {"state", "STATE"}, {"since", "SINCE"}, {"match", "MATCHED BY"}, {"attached", "ATTACHED"},
@@ -427,9 +481,12 @@ int main(int argc, char** argv) {
     std::printf("slip %s queued on printer %s (job %s)%s\n", field(result.as_object(), "slip").c_str(),
                 field(result.as_object(), "printer").c_str(), field(result.as_object(), "job").c_str(),
                 result.as_object().at("preprinted").as_bool() ? ", with the visitor's name and masked ID" : "");
-  else if (command == "slip.reprint" || command == "card.print" || command == "printer.test")
+  else if (command == "slip.reprint" || command == "card.print" || command == "printer.test" ||
+           command == "poster.print")
     std::printf("job %s queued on printer %s\n", field(result.as_object(), "id").c_str(),
                 field(result.as_object(), "printer").c_str());
+  else if (command == "visit.checkout" || command == "visit.undo") print_staff_command(result);
+  else if (command == "summary") print_summary(result);
   else if (command == "sync") print_sync(result);
   else if (command == "form") {
     print_rows(result.as_object().at("fields"),

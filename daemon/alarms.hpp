@@ -34,6 +34,7 @@ enum class alarm_code {
   sync_failing,           // uploads fail and are retried: records wait
   sync_conflict,          // the server holds other content for a record (HTTP 409)
   sync_refused,           // the server refused records for good (dead letters)
+  sync_held,              // the server does not know a record type: those records are kept and sent again
   clock_unsynchronised,   // no synchronised clock: uploads wait for it
   privacy_no_key,         // no [sync] public_key: names and ID numbers are not kept
 };

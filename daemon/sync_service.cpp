@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "common/text.hpp"
+
 #include "common/clock.hpp"
 #include "common/log.hpp"
 
@@ -79,8 +81,13 @@ std::vector<status_alarm> sync_service::alarms() const {
                     "held, nothing is deleted; the province must investigate (ravaoctl sync)",
                     s.conflict_seqs.front()));
   if (s.consecutive_failures > 0 && s.conflict_seqs.empty()) add(alarm_code::sync_failing, "sync: " + s.last_error);
-  if (s.dead_letters > 0)
-    add(alarm_code::sync_refused, fmt::format("sync: {} records refused by the server (ravaoctl sync)", s.dead_letters));
+  if (s.held > 0)
+    add(alarm_code::sync_held,
+        fmt::format("sync: the server does not know record type {}: {} records kept and sent again with each "
+                    "heartbeat; upgrade ravao-receiver at the province", text::join(s.held_types), s.held));
+  if (s.dead_letters > s.held)
+    add(alarm_code::sync_refused,
+        fmt::format("sync: {} records refused by the server (ravaoctl sync)", s.dead_letters - s.held));
   return out;
 }
 

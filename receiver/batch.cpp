@@ -17,8 +17,8 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::array known_types{"visit_opened", "visit_closed", "scan",        "command", "slip_issued",
-                                 "slip_returned", "declaration", "undo",        "device"};
+constexpr std::array known_types{"visit_opened",  "visit_closed", "scan", "command", "slip_issued",
+                                 "slip_returned", "declaration",  "undo", "device",  "action"};
 
 // Upper bounds of one record's fields, far above anything a gateway sends:
 // they keep one hostile record from costing the receiver much.
@@ -115,7 +115,7 @@ std::string check_record(const json::object& r, record_row& row) {
   for (const auto key : {"visit", "ref"}) {
     if (auto why = check_optional_int(r, key); !why.empty()) return why;
   }
-  for (const auto key : {"kind", "name_masked", "id_masked", "symbology", "close_reason"}) {
+  for (const auto key : {"kind", "name_masked", "id_masked", "symbology", "close_reason", "action", "printer"}) {
     if (auto why = check_text(r, key, max_short_text); !why.empty()) return why;
   }
   // Who asked for it at the gateway (docs/sync-protocol.md, "actor").
@@ -123,6 +123,9 @@ std::string check_record(const json::object& r, record_row& row) {
   // A payload is scanned text: a TAB inside it is data (docs/payload-formats.md).
   if (auto why = check_text(r, "payload", max_payload_bytes, "\t"); !why.empty()) return why;
   if (*type == "visit_closed" && !r.contains("close_reason")) return "visit_closed without close_reason";
+  // A person's print-only action names the command and the person.
+  if (*type == "action" && !r.contains("action")) return "action without action";
+  if (*type == "action" && !r.contains("actor")) return "action without actor";
   if (const auto* flags = r.if_contains("flags")) {
     if (!flags->is_array()) return "flags is not an array";
     if (flags->get_array().size() > max_flags) return fmt::format("more than {} flags", max_flags);

@@ -28,7 +28,9 @@ Lists stored records in (gateway, stream, seq) order: time (derived_wall_ms:
 the true time, "unknown" when the gateway's clock was never synchronised in
 that boot), type, counter, the masked name and ID number, and the actor:
 who asked for the record at the gateway (web:alice, a counter console
-user; unix:admin, a ravaoctl user), for records a person's action wrote. Sealed personal
+user; unix:admin, a ravaoctl user), for records a person's action wrote;
+`action` records (a reprint, a command card, a test page, the poster) also
+show the command and the printer. Sealed personal
 data stays sealed unless --key is given. Stored and opened values are shown
 escaped: control characters, bidirectional controls and bytes that are not
 UTF-8 as \xNN (a backslash too), so that no stored text acts on the terminal.
@@ -136,7 +138,8 @@ int records_command(std::span<char*> args) {
     std::string line = fmt::format("{} {} {:>8} {} {}", shown(row.gateway), shown(row.stream), row.seq,
                                    iso_utc(derived), field("type").substr(6));
     for (const auto k :
-         {"counter", "visit", "kind", "close_reason", "ref", "name_masked", "id_masked", "payload", "actor"}) {
+         {"counter", "visit", "kind", "close_reason", "ref", "name_masked", "id_masked", "payload", "actor", "action",
+          "printer"}) {
       line += field(k);
     }
     if (sealed_bytes > 0) {

@@ -91,8 +91,9 @@ class control_commands {
   boost::asio::awaitable<std::int64_t> declaration_copy(declaration_request req, declared done,
                                                         boost::json::object answers);
   boost::asio::awaitable<boost::json::value> form(const boost::json::object& r);
-  // Queues a card or test page job, wakes its printer, answers the job.
-  boost::asio::awaitable<boost::json::value> add_job(job_request req);
+  // Queues a card, test page or poster job with the action record of the
+  // person who asked, wakes its printer, answers the job.
+  boost::asio::awaitable<boost::json::value> add_job(job_request req, person_action by);
 
   // A configured counter by id, or std::invalid_argument in words.
   const counter_config& counter_arg(const std::string& id) const;

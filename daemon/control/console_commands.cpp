@@ -78,7 +78,7 @@ asio::awaitable<json::value> control_commands::poster_print(const json::object& 
   auto job = unwrap(poster_job(s_.cfg, c, *p, now()));
   log::info("poster.queued", "check-in poster queued",
             {{"counter", c.id}, {"printer", p->id}, {"actor", arg_string(r, "actor")}});
-  auto queued = add_job(std::move(job));
+  auto queued = add_job(std::move(job), {"poster.print", arg_string(r, "actor")});
   co_return co_await std::move(queued);
 }
 

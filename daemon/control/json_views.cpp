@@ -86,6 +86,8 @@ json::object record_json(const record_row& e, std::chrono::minutes utc_offset) {
       {"boottime_ns", e.boottime_ns},
       {"clock_synchronised", e.clock_synced},
       {"actor", e.actor},
+      {"action", e.action},
+      {"printer", e.printer_id},
   };
 }
 

@@ -53,10 +53,15 @@ asio::awaitable<json::value> control_commands::slip_reprint(const json::object& 
   if (!c) throw std::invalid_argument(fmt::format("slip {} was issued at counter {}, which is no longer configured",
                                                   text, found->counter_id));
   const std::string counter = c->id, printer = unwrap(printer_of(s_.cfg, *c))->id;
+  // The action record names the slip by its printed number, as staff read it.
   auto call = store_call<print_job_row>(
-      s_.writer, [seqno = *sequence, printer, at = now()](store_writer& s) { return s.reprint_slip(seqno, printer, at); });
+      s_.writer, [seqno = *sequence, printer, at = now(), actor = arg_string(r, "actor"),
+                  number = slip::format_slip_number(*sequence)](store_writer& s) {
+        return s.reprint_slip(seqno, printer, at, actor, number);
+      });
   auto job = co_await std::move(call);
-  log::info("slip.reprinted", "slip printed again", {{"counter", counter}, {"slip", text}, {"job", std::to_string(job.id)}});
+  log::info("slip.reprinted", "slip printed again",
+            {{"counter", counter}, {"slip", text}, {"job", std::to_string(job.id)}, {"actor", arg_string(r, "actor")}});
   s_.printing.wake(printer);
   co_return job_json(job, s_.cfg.site.utc_offset);
 }
@@ -89,20 +94,21 @@ asio::awaitable<json::value> control_commands::card_print(const json::object& r)
     card.console_url = web->url;
     card.console_fingerprint = web->fingerprint;
   }
-  auto queued = add_job(std::move(job));
+  auto queued = add_job(std::move(job), {"card.print", arg_string(r, "actor")});
   co_return co_await std::move(queued);
 }
 
 asio::awaitable<json::value> control_commands::printer_test(const json::object& r) {
   const counter_config& c = counter_arg(arg_string(r, "counter"));
   const printer_config* p = unwrap(printer_of(s_.cfg, c));
-  auto queued = add_job(test_page_job(s_.cfg, c, *p, now()));
+  auto queued = add_job(test_page_job(s_.cfg, c, *p, now()), {"printer.test", arg_string(r, "actor")});
   co_return co_await std::move(queued);
 }
 
-asio::awaitable<json::value> control_commands::add_job(job_request req) {
+asio::awaitable<json::value> control_commands::add_job(job_request req, person_action by) {
   const std::string printer = req.printer_id;
-  auto call = store_call<print_job_row>(s_.writer, [req = std::move(req)](store_writer& s) { return s.add_job(req); });
+  auto call = store_call<print_job_row>(
+      s_.writer, [req = std::move(req), by = std::move(by)](store_writer& s) { return s.add_job(req, by); });
   auto job = co_await std::move(call);
   s_.printing.wake(printer);
   co_return job_json(job, s_.cfg.site.utc_offset);

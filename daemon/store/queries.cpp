@@ -103,7 +103,7 @@ result<std::vector<record_row>> store_reader::records(const record_filter& f) co
       "SELECT seq, type, counter_id, COALESCE(visit_id,0), COALESCE(payload_kind,''), "
       "COALESCE(id_masked,''), COALESCE(name_masked,''), COALESCE(payload,''), COALESCE(symbology,''), "
       "COALESCE(flags,''), COALESCE(close_reason,''), wall_ms, boot_id, boottime_ns, clock_synced, "
-      "sealed IS NOT NULL, ref, COALESCE(actor,'') "
+      "sealed IS NOT NULL, ref, COALESCE(actor,''), COALESCE(action,''), COALESCE(printer_id,'') "
       "FROM records WHERE seq > ?1 AND (?2 IS NULL OR wall_ms >= ?2) AND (?3 = '' OR counter_id = ?3) "
       "ORDER BY seq LIMIT ?4");
   if (!st) return std::unexpected(st.error());
@@ -132,6 +132,8 @@ result<std::vector<record_row>> store_reader::records(const record_filter& f) co
     r.has_sealed = st->int64(15) != 0;
     r.ref = st->opt_int64(16);
     r.actor = st->text(17);
+    r.action = st->text(18);
+    r.printer_id = st->text(19);
     rows.push_back(std::move(r));
   }
   return rows;

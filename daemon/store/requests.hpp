@@ -76,8 +76,19 @@ struct slip_request {
 struct job_request {
   std::string printer_id;
   std::string counter_id;
-  slip::job_content content;  // a card or a test page (slips: issue_slip)
+  slip::job_content content;  // a card, a test page, the poster (slips: issue_slip)
   timestamp at;
+};
+
+// A person asked for a print job through the control socket: the
+// transaction that queues the job also writes an `action` record naming
+// `action` (the control command: card.print, printer.test, poster.print)
+// with `actor` (docs/sync-protocol.md, "Action records"). Empty: no record
+// (a test page scanned from a command card, whose `command` record says so;
+// a declaration's printed copy, which its declaration record covers).
+struct person_action {
+  std::string action;
+  std::string actor;
 };
 
 

@@ -134,6 +134,8 @@ struct record_row {
   std::int64_t boottime_ns = 0;
   bool clock_synced = false;
   std::string actor;  // who asked through the control socket ("web:alice"); empty: nobody
+  std::string action;      // `action` records: the control command ("slip.reprint", "card.print", ...)
+  std::string printer_id;  // `action` records: the printer it went to
 };
 
 struct record_filter {
@@ -179,6 +181,10 @@ struct sync_position {
   std::int64_t depth = 0;          // records after acked_seq that are not dead-lettered
   std::int64_t dead_letters = 0;
   std::optional<std::int64_t> oldest_unsent_wall_ms;
+  // Of the dead letters, those held because the server did not know their
+  // record type (an older receiver), and those types, sorted.
+  std::int64_t held = 0;
+  std::vector<std::string> held_types;
 };
 
 // The supervisor's summary (store_reader::summary, docs/control.md "summary").

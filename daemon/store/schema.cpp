@@ -15,7 +15,7 @@ namespace {
 using migration = std::variant<std::string_view, result<void> (*)(sqlite3*, const migration_options&)>;
 
 // Append only: a released migration is never edited.
-const std::array<migration, 7> migrations = {{
+const std::array<migration, 8> migrations = {{
     // 1: records (the upload log), visits, rejected-scan samples, counters' tallies.
     {R"sql(
 CREATE TABLE records (
@@ -119,6 +119,19 @@ INSERT INTO meta(key, value) VALUES ('next_slip_sequence', '1');
     // socket ("web:alice", "unix:admin"); NULL for scans, automatic closes,
     // device events and commands scanned from a card (docs/control.md, "Actor").
     {"ALTER TABLE records ADD COLUMN actor TEXT;"},
+    // 8: a person's print-only action (a reprint, a command card, a test
+    // page, the check-in poster) is an `action` record naming the control
+    // command and the printer (docs/sync-protocol.md, "action"). A dead
+    // letter the server refused as "unknown record type" (an older receiver)
+    // names that type and is sent again (docs/sync.md, "Held records"); the
+    // ones refused so before this version are found by their reason.
+    {R"sql(
+ALTER TABLE records ADD COLUMN action TEXT;
+ALTER TABLE records ADD COLUMN printer_id TEXT;
+ALTER TABLE dead_letters ADD COLUMN unknown_type TEXT;
+UPDATE dead_letters SET unknown_type = (SELECT r.type FROM records r WHERE r.seq = dead_letters.seq)
+  WHERE reason LIKE 'HTTP 422: unknown record type%';
+)sql"},
 }};
 
 result<int> user_version(sqlite3* db) {

@@ -117,6 +117,23 @@ result<std::int64_t> read_next_slip_sequence(sqlite3* db) {
   return v < 1 ? 1 : v;
 }
 
+// A person's print-only action (docs/sync-protocol.md, "action"): one
+// `action` record in the caller's transaction. Nothing personal: the
+// command, the counter, the printer, for a reprint the slip.
+result<void> insert_action(writer& w, std::string_view action, std::string_view counter, std::string_view printer,
+                           std::string_view actor, const timestamp& at, std::optional<std::int64_t> slip = {},
+                           std::string_view slip_number = {}) {
+  writer::record rec;
+  rec.type = "action";
+  rec.counter_id = counter;
+  rec.action = action;
+  rec.printer_id = printer;
+  rec.actor = actor;
+  rec.ref = slip;
+  rec.payload = slip_number;
+  return w.insert_record(rec, at);
+}
+
 }  // namespace
 
 std::string_view to_string(job_state s) {
@@ -181,21 +198,28 @@ result<issued_slip> store_writer::issue_slip(const slip_request& r) {
   return out;
 }
 
-result<print_job_row> store_writer::add_job(const job_request& r) {
+result<print_job_row> store_writer::add_job(const job_request& r, const person_action& by) {
   auto& s = *impl_;
+  writer w(s, visits_config{});
   auto tx = sql::transaction::begin_immediate(s.db);
   if (!tx) return std::unexpected(tx.error());
   auto id = insert_job(s.db, r.printer_id, r.counter_id, slip::kind_of(r.content), std::nullopt,
                        slip::encode(r.content), r.at.wall_ms);
   if (!id) return std::unexpected(id.error());
+  if (!by.action.empty())
+    if (auto x = insert_action(w, by.action, r.counter_id, r.printer_id, by.actor, r.at); !x)
+      return std::unexpected(x.error());
   auto job = job_by_id(s.db, *id);
   if (!job) return job;
   if (auto c = tx->commit(); !c) return std::unexpected(c.error());
+  commit_effects(s, w.effects());
   return job;
 }
 
-result<print_job_row> store_writer::reprint_slip(std::int64_t sequence, const std::string& printer_id, const timestamp& at) {
+result<print_job_row> store_writer::reprint_slip(std::int64_t sequence, const std::string& printer_id,
+                                                 const timestamp& at, std::string_view actor, std::string_view number) {
   auto& s = *impl_;
+  writer w(s, visits_config{});
   auto tx = sql::transaction::begin_immediate(s.db);
   if (!tx) return std::unexpected(tx.error());
   auto st = sql::statement::prepare(s.db,
@@ -213,9 +237,13 @@ result<print_job_row> store_writer::reprint_slip(std::int64_t sequence, const st
   auto id = insert_job(s.db, printer_id.empty() ? std::string_view{} : printer_id, counter, "slip", sequence,
                        slip::encode(*content), at.wall_ms);
   if (!id) return std::unexpected(id.error());
+  if (!actor.empty())
+    if (auto x = insert_action(w, "slip.reprint", counter, printer_id, actor, at, sequence, number); !x)
+      return std::unexpected(x.error());
   auto job = job_by_id(s.db, *id);
   if (!job) return job;
   if (auto c = tx->commit(); !c) return std::unexpected(c.error());
+  commit_effects(s, w.effects());
   return job;
 }
 

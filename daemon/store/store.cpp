@@ -30,8 +30,8 @@ result<void> store_connection::prepare_write_statements() {
   const std::pair<sql::statement store_connection::*, std::string_view> statements[] = {
       {&store_connection::ins_record,
        "INSERT INTO records(seq,type,counter_id,visit_id,payload_kind,person_key,name_masked,id_masked,"
-       "sealed,payload,ref,symbology,flags,close_reason,wall_ms,boot_id,boottime_ns,clock_synced,actor) "
-       "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)"},
+       "sealed,payload,ref,symbology,flags,close_reason,wall_ms,boot_id,boottime_ns,clock_synced,actor,action,"
+       "printer_id) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)"},
       {&store_connection::ins_visit,
        "INSERT INTO visits(person_key,name_masked,id_masked,counter_id,opened_seq,opened_wall_ms,opened_synced,"
        "last_wall_ms,last_boot_id,last_boottime_ns,key_id) VALUES(?1,?2,?3,?4,?5,?6,?7,?6,?8,?9,?10)"},

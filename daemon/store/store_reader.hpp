@@ -47,6 +47,9 @@ class store_reader {
   // pass max_bytes (always at least one record when any exists).
   result<upload_batch> read_upload_batch(std::int64_t after_seq, std::size_t max_records,
                                          std::size_t max_bytes) const;
+  // The held records (dead letters of a type the server did not know; see
+  // store_writer::acknowledge) in seq order, bounded as above.
+  result<upload_batch> read_held_batch(std::size_t max_records, std::size_t max_bytes) const;
   // Cheap (a handful of indexed lookups): called every few seconds.
   result<ravao::sync_position> sync_position() const;
   // Dead letters in seq order, at most `limit`, with when they were stored.

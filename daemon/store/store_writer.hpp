@@ -93,9 +93,14 @@ class store_writer : public store_reader {
   // Paper slips and the print queue (store/slips.cpp, docs/slips.md). Each
   // call is one transaction.
   result<issued_slip> issue_slip(const slip_request& r);
-  result<print_job_row> add_job(const job_request& r);
-  // A new job printing slip `sequence` again ("reprint": true in its content).
-  result<print_job_row> reprint_slip(std::int64_t sequence, const std::string& printer_id, const timestamp& at);
+  // With by.action: and its `action` record, in the same transaction.
+  result<print_job_row> add_job(const job_request& r, const person_action& by = {});
+  // A new job printing slip `sequence` again ("reprint": true in its
+  // content). With an `actor`: and an `action` record "slip.reprint" naming
+  // the slip (ref: its sequence, payload: its printed number `number`), in
+  // the same transaction.
+  result<print_job_row> reprint_slip(std::int64_t sequence, const std::string& printer_id, const timestamp& at,
+                                     std::string_view actor = {}, std::string_view number = {});
   // queued -> printing (attempts + 1), printing -> printed | queued | failed, any -> cancelled.
   result<void> set_job_state(std::int64_t job_id, job_state to, std::string_view error, const timestamp& at);
   // At start: jobs left `printing` by a crash go back to `queued` (they are
@@ -120,13 +125,20 @@ class store_writer : public store_reader {
                                           std::chrono::seconds window, std::string_view actor = {});
 
   // Sync (store/sync.cpp). One transaction: acked_seq = max(acked_seq,
-  // through_seq); each dead letter stored (INSERT OR REPLACE) at `at`.
+  // through_seq); each dead letter stored (INSERT OR REPLACE) at `at`. A
+  // dead letter whose reason is the server's "unknown record type" (HTTP
+  // 422) is held: it names the record's type and is sent again
+  // (read_held_batch) until a receiver that knows the type stores it.
   result<void> acknowledge(std::int64_t through_seq, std::span<const dead_letter> dead, const timestamp& at);
+  // Held records the server has now stored: no longer dead letters. Their
+  // seqs are at or below acked_seq (or, if not yet, the next batch sends
+  // them again: a duplicate), so retention treats them as acknowledged.
+  result<void> release_held(std::span<const std::int64_t> seqs);
   // A "device" record: counter = the device id, payload = the event
   // ("online", "offline", "paper_out", ...).
   result<std::int64_t> log_device_event(std::string_view device_id, std::string_view event, const timestamp& at);
 
-  static constexpr int schema_version = 7;
+  static constexpr int schema_version = 8;
 
  private:
   explicit store_writer(std::unique_ptr<store_connection> s);

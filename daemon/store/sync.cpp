@@ -115,6 +115,8 @@ void append_record(std::string& out, const sql::statement& st) {
   append_field(out, "boot_id", st.view(14));
   append_int(out, "boottime_ns", st.int64(15));
   append_field(out, "actor", st.view(17));
+  append_field(out, "action", st.view(18));
+  append_field(out, "printer", st.view(19));
   out += st.int64(16) != 0 ? ",\"clock_synced\":true}" : ",\"clock_synced\":false}";
 }
 
@@ -131,20 +133,17 @@ result<std::string> meta_value(sqlite3* db, std::string_view key) {
 
 }  // namespace
 
-result<upload_batch> store_reader::read_upload_batch(std::int64_t after_seq, std::size_t max_records,
-                                              std::size_t max_bytes) const {
-  auto& s = *impl_;
+namespace {
+
+constexpr std::string_view upload_columns =
+    "SELECT r.seq, r.type, r.counter_id, r.visit_id, r.payload_kind, r.name_masked, r.id_masked, r.sealed, "
+    "r.payload, r.symbology, r.flags, r.close_reason, r.ref, r.wall_ms, r.boot_id, r.boottime_ns, r.clock_synced, "
+    "r.actor, r.action, r.printer_id FROM records r ";
+
+// The rows of `st` (upload_columns, bound) as a batch: at most max_records
+// (the statement's LIMIT), stopping before max_bytes.
+result<upload_batch> read_batch(sql::statement& st, std::size_t max_records, std::size_t max_bytes) {
   upload_batch out;
-  if (max_records == 0) {
-    out.records_json = "[]";
-    return out;
-  }
-  auto st = sql::statement::prepare(s.db,
-      "SELECT seq, type, counter_id, visit_id, payload_kind, name_masked, id_masked, sealed, payload, symbology, "
-      "flags, close_reason, ref, wall_ms, boot_id, boottime_ns, clock_synced, actor FROM records r "
-      "WHERE seq > ?1 AND NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.seq = r.seq) ORDER BY seq LIMIT ?2");
-  if (!st) return std::unexpected(st.error());
-  st->bind(1, after_seq).bind(2, static_cast<std::int64_t>(std::min<std::uint64_t>(max_records, INT64_MAX)));
   // One allocation for the batch: growing a MiB string by doubling copies it
   // and touches fresh pages several times over (page faults dominate then).
   out.records_json.reserve(std::min(max_bytes, max_records * 1024) + 2);
@@ -152,22 +151,47 @@ result<upload_batch> store_reader::read_upload_batch(std::int64_t after_seq, std
   std::string one;
   one.reserve(4096);
   while (true) {
-    auto row = st->step();
+    auto row = st.step();
     if (!row) return std::unexpected(row.error());
     if (!*row) break;
     one.clear();
-    append_record(one, *st);
+    append_record(one, st);
     // +1: the comma before it or the closing bracket.
     if (!out.seqs.empty() && out.records_json.size() + one.size() + 1 > max_bytes) {
-      st->reset();
+      st.reset();
       break;
     }
     if (!out.seqs.empty()) out.records_json += ',';
     out.records_json += one;
-    out.seqs.push_back(st->int64(0));
+    out.seqs.push_back(st.int64(0));
   }
   out.records_json += ']';
   return out;
+}
+
+std::int64_t sql_limit(std::size_t n) { return static_cast<std::int64_t>(std::min<std::uint64_t>(n, INT64_MAX)); }
+
+}  // namespace
+
+result<upload_batch> store_reader::read_upload_batch(std::int64_t after_seq, std::size_t max_records,
+                                              std::size_t max_bytes) const {
+  if (max_records == 0) return upload_batch{{}, "[]"};
+  auto st = sql::statement::prepare(impl_->db, fmt::format("{}WHERE seq > ?1 AND NOT EXISTS (SELECT 1 FROM "
+                                                            "dead_letters d WHERE d.seq = r.seq) ORDER BY seq LIMIT ?2",
+                                                            upload_columns));
+  if (!st) return std::unexpected(st.error());
+  st->bind(1, after_seq).bind(2, sql_limit(max_records));
+  return read_batch(*st, max_records, max_bytes);
+}
+
+result<upload_batch> store_reader::read_held_batch(std::size_t max_records, std::size_t max_bytes) const {
+  if (max_records == 0) return upload_batch{{}, "[]"};
+  auto st = sql::statement::prepare(impl_->db, fmt::format("{}JOIN dead_letters d ON d.seq = r.seq WHERE "
+                                                            "d.unknown_type IS NOT NULL ORDER BY r.seq LIMIT ?1",
+                                                            upload_columns));
+  if (!st) return std::unexpected(st.error());
+  st->bind(1, sql_limit(max_records));
+  return read_batch(*st, max_records, max_bytes);
 }
 
 result<void> store_writer::acknowledge(std::int64_t through_seq, std::span<const dead_letter> dead, const timestamp& at) {
@@ -180,12 +204,26 @@ result<void> store_writer::acknowledge(std::int64_t through_seq, std::span<const
       "AS TEXT) WHERE key='acked_seq'");
   if (!ack) return std::unexpected(ack.error());
   if (auto x = ack->bind(1, through_seq).run(); !x) return x;
+  // The reason is decide_reply's "HTTP 422: " and the server's words;
+  // docs/sync-protocol.md fixes "unknown record type" for a type it lacks.
   auto ins = sql::statement::prepare(s.db,
-      "INSERT OR REPLACE INTO dead_letters(seq, reason, wall_ms) VALUES(?1, ?2, ?3)");
+      "INSERT OR REPLACE INTO dead_letters(seq, reason, wall_ms, unknown_type) VALUES(?1, ?2, ?3, "
+      "CASE WHEN ?2 LIKE 'HTTP 422: unknown record type%' THEN (SELECT type FROM records WHERE seq = ?1) END)");
   if (!ins) return std::unexpected(ins.error());
   for (const auto& d : dead) {
     if (auto x = ins->bind(1, d.seq).bind(2, d.reason).bind(3, at.wall_ms).run(); !x) return x;
   }
+  return tx->commit();
+}
+
+result<void> store_writer::release_held(std::span<const std::int64_t> seqs) {
+  auto& s = *impl_;
+  auto tx = sql::transaction::begin_immediate(s.db);
+  if (!tx) return std::unexpected(tx.error());
+  auto del = sql::statement::prepare(s.db, "DELETE FROM dead_letters WHERE seq = ?1 AND unknown_type IS NOT NULL");
+  if (!del) return std::unexpected(del.error());
+  for (const auto seq : seqs)
+    if (auto x = del->bind(1, seq).run(); !x) return x;
   return tx->commit();
 }
 
@@ -219,6 +257,18 @@ result<ravao::sync_position> store_reader::sync_position() const {
   if (*row) {
     p.oldest_unsent_wall_ms = oldest->int64(0);
     oldest->reset();
+  }
+  if (p.dead_letters == 0) return p;
+  auto held = sql::statement::prepare(s.db,
+      "SELECT unknown_type, COUNT(*) FROM dead_letters WHERE unknown_type IS NOT NULL GROUP BY unknown_type "
+      "ORDER BY unknown_type");
+  if (!held) return std::unexpected(held.error());
+  while (true) {
+    auto h = held->step();
+    if (!h) return std::unexpected(h.error());
+    if (!*h) break;
+    p.held_types.push_back(held->text(0));
+    p.held += held->int64(1);
   }
   return p;
 }

@@ -65,6 +65,8 @@ class writer {
     std::optional<std::int64_t> ref;
     std::string_view symbology, flags, close_reason;
     std::string_view actor;  // who asked through the control socket; empty: nobody (a scan, the daemon)
+    std::string_view action;      // `action` records: the control command (slip.reprint, card.print, ...)
+    std::string_view printer_id;  // `action` records: the printer it went to
   };
 
   // One scan: gathers the visit state the rules need, lets
@@ -133,7 +135,8 @@ class writer {
     st.bind_blob_or_null(9, r.sealed).bind_text_or_null(10, r.payload).bind_opt(11, r.ref)
         .bind_text_or_null(12, r.symbology).bind_text_or_null(13, r.flags)
         .bind_text_or_null(14, r.close_reason).bind(15, at.wall_ms).bind(16, boot_id())
-        .bind(17, at.boottime_ns).bind(18, std::int64_t{at.synced ? 1 : 0}).bind_text_or_null(19, r.actor);
+        .bind(17, at.boottime_ns).bind(18, std::int64_t{at.synced ? 1 : 0}).bind_text_or_null(19, r.actor)
+        .bind_text_or_null(20, r.action).bind_text_or_null(21, r.printer_id);
     if (auto x = st.run(); !x) return x;
     fx_.totals.last_seq = fx_.next_seq++;
     return {};

@@ -15,6 +15,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
 #include <future>
 #include <sstream>
@@ -25,6 +26,7 @@
 #include "common/log.hpp"
 #include "common/supervise.hpp"
 #include "common/gzip.hpp"
+#include "common/text.hpp"
 #include "sync/batch_reply.hpp"
 #include "sync/retry.hpp"
 #include "common/tls_client.hpp"
@@ -60,6 +62,10 @@ json::object sync_status::to_json() const {
   o["acked_seq"] = acked_seq;
   o["last_seq"] = last_seq;
   o["dead_letters"] = dead_letters;
+  o["held"] = held;
+  json::array types;
+  for (const auto& t : held_types) types.emplace_back(t);
+  o["held_types"] = std::move(types);
   opt("oldest_unsent_wall_ms", oldest_unsent_wall_ms);
   opt("last_success_wall_ms", last_success_wall_ms);
   o["last_error"] = last_error;
@@ -224,13 +230,18 @@ struct uploader::impl {
     const std::int64_t bytes = file_bytes(cfg_.store.path) + file_bytes(cfg_.store.path.native() + "-wal");
     const bool alarm = bytes > cfg_.store.alarm_bytes;
     bool raised = false;
+    std::vector<std::string> new_types;
     update([&](sync_status& st) {
       if (pos) {
+        for (const auto& t : pos->held_types)
+          if (std::ranges::find(st.held_types, t) == st.held_types.end()) new_types.push_back(t);
         st.stream = pos->stream;
         st.depth = pos->depth;
         st.acked_seq = pos->acked_seq;
         st.last_seq = pos->last_seq;
         st.dead_letters = pos->dead_letters;
+        st.held = pos->held;
+        st.held_types = pos->held_types;
         st.oldest_unsent_wall_ms = pos->oldest_unsent_wall_ms;
       }
       raised = alarm && !st.store_alarm;
@@ -238,6 +249,12 @@ struct uploader::impl {
       st.store_alarm = alarm;
     });
     if (!pos) log::error("sync.store", "cannot read the upload position", {{"error", pos.error().message()}});
+    if (!new_types.empty())
+      log::error("sync.record_type_unknown",
+                 fmt::format("the server does not know record type {}: those records are kept and sent again with "
+                             "each heartbeat; upgrade ravao-receiver at the province (docs/sync-protocol.md)",
+                             text::join(new_types)),
+                 {{"types", text::join(new_types)}, {"held", std::to_string(pos->held)}});
     if (raised)
       log::warning("store.alarm", "the store is larger than [store] alarm_megabytes: records are waiting for upload",
                    {{"bytes", std::to_string(bytes)}, {"alarm_bytes", std::to_string(cfg_.store.alarm_bytes)}});
@@ -293,6 +310,7 @@ struct uploader::impl {
       told_clock = false;
       if (std::chrono::steady_clock::now() >= next_heartbeat) {
         co_await heartbeat();
+        if (status().held > 0) co_await resend_held();
         next_heartbeat = std::chrono::steady_clock::now() + sync_.heartbeat_interval;
       }
       const auto st = status();
@@ -331,23 +349,7 @@ struct uploader::impl {
     auto batch = reader_->read_upload_batch(acked, limit_, sync_.batch_max_bytes);
     if (!batch) co_return failure(fmt::format("cannot read records to upload: {}", batch.error().message()), {});
     if (batch->seqs.empty()) co_return std::nullopt;
-    const auto stamp = now();
-    std::string body;
-    body.reserve(batch->records_json.size() + 512);
-    body += R"({"protocol":1,"gateway":)";
-    body += json::serialize(json::string(sync_.effective_gateway_id(cfg_.site)));
-    body += R"(,"stream":)";
-    body += json::serialize(json::string(status().stream));
-    body += R"(,"sent":)";
-    body += json_stamp(stamp);
-    body += R"(,"records":)";
-    body += batch->records_json;
-    body += '}';
-    batch->records_json.clear();
-    batch->records_json.shrink_to_fit();
-    const std::string gz = gzip::compress(body, 1);
-    body.clear();
-    body.shrink_to_fit();
+    const std::string gz = batch_body(*batch);
 
     const sent_batch sent{batch->seqs, limit_, sync_.batch_max_records};
     auto ex = co_await exchange("/v1/batches", gz);
@@ -373,6 +375,45 @@ struct uploader::impl {
       case reply_kind::retry: break;
     }
     co_return failure(d.error, d.at_least);
+  }
+
+  // The request body of `batch`, gzipped; empties batch.records_json.
+  std::string batch_body(upload_batch& batch) {
+    std::string body;
+    body.reserve(batch.records_json.size() + 512);
+    body += R"({"protocol":1,"gateway":)";
+    body += json::serialize(json::string(sync_.effective_gateway_id(cfg_.site)));
+    body += R"(,"stream":)";
+    body += json::serialize(json::string(status().stream));
+    body += R"(,"sent":)";
+    body += json_stamp(now());
+    body += R"(,"records":)";
+    body += batch.records_json;
+    body += '}';
+    batch.records_json.clear();
+    batch.records_json.shrink_to_fit();
+    return gzip::compress(body, 1);
+  }
+
+  // The held records (a type the server did not know), sent again after a
+  // heartbeat: on a 200 they stop being dead letters. Any other answer
+  // leaves them held, quietly: the alarm already says so, and the
+  // stream's own batches report the server's state.
+  awaitable<void> resend_held() {
+    auto batch = reader_->read_held_batch(sync_.batch_max_records, sync_.batch_max_bytes);
+    if (!batch || batch->seqs.empty()) co_return;
+    const std::vector<std::int64_t> seqs = batch->seqs;
+    const std::string gz = batch_body(*batch);
+    auto ex = co_await exchange("/v1/batches", gz);
+    if (!ex.reply || ex.reply->status != 200) co_return;
+    if (auto r = on_writer([seqs](store_writer& s) { return s.release_held(seqs); }); !r) {
+      log::error("sync.store", "cannot record that held records were stored", {{"error", r.error().message()}});
+      co_return;
+    }
+    log::notice("sync.held_stored", "the server stored records it had refused as of an unknown type",
+                {{"records", std::to_string(seqs.size())}, {"first_seq", std::to_string(seqs.front())},
+                 {"last_seq", std::to_string(seqs.back())}});
+    refresh_position();
   }
 
   std::optional<std::chrono::milliseconds> failure(std::string what, std::optional<std::chrono::milliseconds> at_least) {
@@ -416,17 +457,22 @@ struct uploader::impl {
     return wait;
   }
 
-  // Acknowledges `through` (and dead letters) on the writer thread; waits.
-  result<void> acknowledge(std::int64_t through, std::vector<dead_letter> dead) {
+  // Runs `write` (store_writer& -> result<void>, owning what it uses) on
+  // the writer thread; waits for it, or for stop().
+  template <class F>
+  result<void> on_writer(F write) {
     auto done = std::make_shared<std::promise<result<void>>>();
     auto f = done->get_future();
-    committer_.run_on_store([done, through, dead = std::move(dead)](store_writer& s) {
-      done->set_value(s.acknowledge(through, dead, now()));
-    });
+    committer_.run_on_store([done, write = std::move(write)](store_writer& s) { done->set_value(write(s)); });
     while (f.wait_for(200ms) != std::future_status::ready) {
-      if (stopping_) return fail(errc::store_unavailable, "stopping before the acknowledgement was recorded");
+      if (stopping_) return fail(errc::store_unavailable, "stopping before the store recorded it");
     }
     return f.get();
+  }
+
+  // Acknowledges `through` (and dead letters) on the writer thread; waits.
+  result<void> acknowledge(std::int64_t through, std::vector<dead_letter> dead) {
+    return on_writer([through, dead = std::move(dead)](store_writer& s) { return s.acknowledge(through, dead, now()); });
   }
 
   awaitable<std::optional<std::chrono::milliseconds>> accepted(const upload_batch& batch, const reply_decision& d) {
@@ -460,7 +506,10 @@ struct uploader::impl {
   // letters; the acknowledged position stays where it is.
   awaitable<std::optional<std::chrono::milliseconds>> dead_letters(std::vector<dead_letter> dead) {
     for (const auto& d : dead)
-      log::warning("sync.dead_letter", "the server will never accept this record: kept as a dead letter",
+      log::warning("sync.dead_letter",
+                   d.reason.ends_with("unknown record type")
+                       ? "the server does not know this record's type: held, sent again with each heartbeat"
+                       : "the server will never accept this record: kept as a dead letter",
                    {{"seq", std::to_string(d.seq)}, {"reason", d.reason}});
     const auto acked = status().acked_seq;
     if (auto a = acknowledge(acked, std::move(dead)); !a)

@@ -14,7 +14,9 @@
 // Before the first connection it waits for a synchronised clock (a router at
 // 1970 fails every certificate check). Failures back off exponentially with
 // full jitter; Retry-After is honoured; a record the server will never
-// accept is dead-lettered (kept, shown, never blocking the others).
+// accept is dead-lettered (kept, shown, never blocking the others); one
+// refused because the server does not know its type is held, and sent again
+// with each heartbeat until an upgraded server stores it.
 //
 // It never polls the store: the committer tells it of each transaction that
 // wrote records (committer::watch_records, posted from the writer thread to
@@ -63,6 +65,11 @@ struct sync_status {
   std::int64_t acked_seq = 0;
   std::int64_t last_seq = 0;
   std::int64_t dead_letters = 0;
+  // Of the dead letters, those held because the server did not know their
+  // type (an older receiver: docs/sync.md, "Held records"): sent again with
+  // each heartbeat; an alarm naming `held_types` while any are held.
+  std::int64_t held = 0;
+  std::vector<std::string> held_types;
   std::optional<std::int64_t> oldest_unsent_wall_ms;
   std::optional<std::int64_t> last_success_wall_ms;
   std::string last_error;  // the most recent failure, in words; kept after recovery

@@ -2,7 +2,9 @@
 // docs/control.md), sent over the control socket to a real ravaod with a
 // pty scanner and a file printer: check-out and undo with their actor, the
 // check-in poster read back with libzbar, a declaration's printed copy whose
-// answers never reach the store file, and the summary.
+// answers never reach the store file, and the summary; the print-only
+// actions' `action` records (store schema 8) with their actor, up to a real
+// ravao-receiver.
 
 #include <boost/test/unit_test.hpp>
 
@@ -19,6 +21,7 @@
 
 #include "integration/common.hpp"
 #include "support/escpos_decoder.hpp"
+#include "support/receiver_process.hpp"
 #include "support/zbar_scan.hpp"
 
 using namespace ravao::test;
@@ -214,4 +217,99 @@ BOOST_AUTO_TEST_CASE(checkout_undo_and_declare_record_who_asked) {
   const std::string db = bytes_of(d.store_path()) + bytes_of(d.store_path().native() + "-wal");
   for (const std::string needle : {"0912777888", "0912 777 888", "Đồng Xoài", "Lê Thị Hoa"})
     BOOST_TEST(db.find(needle) == std::string::npos, "the store holds " << needle);
+}
+
+BOOST_AUTO_TEST_CASE(print_only_actions_write_action_records_that_reach_the_province_with_their_actor) {
+  receiver_under_test r;
+  r.start();
+  daemon_under_test d{desk_config(fmt::format("checkin_qr = \"{}\"", checkin)) + r.sync_section()};
+  write_file(d.dir() / "clock-synced", "");
+  fake_serial_scanner desk{d.dir() / "tty-desk"};
+  d.start();
+  const auto slip = ok(d, {{"cmd", "slip.print"}, {"counter", "desk"}, {"actor", "web:lan"}}).as_object();
+  ok(d, {{"cmd", "slip.reprint"}, {"number", slip.at("slip")}, {"actor", "web:lan"}});
+  ok(d, {{"cmd", "printer.test"}, {"counter", "desk"}, {"actor", "web:sup"}});
+  ok(d, {{"cmd", "poster.print"}, {"counter", "desk"}, {"actor", "web:sup"}});
+  ok(d, {{"cmd", "card.print"}, {"counter", "desk"}});  // ravaoctl's way: the peer's own user
+  BOOST_TEST_REQUIRE(eventually([&] { return printed(d).size() == 5; }), d.log());
+
+  // On the gateway: the blank slip's slip_issued, then one action per print-only command.
+  const json::array events = d.ctl({"events"}).as_array();
+  BOOST_TEST_REQUIRE(events.size() == 5u, json::serialize(events));
+  BOOST_TEST(as_str(events[0].at("type")) == "slip_issued");
+  BOOST_TEST(as_str(events[0].at("actor")) == "web:lan");
+  const struct passwd* me = ::getpwuid(::getuid());
+  BOOST_TEST_REQUIRE(me != nullptr);
+  const std::vector<std::pair<std::string, std::string>> expected{
+      {"slip.reprint", "web:lan"}, {"printer.test", "web:sup"}, {"poster.print", "web:sup"},
+      {"card.print", std::string("unix:") + me->pw_name}};
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const auto& e = events[i + 1].as_object();
+    BOOST_TEST(as_str(e.at("type")) == "action");
+    BOOST_TEST(as_str(e.at("action")) == expected[i].first);
+    BOOST_TEST(as_str(e.at("actor")) == expected[i].second);
+    BOOST_TEST(as_str(e.at("printer")) == "p1");
+    BOOST_TEST(as_str(e.at("counter")) == "desk");
+  }
+  BOOST_TEST(!as_str(events[1].at("payload")).empty());  // the slip's printed number
+  BOOST_TEST(events[1].at("ref").as_int64() == events[0].at("ref").as_int64());  // its sequence, as slip_issued
+
+  // At the province: the same five, with their actors.
+  BOOST_TEST_REQUIRE(eventually([&] { return r.records("bd-test").size() == 5u; }), d.log() + r.log());
+  const auto stored = r.records("bd-test");
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const auto& rec = stored[i + 1].as_object();
+    BOOST_TEST(as_str(rec.at("type")) == "action");
+    BOOST_TEST(as_str(rec.at("action")) == expected[i].first);
+    BOOST_TEST(as_str(rec.at("actor")) == expected[i].second);
+  }
+  BOOST_TEST(d.ctl({"sync"}).at("held").as_int64() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(ravaoctl_checks_out_undoes_prints_the_poster_and_sums_up) {
+  daemon_under_test d{desk_config(fmt::format("checkin_qr = \"{}\"", checkin))};
+  fake_serial_scanner desk{d.dir() / "tty-desk"};
+  d.start();
+  BOOST_TEST_REQUIRE(wait_state(d, "desk", "online"));
+  desk.send(cccd_payload("079203004545", "Lê Thị Hoa", "01012003", "Nữ") + "\r\n");
+  BOOST_TEST_REQUIRE(wait_records(d, 1), d.log());
+  const auto visit = d.ctl({"events"}).as_array().at(0).at("visit").as_int64();
+
+  const auto out = d.ctl_raw({"visit", "checkout", "--counter", "desk", "--visit", std::to_string(visit)});
+  BOOST_TEST(out.code == 0, out.err);
+  BOOST_TEST(out.out.find(fmt::format("visit closed: visit {}", visit)) != std::string::npos, out.out);
+  // Nothing open now: said in words, exit 0.
+  const auto again = d.ctl_raw({"visit", "checkout", "--counter", "desk"});
+  BOOST_TEST(again.code == 0, again.err);
+  BOOST_TEST(again.out.find("no open visit") != std::string::npos, again.out);
+
+  desk.send(cccd_payload("079203001111", "Phạm Văn Nam", "02021990", "Nam") + "\r\n");
+  BOOST_TEST_REQUIRE(wait_records(d, 3), d.log());
+  const auto undone = d.ctl({"visit", "undo", "--counter", "desk"}).as_object();
+  BOOST_TEST(undone.at("seq").as_int64() > 0, json::serialize(undone));
+
+  const auto poster = d.ctl_raw({"poster", "print", "--counter", "desk"});
+  BOOST_TEST(poster.code == 0, poster.err);
+  BOOST_TEST(poster.out.find("queued on printer p1") != std::string::npos, poster.out);
+  BOOST_TEST_REQUIRE(eventually([&] { return printed(d).size() == 1; }), d.log());
+  // The poster's action record, shown by events with its actor.
+  const auto events = d.ctl_raw({"events"});
+  BOOST_TEST(events.out.find("poster.print") != std::string::npos, events.out);
+  BOOST_TEST(events.out.find("ACTOR") != std::string::npos, events.out);
+
+  const auto sum = d.ctl_raw({"summary", "--days", "2"});
+  BOOST_TEST(sum.code == 0, sum.err);
+  BOOST_TEST(sum.out.find("CHECKOUTS") != std::string::npos, sum.out);
+  BOOST_TEST(sum.out.find("today by hour:") != std::string::npos, sum.out);
+  BOOST_TEST(d.ctl({"summary"}).at("days").as_array().size() == 7u);
+
+  // Usage errors (exit 2): a missing counter, options of other commands, bad numbers.
+  BOOST_TEST(d.ctl_raw({"visit", "checkout"}).code == 2);
+  BOOST_TEST(d.ctl_raw({"visit", "undo", "--counter", "desk", "--visit", "3"}).code == 2);
+  BOOST_TEST(d.ctl_raw({"visit", "close", "--counter", "desk"}).code == 2);
+  BOOST_TEST(d.ctl_raw({"poster", "print"}).code == 2);
+  BOOST_TEST(d.ctl_raw({"summary", "--days", "0"}).code == 2);
+  BOOST_TEST(d.ctl_raw({"summary", "--counter", "desk"}).code == 2);
+  // The daemon's own limit, in words (exit 1).
+  BOOST_TEST(d.ctl_raw({"summary", "--days", "32"}).code == 1);
 }

@@ -52,3 +52,45 @@ BOOST_AUTO_TEST_CASE(a_schema_1_database_gains_the_actor_column_when_served_and_
   const auto all = receiver({"records", "--db", r.db().native()});
   BOOST_TEST(all.out.find("visit_opened") != std::string::npos, all.out);
 }
+
+BOOST_AUTO_TEST_CASE(an_action_record_is_stored_with_its_actor_and_shown_by_records) {
+  receiver_fixture r;
+  r.start();
+  https_client c(r.options());
+  auto action = make_record(1, "action");
+  action["action"] = "slip.reprint";
+  action["printer"] = "printer-1";
+  action["ref"] = 41;
+  action["payload"] = "000000413";
+  action["actor"] = "web:lan";
+  auto rep = c.post("/v1/batches", batch_body(json::array{action}));
+  BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
+  BOOST_TEST(rep->status == 200u, rep->body);
+  const auto lan = receiver({"records", "--db", r.db().native(), "--actor", "web:lan"});
+  BOOST_TEST_REQUIRE(lan.code == 0, lan.err);
+  BOOST_TEST(lan.out.find(" action ") != std::string::npos, lan.out);
+  BOOST_TEST(lan.out.find("action=slip.reprint") != std::string::npos, lan.out);
+  BOOST_TEST(lan.out.find("printer=printer-1") != std::string::npos, lan.out);
+  BOOST_TEST(lan.out.find("actor=web:lan") != std::string::npos, lan.out);
+}
+
+BOOST_AUTO_TEST_CASE(an_action_record_without_its_command_or_actor_gets_422) {
+  receiver_fixture r;
+  r.start();
+  https_client c(r.options());
+  auto no_command = make_record(1, "action");
+  no_command["actor"] = "web:lan";
+  auto no_actor = make_record(2, "action");
+  no_actor["action"] = "card.print";
+  auto bad_actor = make_record(3, "action");
+  bad_actor["action"] = "card.print";
+  bad_actor["actor"] = "web:\x1b[2J";
+  auto rep = c.post("/v1/batches", batch_body(json::array{no_command, no_actor, bad_actor}));
+  BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
+  BOOST_TEST(rep->status == 422u, rep->body);
+  const auto& rejected = rep->json().at("rejected").as_array();
+  BOOST_TEST_REQUIRE(rejected.size() == 3u);
+  BOOST_TEST(rejected[0].at("reason").as_string() == "action without action");
+  BOOST_TEST(rejected[1].at("reason").as_string() == "action without actor");
+  BOOST_TEST(r.stored() == 0);
+}

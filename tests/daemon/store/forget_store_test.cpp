@@ -351,6 +351,8 @@ BOOST_AUTO_TEST_CASE(a_schema_4_store_keeps_matching_its_open_visit_then_destroy
         "WHERE person_key IS NULL AND opened_seq IS NOT NULL;"
         "DROP TABLE hash_keys; ALTER TABLE visits DROP COLUMN key_id;"
         "ALTER TABLE records DROP COLUMN actor;"  // schema 7's
+        "ALTER TABLE records DROP COLUMN action; ALTER TABLE records DROP COLUMN printer_id;"  // schema 8's
+        "ALTER TABLE dead_letters DROP COLUMN unknown_type;"
         "DELETE FROM meta WHERE key='hashes_forgotten_through'; PRAGMA user_version = 4;",
         nullptr, nullptr, nullptr) == SQLITE_OK);
     sqlite3_close(db);

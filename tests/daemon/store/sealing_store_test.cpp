@@ -417,6 +417,8 @@ BOOST_AUTO_TEST_CASE(audit_7_and_8_masks_written_before_the_fix_are_re_masked_an
         "INSERT OR REPLACE INTO meta(key, value) SELECT 'person_hash_key', lower(hex(key)) FROM hash_keys LIMIT 1;"
         "DROP TABLE hash_keys; ALTER TABLE visits DROP COLUMN key_id;"
         "ALTER TABLE records DROP COLUMN actor;"  // and schema 7's
+        "ALTER TABLE records DROP COLUMN action; ALTER TABLE records DROP COLUMN printer_id;"  // and schema 8's
+        "ALTER TABLE dead_letters DROP COLUMN unknown_type;"
         "PRAGMA user_version = 3;";
     BOOST_TEST_REQUIRE(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
     sqlite3_close(db);
