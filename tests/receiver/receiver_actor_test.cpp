@@ -66,7 +66,7 @@ BOOST_AUTO_TEST_CASE(an_action_record_is_stored_with_its_actor_and_shown_by_reco
   auto rep = c.post("/v1/batches", batch_body(json::array{action}));
   BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
   BOOST_TEST(rep->status == 200u, rep->body);
-  const auto lan = receiver({"records", "--db", r.db().native(), "--actor", "web:lan"});
+  const auto lan = receiver({"records", "--db", r.db_arg(), "--actor", "web:lan"});
   BOOST_TEST_REQUIRE(lan.code == 0, lan.err);
   BOOST_TEST(lan.out.find(" action ") != std::string::npos, lan.out);
   BOOST_TEST(lan.out.find("action=slip.reprint") != std::string::npos, lan.out);
@@ -88,7 +88,8 @@ BOOST_AUTO_TEST_CASE(an_action_record_without_its_command_or_actor_gets_422) {
   auto rep = c.post("/v1/batches", batch_body(json::array{no_command, no_actor, bad_actor}));
   BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
   BOOST_TEST(rep->status == 422u, rep->body);
-  const auto& rejected = rep->json().at("rejected").as_array();
+  const json::value answer = rep->json();  // rejected refers into it
+  const auto& rejected = answer.at("rejected").as_array();
   BOOST_TEST_REQUIRE(rejected.size() == 3u);
   BOOST_TEST(rejected[0].at("reason").as_string() == "action without action");
   BOOST_TEST(rejected[1].at("reason").as_string() == "action without actor");
