@@ -1,5 +1,6 @@
 #include "receiver/faults.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <ranges>
 #include <string>
@@ -12,7 +13,8 @@ namespace ravao::receiver {
 namespace {
 
 constexpr std::string_view fault_kinds =
-    "lost-ack:N, error-rate:P[:SEED], delay-ms:MS, reset-mid-body:N, unauthorized-once, throttle:N:SECONDS";
+    "lost-ack:N, error-rate:P[:SEED], delay-ms:MS, reset-mid-body:N, unauthorized-once, throttle:N:SECONDS, "
+    "unknown-type:TYPE";
 
 std::vector<std::string_view> split(std::string_view s) {
   std::vector<std::string_view> parts;
@@ -69,10 +71,22 @@ result<void> add_fault(fault_plan& plan, std::string_view spec) {
     const auto ms = count(1, 600'000);
     if (!ms || parts.size() != 2) return bad("expected delay-ms:MS with 1 <= MS <= 600000");
     plan.delay = std::chrono::milliseconds(*ms);
+  } else if (kind == "unknown-type") {
+    if (parts.size() != 2 || parts[1].empty() || parts[1].size() > 64) return bad("expected unknown-type:TYPE");
+    plan.unknown_types.emplace_back(parts[1]);
   } else {
     return bad(fmt::format("unknown fault (expected one of {})", fault_kinds));
   }
   return {};
+}
+
+std::vector<rejection> faults::unknown_types(const batch& b) const {
+  std::vector<rejection> out;
+  if (plan_.unknown_types.empty()) return out;
+  for (const auto& r : b.records)
+    if (std::ranges::find(plan_.unknown_types, r.type) != plan_.unknown_types.end())
+      out.push_back({r.seq, "unknown record type"});
+  return out;
 }
 
 std::optional<forced_reply> faults::before_store() {

@@ -15,14 +15,20 @@
 //   lost-ack:N           the next N that are stored: commit, then close the
 //                        connection without replying
 //   delay-ms:MS          every reply waits MS milliseconds first
+//   unknown-type:TYPE    batches with a record of TYPE get 422 "unknown
+//                        record type" for those records, storing nothing: a
+//                        receiver older than the gateway (repeatable)
 
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <random>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/error.hpp"
+#include "receiver/batch.hpp"
 
 namespace ravao::receiver {
 
@@ -35,6 +41,7 @@ struct fault_plan {
   std::uint64_t error_seed = 1;
   std::int64_t lost_ack = 0;
   std::chrono::milliseconds delay{0};
+  std::vector<std::string> unknown_types;
 };
 
 // Adds one --fault SPEC to `plan`; an error says what is wrong with it.
@@ -56,6 +63,9 @@ class faults {
   std::optional<forced_reply> before_store();
   bool take_lost_ack() { return take(plan_.lost_ack); }
   std::chrono::milliseconds delay() const { return plan_.delay; }
+  // unknown-type: the records of `b` an older receiver would refuse, with
+  // its reason; empty when none.
+  std::vector<rejection> unknown_types(const batch& b) const;
 
  private:
   static bool take(std::int64_t& remaining) {

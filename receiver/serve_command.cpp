@@ -74,6 +74,9 @@ batches and heartbeats (403 otherwise). At least one of --client-ca and
                             error-rate:P[:SEED] a fraction P (0..1) of batches get
                                                 503/500/502 and are not stored
                             delay-ms:MS         every reply waits MS ms first
+                            unknown-type:TYPE   batches with a record of TYPE: 422
+                                                "unknown record type" for those
+                                                records (an older receiver)
                             reset-mid-body:N    the next N batches: read part of
                                                 the body, then reset the connection
                             unauthorized-once   the first batch after start: 401

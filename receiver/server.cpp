@@ -161,6 +161,16 @@ void server::refuse_conflicts(exchange& x, const batch& b, const std::vector<std
       {"conflicts", std::move(listed)}});
 }
 
+void server::refuse_records(exchange& x, const std::vector<rejection>& refused) {
+  json::array rejected;
+  for (const auto& r : refused) rejected.push_back(json::object{{"seq", r.seq}, {"reason", r.reason}});
+  x.status = http::status::unprocessable_entity;
+  x.note = fmt::format("{} records rejected, first seq {}: {}", refused.size(), refused.front().seq,
+                       refused.front().reason);
+  x.body = json::serialize(json::object{{"protocol", 1}, {"rejected", std::move(rejected)}});
+  count(x.gateway, "rejected");
+}
+
 asio::awaitable<void> server::handle(exchange& x, const sender& who, decoded_body decoded) {
   if (auto* refused = std::get_if<refused_body>(&decoded)) {
     x.gateway = refused->gateway;
@@ -171,13 +181,7 @@ asio::awaitable<void> server::handle(exchange& x, const sender& who, decoded_bod
   if (auto* invalid = std::get_if<invalid_records>(&decoded)) {
     x.gateway = invalid->gateway;
     if (!may_send_for(who, x.gateway, x)) co_return;
-    json::array rejected;
-    for (const auto& r : invalid->rejected) rejected.push_back(json::object{{"seq", r.seq}, {"reason", r.reason}});
-    x.status = http::status::unprocessable_entity;
-    x.note = fmt::format("{} records rejected, first seq {}: {}", invalid->rejected.size(),
-                         invalid->rejected.front().seq, invalid->rejected.front().reason);
-    x.body = json::serialize(json::object{{"protocol", 1}, {"rejected", std::move(rejected)}});
-    count(x.gateway, "rejected");
+    refuse_records(x, invalid->rejected);
     co_return;
   }
   if (auto* h = std::get_if<heartbeat>(&decoded)) {
@@ -208,6 +212,10 @@ asio::awaitable<void> server::handle(exchange& x, const sender& who, decoded_bod
   x.gateway = b.gateway;
   x.records = static_cast<std::int64_t>(b.records.size());
   if (!may_send_for(who, b.gateway, x)) co_return;
+  if (const auto unknown = faults_.unknown_types(b); !unknown.empty()) {
+    refuse_records(x, unknown);
+    co_return;
+  }
   if (const auto forced = faults_.before_store()) {
     x.fail(static_cast<http::status>(forced->status), fmt::format("fault injected ({})", forced->outcome));
     x.retry_after = forced->retry_after_seconds;

@@ -82,6 +82,8 @@ class server {
   bool may_send_for(const sender& who, const std::string& gateway, exchange& x);
   // 409: records already stored under the same keys with other content.
   void refuse_conflicts(exchange& x, const batch& b, const std::vector<std::int64_t>& seqs);
+  // 422 with the refused records and their reasons (counted as "rejected").
+  void refuse_records(exchange& x, const std::vector<rejection>& refused);
   // The decoded body checked against the sender, stored, and the reply set in `x`.
   boost::asio::awaitable<void> handle(exchange& x, const sender& who, decoded_body body);
   // 503 with Retry-After: the store pool is full.
