@@ -100,6 +100,24 @@ outcome run(std::vector<std::string> args, const fs::path& users, std::string_vi
   return o;
 }
 
+// `user add alice` in a child whose controlling terminal is the pty's
+// slave side (stdin, stdout and stderr); the parent keeps both descriptors.
+pid_t add_alice_on_terminal(int master, int slave, const fs::path& users) {
+  const pid_t pid = ::fork();
+  BOOST_TEST_REQUIRE(pid >= 0);
+  if (pid == 0) {
+      ::close(master);
+      ::setsid();
+      ::ioctl(slave, TIOCSCTTY, 0);
+      ::dup2(slave, 0);
+      ::dup2(slave, 1);
+      ::dup2(slave, 2);
+      ::close(slave);
+      run_child({"add", "alice", "--role", "staff", "--counter", "quay-1"}, users);
+  }
+  return pid;
+}
+
 bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
 
 account_store reopen(const fs::path& users) {
@@ -200,18 +218,7 @@ BOOST_AUTO_TEST_CASE(on_a_terminal_the_password_is_asked_twice_and_never_echoed)
   const auto session = [&](std::string_view first, std::string_view second) {
     int master = -1, slave = -1;
     BOOST_TEST_REQUIRE(::openpty(&master, &slave, nullptr, nullptr, nullptr) == 0);
-    const pid_t pid = ::fork();
-    BOOST_TEST_REQUIRE(pid >= 0);
-    if (pid == 0) {
-      ::close(master);
-      ::setsid();
-      ::ioctl(slave, TIOCSCTTY, 0);
-      ::dup2(slave, 0);
-      ::dup2(slave, 1);
-      ::dup2(slave, 2);
-      ::close(slave);
-      run_child({"add", "alice", "--role", "staff", "--counter", "quay-1"}, users);
-    }
+    const pid_t pid = add_alice_on_terminal(master, slave, users);
     ::close(slave);
     outcome o;
     // Each answer is typed only once its prompt shows (echo is off by then).
@@ -246,18 +253,7 @@ BOOST_AUTO_TEST_CASE(ctrl_c_at_the_password_prompt_leaves_the_terminal_echoing) 
   BOOST_TEST_REQUIRE(::tcgetattr(slave, &before) == 0);
   BOOST_TEST_REQUIRE((before.c_lflag & ECHO) != 0);
   BOOST_TEST_REQUIRE((before.c_lflag & ISIG) != 0);
-  const pid_t pid = ::fork();
-  BOOST_TEST_REQUIRE(pid >= 0);
-  if (pid == 0) {
-    ::close(master);
-    ::setsid();
-    ::ioctl(slave, TIOCSCTTY, 0);
-    ::dup2(slave, 0);
-    ::dup2(slave, 1);
-    ::dup2(slave, 2);
-    ::close(slave);
-    run_child({"add", "alice", "--role", "staff", "--counter", "quay-1"}, users);
-  }
+  const pid_t pid = add_alice_on_terminal(master, slave, users);
   // The parent keeps its slave descriptor to read the terminal's mode after
   // the child is gone (the master never sees EOF meanwhile: read to the prompt only).
   outcome o;
