@@ -12,29 +12,14 @@
 #include "slip/slip_number.hpp"
 #include "store/store.hpp"
 #include "support/harness.hpp"
+#include "support/store_writer_fixture.hpp"
 #include "support/scans.hpp"
 
 using namespace ravao;
 
 namespace {
 
-struct fixture {
-  ravao::test::temp_dir dir;
-  timestamp t = now();
-  std::optional<store_writer> s;
-
-  fixture() { reopen(); }
-  void reopen() {
-    s.reset();
-    auto o = store_writer::open(dir / "ravao.db");
-    BOOST_TEST_REQUIRE(o.has_value(), (o ? "" : o.error().message()));
-    s.emplace(std::move(*o));
-  }
-  timestamp advance_ms(std::int64_t ms) {
-    t.wall_ms += ms;
-    t.boottime_ns += ms * 1'000'000;
-    return t;
-  }
+struct fixture : ravao::test::store_writer_fixture {
   job_request test_page() {
     return {"p1", "c1", slip::test_page_content{"Bưu điện Ba Đình", "p1", "generic", {}}, advance_ms(1000)};
   }

@@ -12,6 +12,7 @@
 #include "slip/slip_number.hpp"
 #include "store/store.hpp"
 #include "support/harness.hpp"
+#include "support/store_writer_fixture.hpp"
 #include "support/scans.hpp"
 
 using namespace ravao;
@@ -21,23 +22,8 @@ namespace {
 // 2025-11-23 00:00 +07:00 plus nine hours: 09:00 at the site.
 constexpr std::int64_t day_start_ms = 1'763'830'800'000;
 
-struct fixture {
-  ravao::test::temp_dir dir;
-  timestamp t{day_start_ms + 9 * 3'600'000, now().boottime_ns, true};
-  std::optional<store_writer> s;
-
-  fixture() { reopen(); }
-  void reopen() {
-    s.reset();
-    auto o = store_writer::open(dir / "ravao.db");
-    BOOST_TEST_REQUIRE(o.has_value(), (o ? "" : o.error().message()));
-    s.emplace(std::move(*o));
-  }
-  timestamp advance_ms(std::int64_t ms) {
-    t.wall_ms += ms;
-    t.boottime_ns += ms * 1'000'000;
-    return t;
-  }
+struct fixture : ravao::test::store_writer_fixture {
+  fixture() : store_writer_fixture(timestamp{day_start_ms + 9 * 3'600'000, now().boottime_ns, true}) {}
   std::int64_t scan(const std::string& counter, const std::string& id) {
     auto r = test::person_scan(counter, counter_mode::toggle, id, advance_ms(10'000));
     auto out = s->apply(std::span(&r, 1), {}, test::settings());

@@ -14,6 +14,7 @@
 #include "slip/slip_number.hpp"
 #include "store/store.hpp"
 #include "support/harness.hpp"
+#include "support/store_writer_fixture.hpp"
 
 using namespace ravao;
 namespace fs = std::filesystem;
@@ -21,23 +22,8 @@ namespace json = boost::json;
 
 namespace {
 
-struct fixture {
-  ravao::test::temp_dir dir;
-  timestamp t{1'763'880'000'000, now().boottime_ns, true};
-  std::optional<store_writer> s;
-
-  fixture() { reopen(); }
-  void reopen() {
-    s.reset();
-    auto o = store_writer::open(dir / "ravao.db");
-    BOOST_TEST_REQUIRE(o.has_value(), (o ? "" : o.error().message()));
-    s.emplace(std::move(*o));
-  }
-  timestamp advance_ms(std::int64_t ms) {
-    t.wall_ms += ms;
-    t.boottime_ns += ms * 1'000'000;
-    return t;
-  }
+struct fixture : ravao::test::store_writer_fixture {
+  fixture() : store_writer_fixture(timestamp{1'763'880'000'000, now().boottime_ns, true}) {}
   scan_request cccd(std::string counter, std::string id) {
     scan_request r;
     r.counter_id = std::move(counter);
