@@ -9,6 +9,38 @@
 
 namespace ravao::test {
 
+// One toggle counter "desk" on a pty scanner (tty-desk), whose slips go to
+// printer p1: `printer_section` defines it; `extra` is appended (e.g. [slips]).
+inline std::string desk_printer_config(std::string_view printer_section, std::string_view extra = "") {
+  std::string s = R"(
+[site]
+id = "bd-test"
+name = "Bưu điện Văn hóa xã Tân Phú"
+
+[store]
+path = "{dir}/ravao.db"
+
+[control]
+socket = "{dir}/ravaod.sock"
+
+[[scanner]]
+id = "s-desk"
+kind = "serial"
+device = "{dir}/tty-desk"
+
+[[counter]]
+id = "desk"
+name = "Quầy 2"
+scanner = "s-desk"
+mode = "toggle"
+printer = "p1"
+
+)";
+  s += printer_section;
+  s += extra;
+  return s;
+}
+
 // Two serial counters on pty scanners: "in" (entry) and "out" (exit), plus a
 // toggle counter "desk".
 inline std::string three_counter_config(std::string_view extra = "") {

@@ -17,36 +17,6 @@ namespace json = boost::json;
 
 namespace {
 
-// One counter "desk" on a pty scanner, whose slips go to printer p1.
-std::string desk_config(std::string_view printer_section) {
-  std::string s = R"(
-[site]
-id = "bd-test"
-name = "Bưu điện Văn hóa xã Tân Phú"
-
-[store]
-path = "{dir}/ravao.db"
-
-[control]
-socket = "{dir}/ravaod.sock"
-
-[[scanner]]
-id = "s-desk"
-kind = "serial"
-device = "{dir}/tty-desk"
-
-[[counter]]
-id = "desk"
-name = "Quầy 2"
-scanner = "s-desk"
-mode = "toggle"
-printer = "p1"
-
-)";
-  s += printer_section;
-  return s;
-}
-
 // The alarm with this code in `ravaoctl --json status`; null when none.
 json::value alarm_with(const daemon_under_test& d, std::string_view code) {
   const auto status = d.ctl({"status"});
@@ -68,7 +38,7 @@ BOOST_AUTO_TEST_CASE(tcp_printer_paper_out_is_an_alarm_in_status_and_status_line
   notify_listener systemd(sock_dir / "notify");
   fake_tcp_printer printer;
   printer.set_condition({.paper_out = true});
-  daemon_under_test d{desk_config(fmt::format("[[printer]]\nid = \"p1\"\nkind = \"tcp\"\naddress = \"{}\"\n",
+  daemon_under_test d{desk_printer_config(fmt::format("[[printer]]\nid = \"p1\"\nkind = \"tcp\"\naddress = \"{}\"\n",
                                               printer.address())),
                       {{"NOTIFY_SOCKET", (sock_dir / "notify").string()}}};
   fake_serial_scanner desk{d.dir() / "tty-desk"};
@@ -121,7 +91,7 @@ BOOST_AUTO_TEST_CASE(tcp_printer_paper_out_is_an_alarm_in_status_and_status_line
 }
 
 BOOST_AUTO_TEST_CASE(serial_printer_on_a_pty_with_its_cover_open_is_an_alarm_until_closed) {
-  daemon_under_test d{desk_config(
+  daemon_under_test d{desk_printer_config(
       "[[printer]]\nid = \"p1\"\nkind = \"serial\"\ndevice = \"{dir}/tty-printer\"\npaper_width_mm = 58\n")};
   fake_serial_scanner desk{d.dir() / "tty-desk"};
   fake_pty_printer printer{d.dir() / "tty-printer"};

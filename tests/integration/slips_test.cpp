@@ -24,37 +24,6 @@ namespace json = boost::json;
 
 namespace {
 
-// One toggle counter "desk" on a pty scanner, whose slips go to `printer`.
-std::string desk_config(std::string_view printer_section, std::string_view slips = "") {
-  std::string s = R"(
-[site]
-id = "bd-test"
-name = "Bưu điện Văn hóa xã Tân Phú"
-
-[store]
-path = "{dir}/ravao.db"
-
-[control]
-socket = "{dir}/ravaod.sock"
-
-[[scanner]]
-id = "s-desk"
-kind = "serial"
-device = "{dir}/tty-desk"
-
-[[counter]]
-id = "desk"
-name = "Quầy 2"
-scanner = "s-desk"
-mode = "toggle"
-printer = "p1"
-
-)";
-  s += printer_section;
-  s += slips;
-  return s;
-}
-
 std::vector<std::uint8_t> file_bytes(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), {}};
@@ -91,7 +60,7 @@ std::string qr_number(std::string display) {
 BOOST_AUTO_TEST_CASE(tcp_printer_paper_out_holds_the_job_then_prints_it_once) {
   fake_tcp_printer printer;
   printer.set_condition({.paper_out = true});
-  daemon_under_test d{desk_config(fmt::format("[[printer]]\nid = \"p1\"\nkind = \"tcp\"\naddress = \"{}\"\n",
+  daemon_under_test d{desk_printer_config(fmt::format("[[printer]]\nid = \"p1\"\nkind = \"tcp\"\naddress = \"{}\"\n",
                                               printer.address()))};
   fake_serial_scanner desk{d.dir() / "tty-desk"};
   d.start();
@@ -136,7 +105,7 @@ BOOST_AUTO_TEST_CASE(tcp_printer_paper_out_holds_the_job_then_prints_it_once) {
 BOOST_AUTO_TEST_CASE(job_queued_across_a_restart_prints_once) {
   fake_tcp_printer printer;
   printer.stop_listening();  // the printer is switched off
-  daemon_under_test d{desk_config(fmt::format("[[printer]]\nid = \"p1\"\nkind = \"tcp\"\naddress = \"{}\"\n",
+  daemon_under_test d{desk_printer_config(fmt::format("[[printer]]\nid = \"p1\"\nkind = \"tcp\"\naddress = \"{}\"\n",
                                               printer.address()))};
   fake_serial_scanner desk{d.dir() / "tty-desk"};
   d.start();
@@ -160,7 +129,7 @@ BOOST_AUTO_TEST_CASE(job_queued_across_a_restart_prints_once) {
 }
 
 BOOST_AUTO_TEST_CASE(serial_printer_on_a_pty_prints_the_command_card) {
-  daemon_under_test d{desk_config(
+  daemon_under_test d{desk_printer_config(
       "[[printer]]\nid = \"p1\"\nkind = \"serial\"\ndevice = \"{dir}/tty-printer\"\npaper_width_mm = 58\n")};
   fake_serial_scanner desk{d.dir() / "tty-desk"};
   fake_pty_printer printer{d.dir() / "tty-printer"};
@@ -178,7 +147,7 @@ BOOST_AUTO_TEST_CASE(serial_printer_on_a_pty_prints_the_command_card) {
 }
 
 BOOST_AUTO_TEST_CASE(scanned_command_prints_a_slip_for_the_visitor_and_the_returned_slip_links_to_the_visit) {
-  daemon_under_test d{desk_config("[[printer]]\nid = \"p1\"\nkind = \"file\"\npath = \"{dir}/slips\"\n",
+  daemon_under_test d{desk_printer_config("[[printer]]\nid = \"p1\"\nkind = \"file\"\npath = \"{dir}/slips\"\n",
                                   "\n[slips]\npreprint = \"masked\"\n")};
   fake_serial_scanner desk{d.dir() / "tty-desk"};
   d.start();
@@ -258,7 +227,7 @@ BOOST_AUTO_TEST_CASE(scanned_command_prints_a_slip_for_the_visitor_and_the_retur
 }
 
 BOOST_AUTO_TEST_CASE(preview_draws_without_printing) {
-  daemon_under_test d{desk_config("[[printer]]\nid = \"p1\"\nkind = \"file\"\npath = \"{dir}/slips\"\n")};
+  daemon_under_test d{desk_printer_config("[[printer]]\nid = \"p1\"\nkind = \"file\"\npath = \"{dir}/slips\"\n")};
   fake_serial_scanner desk{d.dir() / "tty-desk"};
   d.start();
   const auto out = d.dir() / "preview.png";
@@ -274,7 +243,7 @@ BOOST_AUTO_TEST_CASE(preview_draws_without_printing) {
 // dead locals; when the store came back, the work ran anyway (a
 // use-after-free) and printed a slip the client had been told had failed.
 BOOST_AUTO_TEST_CASE(a_slip_refused_while_the_store_is_locked_is_never_printed_later) {
-  daemon_under_test d{desk_config("[[printer]]\nid = \"p1\"\nkind = \"file\"\npath = \"{dir}/slips\"\n")};
+  daemon_under_test d{desk_printer_config("[[printer]]\nid = \"p1\"\nkind = \"file\"\npath = \"{dir}/slips\"\n")};
   fake_serial_scanner desk{d.dir() / "tty-desk"};
   d.start();
   BOOST_TEST_REQUIRE(wait_state(d, "desk", "online"), d.log());
