@@ -136,7 +136,7 @@ BOOST_AUTO_TEST_CASE(faults_compose_and_delay_still_replies) {
 
 BOOST_AUTO_TEST_CASE(bad_fault_specs_are_usage_errors) {
   for (const auto* spec : {"lost-ack", "lost-ack:0", "error-rate:1.5", "throttle:1", "delay-ms:x", "explode:1",
-                           "unauthorized-once:3"}) {
+                           "unauthorized-once:3", "unknown-type", "unknown-type:", "unknown-type:a:b"}) {
     const auto res = receiver({"serve", "--listen", "127.0.0.1:0", "--cert", "c", "--key", "k", "--db", "d",
                                "--fault", spec});
     BOOST_TEST(res.code == 2, spec << ": " << res.err);
