@@ -157,22 +157,39 @@ result<std::string> open_v1(const key_pair& keys, std::string_view sealed) {
   return out;
 }
 
-result<std::string> open_v2(const key_pair& keys, std::string_view sealed) {
+// A v2 record's ephemeral public key: its first key_bytes with the format
+// marker bit cleared.
+std::array<unsigned char, key_bytes> v2_ephemeral(std::string_view sealed) {
   std::array<unsigned char, key_bytes> ephemeral{};
   std::copy_n(bytes_of(sealed), key_bytes, ephemeral.data());
   ephemeral[v2::marker_byte] &= static_cast<unsigned char>(~v2::marker_bit);
-  // The same agreement as crypto_box (X25519, then HSalsa20); it refuses a
-  // small-order ephemeral key.
-  std::array<unsigned char, key_bytes> shared{};
+  return ephemeral;
+}
+
+// The same agreement as crypto_box (X25519, then HSalsa20); it refuses a
+// small-order ephemeral key.
+result<void> v2_agree(const key_pair& keys, const std::array<unsigned char, key_bytes>& ephemeral,
+                      std::array<unsigned char, key_bytes>& shared) {
   if (crypto_box_beforenm(shared.data(), ephemeral.data(), keys.secret.data()) != 0)
     return fail(errc::invalid_argument, "sealed data was not sealed to this key, or was altered");
+  return {};
+}
+
+result<std::string> v2_open_box(const std::array<unsigned char, key_bytes>& shared, std::string_view sealed) {
   const std::string_view box = sealed.substr(v2::box_offset);
   std::string out(box.size() - v2::mac_bytes, '\0');
-  const int r = crypto_box_open_easy_afternm(reinterpret_cast<unsigned char*>(out.data()), bytes_of(box), box.size(),
-                                             bytes_of(sealed) + v2::nonce_offset, shared.data());
-  sodium_memzero(shared.data(), shared.size());
-  if (r != 0) return fail(errc::invalid_argument, "sealed data was not sealed to this key, or was altered");
+  if (crypto_box_open_easy_afternm(reinterpret_cast<unsigned char*>(out.data()), bytes_of(box), box.size(),
+                                   bytes_of(sealed) + v2::nonce_offset, shared.data()) != 0)
+    return fail(errc::invalid_argument, "sealed data was not sealed to this key, or was altered");
   return out;
+}
+
+result<std::string> open_v2(const key_pair& keys, std::string_view sealed) {
+  std::array<unsigned char, key_bytes> shared{};
+  auto agreed = v2_agree(keys, v2_ephemeral(sealed), shared);
+  auto opened = agreed ? v2_open_box(shared, sealed) : std::unexpected(agreed.error());
+  sodium_memzero(shared.data(), shared.size());
+  return opened;
 }
 
 }  // namespace
@@ -182,6 +199,27 @@ result<std::string> open(const key_pair& keys, std::string_view sealed) {
   auto format = format_of(sealed);
   if (!format) return std::unexpected(format.error());
   return *format == sealed_format::v1 ? open_v1(keys, sealed) : open_v2(keys, sealed);
+}
+
+batch_opener::~batch_opener() {
+  sodium_memzero(shared_.data(), shared_.size());
+  sodium_memzero(keys_.secret.data(), keys_.secret.size());
+}
+
+result<std::string> batch_opener::open(std::string_view sealed) {
+  ensure_init();
+  auto format = format_of(sealed);
+  if (!format) return std::unexpected(format.error());
+  if (*format == sealed_format::v1) return open_v1(keys_, sealed);  // one agreement per record anyway
+  const auto ephemeral = v2_ephemeral(sealed);
+  if (!have_shared_ || ephemeral != ephemeral_) {
+    have_shared_ = false;
+    sodium_memzero(shared_.data(), shared_.size());
+    if (auto agreed = v2_agree(keys_, ephemeral, shared_); !agreed) return std::unexpected(agreed.error());
+    ephemeral_ = ephemeral;
+    have_shared_ = true;
+  }
+  return v2_open_box(shared_, sealed);
 }
 
 std::array<unsigned char, key_bytes> random_hash_key() {

@@ -86,6 +86,30 @@ result<sealed_format> format_of(std::string_view sealed);
 // they were sealed to another key, altered, truncated or of no known format.
 result<std::string> open(const key_pair& keys, std::string_view sealed);
 
+// Opens many records with one key pair, giving the same results as open(),
+// but keeping the last v2 window's shared key (crypto_box_beforenm) so that
+// the records of one window (up to 1,024) cost one X25519 agreement instead
+// of one each: what a pass over a province's records needs (the trace
+// index, docs/tracing.md).
+//
+// Not thread-safe: one per thread. The cached shared key and the copy of
+// the secret key are wiped when replaced and on destruction.
+class batch_opener {
+ public:
+  explicit batch_opener(const key_pair& keys) : keys_(keys) {}
+  ~batch_opener();
+  batch_opener(const batch_opener&) = delete;
+  batch_opener& operator=(const batch_opener&) = delete;
+
+  result<std::string> open(std::string_view sealed);
+
+ private:
+  key_pair keys_;
+  std::array<unsigned char, key_bytes> ephemeral_{};
+  std::array<unsigned char, key_bytes> shared_{};
+  bool have_shared_ = false;
+};
+
 // A key for keyed hashes: 32 random bytes.
 std::array<unsigned char, key_bytes> random_hash_key();
 // BLAKE2b-256 of `data` keyed with `key`, as 64 lowercase hex digits.

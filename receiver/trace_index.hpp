@@ -24,7 +24,6 @@
 
 #include "common/error.hpp"
 #include "common/seal.hpp"
-#include "common/seal_opener.hpp"
 #include "common/sqlite.hpp"
 #include "receiver/trace_source.hpp"
 
