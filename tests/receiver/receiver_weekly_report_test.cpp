@@ -430,3 +430,40 @@ BOOST_AUTO_TEST_CASE(a_schema_2_database_gains_the_site_table_and_read_commands_
   const auto list = json::parse(must_run({"sites", "list", "--db", db.arg, "--json"}).out).as_array();
   BOOST_TEST(list.size() == 4u);
 }
+
+BOOST_AUTO_TEST_CASE(a_record_stamped_more_than_a_day_ahead_of_its_arrival_is_not_counted_on_either_engine) {
+  // The rule that lets PostgreSQL read only the day partitions received
+  // since the day before the week (docs/weekly-report.md, "Which records
+  // count for a week"), applied the same way on SQLite.
+  receiver_fixture r;
+  r.start();
+  using namespace std::chrono;
+  const auto now = time_point_cast<milliseconds>(system_clock::now());
+  const auto now_ms = now.time_since_epoch().count();
+  json::array records;
+  for (const auto& [seq, at] : {std::pair{1, now_ms - 60'000}, std::pair{2, now_ms + 14 * day_ms}}) {
+    auto rec = make_record(seq);
+    rec["counter"] = "quay-1";
+    rec["wall_ms"] = at;
+    records.push_back(std::move(rec));
+  }
+  https_client c(r.options());
+  auto rep = c.post("/v1/batches", batch_body(std::move(records)));
+  BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
+  BOOST_TEST_REQUIRE(rep->status == 200u, rep->body);
+  // The ISO week of a time, in Vietnam's (UTC+7) days.
+  const auto week_of = [](std::int64_t ms) {
+    return fmt::format("{:%G-W%V}", fmt::gmtime(static_cast<std::time_t>((ms + 7 * hour_ms) / 1000)));
+  };
+  const auto visits = [&](std::int64_t ms) {
+    const auto rows = parse_report(
+        must_run({"report", "weekly", "--db", r.db_arg(), "--week", week_of(ms)}).out);
+    return rows.at("gateway/" + std::string(test_gateway));
+  };
+  const auto this_week = visits(now_ms - 60'000);
+  BOOST_TEST(this_week.at("visits") == "1");
+  const auto ahead = visits(now_ms + 14 * day_ms);
+  BOOST_TEST(ahead.at("visits") == "0");
+  BOOST_TEST(ahead.at("scan_points_active") == "0");
+  BOOST_TEST(ahead.at("scan_points_deployed") == "1");  // the counter exists all the same
+}
