@@ -10,7 +10,6 @@
 #include "common/text.hpp"
 #include "receiver/args.hpp"
 #include "receiver/commands.hpp"
-#include "receiver/sqlite_store.hpp"
 #include "receiver/fleet_status.hpp"
 #include "receiver/iso_week.hpp"
 #include "receiver/report.hpp"
@@ -23,7 +22,7 @@ namespace {
 
 constexpr option_spec specs[] = {{"db"}, {"json", false}, {"as-of"}};
 
-constexpr const char* help = R"(usage: ravao-receiver fleet --db FILE [--json] [--as-of TIME]
+constexpr const char* help = R"(usage: ravao-receiver fleet --db FILE|URL [--json] [--as-of TIME]
 
 Every gateway: its site, status (ok; silent: nothing received for more than
 24 hours; never: in the site table but never heard from), last heartbeat and
@@ -32,7 +31,7 @@ yet acknowledged) and its oldest, clock state, and alarms from its last
 heartbeat (store_full, dead_letters=N, device_offline:ID, ID:printer status,
 clock_unsynced).
 
-  --db FILE     the receiver database (serve --db)
+  --db FILE|URL the receiver database (serve --db)
   --json        one JSON array
   --as-of TIME  judge silence at this UTC time (default: now), e.g. 2026-12-07T00:00:00Z
 )";
@@ -59,9 +58,9 @@ int fleet_command(std::span<char*> args) {
     if (!parsed) throw usage_error("--as-of: " + parsed.error().context);
     as_of = *parsed;
   }
-  auto db = sqlite_store::open_sqlite_only(opts.required("db"), store_mode::read_only, "fleet");
+  auto db = open_report_queries(opts.required("db"), store_mode::read_only);
   if (!db) return failure(db.error().message());
-  report_queries q((*db)->handle());
+  report_queries& q = **db;
   auto sites = q.sites();
   if (!sites) return failure(sites.error().message());
   auto contacts = q.contacts();

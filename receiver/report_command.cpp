@@ -9,7 +9,6 @@
 
 #include "receiver/args.hpp"
 #include "receiver/commands.hpp"
-#include "receiver/sqlite_store.hpp"
 #include "receiver/iso_week.hpp"
 #include "receiver/report.hpp"
 #include "receiver/report_output.hpp"
@@ -22,7 +21,7 @@ namespace {
 
 constexpr option_spec specs[] = {{"db"}, {"week"}, {"format"}, {"out"}, {"as-of"}};
 
-constexpr const char* help = R"(usage: ravao-receiver report weekly --db FILE [--week YYYY-Www] [--format csv|html]
+constexpr const char* help = R"(usage: ravao-receiver report weekly --db FILE|URL [--week YYYY-Www] [--format csv|html]
                                     [--out FILE] [--as-of TIME]
 
 The weekly report: per gateway, site, commune and the province, scan points
@@ -32,7 +31,7 @@ scan points per 100 inhabitants against the target of one per 100. Weeks
 and days are Vietnam time (UTC+7, Monday to Sunday). Sites, communes and
 population come from the site table (ravao-receiver sites load).
 
-  --db FILE        the receiver database (serve --db)
+  --db FILE|URL    the receiver database (serve --db)
   --week W         the ISO week, e.g. 2026-W49 (default: the last full week)
   --format F       csv (default) or html (a printable A4 page with charts)
   --out FILE       write there instead of stdout
@@ -72,9 +71,9 @@ int weekly(std::span<char*> args) {
   const std::string format = opts.get("format").value_or("csv");
   if (format != "csv" && format != "html") throw usage_error(fmt::format("--format: \"{}\" (expected csv or html)", shown(format)));
 
-  auto db = sqlite_store::open_sqlite_only(opts.required("db"), store_mode::read_only, "report weekly");
+  auto db = open_report_queries(opts.required("db"), store_mode::read_only);
   if (!db) return failure(db.error().message());
-  report_queries q((*db)->handle());
+  report_queries& q = **db;
   auto sites = q.sites();
   if (!sites) return failure(sites.error().message());
   auto activity = q.activity(week.start_ms, week.end_ms);

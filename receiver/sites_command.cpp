@@ -12,7 +12,6 @@
 #include "common/text.hpp"
 #include "receiver/args.hpp"
 #include "receiver/commands.hpp"
-#include "receiver/sqlite_store.hpp"
 #include "receiver/report.hpp"
 #include "receiver/report_queries.hpp"
 
@@ -23,8 +22,8 @@ namespace {
 constexpr option_spec load_specs[] = {{"db"}};
 constexpr option_spec list_specs[] = {{"db"}, {"json", false}};
 
-constexpr const char* help = R"(usage: ravao-receiver sites load --db FILE SITES.csv
-       ravao-receiver sites list --db FILE [--json]
+constexpr const char* help = R"(usage: ravao-receiver sites load --db FILE|URL SITES.csv
+       ravao-receiver sites list --db FILE|URL [--json]
 
 load: replaces the site table with the CSV file's, in one transaction (the
 old table stays when any line is wrong; every wrong line is printed as
@@ -39,8 +38,9 @@ skipped), quoted cells as spreadsheets write them.
 
 list: the table as loaded, one site per line (or JSON).
 
-  --db FILE   the receiver database (serve --db); load creates it when missing
-  --json      list: a JSON array
+  --db FILE|URL  the receiver database (serve --db); load creates the SQLite
+                 file when missing, and the tables in a PostgreSQL database
+  --json         list: a JSON array
 )";
 
 int failure(const std::string& message) {
@@ -79,9 +79,9 @@ int load(std::span<char*> args) {
     std::fputs("ravao-receiver sites: nothing loaded; the site table is unchanged\n", stderr);
     return 1;
   }
-  auto db = sqlite_store::open_sqlite_only(opts.required("db"), store_mode::serve, "sites");
+  auto db = open_report_queries(opts.required("db"), store_mode::serve);
   if (!db) return failure(db.error().message());
-  if (auto r = report_queries((*db)->handle()).replace_sites(*sites); !r) return failure(r.error().message());
+  if (auto r = (*db)->replace_sites(*sites); !r) return failure(r.error().message());
   std::size_t gateways = 0;
   for (const auto& s : *sites) gateways += s.gateways.size();
   std::printf("loaded %zu sites, %zu gateways from %s\n", sites->size(), gateways, shown(files.front()).c_str());
@@ -94,9 +94,9 @@ int list(std::span<char*> args) {
     std::fputs(help, stdout);
     return 0;
   }
-  auto db = sqlite_store::open_sqlite_only(opts.required("db"), store_mode::read_only, "sites");
+  auto db = open_report_queries(opts.required("db"), store_mode::read_only);
   if (!db) return failure(db.error().message());
-  auto sites = report_queries((*db)->handle()).sites();
+  auto sites = (*db)->sites();
   if (!sites) return failure(sites.error().message());
   if (opts.flag("json")) {
     boost::json::array out;

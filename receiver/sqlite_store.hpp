@@ -26,10 +26,10 @@ class sqlite_store final : public store {
  public:
   // serve: creates the file and schema when missing. read_only: the file must exist.
   static result<std::unique_ptr<sqlite_store>> open(const std::filesystem::path& path, store_mode m);
-  // For the commands whose reads exist for SQLite only so far (sites,
-  // report, fleet, trace, index: their PostgreSQL versions are still to be
-  // written, docs/province-scale.md): a postgresql:// URL is refused with an
-  // error that says so, instead of being taken for a file name.
+  // For the commands whose reads exist for SQLite only so far (trace,
+  // index: their PostgreSQL versions are still to be written,
+  // docs/province-scale.md): a postgresql:// URL is refused with an error
+  // that says so, instead of being taken for a file name.
   static result<std::unique_ptr<sqlite_store>> open_sqlite_only(const std::string& where, store_mode m,
                                                                 std::string_view command);
   ~sqlite_store() override;
@@ -43,8 +43,8 @@ class sqlite_store final : public store {
   result<std::vector<stored_record>> records(const record_filter& f) override;
   result<store_stats> stats() override;
 
-  // The connection, for the SQLite-only readers (report_queries.hpp,
-  // trace_source.hpp); owned by this object, used on its thread.
+  // The connection, for the readers beside this engine
+  // (sqlite_report_queries.hpp, trace_source.hpp); owned by this object, used on its thread.
   sqlite3* handle() const { return db_; }
 
  private:

@@ -12,7 +12,10 @@ namespace ravao::receiver {
 
 namespace {
 
-constexpr int schema_version = 2;
+// 2: the SQLite engine's schema 2 (records.actor).
+// 3: sites and site_gateways, the province's site table (`sites load`), as
+//    SQLite's schema 3; a database of schema 2 gains them, empty (open()).
+constexpr int schema_version = 3;
 constexpr std::int64_t day_ms = 86'400'000;
 // pg_advisory_xact_lock keys: schema creation and partition maintenance run
 // in one receiver at a time (CREATE ... IF NOT EXISTS races otherwise).
@@ -98,6 +101,16 @@ CREATE TABLE IF NOT EXISTS outcomes(
   outcome text NOT NULL,
   count bigint NOT NULL,
   PRIMARY KEY(gateway, outcome));
+CREATE TABLE IF NOT EXISTS sites(
+  site text PRIMARY KEY,
+  name text NOT NULL,
+  commune text NOT NULL,
+  province text NOT NULL,
+  population bigint NOT NULL,
+  line bigint NOT NULL);
+CREATE TABLE IF NOT EXISTS site_gateways(
+  gateway text PRIMARY KEY,
+  site text NOT NULL REFERENCES sites(site));
 )sql";
 
 // The batch's rows, before they are known to be new; dropped with the session.
@@ -154,12 +167,20 @@ result<std::unique_ptr<pg_store>> pg_store::open(const std::string& url, store_m
     if (!exists) return std::unexpected(exists.error());
     auto v = exists->text(0, 0) == "t" ? stored_version(db->db_) : result<std::int64_t>(0);
     if (!v) return std::unexpected(v.error());
+    if (*v == 2) {
+      return fail(errc::store_corrupt, fmt::format("{} is a ravao-receiver database of schema 2: start ravao-receiver "
+                                                   "serve on it once to bring it to schema {}",
+                                                   db->db_.shown(), schema_version));
+    }
     if (*v != schema_version) {
       return fail(errc::store_corrupt, fmt::format("{} is not a ravao-receiver database (schema {})",
                                                    db->db_.shown(), schema_version));
     }
     return db;
   }
+  // Creation and migration under one advisory lock, in one transaction: a
+  // second receiver starting at the same moment waits, then finds the
+  // schema current (CREATE ... IF NOT EXISTS made nothing, the version is 3).
   auto tx = pg::transaction::begin(db->db_);
   if (!tx) return std::unexpected(tx.error());
   if (auto r = db->db_.exec(lock_schema); !r) return std::unexpected(r.error());
@@ -168,6 +189,11 @@ result<std::unique_ptr<pg_store>> pg_store::open(const std::string& url, store_m
   if (!v) return std::unexpected(v.error());
   if (*v == 0) {
     if (auto r = db->db_.exec("INSERT INTO ravao_schema(version) VALUES($1)", {pg::num(schema_version)}); !r) {
+      return std::unexpected(r.error());
+    }
+  } else if (*v == 2) {
+    // Schema 2 -> 3: the site tables, just created above by `schema`.
+    if (auto r = db->db_.exec("UPDATE ravao_schema SET version = $1", {pg::num(schema_version)}); !r) {
       return std::unexpected(r.error());
     }
   } else if (*v != schema_version) {

@@ -1,6 +1,6 @@
 #pragma once
 // The receiver's PostgreSQL engine (docs/province-scale.md): the tables of
-// the SQLite engine (schema 2), with `records` partitioned by the day it was
+// the SQLite engine (schema 3), with `records` partitioned by the day it was
 // received (UTC; partitions created ahead, retention drops whole partitions)
 // and the idempotency key in `record_keys` (gateway, stream, seq): a
 // partitioned table's unique key must contain the partition key, and a
@@ -38,6 +38,9 @@ class pg_store final : public store {
 
   // The partitions of the day of `ms` and of the next day exist (cached).
   result<void> ensure_partitions(std::int64_t ms);
+  // The connection, for the PostgreSQL readers beside this engine
+  // (pg_report_queries.hpp); owned by this object, used on its thread.
+  pg::connection& connection() { return db_; }
 
  private:
   pg_store(pg::connection c, insert_method how) : db_(std::move(c)), how_(how) {}

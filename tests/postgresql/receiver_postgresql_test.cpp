@@ -1,7 +1,8 @@
 // ravao-receiver on PostgreSQL (issue 15) beyond what the receiver suite's
 // _pg variants check: two receivers on one database, day partitions and
-// retention, COPY and multi-row INSERT, and backpressure (503 with
-// Retry-After) when the database is slower than the gateways.
+// retention, COPY and multi-row INSERT, backpressure (503 with Retry-After)
+// when the database is slower than the gateways, and the schema 2 -> 3
+// migration raced by several processes.
 
 #include <boost/test/unit_test.hpp>
 
@@ -195,4 +196,50 @@ BOOST_AUTO_TEST_CASE(a_slow_database_gets_503_with_retry_after_before_the_body_i
   waiting.join();
   BOOST_TEST(waited == 200u);
   BOOST_TEST(r.stored() == 20);
+}
+
+BOOST_AUTO_TEST_CASE(two_receivers_starting_at_once_bring_a_schema_2_database_to_schema_3_once) {
+  auto& pg = shared_postgres();
+  const auto name = pg.create_database();
+  receiver_fixture r(pg.url(name));
+  r.start();
+  https_client c(r.options());
+  auto rep = c.post("/v1/batches", seq_batch(1, 10));
+  BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
+  BOOST_TEST_REQUIRE(rep->status == 200u, rep->body);
+  r.stop();
+  // What the receiver made before schema 3: no site tables.
+  pg.psql(name, "DROP TABLE site_gateways; DROP TABLE sites; UPDATE ravao_schema SET version = 2");
+  const auto refused = receiver({"sites", "list", "--db", pg.url(name)});
+  BOOST_TEST(refused.code == 1);
+  BOOST_TEST(refused.err.find("schema 2: start ravao-receiver serve on it once to bring it to schema 3") !=
+                 std::string::npos, refused.err);
+
+  // A serve and a sites load (both open the database to write, migrating
+  // it) started together, twice over: each waits for the other's migration
+  // under the advisory lock, none fails.
+  write_file(r.dir() / "s.csv", "site_id,name,commune,province,population\nx-1,Bưu điện X,Xã X,Tỉnh Y,100\n");
+  receiver_fixture second(pg.url(name));
+  std::vector<std::unique_ptr<process>> loads;
+  for (int i = 0; i < 2; ++i) {
+    loads.push_back(std::make_unique<process>(
+        std::vector<std::string>{RAVAO_RECEIVER_PATH, "sites", "load", "--db", pg.url(name), (r.dir() / "s.csv").native()},
+        r.dir() / fmt::format("load-{}.out", i), r.dir() / fmt::format("load-{}.err", i)));
+  }
+  r.start();
+  second.start();
+  for (std::size_t i = 0; i < loads.size(); ++i) {
+    const auto st = loads[i]->wait(30s);
+    BOOST_TEST_REQUIRE(st.has_value());
+    BOOST_TEST(st->code == 0, read_file(r.dir() / fmt::format("load-{}.err", i)));
+  }
+  BOOST_TEST(std::stoll(pg.psql(name, "SELECT count(*) FROM ravao_schema")) == 1);
+  BOOST_TEST(std::stoll(pg.psql(name, "SELECT max(version) FROM ravao_schema")) == 3);
+  BOOST_TEST(std::stoll(pg.psql(name, "SELECT count(*) FROM sites")) == 1);
+  BOOST_TEST(r.log().find("receiver.store_failed") == std::string::npos, r.log());
+  // The records of schema 2 are still there and read.
+  BOOST_TEST(r.records().size() == 10u);
+  const auto list = json::parse(must_run({"sites", "list", "--db", pg.url(name), "--json"}).out).as_array();
+  BOOST_TEST_REQUIRE(list.size() == 1u);
+  BOOST_TEST(list[0].at("name").as_string() == "Bưu điện X");
 }

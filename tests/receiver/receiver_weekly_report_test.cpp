@@ -1,7 +1,8 @@
 // ravao-receiver sites, report weekly and fleet (issue 15, docs/weekly-report.md):
 // a week of generated records and heartbeats from several gateways, sent
 // through the real receiver over HTTPS, and every figure of the report
-// checked against the counts the generator kept.
+// checked against the counts the generator kept. Run on both engines
+// (receiver_weekly_report_test_pg: PostgreSQL).
 
 #include <chrono>
 #include <map>
@@ -30,6 +31,16 @@ constexpr std::string_view site_csv =
     "hue-02,Điểm Viettel Thuận Hòa,Phường Thuận Hòa,Thừa Thiên Huế,200,gw-hue-2\n"
     "kim-01,\"=HYPERLINK(\"\"http://x\"\",\"\"<b>y</b>\"\")\",Xã Đắk Mil,Thừa Thiên Huế,250,gw-kim\n"
     "never-01,Bưu điện Xã Mới,Xã Đắk Mil,Thừa Thiên Huế,100,gw-never\n";
+
+// A receiver database of its own for the tests without a receiver: a file
+// in `dir`, or (the _pg variant) a fresh PostgreSQL database; `name` is then
+// the database's name, for psql.
+struct fresh_db {
+  explicit fresh_db(const temp_dir& dir)
+      : name(testing_postgresql() ? shared_postgres().create_database() : std::string()),
+        arg(name.empty() ? (dir / "r.db").native() : shared_postgres().url(name)) {}
+  std::string name, arg;
+};
 
 // What the generator sent, per gateway: the report's figures as they must come out.
 struct expected {
@@ -233,11 +244,11 @@ struct generated_week {
     BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
     BOOST_TEST_REQUIRE(rep->status == 200u, rep->body);
     gen.at("gw-hue-1").want.deployed.emplace("quay-3");
-    must_run({"sites", "load", "--db", r.db().native(), csv.native()});
+    must_run({"sites", "load", "--db", r.db_arg(), csv.native()});
   }
 
   std::string report(std::vector<std::string> extra) const {
-    std::vector<std::string> args{"report", "weekly", "--db", r.db().native(), "--week", "2026-W49"};
+    std::vector<std::string> args{"report", "weekly", "--db", r.db_arg(), "--week", "2026-W49"};
     args.insert(args.end(), extra.begin(), extra.end());
     return must_run(args).out;
   }
@@ -303,7 +314,7 @@ BOOST_AUTO_TEST_CASE(weekly_report_csv_neutralises_formulas_and_html_escapes_mar
 BOOST_AUTO_TEST_CASE(fleet_shows_version_backlog_alarms_clock_and_the_gateways_not_heard_from) {
   generated_week w;
   const auto soon = utc(std::chrono::system_clock::now() + std::chrono::hours(1));
-  const auto fleet = json::parse(must_run({"fleet", "--db", w.r.db().native(), "--json", "--as-of", soon}).out).as_array();
+  const auto fleet = json::parse(must_run({"fleet", "--db", w.r.db_arg(), "--json", "--as-of", soon}).out).as_array();
   std::map<std::string, json::object> by;
   for (const auto& e : fleet) by[std::string(e.at("gateway").as_string())] = e.as_object();
   BOOST_TEST_REQUIRE(by.size() == 5u);
@@ -321,18 +332,18 @@ BOOST_AUTO_TEST_CASE(fleet_shows_version_backlog_alarms_clock_and_the_gateways_n
   BOOST_TEST(by.at("gw-never").at("site").as_string() == "never-01");
 
   const auto later = utc(std::chrono::system_clock::now() + std::chrono::hours(25));
-  const auto text = must_run({"fleet", "--db", w.r.db().native(), "--as-of", later}).out;
+  const auto text = must_run({"fleet", "--db", w.r.db_arg(), "--as-of", later}).out;
   BOOST_TEST(text.find("5 gateways: 4 silent for more than 24 hours, 1 never heard from") != std::string::npos, text);
   BOOST_TEST(text.find("store_full dead_letters=2 printer-1:paper_out") != std::string::npos, text);
 }
 
 BOOST_AUTO_TEST_CASE(iso_weeks_at_the_year_edges_run_monday_to_sunday_and_week_53_exists_only_when_it_does) {
   temp_dir dir;
-  const auto db = dir / "r.db";
+  const fresh_db db(dir);
   write_file(dir / "s.csv", std::string(site_csv));
-  must_run({"sites", "load", "--db", db.native(), (dir / "s.csv").native()});
+  must_run({"sites", "load", "--db", db.arg, (dir / "s.csv").native()});
   const auto header = [&](const std::string& week) {
-    const auto out = must_run({"report", "weekly", "--db", db.native(), "--week", week}).out;
+    const auto out = must_run({"report", "weekly", "--db", db.arg, "--week", week}).out;
     return out.substr(0, out.find('\n'));
   };
   const auto has = [&](const std::string& week, std::string_view first, std::string_view last) {
@@ -346,19 +357,19 @@ BOOST_AUTO_TEST_CASE(iso_weeks_at_the_year_edges_run_monday_to_sunday_and_week_5
   has("2020-W53", "2020-12-28", "2021-01-03");  // a leap year beginning on a Wednesday
   has("2026W10", "2026-03-02", "2026-03-08");
   for (const char* bad : {"2025-W53", "2026-W00", "2026-W54", "2026-49", "26-W49", "2026-W4"}) {
-    const auto res = receiver({"report", "weekly", "--db", db.native(), "--week", bad});
+    const auto res = receiver({"report", "weekly", "--db", db.arg, "--week", bad});
     BOOST_TEST(res.code == 2, bad);
     BOOST_TEST(res.err.find("--week") != std::string::npos, res.err);
   }
-  const auto res = receiver({"report", "weekly", "--db", db.native(), "--week", "2025-W53"});
+  const auto res = receiver({"report", "weekly", "--db", db.arg, "--week", "2025-W53"});
   BOOST_TEST(res.err.find("2025 has only 52 ISO weeks") != std::string::npos, res.err);
 }
 
 BOOST_AUTO_TEST_CASE(sites_load_reports_every_bad_line_and_keeps_the_old_table) {
   temp_dir dir;
-  const auto db = dir / "r.db";
+  const fresh_db db(dir);
   write_file(dir / "s.csv", "\xEF\xBB\xBF" + std::string(site_csv));  // a spreadsheet's byte order mark
-  auto res = receiver({"sites", "load", "--db", db.native(), (dir / "s.csv").native()});
+  auto res = receiver({"sites", "load", "--db", db.arg, (dir / "s.csv").native()});
   BOOST_TEST_REQUIRE(res.code == 0, res.err);
   BOOST_TEST(res.out.find("loaded 4 sites, 4 gateways") != std::string::npos, res.out);
   write_file(dir / "bad.csv",
@@ -368,7 +379,7 @@ BOOST_AUTO_TEST_CASE(sites_load_reports_every_bad_line_and_keeps_the_old_table) 
              "ok-1,Trùng,Xã A,Tỉnh B,0\r\n"
              "ok-3,\"không đóng,Xã A,Tỉnh B,5\r\n"
              "ok-4,\xC3(,Xã A,Tỉnh B,5\r\n");
-  res = receiver({"sites", "load", "--db", db.native(), (dir / "bad.csv").native()});
+  res = receiver({"sites", "load", "--db", db.arg, (dir / "bad.csv").native()});
   BOOST_TEST(res.code == 1);
   const std::string f = (dir / "bad.csv").native();
   for (const auto& line : {f + ":3: site_id \"bad id\" is not", f + ":4: site_id \"ok-1\" is already on line 2",
@@ -377,15 +388,15 @@ BOOST_AUTO_TEST_CASE(sites_load_reports_every_bad_line_and_keeps_the_old_table) 
     BOOST_TEST(res.err.find(line) != std::string::npos, line << "\n" << res.err);
   }
   BOOST_TEST(res.err.find("the site table is unchanged") != std::string::npos, res.err);
-  const auto list = json::parse(must_run({"sites", "list", "--db", db.native(), "--json"}).out).as_array();
+  const auto list = json::parse(must_run({"sites", "list", "--db", db.arg, "--json"}).out).as_array();
   BOOST_TEST_REQUIRE(list.size() == 4u);
   BOOST_TEST(list[0].at("name").as_string() == "Bưu điện Thuận Hòa");
   BOOST_TEST(list[0].at("population").as_int64() == 300);
   BOOST_TEST(list[3].at("gateways").as_array().at(0).as_string() == "gw-never");
   // Gateways by default: the site id.
   write_file(dir / "plain.csv", "name,site_id,population,province,commune\nBưu điện Hai,hai,80,Tỉnh B,Xã C\n");
-  must_run({"sites", "load", "--db", db.native(), (dir / "plain.csv").native()});
-  const auto plain = json::parse(must_run({"sites", "list", "--db", db.native(), "--json"}).out).as_array();
+  must_run({"sites", "load", "--db", db.arg, (dir / "plain.csv").native()});
+  const auto plain = json::parse(must_run({"sites", "list", "--db", db.arg, "--json"}).out).as_array();
   BOOST_TEST_REQUIRE(plain.size() == 1u);
   BOOST_TEST(plain[0].at("gateways").as_array().at(0).as_string() == "hai");
   BOOST_TEST(plain[0].at("commune").as_string() == "Xã C");
@@ -393,25 +404,66 @@ BOOST_AUTO_TEST_CASE(sites_load_reports_every_bad_line_and_keeps_the_old_table) 
 
 BOOST_AUTO_TEST_CASE(a_schema_2_database_gains_the_site_table_and_read_commands_say_how_until_then) {
   temp_dir dir;
-  const auto db = dir / "r.db";
+  const fresh_db db(dir);
   write_file(dir / "s.csv", std::string(site_csv));
-  must_run({"sites", "load", "--db", db.native(), (dir / "s.csv").native()});
+  must_run({"sites", "load", "--db", db.arg, (dir / "s.csv").native()});
   // Back to what main had before: schema 2, no site tables.
-  sqlite3* h = nullptr;
-  BOOST_TEST_REQUIRE(sqlite3_open(db.c_str(), &h) == SQLITE_OK);
-  const auto made = ravao::sql::exec(h, "DROP TABLE site_gateways; DROP TABLE sites; PRAGMA user_version = 2;");
-  sqlite3_close(h);
-  BOOST_TEST_REQUIRE(made.has_value(), why(made));
+  if (testing_postgresql()) {
+    shared_postgres().psql(db.name, "DROP TABLE site_gateways; DROP TABLE sites; UPDATE ravao_schema SET version = 2");
+  } else {
+    sqlite3* h = nullptr;
+    BOOST_TEST_REQUIRE(sqlite3_open(db.arg.c_str(), &h) == SQLITE_OK);
+    const auto made = ravao::sql::exec(h, "DROP TABLE site_gateways; DROP TABLE sites; PRAGMA user_version = 2;");
+    sqlite3_close(h);
+    BOOST_TEST_REQUIRE(made.has_value(), why(made));
+  }
   for (const auto& read : {std::vector<std::string>{"report", "weekly", "--week", "2026-W49"},
                                              {"fleet"}, {"sites", "list"}, {"stats"}}) {
     auto args = read;
-    args.insert(args.end(), {"--db", db.native()});
+    args.insert(args.end(), {"--db", db.arg});
     const auto res = receiver(args);
     BOOST_TEST(res.code == 1, read.front());
     BOOST_TEST(res.err.find("schema 2: start ravao-receiver serve on it once to bring it to schema 3") !=
                    std::string::npos, res.err);
   }
-  must_run({"sites", "load", "--db", db.native(), (dir / "s.csv").native()});
-  const auto list = json::parse(must_run({"sites", "list", "--db", db.native(), "--json"}).out).as_array();
+  must_run({"sites", "load", "--db", db.arg, (dir / "s.csv").native()});
+  const auto list = json::parse(must_run({"sites", "list", "--db", db.arg, "--json"}).out).as_array();
   BOOST_TEST(list.size() == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(a_record_stamped_more_than_a_day_ahead_of_its_arrival_is_not_counted_on_either_engine) {
+  // The rule that lets PostgreSQL read only the day partitions received
+  // since the day before the week (docs/weekly-report.md, "Which records
+  // count for a week"), applied the same way on SQLite.
+  receiver_fixture r;
+  r.start();
+  using namespace std::chrono;
+  const auto now = time_point_cast<milliseconds>(system_clock::now());
+  const auto now_ms = now.time_since_epoch().count();
+  json::array records;
+  for (const auto& [seq, at] : {std::pair{1, now_ms - 60'000}, std::pair{2, now_ms + 14 * day_ms}}) {
+    auto rec = make_record(seq);
+    rec["counter"] = "quay-1";
+    rec["wall_ms"] = at;
+    records.push_back(std::move(rec));
+  }
+  https_client c(r.options());
+  auto rep = c.post("/v1/batches", batch_body(std::move(records)));
+  BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
+  BOOST_TEST_REQUIRE(rep->status == 200u, rep->body);
+  // The ISO week of a time, in Vietnam's (UTC+7) days.
+  const auto week_of = [](std::int64_t ms) {
+    return fmt::format("{:%G-W%V}", fmt::gmtime(static_cast<std::time_t>((ms + 7 * hour_ms) / 1000)));
+  };
+  const auto visits = [&](std::int64_t ms) {
+    const auto rows = parse_report(
+        must_run({"report", "weekly", "--db", r.db_arg(), "--week", week_of(ms)}).out);
+    return rows.at("gateway/" + std::string(test_gateway));
+  };
+  const auto this_week = visits(now_ms - 60'000);
+  BOOST_TEST(this_week.at("visits") == "1");
+  const auto ahead = visits(now_ms + 14 * day_ms);
+  BOOST_TEST(ahead.at("visits") == "0");
+  BOOST_TEST(ahead.at("scan_points_active") == "0");
+  BOOST_TEST(ahead.at("scan_points_deployed") == "1");  // the counter exists all the same
 }
