@@ -318,10 +318,6 @@ result<bool> pg_store::insert_new(const batch& b, const std::vector<std::optiona
 // new into records; keys already stored are compared with their rows.
 result<ingest_result> pg_store::insert_checked(const batch& b, const std::vector<std::optional<std::int64_t>>& derived,
                                                std::int64_t received_ms) {
-  if (!staging_ready_) {
-    if (auto r = db_.exec(staging); !r) return std::unexpected(r.error());
-    staging_ready_ = true;
-  }
   auto staged = pg::load(db_, how_, "staging", staging_columns, 10, b.records.size(), [&](std::size_t i, auto& out) {
     const auto& rec = b.records[i];
     out.number(rec.seq);
@@ -374,6 +370,12 @@ result<ingest_result> pg_store::store_batch(const batch& b, std::int64_t receive
 
 // One transaction. nullopt (rolled back) when `assume_new` and a key was already stored.
 result<std::optional<ingest_result>> pg_store::insert_batch(const batch& b, std::int64_t received_ms, bool assume_new) {
+  // The staging table is created in a transaction of its own: created in
+  // the batch's, it would vanish with a batch that rolls back (a conflict).
+  if (!assume_new && !staging_ready_) {
+    if (auto r = db_.exec(staging); !r) return std::unexpected(r.error());
+    staging_ready_ = true;
+  }
   auto tx = pg::transaction::begin(db_);
   if (!tx) return std::unexpected(tx.error());
   if (auto r = anchor(b.gateway, b.sent); !r) return std::unexpected(r.error());
