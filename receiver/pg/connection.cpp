@@ -1,6 +1,8 @@
 #include "receiver/pg/connection.hpp"
 
+#include <array>
 #include <charconv>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -80,9 +82,15 @@ result<rows> connection::exec(std::string_view sql, const std::vector<param>& pa
   rows r(raw);
   const auto status = PQresultStatus(raw);
   if (raw && (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)) return r;
+  remember_sqlstate(raw);
   // A connection lost (the server restarted): the next call reconnects.
   if (PQstatus(c_.get()) == CONNECTION_BAD) PQreset(c_.get());
   return fail(errc::store_unavailable, fmt::format("{}: {}", shown_, trimmed(PQerrorMessage(c_.get()))));
+}
+
+void connection::remember_sqlstate(const PGresult* r) {
+  const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  last_sqlstate_ = state ? state : "";
 }
 
 result<void> connection::copy_in(std::string_view sql, std::string_view data) {
@@ -90,16 +98,44 @@ result<void> connection::copy_in(std::string_view sql, std::string_view data) {
     return fail(errc::store_unavailable, fmt::format("{}: COPY: {}", shown_, trimmed(PQerrorMessage(c_.get()))));
   };
   const std::string text(sql);
-  if (rows started(PQexec(c_.get(), text.c_str())); PQresultStatus(started.raw()) != PGRES_COPY_IN) return failed();
+  if (rows started(PQexec(c_.get(), text.c_str())); PQresultStatus(started.raw()) != PGRES_COPY_IN) {
+    remember_sqlstate(started.raw());
+    return failed();
+  }
   const bool sent = PQputCopyData(c_.get(), data.data(), static_cast<int>(data.size())) == 1 &&
                     PQputCopyEnd(c_.get(), nullptr) == 1;
   bool ok = sent;
+  last_sqlstate_.clear();
   while (PGresult* r = PQgetResult(c_.get())) {
-    ok = ok && PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+      if (ok) remember_sqlstate(r);
+      ok = false;
+    }
     PQclear(r);
   }
   if (!ok) return failed();
   return {};
+}
+
+void append_copy_field(std::string& out, std::string_view v) {
+  // The escaped bytes are rare (a record's JSON has none but backslashes of
+  // its own escapes), so they are found with memchr, not byte by byte.
+  constexpr std::array<std::pair<char, char>, 4> escapes{{{'\\', '\\'}, {'\t', 't'}, {'\n', 'n'}, {'\r', 'r'}}};
+  while (!v.empty()) {
+    std::size_t at = v.size();
+    char with = 0;
+    for (const auto& [raw, letter] : escapes) {
+      if (const auto p = v.substr(0, at).find(raw); p != std::string_view::npos) {
+        at = p;
+        with = letter;
+      }
+    }
+    out.append(v.substr(0, at));
+    if (at == v.size()) return;
+    out += '\\';
+    out += with;
+    v.remove_prefix(at + 1);
+  }
 }
 
 void append_copy_field(std::string& out, const param& v) {
@@ -107,15 +143,7 @@ void append_copy_field(std::string& out, const param& v) {
     out += "\\N";
     return;
   }
-  for (const char ch : *v) {
-    switch (ch) {
-      case '\\': out += "\\\\"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      default: out += ch;
-    }
-  }
+  append_copy_field(out, std::string_view(*v));
 }
 
 result<transaction> transaction::begin(connection& c) {

@@ -50,11 +50,16 @@ class connection {
 
   // The URL with any password removed, for messages.
   const std::string& shown() const { return shown_; }
+  // The SQLSTATE of the last failed exec or copy_in ("23505": unique
+  // violation); "" when the failure had none (the connection was lost).
+  const std::string& last_sqlstate() const { return last_sqlstate_; }
 
  private:
+  void remember_sqlstate(const PGresult* r);
   connection(PGconn* c, std::string shown) : c_(c, &PQfinish), shown_(std::move(shown)) {}
   std::unique_ptr<PGconn, decltype(&PQfinish)> c_;
   std::string shown_;
+  std::string last_sqlstate_;
 };
 
 // A transaction that rolls back unless committed.
@@ -73,6 +78,9 @@ class transaction {
 
 // One field in COPY's text format: backslash, tab, newline and carriage return escaped; NULL as \N.
 void append_copy_field(std::string& out, const param& v);
+void append_copy_field(std::string& out, std::string_view v);  // never NULL
+// SQLSTATE unique_violation.
+inline constexpr std::string_view unique_violation = "23505";
 // `v` as an int64 parameter.
 inline param num(std::int64_t v) { return std::to_string(v); }
 

@@ -1,12 +1,13 @@
 #include "receiver/pg/pg_store.hpp"
 
 #include <algorithm>
-#include <array>
 #include <chrono>
 #include <map>
 #include <optional>
 
 #include <fmt/format.h>
+
+#include "receiver/pg/loader.hpp"
 
 namespace ravao::receiver {
 
@@ -21,9 +22,6 @@ constexpr std::int64_t day_ms = 86'400'000;
 // in one receiver at a time (CREATE ... IF NOT EXISTS races otherwise).
 constexpr std::string_view lock_schema = "SELECT pg_advisory_xact_lock(726101)";
 constexpr std::string_view lock_partitions = "SELECT pg_advisory_xact_lock(726102)";
-// Multi-row INSERT into the staging table: rows per statement (10 parameters
-// each; PostgreSQL allows 65,535 parameters).
-constexpr std::size_t values_rows = 1000;
 
 constexpr std::string_view schema = R"sql(
 CREATE TABLE IF NOT EXISTS ravao_schema(version integer NOT NULL);
@@ -148,12 +146,32 @@ result<std::int64_t> stored_version(pg::connection& c) {
   return v->size() == 0 ? 0 : v->int64(0, 0);
 }
 
-// The ten staging columns of one record.
-std::array<pg::param, 10> staged(const record_row& rec, const std::optional<std::int64_t>& derived) {
-  return {pg::num(rec.seq), rec.type, rec.counter, pg::num(rec.at.wall_ms), rec.at.boot_id,
-          pg::num(rec.at.boottime_ns), std::string(rec.at.clock_synced ? "t" : "f"),
-          derived ? pg::param(pg::num(*derived)) : std::nullopt, rec.json,
-          rec.actor.empty() ? std::nullopt : pg::param(rec.actor)};
+// Columns as the loaders (loader.hpp) fill them.
+constexpr std::string_view staging_columns =
+    "(seq, type, counter, wall_ms, boot_id, boottime_ns, clock_synced, derived_wall_ms, json, actor)";
+constexpr std::string_view key_columns = "(gateway, stream, seq, received_day)";
+constexpr std::string_view record_columns =
+    "(gateway, stream, seq, type, counter, wall_ms, boot_id, boottime_ns, clock_synced, derived_wall_ms,"
+    " received_ms, received_day, json, actor)";
+
+// The fields of one record from `type` to `derived_wall_ms`, shared by the
+// staging table and records.
+template <class Sink>
+void describe_record(const record_row& rec, const std::optional<std::int64_t>& derived, Sink& out) {
+  out.text(rec.type);
+  out.text(rec.counter);
+  out.number(rec.at.wall_ms);
+  out.text(rec.at.boot_id);
+  out.number(rec.at.boottime_ns);
+  out.text(rec.at.clock_synced ? "t" : "f");
+  if (derived) out.number(*derived);
+  else out.null();
+}
+
+template <class Sink>
+void describe_actor(const record_row& rec, Sink& out) {
+  if (rec.actor.empty()) out.null();
+  else out.text(rec.actor);
 }
 
 }  // namespace
@@ -260,15 +278,12 @@ result<void> pg_store::anchor(std::string_view gateway, const clock_stamp& sent)
   return {};
 }
 
-// The batch's rows into the staging table, each with its derived time.
-result<void> pg_store::stage(const batch& b, std::int64_t) {
-  if (!staging_ready_) {
-    if (auto r = db_.exec(staging); !r) return std::unexpected(r.error());
-    staging_ready_ = true;
-  }
+// Each record's derived time: its own when its clock was synchronised, else
+// from its boot's anchor when the province has one (read once per boot).
+result<std::vector<std::optional<std::int64_t>>> pg_store::derived_times(const batch& b) {
   std::map<std::string, std::optional<clock_stamp>, std::less<>> anchors;
-  std::vector<std::array<pg::param, 10>> rows;
-  rows.reserve(b.records.size());
+  std::vector<std::optional<std::int64_t>> out;
+  out.reserve(b.records.size());
   for (const auto& rec : b.records) {
     std::optional<std::int64_t> derived;
     if (rec.at.clock_synced) {
@@ -285,50 +300,58 @@ result<void> pg_store::stage(const batch& b, std::int64_t) {
       }
       if (it->second) derived = derive_wall_ms(*it->second, rec.at.boottime_ns);
     }
-    rows.push_back(staged(rec, derived));
+    out.push_back(derived);
   }
-  if (how_ == insert_method::copy) {
-    std::string data;
-    for (const auto& row : rows) {
-      for (std::size_t i = 0; i < row.size(); ++i) {
-        if (i > 0) data += '\t';
-        pg::append_copy_field(data, row[i]);
-      }
-      data += '\n';
-    }
-    return db_.copy_in("COPY staging FROM STDIN", data);
-  }
-  for (std::size_t first = 0; first < rows.size(); first += values_rows) {
-    const std::size_t n = std::min(values_rows, rows.size() - first);
-    std::string sql = "INSERT INTO staging VALUES";
-    std::vector<pg::param> params;
-    params.reserve(n * 10);
-    for (std::size_t i = 0; i < n; ++i) {
-      sql += i == 0 ? "(" : ",(";
-      for (std::size_t c = 0; c < 10; ++c) {
-        params.push_back(rows[first + i][c]);
-        sql += fmt::format("{}${}", c == 0 ? "" : ",", params.size());
-      }
-      sql += ')';
-    }
-    if (auto r = db_.exec(sql, params); !r) return std::unexpected(r.error());
-  }
-  return {};
+  return out;
 }
 
-result<ingest_result> pg_store::store_batch(const batch& b, std::int64_t received_ms) {
-  if (auto r = ensure_partitions(received_ms); !r) return std::unexpected(r.error());
-  auto stored = insert_batch(b, received_ms);
-  if (!stored || stored->conflicts.empty()) return stored;
-  if (auto r = keep_conflicts(b, stored->conflicts, received_ms); !r) return std::unexpected(r.error());
-  return stored;
+// The batch's keys into record_keys and its rows into the day's partition,
+// straight: no staging, no ON CONFLICT. False when a key was already there
+// (nothing kept: the caller rolls back).
+result<bool> pg_store::insert_new(const batch& b, const std::vector<std::optional<std::int64_t>>& derived,
+                                  std::int64_t received_ms) {
+  const auto day = day_of(received_ms);
+  const std::string iso = iso_day(day);
+  const auto n = b.records.size();
+  // Keys first and in seq order: a batch already stored fails at its first
+  // row, and two receivers loading overlapping batches lock keys in the same order.
+  auto keys = pg::load(db_, how_, "record_keys", key_columns, 4, n, [&](std::size_t i, auto& out) {
+    out.text(b.gateway);
+    out.text(b.stream);
+    out.number(b.records[i].seq);
+    out.text(iso);
+  });
+  if (!keys) {
+    if (db_.last_sqlstate() == pg::unique_violation) return false;
+    return std::unexpected(keys.error());
+  }
+  auto rows = pg::load(db_, how_, partition_name(day), record_columns, 14, n, [&](std::size_t i, auto& out) {
+    const auto& rec = b.records[i];
+    out.text(b.gateway);
+    out.text(b.stream);
+    out.number(rec.seq);
+    describe_record(rec, derived[i], out);
+    out.number(received_ms);
+    out.text(iso);
+    out.text(rec.json);
+    describe_actor(rec, out);
+  });
+  if (!rows) return std::unexpected(rows.error());
+  return true;
 }
 
-result<ingest_result> pg_store::insert_batch(const batch& b, std::int64_t received_ms) {
-  auto tx = pg::transaction::begin(db_);
-  if (!tx) return std::unexpected(tx.error());
-  if (auto r = anchor(b.gateway, b.sent); !r) return std::unexpected(r.error());
-  if (auto r = stage(b, received_ms); !r) return std::unexpected(r.error());
+// The batch's rows into the staging table, then only those whose key is
+// new into records; keys already stored are compared with their rows.
+result<ingest_result> pg_store::insert_checked(const batch& b, const std::vector<std::optional<std::int64_t>>& derived,
+                                               std::int64_t received_ms) {
+  auto staged = pg::load(db_, how_, "staging", staging_columns, 10, b.records.size(), [&](std::size_t i, auto& out) {
+    const auto& rec = b.records[i];
+    out.number(rec.seq);
+    describe_record(rec, derived[i], out);
+    out.text(rec.json);
+    describe_actor(rec, out);
+  });
+  if (!staged) return std::unexpected(staged.error());
   const std::string received = pg::num(received_ms).value();
   const std::string day = iso_day(day_of(received_ms));
   // Keys in seq order: two receivers storing overlapping batches lock them in the same order.
@@ -353,9 +376,52 @@ result<ingest_result> pg_store::insert_batch(const batch& b, std::int64_t receiv
       if (!same_content(differ->text(i, 1), differ->text(i, 2))) out.conflicts.push_back(differ->int64(i, 0));
     }
   }
-  if (!out.conflicts.empty()) return out;  // not committed: `tx` rolls back
+  return out;
+}
+
+result<ingest_result> pg_store::store_batch(const batch& b, std::int64_t received_ms) {
+  if (auto r = ensure_partitions(received_ms); !r) return std::unexpected(r.error());
+  // Most batches are new: tried first the fast way (insert_new). A batch
+  // with a key already stored (a retry after a lost reply, a copy sent
+  // through another receiver) fails that attempt at its first such key and
+  // is stored again the careful way, in a new transaction.
+  auto fast = insert_batch(b, received_ms, true);
+  if (fast && !*fast) fast = insert_batch(b, received_ms, false);
+  if (!fast) return std::unexpected(fast.error());
+  auto& stored = **fast;
+  if (stored.conflicts.empty()) return stored;
+  if (auto r = keep_conflicts(b, stored.conflicts, received_ms); !r) return std::unexpected(r.error());
+  return stored;
+}
+
+// One transaction. nullopt (rolled back) when `assume_new` and a key was already stored.
+result<std::optional<ingest_result>> pg_store::insert_batch(const batch& b, std::int64_t received_ms, bool assume_new) {
+  // The staging table is created in a transaction of its own: created in
+  // the batch's, it would vanish with a batch that rolls back (a conflict).
+  if (!assume_new && !staging_ready_) {
+    if (auto r = db_.exec(staging); !r) return std::unexpected(r.error());
+    staging_ready_ = true;
+  }
+  auto tx = pg::transaction::begin(db_);
+  if (!tx) return std::unexpected(tx.error());
+  if (auto r = anchor(b.gateway, b.sent); !r) return std::unexpected(r.error());
+  auto derived = derived_times(b);
+  if (!derived) return std::unexpected(derived.error());
+  ingest_result out;
+  if (assume_new) {
+    auto all_new = insert_new(b, *derived, received_ms);
+    if (!all_new) return std::unexpected(all_new.error());
+    if (!*all_new) return std::nullopt;  // `tx` rolls back
+    out.accepted = static_cast<std::int64_t>(b.records.size());
+  } else {
+    auto checked = insert_checked(b, *derived, received_ms);
+    if (!checked) return std::unexpected(checked.error());
+    out = std::move(*checked);
+    if (!out.conflicts.empty()) return out;  // not committed: `tx` rolls back
+  }
   out.duplicates = static_cast<std::int64_t>(b.records.size()) - out.accepted;
   out.stored_through = b.records.back().seq;
+  const std::string received = pg::num(received_ms).value();
   auto s = db_.exec("INSERT INTO streams(gateway, stream, records, duplicates, highest_seq, first_ms, last_ms)"
                     " VALUES($1, $2, $3, $4, $5, $6, $6) ON CONFLICT(gateway, stream) DO UPDATE SET"
                     " records = streams.records + excluded.records,"

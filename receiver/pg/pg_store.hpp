@@ -6,8 +6,11 @@
 // partitioned table's unique key must contain the partition key, and a
 // gateway's retry often arrives on another day than its first copy.
 //
-// A batch is one transaction: its rows are loaded into a per-connection
-// staging table (COPY, or multi-row INSERT: insert_method), then
+// A batch is one transaction. First assumed new (the usual case): its keys
+// are loaded straight into `record_keys` and its rows into the day's
+// partition (COPY, or multi-row INSERT: insert_method). When a key is
+// already there (unique violation) that transaction rolls back and a second
+// one loads the rows into a per-connection staging table, then
 // `INSERT INTO record_keys ... ON CONFLICT DO NOTHING RETURNING` picks the
 // new keys and only those rows go into `records`; keys already stored are
 // compared with the stored JSON (same_content) exactly as the SQLite engine
@@ -16,9 +19,12 @@
 //
 // One instance = one connection, used by one thread at a time.
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "receiver/pg/connection.hpp"
 #include "receiver/store.hpp"
@@ -45,8 +51,12 @@ class pg_store final : public store {
  private:
   pg_store(pg::connection c, insert_method how) : db_(std::move(c)), how_(how) {}
   result<void> anchor(std::string_view gateway, const clock_stamp& sent);
-  result<void> stage(const batch& b, std::int64_t received_ms);
-  result<ingest_result> insert_batch(const batch& b, std::int64_t received_ms);
+  result<std::vector<std::optional<std::int64_t>>> derived_times(const batch& b);
+  result<std::optional<ingest_result>> insert_batch(const batch& b, std::int64_t received_ms, bool assume_new);
+  result<bool> insert_new(const batch& b, const std::vector<std::optional<std::int64_t>>& derived,
+                          std::int64_t received_ms);
+  result<ingest_result> insert_checked(const batch& b, const std::vector<std::optional<std::int64_t>>& derived,
+                                       std::int64_t received_ms);
   result<void> keep_conflicts(const batch& b, const std::vector<std::int64_t>& seqs, std::int64_t received_ms);
 
   pg::connection db_;

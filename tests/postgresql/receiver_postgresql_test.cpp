@@ -57,6 +57,48 @@ BOOST_AUTO_TEST_CASE(copy_and_multi_row_insert_store_the_same_records_byte_for_b
   BOOST_TEST(json::serialize(seen[0]) == json::serialize(seen[1]));
 }
 
+// A batch is first loaded as if new (COPY straight into record_keys and the
+// day's partition); a key already stored makes that attempt fail and roll
+// back, and the batch is stored again through the staging table. Nothing of
+// the failed attempt may remain: not a row, not a count.
+BOOST_AUTO_TEST_CASE(a_batch_with_stored_keys_leaves_nothing_of_its_failed_fast_load) {
+  auto& pg = shared_postgres();
+  for (const auto* how : {"copy", "values"}) {
+    const auto name = pg.create_database();
+    receiver_fixture r(pg.url(name));
+    r.start({"--pg-insert", how});
+    https_client c(r.options());
+    const auto post = [&](const std::string& body, unsigned status) {
+      auto rep = c.post("/v1/batches", body);
+      BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
+      BOOST_TEST_REQUIRE(rep->status == status, how << ": " << rep->body);
+      return rep->json();
+    };
+    BOOST_TEST(num(post(seq_batch(1, 1000), 200), "accepted") == 1000, how);
+    auto again = post(seq_batch(1, 1000), 200);  // the whole batch again: fails at its first key
+    BOOST_TEST(num(again, "accepted") == 0, how);
+    BOOST_TEST(num(again, "duplicates") == 1000, how);
+    auto tail = post(seq_batch(901, 1500), 200);  // stored keys first, then new ones
+    BOOST_TEST(num(tail, "accepted") == 500, how);
+    BOOST_TEST(num(tail, "duplicates") == 100, how);
+    BOOST_TEST(num(post(seq_batch(1501, 1600), 200), "accepted") == 100, how);  // new again: the fast way
+    // Other content under stored keys, beside new ones: 409, nothing of it stored, the copies kept.
+    post(awkward_batch(1591, 1700), 409);
+
+    BOOST_TEST(pending_records(pg, name) == 1600, how);
+    BOOST_TEST(std::stoll(pg.psql(name, "SELECT count(*) FROM record_keys")) == 1600, how);
+    BOOST_TEST(std::stoll(pg.psql(name, "SELECT count(*) FROM conflicts")) == 10, how);
+    BOOST_TEST(pg.psql(name, "SELECT string_agg(outcome || '=' || count, ',' ORDER BY outcome) FROM outcomes") ==
+                   "conflict=1,stored=4\n",
+               how);
+    const auto row = r.stream_row();
+    BOOST_TEST(num(row, "records") == 1600, how);
+    BOOST_TEST(num(row, "duplicates") == 1100, how);
+    BOOST_TEST(num(row, "gaps") == 0, how);
+    BOOST_TEST(r.log().find("receiver.store_failed") == std::string::npos, r.log());
+  }
+}
+
 BOOST_AUTO_TEST_CASE(two_receivers_on_one_database_store_every_record_exactly_once) {
   auto& pg = shared_postgres();
   const auto name = pg.create_database();
