@@ -135,7 +135,7 @@ constexpr auto events = std::to_array<event_doc>({
     {receiver, "receiver.db_made_private", "warning", "at start, the database (or its -wal or -shm) was readable by others; its group and other permissions were removed", "`file`, `was`, `now`"},
     {receiver, "receiver.listening", "info", "the server is listening", "`address`, `db`, `mtls`, `tokens` (how many), `denied` (how many entries of `--deny`)"},
     {receiver, "receiver.accept_failed", "warning", "`accept()` failed", "(message only)"},
-    {receiver, "receiver.too_many_connections", "warning", "a connection over `--max-connections` was refused", "`peer`"},
+    {receiver, "receiver.too_many_connections", "warning", "at `--max-connections`: accepting paused until a connection ends (logged once each time)", "`connections`"},
     {receiver, "receiver.too_many_connections_from_address", "warning", "connections from one address over `--max-connections-per-address` are refused (logged once each time the address reaches its cap)", "`peer`, `limit`"},
     {receiver, "receiver.handshake_failed", "info", "a TLS handshake failed", "`peer`, `reason`"},
     {receiver, "receiver.request", "info", "one line per request (or a request cut short)", "`peer`, `gateway`, `records`, `accepted`, `duplicates`, `ms`, `store_ms`, `note`; cut short: `peer`, `reason` or `fault`"},
@@ -148,6 +148,9 @@ constexpr auto events = std::to_array<event_doc>({
     {receiver, "receiver.overloaded", "warning", "the store pool (`--db-connections` threads, `--db-queue` waiting) was full: the request was answered 503 with Retry-After", "`gateway`, `pending`, `capacity`"},
     {receiver, "receiver.retention_applied", "info", "records received before the cutoff were dropped (`--retain-days`)", "`cutoff`"},
     {receiver, "receiver.retention_failed", "error", "`--retain-days`: the old records could not be dropped; tried again in an hour", "`error`"},
+    // storm (issue 15): the per-gateway limit
+    {receiver, "receiver.descriptor_limit", "warning", "at start: the descriptor limit (RLIMIT_NOFILE, raised to its hard limit) is below `--max-connections`", "`limit`, `max_connections`"},
+    {receiver, "receiver.gateway_throttled", "warning", "a gateway went over `--per-gateway-in-flight` or `--per-gateway-rate`: its requests are answered 429 with Retry-After (logged once each time it goes over)", "`gateway`, `limit` (`in_flight` or `rate`), `retry_after`"},
     {receiver, "receiver.stats_failed", "warning", "a request could not be counted in the statistics", "(message only)"},
     {receiver, "receiver.stopping", "info", "SIGTERM/SIGINT received", "`signal`"},
     {receiver, "receiver.stopped", "info", "last line before exit", "—"},

@@ -156,6 +156,16 @@ result<std::vector<fs::path>> make_pki(const pki_request& r) {
                                 {&*client, "client"}, {&*other, "other-ca"}}) {
     if (auto ok = save(*i, base); !ok) return std::unexpected(ok.error());
   }
+  if (r.fleet > 0) {
+    fs::create_directories(r.out_dir / "fleet", ec);
+    if (ec) return fail(ec, "cannot create " + (r.out_dir / "fleet").string());
+  }
+  for (int n = 0; n < r.fleet; ++n) {
+    const std::string name = fmt::format("{}-{}", r.client_name, n);
+    auto member = issue(name, role::client, &*ca, r.days, "DNS:" + name);
+    if (!member) return std::unexpected(member.error());
+    if (auto ok = save(*member, "fleet/" + name); !ok) return std::unexpected(ok.error());
+  }
   return written;
 }
 

@@ -14,11 +14,11 @@ namespace ravao::receiver {
 namespace {
 
 constexpr option_spec specs[] = {
-    {"out"}, {"host", true, true}, {"ip", true, true}, {"client"}, {"days"}, {"force", false},
+    {"out"}, {"host", true, true}, {"ip", true, true}, {"client"}, {"fleet"}, {"days"}, {"force", false},
 };
 
 constexpr const char* help = R"(usage: ravao-receiver pki --out DIR [--host NAME]... [--ip ADDR]... [--client GATEWAY]
-                          [--days N] [--force]
+                          [--fleet N] [--days N] [--force]
 
 FOR TESTS AND DEMOS ONLY. Production uses the province's own PKI: keys made
 here are unencrypted, the CA key sits next to the certificates, and nothing
@@ -37,6 +37,8 @@ ECDSA P-256 keys, mode 0600; existing files are kept unless --force.
   --host NAME      server DNS name (repeatable; default localhost)
   --ip ADDR        server IP address (repeatable; default 127.0.0.1 and ::1)
   --client NAME    the client certificate's gateway id (default demo-gateway)
+  --fleet N        also N client certificates named CLIENT-0 .. CLIENT-(N-1)
+                   (fleet/NAME.pem, fleet/NAME.key), for load benches
   --days N         validity in days (default 30, at most 3650)
   --force          replace existing files
 )";
@@ -61,6 +63,7 @@ int pki_command(std::span<char*> args) {
   }
   r.client_name = opts.get("client").value_or("demo-gateway");
   if (r.client_name.empty()) throw usage_error("--client must not be empty");
+  r.fleet = static_cast<int>(opts.integer("fleet", 0, 0, 1'000'000));
   r.days = static_cast<int>(opts.integer("days", 30, 1, 3650));
   r.overwrite = opts.flag("force");
   auto written = make_pki(r);

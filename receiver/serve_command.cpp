@@ -1,6 +1,9 @@
 // ravao-receiver serve: HTTPS ingest until SIGTERM or SIGINT; SIGHUP reads
 // --tokens and --deny again.
 
+#include <sys/resource.h>
+
+#include <charconv>
 #include <cstdio>
 
 #include <boost/asio/io_context.hpp>
@@ -30,6 +33,7 @@ constexpr option_spec specs[] = {
     {"base-path"}, {"fault", true, true}, {"timeout-seconds"}, {"handshake-timeout-seconds"},
     {"request-timeout-seconds"}, {"max-connections"}, {"max-connections-per-address"}, {"log-level"},
     {"db-connections"}, {"db-queue"}, {"retain-days"}, {"pg-insert"},
+    {"per-gateway-in-flight"}, {"per-gateway-rate"}, {"per-gateway-burst"},
 };
 
 constexpr const char* help = R"(usage: ravao-receiver serve --listen ADDR:PORT --cert FILE --key FILE --db FILE|URL [options]
@@ -91,10 +95,20 @@ batches and heartbeats (403 otherwise). At least one of --client-ca and
                           (default 60)
   --timeout-seconds N     an idle keep-alive connection waits N s for its next
                           request; a reply is written within N s (default 30)
-  --max-connections N     connections served at once (default 256)
+  --max-connections N     connections served at once (default 256); at the cap,
+                          accepting pauses until one ends
   --max-connections-per-address N
                           connections from one peer address at once (default
                           16); more are accepted and closed
+  --per-gateway-in-flight N
+                          requests of one gateway (its certificate or token)
+                          under way at once (default 4; 0: no limit); more get
+                          429 with Retry-After: 1 before their body is read
+  --per-gateway-rate R    requests a second one gateway may send on average, a
+                          decimal (default 50; 0: no limit); more get 429 with
+                          Retry-After until it may send again
+  --per-gateway-burst N   requests one gateway may send at once after a quiet
+                          spell (default 100)
   --log-level LEVEL       debug, info (default), notice, warning, error
 
 Limits (413 beyond): a batch of at most 8 MiB as sent and 8 MiB after gunzip,
@@ -159,6 +173,32 @@ void apply_retention_hourly(asio::steady_timer& timer, store_pool& pool, std::in
   });
 }
 
+// --per-gateway-rate: requests a second, a decimal number >= 0 ("0.5": one every two seconds).
+double parse_rate(const std::string& text) {
+  double v = -1;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || !(v >= 0) || v > 1'000'000) {
+    throw usage_error(fmt::format("--per-gateway-rate {}: expected a number of requests a second, 0 to 1000000", text));
+  }
+  return v;
+}
+
+// Each connection is a descriptor: the soft limit (1,024 by default) is
+// raised to the hard one (systemd's default: 524,288), so --max-connections,
+// not the limit, decides how many are served. Logged when it stays lower.
+void raise_descriptor_limit(std::size_t wanted) {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  if (lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &lim);
+  }
+  if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < wanted + 64) {
+    log::warning("receiver.descriptor_limit", "the descriptor limit is below --max-connections: accept() will fail with EMFILE first",
+                 {{"limit", std::to_string(lim.rlim_cur)}, {"max_connections", std::to_string(wanted)}});
+  }
+}
+
 int failure(const std::string& message) {
   std::fprintf(stderr, "ravao-receiver serve: %s\n", message.c_str());
   return 1;
@@ -191,6 +231,9 @@ int serve_command(std::span<char*> args) {
   so.max_connections = static_cast<std::size_t>(opts.integer("max-connections", 256, 1, 100'000));
   so.max_connections_per_address =
       static_cast<std::size_t>(opts.integer("max-connections-per-address", 16, 1, 100'000));
+  so.per_gateway.in_flight = static_cast<std::size_t>(opts.integer("per-gateway-in-flight", 4, 0, 100'000));
+  so.per_gateway.rate = parse_rate(opts.get("per-gateway-rate").value_or("50"));
+  so.per_gateway.burst = static_cast<double>(opts.integer("per-gateway-burst", 100, 1, 1'000'000));
   const auto connections = opts.integer("db-connections", is_postgresql_url(db_path) ? 4 : 1, 1, 256);
   const auto queue = static_cast<std::size_t>(opts.integer("db-queue", 64, 0, 100'000));
   const auto retain_days = opts.integer("retain-days", 0, 0, 100'000);
@@ -208,6 +251,7 @@ int serve_command(std::span<char*> args) {
   }
   log::init(log::sink::stderr_text, parse_level(opts.get("log-level").value_or("info")));
 
+  raise_descriptor_limit(so.max_connections);
   auto ctx = make_server_context(tls);
   if (!ctx) return failure(ctx.error().message());
   auto ids = identities::load(who);

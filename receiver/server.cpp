@@ -36,7 +36,9 @@ server::server(asio::any_io_executor ex, asio::ssl::context& tls, store_pool& db
       identities_(ids),
       options_(std::move(o)),
       acceptor_(ex),
+      session_ended_(ex),
       per_address_(options_.max_connections_per_address),
+      per_gateway_(options_.per_gateway),
       decoders_(options_.decode_threads) {}
 
 // The pool's destructor joins its threads: a decode still running finishes
@@ -69,6 +71,7 @@ void server::stop() {
   stopped_ = true;
   boost::system::error_code ec;
   acceptor_.close(ec);
+  session_ended_.cancel();
   for (auto& w : sessions_) {
     if (auto s = w.lock()) beast::get_lowest_layer(*s).close();
   }
@@ -91,25 +94,56 @@ void server::refuse_busy(exchange& x, const std::string& gateway) {
   x.retry_after = options_.busy_retry_after;
 }
 
+void server::refuse_throttled(exchange& x, const std::string& gateway, const gateway_limiter::admission& a) {
+  // Logged once each time the gateway goes over, not per request: a looping
+  // gateway must not flood the log too.
+  if (a.first_refusal) {
+    log::warning("receiver.gateway_throttled", "a gateway over its per-gateway limit: requests refused with 429",
+                 {{"gateway", gateway}, {"limit", std::string(a.reason)},
+                  {"retry_after", std::to_string(a.retry_after)}});
+  }
+  x.gateway = gateway;
+  x.fail(http::status::too_many_requests,
+         a.reason == "rate" ? "too many requests from this gateway: retry later"
+                            : "too many requests of this gateway under way: retry later");
+  x.retry_after = a.retry_after;
+  count(gateway, "throttled");
+}
+
+// At --max-connections the loop stops accepting until a session ends: the
+// connections over the cap wait in the kernel's listen queue (and their
+// SYNs are retried by the client beyond it), none is accepted only to be
+// closed without a reply. Out of descriptors (EMFILE, ENFILE) or kernel
+// memory, it waits the same way, at most 100 ms, instead of spinning on a
+// connection it cannot take.
 asio::awaitable<void> server::accept_loop() {
   while (!stopped_) {
-    tcp::socket socket(ex_);
+    std::erase_if(sessions_, [](const auto& w) { return w.expired(); });
     boost::system::error_code ec;
+    if (sessions_.size() >= options_.max_connections) {
+      if (!at_capacity_) {
+        log::warning("receiver.too_many_connections", "at --max-connections: accepting paused until one ends",
+                     {{"connections", std::to_string(sessions_.size())}});
+      }
+      at_capacity_ = true;
+      co_await wait_for_a_session_end(std::chrono::seconds(1));
+      continue;
+    }
+    at_capacity_ = false;
+    tcp::socket socket(ex_);
     co_await acceptor_.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (stopped_ || ec == asio::error::operation_aborted) co_return;
       log::warning("receiver.accept_failed", ec.message());
+      if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space || ec == asio::error::no_memory ||
+          ec.value() == ENFILE) {
+        co_await wait_for_a_session_end(std::chrono::milliseconds(100));
+      }
       continue;
     }
     const auto remote = socket.remote_endpoint(ec);
     std::string peer = ec ? "?" : fmt::format("{}:{}", remote.address().to_string(), remote.port());
     const std::string key = ec ? "?" : address_key(remote.address());
-    std::erase_if(sessions_, [](const auto& w) { return w.expired(); });
-    if (sessions_.size() >= options_.max_connections) {
-      log::warning("receiver.too_many_connections", "connection refused", {{"peer", peer}});
-      socket.close(ec);
-      continue;
-    }
     auto admission = per_address_.admit(key);
     if (!admission.admitted) {
       // Logged once each time an address reaches its cap, not per connection:
@@ -127,6 +161,14 @@ asio::awaitable<void> server::accept_loop() {
     spawn_session(ex_, "receiver.session", serve(std::move(stream), std::move(peer), std::move(admission.slot)));
   }
 }
+
+asio::awaitable<void> server::wait_for_a_session_end(std::chrono::milliseconds at_most) {
+  session_ended_.expires_after(at_most);
+  boost::system::error_code ec;
+  co_await session_ended_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+void server::on_session_end() { session_ended_.cancel(); }
 
 std::expected<sender, refusal> server::authorize(const http::fields& head, const peer_certificate& peer) const {
   return identities_.authenticate(head[http::field::authorization], peer);

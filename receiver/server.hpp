@@ -24,6 +24,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/fields.hpp>
@@ -32,6 +33,7 @@
 #include "common/error.hpp"
 #include "receiver/body.hpp"
 #include "receiver/faults.hpp"
+#include "receiver/gateway_limiter.hpp"
 #include "receiver/identity.hpp"
 #include "receiver/limits.hpp"
 #include "receiver/store_pool.hpp"
@@ -48,10 +50,11 @@ struct server_options {
   std::chrono::seconds handshake_timeout{5};
   std::chrono::seconds request_timeout{60};
   std::chrono::seconds idle_timeout{30};
-  std::size_t max_connections = 256;             // more are accepted and closed at once
+  std::size_t max_connections = 256;             // more wait in the listen queue until one ends
   std::size_t max_connections_per_address = 16;  // from one peer address; more are accepted and closed
   unsigned decode_threads = 2;                   // the worker pool that gunzips and parses bodies
   std::int64_t busy_retry_after = 2;             // Retry-After (s) of a 503 when the store pool is full
+  gateway_limits per_gateway;                    // requests of one gateway: more get 429 (gateway_limiter.hpp)
 };
 
 class server {
@@ -72,6 +75,9 @@ class server {
   struct exchange;
 
   boost::asio::awaitable<void> accept_loop();
+  // Until a session ends (on_session_end) or `at_most` passes.
+  boost::asio::awaitable<void> wait_for_a_session_end(std::chrono::milliseconds at_most);
+  void on_session_end();
   // session.cpp: one connection, request after request.
   boost::asio::awaitable<void> serve(std::shared_ptr<tls_stream> stream, std::string peer, connection_slot slot);
   // The one place a request is authenticated (identities::authenticate),
@@ -88,6 +94,8 @@ class server {
   boost::asio::awaitable<void> handle(exchange& x, const sender& who, decoded_body body);
   // 503 with Retry-After: the store pool is full.
   void refuse_busy(exchange& x, const std::string& gateway);
+  // 429 with Retry-After: `gateway` is over its per-gateway limits.
+  void refuse_throttled(exchange& x, const std::string& gateway, const gateway_limiter::admission& a);
   void count(const std::string& gateway, std::string_view outcome);  // stats; a failure is only logged
 
   boost::asio::any_io_executor ex_;
@@ -97,7 +105,10 @@ class server {
   const identities& identities_;
   server_options options_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer session_ended_;  // cancelled when a session ends: wakes a paused accept loop
+  bool at_capacity_ = false;                 // logged once per episode
   address_limits per_address_;
+  gateway_limiter per_gateway_;
   std::vector<std::weak_ptr<tls_stream>> sessions_;
   boost::asio::thread_pool decoders_;
   bool stopped_ = false;

@@ -63,6 +63,11 @@ asio::awaitable<decoded_body> decode_on_pool(endpoint where, std::string body, s
 // close it) and `slot` (its place among its address's connections).
 asio::awaitable<void> server::serve(std::shared_ptr<tls_stream> stream, std::string peer,
                                     [[maybe_unused]] connection_slot slot) {  // held until the session ends
+  // However the session ends: a paused accept loop may take the next connection.
+  struct wake_accept {
+    server* s;
+    ~wake_accept() { s->on_session_end(); }
+  } wake{this};
   boost::system::error_code ec;
   auto& lowest = beast::get_lowest_layer(*stream);
   auto with_ec = asio::redirect_error(asio::use_awaitable, ec);
@@ -108,6 +113,7 @@ asio::awaitable<void> server::serve(std::shared_ptr<tls_stream> stream, std::str
     // Everything the header alone decides, authentication included, before
     // one byte of the body is read.
     std::optional<sender> who;
+    gateway_ticket ticket;  // the request's place among its gateway's, until its reply is ready
     if (too_large) {
       x.fail(http::status::payload_too_large, fmt::format("body larger than {} bytes", batch_limits.max_sent_bytes));
       count("", "too_large");
@@ -128,7 +134,9 @@ asio::awaitable<void> server::serve(std::shared_ptr<tls_stream> stream, std::str
     } else if (const auto length = parser.content_length(); length && *length > limits_of(*where).max_sent_bytes) {
       x.fail(http::status::payload_too_large, fmt::format("body larger than {} bytes", limits_of(*where).max_sent_bytes));
       count("", "too_large");
-    } else if (db_.pending() >= db_.capacity()) {
+    } else if (auto admission = per_gateway_.admit(authorized->gateway); !admission.admitted) {
+      refuse_throttled(x, authorized->gateway, admission);
+    } else if (ticket = std::move(admission.ticket); db_.pending() >= db_.capacity()) {
       // The database is behind: refused before its body costs memory or a
       // decode (the pool may also fill while the body is read: handle() checks again).
       x.gateway = authorized->gateway;
@@ -201,6 +209,7 @@ asio::awaitable<void> server::serve(std::shared_ptr<tls_stream> stream, std::str
                {"store_ms", opt(x.store_ms)},
                {"note", x.note.empty() ? "-" : x.note}});
     if (x.drop || stopped_) break;
+    ticket = {};  // the request is done but for its reply: the gateway may send its next one
 
     http::response<http::string_body> rep{x.status, 11};
     rep.set(http::field::server, "ravao-receiver/" RAVAO_VERSION);

@@ -20,8 +20,10 @@
 
 namespace ravao::test {
 
+// `distinct_seals`: each record sealed on its own (as a gateway does; bench/storm_bench,
+// whose bodies are gzipped and must not compress better than real ones).
 inline void fill_backlog(const std::filesystem::path& store_path, std::int64_t count, const std::string& public_key,
-                         std::string_view counter = "desk") {
+                         std::string_view counter = "desk", bool distinct_seals = false) {
   auto key = seal::parse_public_key(public_key);
   if (!key) throw std::runtime_error(key.error().message());
   store_options options;  // UTC+7
@@ -42,7 +44,8 @@ inline void fill_backlog(const std::filesystem::path& store_path, std::int64_t c
       r.payload.kind = payload_kind::opaque;
       r.payload.text = fmt::format("BACKLOG-{:09}", done + i);
       r.at = at;
-      r.sealed = sealed;
+      r.sealed = distinct_seals ? seal::seal(*key, fmt::format(R"({{"payload":"backlog record {}"}})", done + i))
+                                : sealed;
       scans.push_back(std::move(r));
     }
     auto out = st->apply(scans, {}, never_duplicate);

@@ -1,0 +1,160 @@
+// ravao-receiver serve --per-gateway-*: a gateway, by its client
+// certificate, over its requests in flight or over its rate gets 429 with
+// Retry-After as soon as its header is read, before its body; other gateways
+// are not affected (docs/receiver.md "Per-gateway limits"). Real mutual TLS;
+// no timing: the rate is one request per 1,000 s, and a request is held in
+// flight by Expect: 100-continue. Also --max-connections: at the cap a new
+// connection waits in the listen queue until one ends, it is not closed.
+
+#include <boost/test/unit_test.hpp>
+
+#include <future>
+
+#include "receiver/receiver_fixture.hpp"
+
+using namespace ravao::test;
+
+namespace {
+
+// The fixture's PKI made again with one more gateway, gw-test-0, under the same CA.
+void add_second_gateway(receiver_fixture& r) {
+  must_run({"pki", "--out", r.pki("").native(), "--client", std::string(test_gateway), "--fleet", "1", "--force"});
+}
+
+https_options second_gateway(const receiver_fixture& r) {
+  auto o = r.options();
+  o.token.clear();
+  o.client_cert = r.pki("fleet/gw-test-0.pem");
+  o.client_key = r.pki("fleet/gw-test-0.key");
+  return o;
+}
+
+https_options first_gateway(const receiver_fixture& r) {
+  auto o = r.mtls_options();
+  o.token.clear();
+  return o;
+}
+
+// A batch header announcing `length` bytes of body, none of which is sent.
+std::string header_only(std::size_t length, std::string_view extra = {}) {
+  return fmt::format("POST /v1/batches HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                     "Ravao-Protocol: 1\r\nContent-Length: {}\r\n{}\r\n", length, extra);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_gateway_over_its_rate_gets_429_with_retry_after_before_its_body_others_do_not) {
+  receiver_fixture r;
+  add_second_gateway(r);
+  r.start({"--client-ca", r.pki("ca.pem").native(), "--per-gateway-rate", "0.001", "--per-gateway-burst", "3"});
+  https_client c(first_gateway(r));
+  for (int i = 0; i < 3; ++i) {
+    auto rep = c.post("/v1/batches", seq_batch(10 * i + 1, 10 * i + 10));
+    BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
+    BOOST_TEST(rep->status == 200u);
+  }
+  // The fourth: refused on its header alone (the announced megabyte never comes).
+  BOOST_TEST_REQUIRE(c.send_raw(header_only(1'000'000)).has_value());
+  auto rep = c.read_reply();
+  BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
+  BOOST_TEST(rep->status == 429u);
+  const auto retry_after = std::stol(rep->header("retry-after"));
+  BOOST_TEST(retry_after >= 1);
+  BOOST_TEST(retry_after <= 1000);
+  // Heartbeats count too.
+  c.close();
+  rep = c.post("/v1/heartbeats", heartbeat_body());
+  BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
+  BOOST_TEST(rep->status == 429u);
+  BOOST_TEST(r.stored() == 30);
+
+  // Another gateway has a bucket of its own.
+  https_client other(second_gateway(r));
+  rep = other.post("/v1/batches", seq_batch(1, 5, "gw-test-0"));
+  BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
+  BOOST_TEST(rep->status == 200u);
+
+  const auto requests = r.stats().at("gateways");
+  std::int64_t throttled = -1;
+  for (const auto& g : requests.as_array()) {
+    if (g.at("gateway").as_string() == test_gateway) throttled = g.at("requests").at("throttled").as_int64();
+  }
+  BOOST_TEST(throttled == 2);
+  // Logged once for the episode, not per request.
+  const std::string log = r.log();
+  BOOST_TEST(log.find("receiver.gateway_throttled") != std::string::npos, log);
+  BOOST_TEST(log.find("receiver.gateway_throttled") == log.rfind("receiver.gateway_throttled"));
+}
+
+BOOST_AUTO_TEST_CASE(a_gateway_with_too_many_requests_in_flight_gets_429_until_one_ends) {
+  receiver_fixture r;
+  add_second_gateway(r);
+  r.start({"--client-ca", r.pki("ca.pem").native(), "--per-gateway-in-flight", "1"});
+  // The first request is admitted (100 Continue) and stays in flight until its body is sent.
+  const std::string body = seq_batch(1, 10);
+  https_client held(first_gateway(r));
+  BOOST_TEST_REQUIRE(held.send_raw(header_only(body.size(), "Expect: 100-continue\r\n")).has_value());
+  auto go_on = held.read_reply();
+  BOOST_TEST_REQUIRE(go_on.has_value(), why(go_on));
+  BOOST_TEST(go_on->status == 100u);
+
+  https_client second(first_gateway(r));
+  auto rep = second.post("/v1/batches", seq_batch(11, 20));
+  BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
+  BOOST_TEST(rep->status == 429u);
+  BOOST_TEST(rep->header("retry-after") == "1");
+  // Another gateway is not held up.
+  https_client other(second_gateway(r));
+  rep = other.post("/v1/batches", seq_batch(1, 5, "gw-test-0"));
+  BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
+  BOOST_TEST(rep->status == 200u);
+
+  BOOST_TEST_REQUIRE(held.send_raw(body).has_value());
+  rep = held.read_reply();
+  BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
+  BOOST_TEST(rep->status == 200u);
+  // Its reply written, the place is free again.
+  rep = second.post("/v1/batches", seq_batch(11, 20));
+  BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
+  BOOST_TEST(rep->status == 200u);
+  BOOST_TEST(r.stored() == 20);
+}
+
+BOOST_AUTO_TEST_CASE(per_gateway_options_are_checked) {
+  receiver_fixture r;
+  for (const auto& bad : std::vector<std::vector<std::string>>{{"--per-gateway-rate", "-1"},
+                                                               {"--per-gateway-rate", "fast"},
+                                                               {"--per-gateway-burst", "0"},
+                                                               {"--per-gateway-in-flight", "x"}}) {
+    std::vector<std::string> args{"serve", "--listen", "127.0.0.1:0", "--cert", r.pki("server.pem").native(),
+                                  "--key", r.pki("server.key").native(), "--db", r.db_arg(), "--tokens",
+                                  r.tokens_path().native()};
+    args.insert(args.end(), bad.begin(), bad.end());
+    const auto out = receiver(args);
+    BOOST_TEST(out.code == 2, bad.at(0) << " " << bad.at(1) << ": " << out.err);
+    BOOST_TEST(out.err.find(bad.at(0)) != std::string::npos, out.err);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(at_max_connections_a_new_connection_waits_for_one_to_end_instead_of_being_closed) {
+  receiver_fixture r;
+  r.start({"--max-connections", "1"});
+  https_client first(r.options());
+  BOOST_TEST_REQUIRE(first.connect().has_value());
+  auto waiting = std::async(std::launch::async, [&] {
+    auto o = r.options();
+    o.timeout = 30s;
+    https_client late(o);
+    return late.post("/v1/batches", seq_batch(1, 5));
+  });
+  // The first connection is still served, then ends; the late one is taken.
+  auto rep = first.post("/v1/heartbeats", heartbeat_body());
+  BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
+  BOOST_TEST(rep->status == 200u);
+  first.close();
+  rep = waiting.get();
+  BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
+  BOOST_TEST(rep->status == 200u);
+  BOOST_TEST(r.stored() == 5);
+  BOOST_TEST(r.log().find("receiver.too_many_connections") != std::string::npos);
+}
