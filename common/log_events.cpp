@@ -154,6 +154,18 @@ constexpr auto events = std::to_array<event_doc>({
     {receiver, "receiver.stats_failed", "warning", "a request could not be counted in the statistics", "(message only)"},
     {receiver, "receiver.stopping", "info", "SIGTERM/SIGINT received", "`signal`"},
     {receiver, "receiver.stopped", "info", "last line before exit", "—"},
+    // traceapi: ravao-receiver trace-serve, the trace API (docs/tracing.md, "The HTTPS API")
+    {receiver, "trace_api.accept_failed", "warning", "trace-serve: `accept()` failed", "(message only)"},
+    {receiver, "trace_api.audit_failed", "error", "trace-serve: a refused request could not be written to the audit log (the refusal was answered)", "`peer`"},
+    {receiver, "trace_api.handshake_failed", "info", "trace-serve: a TLS handshake failed (no client certificate, an expired one, another CA); not audited: no request was made", "`peer`, `reason`"},
+    {receiver, "trace_api.listening", "info", "trace-serve is listening, the backlog indexed", "`address`, `indexed` (records)"},
+    {receiver, "trace_api.reload_failed", "error", "trace-serve, SIGHUP: `--deny` does not read; the list in force is kept", "`error`"},
+    {receiver, "trace_api.reloaded", "notice", "trace-serve, SIGHUP: `--deny` was read again", "`denied`"},
+    {receiver, "trace_api.request", "info", "trace-serve: one line per request (no personal data: method, path, status)", "`peer`, `client` (the certificate's subject), `ms`, `note`"},
+    {receiver, "trace_api.stopped", "info", "trace-serve: last line before exit", "—"},
+    {receiver, "trace_api.stopping", "info", "trace-serve: SIGTERM/SIGINT received", "`signal`"},
+    {receiver, "trace_api.too_many_connections", "warning", "trace-serve: a connection over `--max-connections` was refused", "`peer`"},
+    {receiver, "trace_api.trace_failed", "error", "trace-serve: a trace failed on the tracing host (the store or the trace file); answered 500 and audited", "`peer`"},
 
     // ---- ravao-web: the server (web/; docs/console.md)
     {web, "web.started", "info", "the console is serving", "`listen`, `url`, `fingerprint`, `control_socket`, `version`"},

@@ -19,5 +19,7 @@ int fleet_command(std::span<char*> args);
 int trace_command(std::span<char*> args);
 int index_command(std::span<char*> args);
 int audit_command(std::span<char*> args);
+// The trace API over HTTPS (trace_serve_command.cpp).
+int trace_serve_command(std::span<char*> args);
 
 }  // namespace ravao::receiver

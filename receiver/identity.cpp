@@ -1,7 +1,10 @@
 #include "receiver/identity.hpp"
 
+#include <openssl/bio.h>
 #include <openssl/evp.h>
+#include <openssl/objects.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -138,6 +141,23 @@ peer_certificate read_peer_certificate(SSL* ssl) {
   char cn[256] = {};
   const int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn);
   if (n > 0) out.gateway.assign(cn, static_cast<std::size_t>(n));
+  if (BIO* b = BIO_new(BIO_s_mem())) {
+    if (X509_NAME_print_ex(b, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253) >= 0) {
+      char* data = nullptr;
+      const long len = BIO_get_mem_data(b, &data);
+      if (len > 0) out.subject.assign(data, static_cast<std::size_t>(len));
+    }
+    BIO_free(b);
+  }
+  if (auto* usages = static_cast<EXTENDED_KEY_USAGE*>(X509_get_ext_d2i(cert, NID_ext_key_usage, nullptr, nullptr))) {
+    if (ASN1_OBJECT* role = OBJ_txt2obj(trace_client_oid, 1)) {
+      for (int i = 0; i < sk_ASN1_OBJECT_num(usages); ++i) {
+        if (OBJ_cmp(sk_ASN1_OBJECT_value(usages, i), role) == 0) out.trace_role = true;
+      }
+      ASN1_OBJECT_free(role);
+    }
+    EXTENDED_KEY_USAGE_free(usages);
+  }
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int md_len = 0;
   if (X509_digest(cert, EVP_sha256(), md, &md_len) == 1) out.fingerprint = hex(md, md_len);
@@ -191,6 +211,12 @@ std::expected<sender, refusal> identities::authenticate(std::string_view authori
     // unverified one here would be a bug, refused all the same.
     if (!peer.present || peer.gateway.empty()) {
       return std::unexpected(refuse(403, "the client certificate names no gateway (subject CN)", "forbidden"));
+    }
+    if (peer.trace_role) {
+      return std::unexpected(refuse(403,
+                                    "a health department's certificate (trace role) may not send gateway data: "
+                                    "use it with trace-serve",
+                                    "forbidden", peer.gateway));
     }
     if (deny_.fingerprints.contains(peer.fingerprint) || deny_.serials.contains(peer.serial)) {
       return std::unexpected(refuse(403, "this client certificate is revoked", "revoked", peer.gateway));

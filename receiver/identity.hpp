@@ -52,12 +52,20 @@ struct deny_list {
 // skipped. An empty file is valid (nothing denied).
 result<deny_list> load_deny_list(const std::filesystem::path& path);
 
+// The extended key usage that marks a health department's client
+// certificate (docs/tracing.md, "Certificates"): `trace-serve` accepts only
+// certificates that carry it, `serve` refuses them. An OID of the UUID arc
+// (ITU-T X.667), which anyone may mint without registering.
+inline constexpr const char* trace_client_oid = "2.25.178286009500931313092500678291400740486";
+
 // The client certificate of a TLS session, read once after the handshake.
 struct peer_certificate {
   bool present = false;     // presented and verified against --client-ca
   std::string gateway;      // its subject CN
+  std::string subject;      // the whole subject, RFC 2253 ("CN=bs.lan,O=So Y te")
   std::string fingerprint;  // SHA-256 of its DER, as in deny_list
   std::string serial;       // as in deny_list
+  bool trace_role = false;  // its extended key usage includes trace_client_oid
 };
 peer_certificate read_peer_certificate(SSL* ssl);
 

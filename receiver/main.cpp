@@ -31,6 +31,7 @@ void usage(std::FILE* to) {
       "  trace     contact tracing with the secret key: a case's visits and who overlapped them\n"
       "  index     index new records for trace (opens each visit's sealed ID once)\n"
       "  audit     print and verify the trace audit log\n"
+      "  trace-serve  the trace API over HTTPS for the health department's certificates\n"
       "\n"
       "exit codes: 0 success, 1 failure, 2 usage error\n",
       to);
@@ -71,11 +72,12 @@ int main(int argc, char** argv) {
     if (command == "trace") return trace_command(rest);
     if (command == "index") return index_command(rest);
     if (command == "audit") return audit_command(rest);
+    if (command == "trace-serve") return trace_serve_command(rest);
   } catch (const usage_error& e) {
     std::fprintf(stderr, "ravao-receiver %s: %s (see ravao-receiver %s --help)\n", argv[1], e.what(), argv[1]);
     return 2;
   }
-  std::fprintf(stderr, "ravao-receiver: unknown command \"%s\" (expected serve, keygen, records, stats, sites, report, fleet, pki, trace, index or audit)\n",
+  std::fprintf(stderr, "ravao-receiver: unknown command \"%s\" (expected serve, keygen, records, stats, sites, report, fleet, pki, trace, index, audit or trace-serve)\n",
                argv[1]);
   return 2;
 }

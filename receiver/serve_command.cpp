@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "receiver/args.hpp"
+#include "receiver/listen_args.hpp"
 #include "receiver/identity.hpp"
 #include "receiver/commands.hpp"
 #include "receiver/private_files.hpp"
@@ -115,29 +116,6 @@ Limits (413 beyond): a batch of at most 8 MiB as sent and 8 MiB after gunzip,
 10,000 records and 500,000 JSON values; a heartbeat of at most 64 KiB as sent,
 after gunzip and as stored, and 8,192 JSON values.
 )";
-
-// "127.0.0.1:8443", "[::1]:8443", "localhost:8443".
-asio::ip::tcp::endpoint parse_listen(const std::string& text) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string::npos) throw usage_error(fmt::format("--listen {}: expected ADDR:PORT", text));
-  std::string host = text.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  if (host == "localhost") host = "127.0.0.1";
-  boost::system::error_code ec;
-  const auto address = asio::ip::make_address(host, ec);
-  if (ec) throw usage_error(fmt::format("--listen {}: \"{}\" is not an IP address", text, host));
-  const auto port = parse_integer(std::string_view(text).substr(colon + 1), "--listen port", 0, 65535);
-  return {address, static_cast<unsigned short>(port)};
-}
-
-log::level parse_level(const std::string& v) {
-  if (v == "debug") return log::level::debug;
-  if (v == "info") return log::level::info;
-  if (v == "notice") return log::level::notice;
-  if (v == "warning") return log::level::warning;
-  if (v == "error") return log::level::error;
-  throw usage_error(fmt::format("--log-level: unknown level \"{}\" (debug, info, notice, warning, error)", v));
-}
 
 // Each SIGHUP reads --tokens and --deny again, until `hangups` is cancelled.
 // A file that does not read leaves the lists in force as they were.
@@ -295,9 +273,7 @@ int serve_command(std::span<char*> args) {
     retention.cancel();
   });
   reload_on_sighup(hangups, *ids);
-  const std::string where = bound->address().is_v6()
-                                ? fmt::format("[{}]:{}", bound->address().to_string(), bound->port())
-                                : fmt::format("{}:{}", bound->address().to_string(), bound->port());
+  const std::string where = endpoint_text(*bound);
   std::printf("listening on %s\n", where.c_str());
   std::fflush(stdout);
   log::info("receiver.listening", "listening", {{"address", where}, {"db", pg::redacted(db_path)},

@@ -1,13 +1,7 @@
 // ravao-receiver trace, index and audit (docs/tracing.md): contact tracing
 // where the provincial secret key is, with every query in the audit log.
 
-#include <pwd.h>
-#include <unistd.h>
-
-#include <chrono>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -16,10 +10,9 @@
 #include "receiver/commands.hpp"
 #include "receiver/report.hpp"
 #include "receiver/trace_audit.hpp"
-#include "receiver/trace_index.hpp"
+#include "receiver/trace_desk.hpp"
 #include "receiver/trace_output.hpp"
-#include "receiver/trace_query.hpp"
-#include "receiver/trace_source.hpp"
+#include "common/clock.hpp"
 #include "common/text.hpp"
 
 namespace ravao::receiver {
@@ -88,71 +81,10 @@ int failure(std::string_view command, const std::string& message) {
   return 1;
 }
 
-result<seal::key_pair> read_key(const std::optional<std::string>& path) {
-  if (!path)
-    return fail(errc::invalid_argument,
-                "--key FILE is required: tracing opens sealed records with the provincial secret key "
-                "(ravao-receiver keygen), which only the tracing host holds");
-  std::ifstream in(*path);
-  if (!in) return fail(errc::invalid_argument, fmt::format("--key {}: cannot read", *path));
-  std::stringstream text;
-  text << in.rdbuf();
-  auto parsed = seal::parse_key_pair(text.str());
-  if (!parsed) return fail(errc::invalid_argument, fmt::format("--key {}: {}", *path, parsed.error().message()));
-  return parsed;
-}
-
-std::string unix_user() {
-  if (const passwd* pw = ::getpwuid(::geteuid())) return pw->pw_name;
-  return fmt::format("uid {}", ::geteuid());
-}
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-json::object entry_head(std::string_view action, const std::string& op) {
-  json::object e;
-  e["at_ms"] = now_ms();
-  e["action"] = action;
-  e["operator"] = op;
-  e["unix_user"] = unix_user();
-  return e;
-}
-
-struct opened_stores {
-  seal::key_pair keys;
-  trace_keys derived;
-  std::unique_ptr<trace_source> source;
-  std::unique_ptr<trace_index> index;
-};
-
-result<opened_stores> open_stores(const options& opts) {
-  auto keys = read_key(opts.get("key"));
+result<std::unique_ptr<trace_desk>> open_desk(const options& opts) {
+  auto keys = read_secret_key(opts.get("key"));
   if (!keys) return std::unexpected(keys.error());
-  opened_stores s{*keys, trace_keys::derive(*keys), nullptr, nullptr};
-  auto source = open_sqlite_source(opts.required("db"));
-  if (!source) return std::unexpected(source.error());
-  s.source = std::move(*source);
-  auto index = trace_index::open(opts.required("trace-db"), s.derived);
-  if (!index) return std::unexpected(index.error());
-  s.index = std::move(*index);
-  return s;
-}
-
-// One index pass, recorded in the audit log.
-result<index_stats> index_pass(opened_stores& s, const std::string& op) {
-  auto stats = s.index->index(*s.source, s.keys);
-  if (!stats) return stats;
-  if (stats->read == 0 && stats->retimed == 0) return stats;
-  json::object e = entry_head("index", op);
-  e["records_read"] = stats->read;
-  e["records_opened"] = stats->opened;
-  e["store_ids"] = json::array{stats->first_id, stats->last_id};
-  e["retimed"] = stats->retimed;
-  if (auto ok = audit_append(s.index->handle(), s.derived, e); !ok) return std::unexpected(ok.error());
-  return stats;
+  return trace_desk::open(*keys, opts.required("db"), opts.required("trace-db"));
 }
 
 }  // namespace
@@ -163,9 +95,9 @@ int index_command(std::span<char*> args) {
     std::fputs(index_help, stdout);
     return 0;
   }
-  auto s = open_stores(opts);
-  if (!s) return failure("index", s.error().message());
-  auto stats = index_pass(*s, opts.get("operator").value_or(unix_user()));
+  auto desk = open_desk(opts);
+  if (!desk) return failure("index", desk.error().message());
+  auto stats = (*desk)->index_pass(opts.get("operator").value_or(current_unix_user()));
   if (!stats) return failure("index", stats.error().message());
   std::printf("indexed %lld records (%lld sealed fields opened, %lld visits), %lld visits retimed\n",
               static_cast<long long>(stats->read), static_cast<long long>(stats->opened),
@@ -196,7 +128,7 @@ int trace_command(std::span<char*> args) {
   auto from = parse_local_time(opts.required("from"), rq.utc_offset_minutes, false);
   if (!from) throw usage_error("--from " + from.error().message());
   rq.from_ms = *from;
-  rq.to_ms = now_ms();
+  rq.to_ms = now().wall_ms;
   if (auto to_text = opts.get("to")) {
     auto to = parse_local_time(*to_text, rq.utc_offset_minutes, true);
     if (!to) throw usage_error("--to " + to.error().message());
@@ -206,33 +138,10 @@ int trace_command(std::span<char*> args) {
   rq.margin_ms = opts.integer("margin-minutes", 15, 0, 24 * 60) * 60'000;
   rq.counter_only = opts.flag("counter-only");
 
-  auto s = open_stores(opts);
-  if (!s) return failure("trace", s.error().message());
-  if (auto stats = index_pass(*s, op); !stats) return failure("trace", stats.error().message());
-  auto answer = run_trace(*s->index, *s->source, s->keys, rq);
+  auto desk = open_desk(opts);
+  if (!desk) return failure("trace", desk.error().message());
+  auto answer = (*desk)->trace(rq, {.operator_name = op, .case_ref = case_ref, .legal_basis = basis, .who = {}});
   if (!answer) return failure("trace", answer.error().message());
-
-  json::object e = entry_head("trace", op);
-  e["case"] = case_ref;
-  e["legal_basis"] = basis;
-  json::object query;
-  // The ID number itself is not written to the log: its keyed hash is.
-  if (id) query["person"] = s->index->person_of(*id);
-  if (slip) query["slip"] = *rq.slip;
-  if (rq.gateway) query["gateway"] = *rq.gateway;
-  query["from_ms"] = rq.from_ms;
-  query["to_ms"] = rq.to_ms;
-  query["margin_ms"] = rq.margin_ms;
-  query["counter_only"] = rq.counter_only;
-  e["query"] = std::move(query);
-  e["case_visits"] = answer->case_visits.size();
-  e["contacts"] = answer->contacts.size();
-  json::array opened;
-  for (const auto& o : answer->opened) opened.push_back(json::array{json::value(o.gateway), json::value(o.stream), o.seq});
-  e["opened"] = std::move(opened);
-  // Logged before the answer is shown: no answer without its entry.
-  if (auto ok = audit_append(s->index->handle(), s->derived, e); !ok)
-    return failure("trace", "cannot write the audit log: " + ok.error().message());
 
   const std::string out = format == "csv"    ? trace_csv(*answer, rq)
                           : format == "json" ? trace_json(*answer, rq)
@@ -253,7 +162,7 @@ int audit_command(std::span<char*> args) {
   auto entries = audit_entries((*index)->handle());
   if (!entries) return failure("audit", entries.error().message());
   if (opts.flag("verify")) {
-    auto keys = read_key(opts.get("key"));
+    auto keys = read_secret_key(opts.get("key"));
     if (!keys) return failure("audit", keys.error().message());
     const auto check = audit_verify(*entries, trace_keys::derive(*keys));
     for (const auto& p : check.problems) std::printf("BROKEN: %s\n", p.c_str());
@@ -294,6 +203,9 @@ int audit_command(std::span<char*> args) {
     if (str("action") == "trace") {
       line += fmt::format(" case={} basis={} query={} case_visits={} contacts={} opened={}", str("case"),
                           str("legal_basis"), str("query"), str("case_visits"), str("contacts"), str("opened"));
+    } else if (str("action") == "trace_refused") {
+      line += fmt::format(" status={} reason={} case={} basis={}", str("status"), str("reason"), str("case"),
+                          str("legal_basis"));
     } else {
       line += fmt::format(" records_read={} records_opened={} store_ids={}", str("records_read"),
                           str("records_opened"), str("store_ids"));
