@@ -34,10 +34,6 @@ class connection_slot {
  private:
   friend class address_limits;
 
-// The key a peer's connections are counted under: an IPv4 address (also when
-// it arrives IPv4-mapped on an IPv6 socket), or an IPv6 address's /64 prefix,
-// since one host usually holds a whole /64.
-std::string address_key(const boost::asio::ip::address& a);
   connection_slot(address_limits* table, std::string address) : table_(table), address_(std::move(address)) {}
   address_limits* table_ = nullptr;
   std::string address_;

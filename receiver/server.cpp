@@ -87,9 +87,15 @@ void server::count(const std::string& gateway, std::string_view outcome) {
 }
 
 void server::refuse_busy(exchange& x, const std::string& gateway) {
-  log::warning("receiver.overloaded", "the database is behind: request refused with 503 and Retry-After",
-               {{"gateway", gateway}, {"pending", std::to_string(db_.pending())},
-                {"capacity", std::to_string(db_.capacity())}});
+  // Logged once per episode (until a batch is stored again), not per
+  // request: in a reconnect storm every gateway is refused many times;
+  // `stats` counts each refusal as "overloaded".
+  if (!busy_logged_) {
+    busy_logged_ = true;
+    log::warning("receiver.overloaded", "the database is behind: requests refused with 503 and Retry-After",
+                 {{"gateway", gateway}, {"pending", std::to_string(db_.pending())},
+                  {"capacity", std::to_string(db_.capacity())}});
+  }
   x.fail(http::status::service_unavailable, "the receiver is busy: retry later");
   x.retry_after = options_.busy_retry_after;
 }
@@ -276,6 +282,7 @@ asio::awaitable<void> server::handle(exchange& x, const sender& who, decoded_bod
     count(x.gateway, "overloaded");
     co_return;
   }
+  busy_logged_ = false;
   auto& stored = *job;
   if (!stored) {
     log::error("receiver.store_failed", stored.error().message(), {{"gateway", x.gateway}});

@@ -94,6 +94,7 @@ class server {
   boost::asio::awaitable<void> handle(exchange& x, const sender& who, decoded_body body);
   // 503 with Retry-After: the store pool is full.
   void refuse_busy(exchange& x, const std::string& gateway);
+  bool busy_logged_ = false;  // an overload episode was logged (I/O thread only)
   // 429 with Retry-After: `gateway` is over its per-gateway limits.
   void refuse_throttled(exchange& x, const std::string& gateway, const gateway_limiter::admission& a);
   void count(const std::string& gateway, std::string_view outcome);  // stats; a failure is only logged
