@@ -222,7 +222,7 @@ class Field(unittest.TestCase):
         self.assertRegex(port, r"^\d+-\d+$", "qemu's usb-kbd is not on the guest's bus")
         # ravaod holds the wedge: usbhid let go of its interface.
         usb.until(G, "! test -e /sys/bus/usb/drivers/usbhid/%s:1.0" % port, "usbhid detached from the wedge")
-        visit_by_wedge(self, "wedge: Enter key to visit row (s)")
+        visit_by_wedge("wedge: Enter key to visit row (s)")
         # Unplugged: ravaod notices; replugged: it takes the wedge again.
         cursor = journal_cursor()
         usb.unplug(G, usb.WEDGE)
@@ -234,7 +234,7 @@ class Field(unittest.TestCase):
         usb.plug(G, usb.WEDGE)
         wait_event(cursor, "scanner.online", "s2")
         TIMES.setdefault("wedge: device_add to scanner.online (s)", []).append(round(time.monotonic() - t0, 1))
-        visit_by_wedge(self, "wedge: Enter key to visit row after replug (s)")
+        visit_by_wedge("wedge: Enter key to visit row after replug (s)")
         # Stopped, ravaod gives the keyboard back to the kernel.
         G.run("systemctl stop ravao")
         usb.until(G, "test -e /sys/bus/usb/drivers/usbhid/%s:1.0" % port, "usbhid bound again after stop", 30)
@@ -246,7 +246,7 @@ class Field(unittest.TestCase):
         link = USB["link"]
         _, target = G.run("readlink -f %s && stat -c '%%G %%a' $(readlink -f %s)" % (link, link))
         self.assertRegex(target, r"/dev/ttyUSB\d+\nravao 660")
-        visit_by_ftdi(self, "serial (FTDI): CR LF to visit row (s)")
+        visit_by_ftdi("serial (FTDI): CR LF to visit row (s)")
         # Unplugged: ravaod notices (scanner.gone, an alarm); replugged in the
         # same port: the same link, reopened by itself.
         cursor = journal_cursor()
@@ -259,7 +259,7 @@ class Field(unittest.TestCase):
         usb.plug(G, usb.FTDI)
         wait_event(cursor, "scanner.online", "s3")
         TIMES.setdefault("serial (FTDI): device_add to scanner.online (s)", []).append(round(time.monotonic() - t0, 1))
-        visit_by_ftdi(self, "serial (FTDI): CR LF to visit row after replug (s)")
+        visit_by_ftdi("serial (FTDI): CR LF to visit row after replug (s)")
         # A router that booted without the bridge, whose scanner is plugged
         # in later. systemd resolves the unit's DeviceAllow=char-ttyUSB from
         # /proc/devices when ravao starts; the ttyUSB major is usbserial's,
@@ -278,7 +278,7 @@ class Field(unittest.TestCase):
         cursor = journal_cursor()
         usb.plug(G, usb.FTDI)
         wait_event(cursor, "scanner.online", "s3")
-        visit_by_ftdi(self, "serial (FTDI): CR LF to visit row, plugged after start (s)")
+        visit_by_ftdi("serial (FTDI): CR LF to visit row, plugged after start (s)")
 
     def test_9_no_sandbox_denial_in_the_whole_run(self):
         assert_no_denials(self)
@@ -324,7 +324,9 @@ def usb_set_up():
     if USB:
         return
     write_guest_file("/etc/udev/rules.d/69-ravao-local-serial.rules", usb.FTDI_RULE)
-    G.run("udevadm control --reload && udevadm trigger --action=change --subsystem-match=tty && udevadm settle")
+    G.run("udevadm control --reload")
+    usb.plug(G, usb.FTDI)  # the clerk plugs the scanner in
+    usb.until(G, "ls /dev/ravao/scanner-* >/dev/null 2>&1", "the bridge's /dev/ravao/scanner-* link", 60)
     _, link = G.run("ls /dev/ravao/scanner-* | head -n1")
     USB["link"] = link.strip()
     if not USB["link"]:
@@ -351,24 +353,29 @@ def wait_event(cursor, event, scanner, timeout=60):
               "%s of scanner %s in the journal" % (event, scanner), timeout)
 
 
-def visit_by_wedge(case, figure):
+def wait_visit(counter, before, what):
+    """Waits for COUNTER's visit_opened records to pass BEFORE; returns the
+    host's monotonic time when they did."""
+    return usb.until(G, "test $(sqlite3 -readonly /var/lib/ravao/ravao.db \"select count(*) from records where "
+                     "type = 'visit_opened' and counter_id = '%s'\") -gt %d" % (counter, before), what)
+
+
+def visit_by_wedge(figure):
     before = visits("quay-2")
     USB["n"] += 1
     t_enter = usb.type_line(G, cccd(USB["n"]))
-    t = usb.until(G, "test $(sqlite3 -readonly /var/lib/ravao/ravao.db \"select count(*) from records where "
-                  "type = 'visit_opened' and counter_id = 'quay-2'\") -gt %d" % before, "the wedge scan's visit")
+    t = wait_visit("quay-2", before, "the wedge scan's visit")
     TIMES.setdefault(figure, []).append(round(t - t_enter, 2))
 
 
-def visit_by_ftdi(case, figure):
+def visit_by_ftdi(figure):
     before = visits("quay-3")
     USB["n"] += 1
     if "sock" not in USB:
         USB["sock"] = usb.connect_ftdi(G.work)
     t0 = time.monotonic()
     USB["sock"].sendall(cccd(USB["n"]).encode() + b"\r\n")
-    t = usb.until(G, "test $(sqlite3 -readonly /var/lib/ravao/ravao.db \"select count(*) from records where "
-                  "type = 'visit_opened' and counter_id = 'quay-3'\") -gt %d" % before, "the serial scan's visit")
+    t = wait_visit("quay-3", before, "the serial scan's visit")
     TIMES.setdefault(figure, []).append(round(t - t0, 2))
 
 
