@@ -284,7 +284,7 @@ class Field(unittest.TestCase):
         assert_no_denials(self)
 
 
-USB = {}  # what usb_set_up() found: the FTDI link, the visit counts
+USB = {}  # usb_set_up()'s: the FTDI link, the payload counter n, the bridge's host socket
 
 
 def usb_config():
