@@ -14,13 +14,25 @@ journald, and driven from the host through the guest's agent (guest.py):
   - test_4_* (only with --cuts N > 0): power cuts, kill -9 of qemu with the
     root disk on cache=directsync during a stream of scans; after each boot
     the service is back, integrity_check is ok, and every scan.accepted the
-    host read on the console is in the store exactly once.
+    host read on the console is in the store exactly once;
+  - test_5_*: USB, a keyboard-wedge scanner (qemu usb-kbd typed through QMP
+    send-key): ravaod takes it from usbhid through libusb, a scan becomes a
+    visit, unplug and replug (QMP device_del/device_add) are noticed and
+    recovered from, and usbhid has it back after `systemctl stop`;
+  - test_6_*: USB, a serial scanner behind an FTDI bridge (qemu usb-serial):
+    ftdi_sio's /dev/ttyUSB0 gets the /dev/ravao/scanner-* link from the
+    package's rules (with the admin's rule for the bridge), a scan becomes a
+    visit, unplug and replug, and a bridge plugged in after ravaod started
+    on a router that booted without one.
+  (usb.py has the devices and the typing; docs/reliability.md, "USB".)
 The serial scanner is a qemu serial port (ttyS2) on a unix socket the host
 writes CCCD payloads to; a udev rule of the test gives it to the group ravao
 (the package's rules are for USB serial adapters, item 4 of the issue).
 
 Run by ctest as field/field_test (label field), as root:
   field_test.py [--debs DIR] [--cache DIR] [--work DIR] [--cuts N] [-v] [unittest args]
+(unittest args: e.g. Field.test_5_wedge_scanner_through_usbhid_and_libusb
+runs that case alone, after the set-up.)
 Without --debs: RAVAO_PREBUILT_DEBS (scripts/test.sh's background build,
 waited for), else scripts/package.sh builds them. Exit 77 (skipped) when not
 root or without qemu-system-x86_64, qemu-img, mmdebstrap or mkfs.ext4.
@@ -42,6 +54,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from guest import Guest, GuestError, make_disk  # noqa: E402
+import usb  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SKIP = 77
@@ -203,8 +216,167 @@ class Field(unittest.TestCase):
             self.skipTest("no --cuts")
         power_cuts(self, ARGS.cuts)
 
+    def test_5_wedge_scanner_through_usbhid_and_libusb(self):
+        usb_set_up()
+        port = usb.port_of(G, usb.WEDGE_ID)
+        self.assertRegex(port, r"^\d+-\d+$", "qemu's usb-kbd is not on the guest's bus")
+        # ravaod holds the wedge: usbhid let go of its interface.
+        usb.until(G, "! test -e /sys/bus/usb/drivers/usbhid/%s:1.0" % port, "usbhid detached from the wedge")
+        visit_by_wedge("wedge: Enter key to visit row (s)")
+        # Unplugged: ravaod notices; replugged: it takes the wedge again.
+        cursor = journal_cursor()
+        usb.unplug(G, usb.WEDGE)
+        wait_event(cursor, "scanner.gone", "s2")
+        _, st = G.run("ravaoctl status")
+        self.assertRegex(st, r"ALARM: .*scanner s2 .*\[scanner\.", "no alarm for the unplugged wedge in ravaoctl status:\n" + st)
+        cursor = journal_cursor()
+        t0 = time.monotonic()
+        usb.plug(G, usb.WEDGE)
+        wait_event(cursor, "scanner.online", "s2")
+        TIMES.setdefault("wedge: device_add to scanner.online (s)", []).append(round(time.monotonic() - t0, 1))
+        visit_by_wedge("wedge: Enter key to visit row after replug (s)")
+        # Stopped, ravaod gives the keyboard back to the kernel.
+        G.run("systemctl stop ravao")
+        usb.until(G, "test -e /sys/bus/usb/drivers/usbhid/%s:1.0" % port, "usbhid bound again after stop", 30)
+        G.run("systemctl start ravao")
+        usb.until(G, "! test -e /sys/bus/usb/drivers/usbhid/%s:1.0" % port, "usbhid detached after start")
+
+    def test_6_serial_scanner_behind_an_ftdi_bridge(self):
+        usb_set_up()
+        link = USB["link"]
+        _, target = G.run("readlink -f %s && stat -c '%%G %%a' $(readlink -f %s)" % (link, link))
+        self.assertRegex(target, r"/dev/ttyUSB\d+\nravao 660")
+        visit_by_ftdi("serial (FTDI): CR LF to visit row (s)")
+        # Unplugged: ravaod notices (scanner.gone, an alarm); replugged in the
+        # same port: the same link, reopened by itself.
+        cursor = journal_cursor()
+        usb.unplug(G, usb.FTDI)
+        wait_event(cursor, "scanner.gone", "s3")
+        _, st = G.run("ravaoctl status")
+        self.assertRegex(st, r"ALARM: .*scanner s3 .*\[scanner\.", "no alarm for the unplugged serial scanner in ravaoctl status:\n" + st)
+        cursor = journal_cursor()
+        t0 = time.monotonic()
+        usb.plug(G, usb.FTDI)
+        wait_event(cursor, "scanner.online", "s3")
+        TIMES.setdefault("serial (FTDI): device_add to scanner.online (s)", []).append(round(time.monotonic() - t0, 1))
+        visit_by_ftdi("serial (FTDI): CR LF to visit row after replug (s)")
+        # A router that booted without the bridge, whose scanner is plugged
+        # in later. systemd resolves the unit's DeviceAllow=char-ttyUSB from
+        # /proc/devices when ravao starts; the ttyUSB major is usbserial's,
+        # which the kernel loads with the first bridge, so the package loads
+        # it at boot (/usr/lib/modules-load.d/ravao.conf): replayed here
+        # by systemd-modules-load, as at boot, with no bridge plugged in.
+        G.run("systemctl stop ravao")
+        usb.unplug(G, usb.FTDI)
+        usb.until(G, "! test -e %s" % link, "the link gone after unplug", 30)
+        G.run("modprobe -r ftdi_sio usbserial && ! grep -q ttyUSB /proc/devices")
+        G.run("systemctl restart systemd-modules-load")
+        rc, out = G.run("grep ttyUSB /proc/devices", check=False)
+        self.assertEqual(rc, 0, "usbserial is not loaded at boot: a bridge plugged in after ravao's start "
+                         "would be refused by DeviceAllow=char-ttyUSB")
+        G.run("systemctl start ravao")
+        cursor = journal_cursor()
+        usb.plug(G, usb.FTDI)
+        wait_event(cursor, "scanner.online", "s3")
+        visit_by_ftdi("serial (FTDI): CR LF to visit row, plugged after start (s)")
+
     def test_9_no_sandbox_denial_in_the_whole_run(self):
         assert_no_denials(self)
+
+
+USB = {}  # usb_set_up()'s: the FTDI link, the payload counter n, the bridge's host socket
+
+
+def usb_config():
+    """config() plus the wedge (s2, counter quay-2) and the serial scanner
+    behind the FTDI bridge (s3, quay-3) at the link the package's rules made."""
+    return config("Quay 1") + """
+[[scanner]]
+id = "s2"
+kind = "usb-hid"
+mode = "keyboard"
+usb_id = "%s"
+
+[[scanner]]
+id = "s3"
+kind = "serial"
+device = "%s"
+baud = 115200
+
+[[counter]]
+id = "quay-2"
+name = "Quay 2"
+scanner = "s2"
+mode = "entry"
+
+[[counter]]
+id = "quay-3"
+name = "Quay 3"
+scanner = "s3"
+mode = "entry"
+""" % (usb.WEDGE_ID, USB["link"])
+
+
+def usb_set_up():
+    """What an admin does for these two scanners, once: the rule for the
+    FTDI bridge (usb.FTDI_RULE), the generated rule for the wedge
+    (`ravaod --print-udev-rules`), then the configuration naming both."""
+    if USB:
+        return
+    write_guest_file("/etc/udev/rules.d/69-ravao-local-serial.rules", usb.FTDI_RULE)
+    G.run("udevadm control --reload")
+    usb.plug(G, usb.FTDI)  # the clerk plugs the scanner in
+    usb.until(G, "ls /dev/ravao/scanner-* >/dev/null 2>&1", "the bridge's /dev/ravao/scanner-* link", 60)
+    _, link = G.run("ls /dev/ravao/scanner-* | head -n1")
+    USB["link"] = link.strip()
+    if not USB["link"]:
+        raise GuestError("no /dev/ravao/scanner-* link for the FTDI bridge:\n" +
+                         G.run("ls -l /dev/ttyUSB* /dev/ravao; udevadm info /sys/class/tty/ttyUSB0", check=False)[1])
+    write_guest_file("/etc/ravao/ravao.toml", usb_config())
+    G.run("ravaod --print-udev-rules /etc/ravao/ravao.toml > /etc/udev/rules.d/71-ravao-local.rules && "
+          "udevadm control --reload && udevadm trigger --action=change --subsystem-match=usb && udevadm settle")
+    _, rules = G.run("cat /etc/udev/rules.d/71-ravao-local.rules")
+    assert 'ATTR{idVendor}=="0627", ATTR{idProduct}=="0001"' in rules, rules
+    G.run("systemctl restart ravao")
+    USB["n"] = 5000
+
+
+def visits(counter):
+    return int(store_query("select count(*) from records where type = 'visit_opened' "
+                           "and counter_id = '%s'" % counter).strip())
+
+
+def wait_event(cursor, event, scanner, timeout=60):
+    """Waits for EVENT of SCANNER in ravaod's journal after CURSOR."""
+    usb.until(G, "journalctl -u ravao -o json --after-cursor=\"%s\" | grep -F '\"RAVAO_EVENT\":\"%s\"' "
+              "| grep -qF '\"RAVAO_SCANNER\":\"%s\"'" % (cursor, event, scanner),
+              "%s of scanner %s in the journal" % (event, scanner), timeout)
+
+
+def wait_visit(counter, before, what):
+    """Waits for COUNTER's visit_opened records to pass BEFORE; returns the
+    host's monotonic time when they did."""
+    return usb.until(G, "test $(sqlite3 -readonly /var/lib/ravao/ravao.db \"select count(*) from records where "
+                     "type = 'visit_opened' and counter_id = '%s'\") -gt %d" % (counter, before), what)
+
+
+def visit_by_wedge(figure):
+    before = visits("quay-2")
+    USB["n"] += 1
+    t_enter = usb.type_line(G, cccd(USB["n"]))
+    t = wait_visit("quay-2", before, "the wedge scan's visit")
+    TIMES.setdefault(figure, []).append(round(t - t_enter, 2))
+
+
+def visit_by_ftdi(figure):
+    before = visits("quay-3")
+    USB["n"] += 1
+    if "sock" not in USB:
+        USB["sock"] = usb.connect_ftdi(G.work)
+    t0 = time.monotonic()
+    USB["sock"].sendall(cccd(USB["n"]).encode() + b"\r\n")
+    t = wait_visit("quay-3", before, "the serial scan's visit")
+    TIMES.setdefault(figure, []).append(round(t - t0, 2))
 
 
 def assert_no_denials(case):
@@ -342,7 +514,8 @@ def set_up(work):
             shutil.copy(os.path.join(debs, f), disk_dir)
     disk = os.path.join(work, "debs.img")
     make_disk(disk_dir, disk)
-    G = Guest(image, os.path.join(work, "guest"), debs_disk=disk, log=log)
+    G = Guest(image, os.path.join(work, "guest"), debs_disk=disk, log=log,
+              usb_args=usb.qemu_args(os.path.join(work, "guest")))
     global SCANNER_ARGS
     SCANNER_ARGS = ["-chardev", "socket,id=scanner,path=%s,server=on,wait=off"
                     % os.path.join(G.work, "scanner.sock"), "-serial", "chardev:scanner"]

@@ -56,8 +56,13 @@ def make_disk(folder, image, size_mb=256):
 
 
 class Guest:
-    def __init__(self, image_dir, work, debs_disk=None, memory=1024, accel=None, log=print):
+    def __init__(self, image_dir, work, debs_disk=None, memory=1024, accel=None, log=print,
+                 usb_args=()):
+        """usb_args: qemu arguments of the USB controller and the devices
+        plugged in at every boot (tests/field/usb.py), kept across reboots
+        and power cuts, unlike extra_args, which a case may replace."""
         self.image_dir = image_dir
+        self.usb_args = list(usb_args)
         self.work = work
         self.debs_disk = debs_disk
         self.memory = memory
@@ -121,6 +126,7 @@ class Guest:
         if self.debs_disk:
             cmd += ["-drive", "file=%s,if=virtio,format=raw,readonly=on" % self.debs_disk]
         cmd += ["-accel", accel] if accel == "tcg" else ["-enable-kvm", "-cpu", "host"]
+        cmd += self.usb_args
         cmd += list(getattr(self, "extra_args", []))
         self.qemu_log = open(os.path.join(w, "qemu-%d.log" % self.boots), "wb")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.qemu_log,
@@ -246,22 +252,34 @@ class Guest:
         raise GuestError("no %r on the console in %d s\n%s" % (pattern, timeout, self.console_tail()))
 
     def qmp(self, command, **arguments):
+        return self.qmp_batch([(command, arguments)])[0]
+
+    def qmp_batch(self, commands, pace=None):
+        """Runs the QMP COMMANDS ((name, arguments) pairs) in order on one
+        connection; returns their results. PACE(i), when given, is called
+        after the i-th command (a typist's rhythm: tests/field/usb.py)."""
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.settimeout(30)
         s.connect(os.path.join(self.work, "qmp.sock"))
         f = s.makefile("rwb")
         json.loads(f.readline())
-        for cmd in ({"execute": "qmp_capabilities"}, {"execute": command, "arguments": arguments}):
-            f.write(json.dumps(cmd).encode() + b"\n")
+        results = []
+        for i, (command, arguments) in enumerate([("qmp_capabilities", {})] + list(commands)):
+            f.write(json.dumps({"execute": command, "arguments": arguments}).encode() + b"\n")
             f.flush()
             while True:
                 reply = json.loads(f.readline())
                 if "return" in reply or "error" in reply:
                     break
+            if "error" in reply:
+                s.close()
+                raise GuestError("QMP %s: %s" % (command, reply["error"]))
+            if i > 0:
+                results.append(reply["return"])
+                if pace:
+                    pace(i - 1)
         s.close()
-        if "error" in reply:
-            raise GuestError("QMP %s: %s" % (command, reply["error"]))
-        return reply["return"]
+        return results
 
 
 def remove_tree(path):

@@ -81,7 +81,7 @@ step "contents"
 contents=$(dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|')
 for f in /usr/sbin/ravaod /usr/bin/ravaoctl /lib/systemd/system/ravao.service \
          /usr/lib/sysusers.d/ravao.conf /usr/lib/tmpfiles.d/ravao.conf \
-         /usr/lib/udev/rules.d/70-ravao.rules /etc/ravao/ravao.toml \
+         /usr/lib/udev/rules.d/70-ravao.rules /usr/lib/modules-load.d/ravao.conf /etc/ravao/ravao.toml \
          /usr/share/man/man8/ravaod.8.gz /usr/share/man/man1/ravaoctl.1.gz \
          /usr/share/man/man5/ravao.toml.5.gz /usr/share/bash-completion/completions/ravaoctl \
          /usr/share/doc/ravao/install.md.gz /usr/share/doc/ravao/copyright; do
