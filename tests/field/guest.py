@@ -56,8 +56,11 @@ def make_disk(folder, image, size_mb=256):
 
 
 class Guest:
-    def __init__(self, image_dir, work, debs_disk=None, memory=1024, accel=None, log=print):
+    def __init__(self, image_dir, work, debs_disk=None, memory=1024, accel=None, log=print, net=None):
+        """net: qemu arguments of the guest's network (netdevs.qemu_args());
+        None: no network at all (-nic none)."""
         self.image_dir = image_dir
+        self.net = net
         self.work = work
         self.debs_disk = debs_disk
         self.memory = memory
@@ -116,8 +119,8 @@ class Guest:
                "-serial", "chardev:con",
                "-chardev", "socket,id=agent,path=%s,server=on,wait=off" % os.path.join(w, "agent.sock"),
                "-serial", "chardev:agent",
-               "-qmp", "unix:%s,server=on,wait=off" % os.path.join(w, "qmp.sock"),
-               "-nic", "none"]
+               "-qmp", "unix:%s,server=on,wait=off" % os.path.join(w, "qmp.sock")]
+        cmd += self.net or ["-nic", "none"]
         if self.debs_disk:
             cmd += ["-drive", "file=%s,if=virtio,format=raw,readonly=on" % self.debs_disk]
         cmd += ["-accel", accel] if accel == "tcg" else ["-enable-kvm", "-cpu", "host"]
