@@ -95,7 +95,7 @@ id = "quay-1"
 name = "%s"
 scanner = "s1"
 mode = "entry"
-""" % (SERIAL_SCANNER, counter_name) + netdevs.counter_lines() + netdevs.config_sections()
+""" % (SERIAL_SCANNER, counter_name) + netdevs.counter_lines() + netdevs.config_sections(RECEIVER.public_key)
 
 
 def write_guest_file(path, text):
@@ -326,6 +326,7 @@ def wait_uploaded(case, timeout=180):
         stream, rows = netdevs.guest_records(G.run)
         STREAM[0] = stream
         want = {(netdevs.GATEWAY_ID, stream, int(seq)) for seq, _ in rows}
+        case.assertTrue(want, "the guest's store has no record")
         held = RECEIVER.records()
         keys = [r[:3] for r in held]
         if want <= set(keys):

@@ -200,7 +200,8 @@ class Receiver:
     """ravao-receiver serve on 127.0.0.1 (any free port) with mutual TLS: a
     throw-away PKI from `ravao-receiver pki` whose server certificate names
     PROVINCE_NAME and whose client certificate is the gateway's (CN =
-    GATEWAY_ID). The SQLite store is FOLDER/receiver.db."""
+    GATEWAY_ID), and the province's sealing key pair (`keygen`: [sync] needs
+    the public key). The SQLite store is FOLDER/receiver.db."""
 
     def __init__(self, binary, folder, log=print):
         self.binary = binary
@@ -211,6 +212,11 @@ class Receiver:
         os.makedirs(folder, exist_ok=True)
         subprocess.run([binary, "pki", "--out", self.pki, "--host", PROVINCE_NAME,
                         "--client", GATEWAY_ID, "--force"], check=True, stdout=subprocess.DEVNULL)
+        secret = os.path.join(self.pki, "province.key")
+        if os.path.exists(secret):
+            os.unlink(secret)
+        self.public_key = subprocess.run([binary, "keygen", "--out", secret], check=True,
+                                         stdout=subprocess.PIPE, text=True).stdout.strip()
         self.out = open(os.path.join(folder, "receiver.log"), "wb")
         self.proc = subprocess.Popen(
             [binary, "serve", "--listen", "127.0.0.1:0",
@@ -281,7 +287,7 @@ def counter_lines():
     return 'printer = "%s"\n' % PRINTER_ID
 
 
-def config_sections():
+def config_sections(public_key):
     """The printer and [sync] sections of the guest's ravao.toml."""
     return """
 [[printer]]
@@ -295,8 +301,9 @@ url = "https://%s"
 ca_file = "/etc/ravao/province-ca.pem"
 client_cert = "/etc/ravao/gateway.pem"
 client_key = "/etc/ravao/gateway.key"
+public_key = "%s"
 batch_delay_ms = 200
-""" % (PRINTER_ID, PRINTER_ADDR, PRINTER_PORT, PROVINCE_NAME)
+""" % (PRINTER_ID, PRINTER_ADDR, PRINTER_PORT, PROVINCE_NAME, public_key)
 
 
 def set_up_guest(run, receiver):
