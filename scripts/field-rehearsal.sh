@@ -8,13 +8,16 @@
 # guest's uploads on the host) is given; the guest image is cached in
 # build/field/ (RAVAO_FIELD_CACHE: another folder). The moments of the cuts
 # are drawn from RAVAO_FIELD_SEED (default: a random seed, printed).
-#   scripts/field-rehearsal.sh [CUTS] [DEBS]
+# CASES (unittest names, e.g. Field.test_4_power_cuts_lose_and_duplicate_no_acknowledged_scan)
+# runs only those; default: every case.
+#   scripts/field-rehearsal.sh [CUTS] [DEBS] [CASES...]
 # The guest's files (console logs, acks, the qcow2 overlay) stay in
 # build/field/run-DATE/. Prints the figures at the end.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cuts=${1:-20}
 debs=${2:-}
+shift $(( $# < 2 ? $# : 2 ))
 [ "$(id -u)" = 0 ] || { echo "field-rehearsal: needs root" >&2; exit 1; }
 "$root/scripts/install-deps.sh"
 run=$root/build/field/run-$(date -u +%Y%m%dT%H%M%S)
@@ -26,4 +29,4 @@ fi
 seed=${RAVAO_FIELD_SEED:-$RANDOM}
 echo "field-rehearsal: $cuts cuts, seed $seed, files in $run"
 exec /usr/bin/python3 "$root/tests/field/field_test.py" --cache "${RAVAO_FIELD_CACHE:-$root/build/field}" \
-  --work "$run" --debs "$debs" --cuts "$cuts" --seed "$seed" -v
+  --work "$run" --debs "$debs" --cuts "$cuts" --seed "$seed" -v "$@"

@@ -119,7 +119,11 @@ class Guest:
                "-serial", "chardev:con",
                "-chardev", "socket,id=agent,path=%s,server=on,wait=off" % os.path.join(w, "agent.sock"),
                "-serial", "chardev:agent",
-               "-qmp", "unix:%s,server=on,wait=off" % os.path.join(w, "qmp.sock")]
+               "-qmp", "unix:%s,server=on,wait=off" % os.path.join(w, "qmp.sock"),
+               # Entropy from the host: without it the guest's crng was ready
+               # only ~90 s into a TCG boot, and getrandom() (libsodium,
+               # OpenSSL in ravaod) blocks until then.
+               "-device", "virtio-rng-pci"]
         cmd += self.net or ["-nic", "none"]
         if self.debs_disk:
             cmd += ["-drive", "file=%s,if=virtio,format=raw,readonly=on" % self.debs_disk]
