@@ -129,6 +129,17 @@ def wait_guest(cmd, what, timeout=120):
         G.run("sleep 0.5")  # a poll interval in the guest, not a timing assumption
 
 
+def device_online(device):
+    """A guest command: exits 0 once ravaod reports DEVICE online."""
+    return "ravaoctl --json devices | grep -q '\"id\":\"%s\"[^}]*\"state\":\"online\"'" % device
+
+
+def wait_scanner_online():
+    """READY (and is-active) come before ravaod has opened the serial port:
+    a scan sent earlier is dropped by the guest's tty, never acknowledged."""
+    wait_guest(device_online("s1"), "the serial scanner online")
+
+
 def scan(n):
     SCANNER.sendall(cccd(n).encode() + b"\r\n")
 
@@ -143,6 +154,7 @@ class Field(unittest.TestCase):
         self.assertIn("SubState=running", state)
         # A scan on the serial scanner becomes a visit.
         cursor = journal_cursor()
+        wait_scanner_online()
         scan(1)
         wait_guest("journalctl -u ravao -o json --after-cursor='%s' | grep -q '\"RAVAO_EVENT\":\"scan.accepted\"'" % cursor,
                    "scan.accepted in the journal")
@@ -193,6 +205,7 @@ class Field(unittest.TestCase):
         _, j = G.run("journalctl -u ravao --no-pager --after-cursor='%s'" % cursor)
         self.assertRegex(j, r"[Ww]atchdog timeout")
         cursor = journal_cursor()
+        wait_scanner_online()
         scan(2)
         wait_guest("journalctl -u ravao -o json --after-cursor='%s' | grep -q '\"RAVAO_EVENT\":\"scan.accepted\"'" % cursor,
                    "a scan accepted after the watchdog restart")
@@ -348,8 +361,7 @@ def tcp_printer_case(case):
     """A slip on the TCP printer: queued while the printer answers "paper
     out" to DLE EOT (the alarm shows, nothing prints), printed once it
     answers ready: ESC @, a raster, a cut."""
-    wait_guest("ravaoctl --json devices | grep -q '\"id\":\"%s\".*\"state\":\"online\"'" % netdevs.PRINTER_ID,
-               "the TCP printer online")
+    wait_guest(device_online(netdevs.PRINTER_ID), "the TCP printer online")
     PRINTER.set_paper_out(True)
     before = PRINTER.snapshot()
     G.run("ravaoctl slip print --counter quay-1")
@@ -462,7 +474,12 @@ def set_up(work):
         raise GuestError("apt could not install the packages in the guest (a new run-time library? "
                          "add its package to tests/field/build-image.sh):\n" + out)
     TIMES["apt install of ravao and ravao-web (s)"] = round(time.monotonic() - t1, 1)
-    G.run("udevadm trigger --action=change /sys/class/tty/ttyS2 && udevadm settle")
+    # udevd may have parsed the rules (the test's and the package's) while
+    # the group ravao did not exist yet ("Unknown group 'ravao', ignoring"
+    # in the journal, seen when a udev event came during apt's unpack), and
+    # `udevadm control --reload-rules` in the package's postinst does not
+    # parse unchanged files again: restart it so that GROUP= applies.
+    G.run("systemctl restart systemd-udevd && udevadm trigger --action=change /sys/class/tty/ttyS2 && udevadm settle")
     netdevs.set_up_guest(G.run, RECEIVER)
     # The shipped configuration first: the service came up with it at install.
     _, act = G.run("systemctl is-active ravao", check=False)
