@@ -3,15 +3,21 @@
 # packages in a Debian 12 qemu guest with a real systemd, the cases of
 # tests/field/field_test.py, and CUTS power cuts (default 20) during scan
 # streams. Needs root; installs what is missing (scripts/install-deps.sh);
-# builds the packages unless DEBS (a folder with ravao_*.deb and
-# ravao-web_*.deb) is given; the guest image is cached in build/field/.
-#   scripts/field-rehearsal.sh [CUTS] [DEBS]
+# builds the packages unless DEBS (a folder with ravao_*.deb,
+# ravao-web_*.deb and ravao-receiver_*.deb, whose ravao-receiver serves the
+# guest's uploads on the host) is given; the guest image is cached in
+# build/field/ (RAVAO_FIELD_CACHE: another folder). The moments of the cuts
+# are drawn from RAVAO_FIELD_SEED (default: a random seed, printed).
+# CASES (unittest names, e.g. Field.test_4_power_cuts_lose_and_duplicate_no_acknowledged_scan)
+# runs only those; default: every case.
+#   scripts/field-rehearsal.sh [CUTS] [DEBS] [CASES...]
 # The guest's files (console logs, acks, the qcow2 overlay) stay in
 # build/field/run-DATE/. Prints the figures at the end.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cuts=${1:-20}
 debs=${2:-}
+shift $(( $# < 2 ? $# : 2 ))
 [ "$(id -u)" = 0 ] || { echo "field-rehearsal: needs root" >&2; exit 1; }
 "$root/scripts/install-deps.sh"
 run=$root/build/field/run-$(date -u +%Y%m%dT%H%M%S)
@@ -20,5 +26,7 @@ if [ -z "$debs" ]; then
   debs=$run/debs-built
   DEB_BUILD_OPTIONS="noautodbgsym ${DEB_BUILD_OPTIONS:-}" RAVAO_NO_LINTIAN=1 "$root/scripts/package.sh" "$debs"
 fi
-exec /usr/bin/python3 "$root/tests/field/field_test.py" --cache "$root/build/field" --work "$run" \
-  --debs "$debs" --cuts "$cuts" -v
+seed=${RAVAO_FIELD_SEED:-$RANDOM}
+echo "field-rehearsal: $cuts cuts, seed $seed, files in $run"
+exec /usr/bin/python3 "$root/tests/field/field_test.py" --cache "${RAVAO_FIELD_CACHE:-$root/build/field}" \
+  --work "$run" --debs "$debs" --cuts "$cuts" --seed "$seed" -v "$@"

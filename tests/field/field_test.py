@@ -14,7 +14,8 @@ journald, and driven from the host through the guest's agent (guest.py):
   - test_4_* (only with --cuts N > 0): power cuts, kill -9 of qemu with the
     root disk on cache=directsync during a stream of scans; after each boot
     the service is back, integrity_check is ok, and every scan.accepted the
-    host read on the console is in the store exactly once;
+    host read on the console is in the store exactly once; after the last
+    boot the uploads resume and the receiver holds every record once;
   - test_5_*: USB, a keyboard-wedge scanner (qemu usb-kbd typed through QMP
     send-key): ravaod takes it from usbhid through libusb, a scan becomes a
     visit, unplug and replug (QMP device_del/device_add) are noticed and
@@ -23,18 +24,23 @@ journald, and driven from the host through the guest's agent (guest.py):
     ftdi_sio's /dev/ttyUSB0 gets the /dev/ravao/scanner-* link from the
     package's rules (with the admin's rule for the bridge), a scan becomes a
     visit, unplug and replug, and a bridge plugged in after ravaod started
-    on a router that booted without one.
+    on a router that booted without one;
+  - test_7_*: a slip printed on the raw TCP 9100 printer emulated on the
+    host (netdevs.py), held while the printer answers "paper out" to DLE EOT;
+  - test_8_*: the provincial receiver on the host (ravao-receiver serve,
+    mutual TLS) holds every record of the guest's store exactly once.
   (usb.py has the devices and the typing; docs/reliability.md, "USB".)
 The serial scanner is a qemu serial port (ttyS2) on a unix socket the host
 writes CCCD payloads to; a udev rule of the test gives it to the group ravao
 (the package's rules are for USB serial adapters, item 4 of the issue).
 
 Run by ctest as field/field_test (label field), as root:
-  field_test.py [--debs DIR] [--cache DIR] [--work DIR] [--cuts N] [-v] [unittest args]
+  field_test.py [--debs DIR] [--cache DIR] [--work DIR] [--cuts N] [--receiver BIN] [-v] [unittest args]
 (unittest args: e.g. Field.test_5_wedge_scanner_through_usbhid_and_libusb
 runs that case alone, after the set-up.)
 Without --debs: RAVAO_PREBUILT_DEBS (scripts/test.sh's background build,
-waited for), else scripts/package.sh builds them. Exit 77 (skipped) when not
+waited for), else scripts/package.sh builds them. Without --receiver: the
+ravao-receiver of the ravao-receiver .deb beside them. Exit 77 (skipped) when not
 root or without qemu-system-x86_64, qemu-img, mmdebstrap or mkfs.ext4.
 Every wait has a deadline; nothing is timed by a sleep.
 """
@@ -46,6 +52,7 @@ import random
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -55,6 +62,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from guest import Guest, GuestError, make_disk  # noqa: E402
 import usb  # noqa: E402
+import netdevs  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SKIP = 77
@@ -64,6 +72,8 @@ SCANNER = None  # the host end of the guest's ttyS2
 TIMES = {}      # figures printed at the end (docs/reliability.md)
 SERIAL_SCANNER = "/dev/ttyS2"
 SCANNER_ARGS = []  # qemu arguments of the scanner's serial port
+PRINTER = None  # netdevs.EscposPrinter: the guest's TCP printer
+RECEIVER = None  # netdevs.Receiver: the provincial server
 
 
 def log(msg):
@@ -99,7 +109,7 @@ id = "quay-1"
 name = "%s"
 scanner = "s1"
 mode = "entry"
-""" % (SERIAL_SCANNER, counter_name)
+""" % (SERIAL_SCANNER, counter_name) + netdevs.counter_lines() + netdevs.config_sections(RECEIVER.public_key)
 
 
 def write_guest_file(path, text):
@@ -133,6 +143,17 @@ def wait_guest(cmd, what, timeout=120):
         G.run("sleep 0.5")  # a poll interval in the guest, not a timing assumption
 
 
+def device_online(device):
+    """A guest command: exits 0 once ravaod reports DEVICE online."""
+    return "ravaoctl --json devices | grep -q '\"id\":\"%s\"[^}]*\"state\":\"online\"'" % device
+
+
+def wait_scanner_online():
+    """READY (and is-active) come before ravaod has opened the serial port:
+    a scan sent earlier is dropped by the guest's tty, never acknowledged."""
+    wait_guest(device_online("s1"), "the serial scanner online")
+
+
 def scan(n):
     SCANNER.sendall(cccd(n).encode() + b"\r\n")
 
@@ -147,6 +168,7 @@ class Field(unittest.TestCase):
         self.assertIn("SubState=running", state)
         # A scan on the serial scanner becomes a visit.
         cursor = journal_cursor()
+        wait_scanner_online()
         scan(1)
         wait_guest("journalctl -u ravao -o json --after-cursor='%s' | grep -q '\"RAVAO_EVENT\":\"scan.accepted\"'" % cursor,
                    "scan.accepted in the journal")
@@ -197,6 +219,7 @@ class Field(unittest.TestCase):
         _, j = G.run("journalctl -u ravao --no-pager --after-cursor='%s'" % cursor)
         self.assertRegex(j, r"[Ww]atchdog timeout")
         cursor = journal_cursor()
+        wait_scanner_online()
         scan(2)
         wait_guest("journalctl -u ravao -o json --after-cursor='%s' | grep -q '\"RAVAO_EVENT\":\"scan.accepted\"'" % cursor,
                    "a scan accepted after the watchdog restart")
@@ -279,6 +302,14 @@ class Field(unittest.TestCase):
         usb.plug(G, usb.FTDI)
         wait_event(cursor, "scanner.online", "s3")
         visit_by_ftdi("serial (FTDI): CR LF to visit row, plugged after start (s)")
+
+    def test_7_tcp_printer_prints_a_slip_and_answers_status(self):
+        tcp_printer_case(self)
+
+    def test_8_receiver_over_mtls_holds_every_record_once(self):
+        t0 = time.monotonic()
+        wait_uploaded(self)
+        TIMES["receiver: every record uploaded, wait (s)"] = round(time.monotonic() - t0, 1)
 
     def test_9_no_sandbox_denial_in_the_whole_run(self):
         assert_no_denials(self)
@@ -456,6 +487,80 @@ def power_cuts(case, cuts):
     TIMES["power cuts: scans acknowledged"] = len(acked)
     TIMES["power cuts: lost, duplicated"] = (len(lost), dup)
     TIMES["power cuts: seconds"] = round(time.monotonic() - start)
+    ready = TIMES["power cuts: qemu start to ravao active (s)"]
+    TIMES["power cuts: qemu start to ravao active, median/max (s)"] = (statistics.median(ready), max(ready))
+    # After the last boot the uploads resume: the receiver ends with every
+    # record of the store once (wait_uploaded), the acknowledged scans too.
+    t0 = time.monotonic()
+    held = wait_uploaded(case)
+    missing = sorted(int(seq) for seq, _ in acked if (netdevs.GATEWAY_ID, STREAM[0], int(seq)) not in held)
+    case.assertEqual(missing, [], "acknowledged scans the receiver does not hold")
+    TIMES["power cuts: after the last boot, every record at the receiver within (s)"] = round(time.monotonic() - t0, 1)
+    TIMES["power cuts: records at the receiver (each once), missing acknowledged scans"] = (len(held), len(missing))
+
+
+STREAM = [""]  # the guest store's stream (netdevs.guest_records)
+
+
+def wait_uploaded(case, timeout=180):
+    """Waits until the receiver holds every record of the guest's store
+    (gateway, stream, seq), then checks each is there exactly once and
+    nothing else is; returns the receiver's keys."""
+    G.run("ravaoctl sync now </dev/null >/dev/null 2>&1 || true")
+    deadline = time.monotonic() + timeout
+    while True:
+        stream, rows = netdevs.guest_records(G.run)
+        STREAM[0] = stream
+        want = {(netdevs.GATEWAY_ID, stream, int(seq)) for seq, _ in rows}
+        case.assertTrue(want, "the guest's store has no record")
+        held = RECEIVER.records()
+        keys = [r[:3] for r in held]
+        if want <= set(keys):
+            break
+        if time.monotonic() > deadline:
+            _, sync = G.run("ravaoctl sync", check=False)
+            raise GuestError("the receiver holds %d of the guest's %d records after %d s\n%s"
+                             % (len(want & set(keys)), len(want), timeout, sync))
+        time.sleep(1)  # a poll interval of the host's check, not a timing assumption
+    counts = {}
+    for k in keys:
+        counts[k] = counts.get(k, 0) + 1
+    case.assertEqual([k for k, c in counts.items() if c > 1], [], "records stored twice")
+    case.assertEqual(sorted(set(keys) - want), [], "records at the receiver the guest never wrote")
+    return set(keys)
+
+
+def tcp_printer_case(case):
+    """A slip on the TCP printer: queued while the printer answers "paper
+    out" to DLE EOT (the alarm shows, nothing prints), printed once it
+    answers ready: ESC @, a raster, a cut."""
+    wait_guest(device_online(netdevs.PRINTER_ID), "the TCP printer online")
+    PRINTER.set_paper_out(True)
+    before = PRINTER.snapshot()
+    G.run("ravaoctl slip print --counter quay-1")
+    wait_guest("ravaoctl --json status | grep -q '\"code\":\"printer.paper_out\"'",
+               "the printer.paper_out alarm", timeout=90)
+    held = PRINTER.snapshot()
+    case.assertEqual(len(held["jobs"]), len(before["jobs"]), "a job printed while paper out")
+    case.assertEqual(held["not_ready_bytes"], 0, "bytes sent to a printer out of paper")
+    case.assertGreater(held["status_requests"], before["status_requests"])
+    PRINTER.set_paper_out(False)
+    t0 = time.monotonic()
+    deadline = t0 + 90
+    while len(PRINTER.snapshot()["jobs"]) == len(before["jobs"]):
+        if time.monotonic() > deadline:
+            raise GuestError("no slip reached the TCP printer in 90 s: %r" % PRINTER.snapshot()["violations"])
+        time.sleep(0.2)  # a poll interval, not a timing assumption
+    TIMES["TCP printer: paper back to slip printed (s)"] = round(time.monotonic() - t0, 1)
+    done = PRINTER.snapshot()
+    job = done["jobs"][-1]
+    case.assertTrue(job["cut"], "the slip was not cut")
+    case.assertGreater(job["raster_bytes"], 0)
+    case.assertIn(b"\x1b@", done["received"])
+    case.assertIn(b"\x1dV", done["received"])
+    case.assertEqual(done["violations"], [])
+    wait_guest("! ravaoctl --json status | grep -q '\"code\":\"printer.paper_out\"'",
+               "the paper-out alarm cleared")
 
 
 def connect_scanner():
@@ -514,8 +619,15 @@ def set_up(work):
             shutil.copy(os.path.join(debs, f), disk_dir)
     disk = os.path.join(work, "debs.img")
     make_disk(disk_dir, disk)
+    global PRINTER, RECEIVER
+    binary = netdevs.receiver_binary(ARGS.receiver, debs, work)
+    if not binary:
+        raise SystemExit("no ravao-receiver: give --receiver or a ravao-receiver .deb beside the packages")
+    RECEIVER = netdevs.Receiver(binary, os.path.join(work, "receiver"), log=log)
+    PRINTER = netdevs.EscposPrinter()
     G = Guest(image, os.path.join(work, "guest"), debs_disk=disk, log=log,
-              usb_args=usb.qemu_args(os.path.join(work, "guest")))
+              usb_args=usb.qemu_args(os.path.join(work, "guest")),
+              net=netdevs.qemu_args(PRINTER.port, RECEIVER.port))
     global SCANNER_ARGS
     SCANNER_ARGS = ["-chardev", "socket,id=scanner,path=%s,server=on,wait=off"
                     % os.path.join(G.work, "scanner.sock"), "-serial", "chardev:scanner"]
@@ -536,7 +648,11 @@ def set_up(work):
         raise GuestError("apt could not install the packages in the guest (a new run-time library? "
                          "add its package to tests/field/build-image.sh):\n" + out)
     TIMES["apt install of ravao and ravao-web (s)"] = round(time.monotonic() - t1, 1)
+    # No udevd restart here: the package's postinst restarts it after the
+    # group ravao exists, so that the rules' GROUP= (the test's and the
+    # package's) apply on a fresh install (docs/reliability.md, "USB").
     G.run("udevadm trigger --action=change /sys/class/tty/ttyS2 && udevadm settle")
+    netdevs.set_up_guest(G.run, RECEIVER)
     # The shipped configuration first: the service came up with it at install.
     _, act = G.run("systemctl is-active ravao", check=False)
     TIMES["service active with the shipped configuration"] = act.strip()
@@ -551,6 +667,7 @@ def main():
     p.add_argument("--work")
     p.add_argument("--cuts", type=int, default=int(os.environ.get("RAVAO_FIELD_CUTS", "0")))
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--receiver", help="the host's ravao-receiver (default: from the ravao-receiver .deb)")
     ARGS, rest = p.parse_known_args()
     if os.geteuid() != 0:
         print("SKIPPED: needs root (mmdebstrap's root mode)")
@@ -569,6 +686,8 @@ def main():
             SCANNER.close()
         if G:
             G.kill()
+        if RECEIVER:
+            RECEIVER.stop()
         for k, v in TIMES.items():
             print("field: %s: %s" % (k, v))
     if ok and not ARGS.work:

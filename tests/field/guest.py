@@ -57,12 +57,15 @@ def make_disk(folder, image, size_mb=256):
 
 class Guest:
     def __init__(self, image_dir, work, debs_disk=None, memory=1024, accel=None, log=print,
-                 usb_args=()):
+                 usb_args=(), net=None):
         """usb_args: qemu arguments of the USB controller and the devices
         plugged in at every boot (tests/field/usb.py), kept across reboots
-        and power cuts, unlike extra_args, which a case may replace."""
+        and power cuts, unlike extra_args, which a case may replace.
+        net: qemu arguments of the guest's network (netdevs.qemu_args());
+        None: no network at all (-nic none)."""
         self.image_dir = image_dir
         self.usb_args = list(usb_args)
+        self.net = net
         self.work = work
         self.debs_disk = debs_disk
         self.memory = memory
@@ -122,7 +125,11 @@ class Guest:
                "-chardev", "socket,id=agent,path=%s,server=on,wait=off" % os.path.join(w, "agent.sock"),
                "-serial", "chardev:agent",
                "-qmp", "unix:%s,server=on,wait=off" % os.path.join(w, "qmp.sock"),
-               "-nic", "none"]
+               # Entropy from the host: without it the guest's crng was ready
+               # only ~90 s into a TCG boot, and getrandom() (libsodium,
+               # OpenSSL in ravaod) blocks until then.
+               "-device", "virtio-rng-pci"]
+        cmd += self.net or ["-nic", "none"]
         if self.debs_disk:
             cmd += ["-drive", "file=%s,if=virtio,format=raw,readonly=on" % self.debs_disk]
         cmd += ["-accel", accel] if accel == "tcg" else ["-enable-kvm", "-cpu", "host"]
