@@ -8,7 +8,7 @@
 #   scripts/cross-build.sh ARCH --install-only [--deb]
 #                          only step 1; --deb adds what scripts/cross-package.sh
 #                          needs (crossbuild-essential-ARCH, debhelper,
-#                          mmdebstrap, qemu-user-static)
+#                          mmdebstrap, qemu-user-static, pkgconf:ARCH)
 #
 # Environment: RAVAO_CROSS_BUILD  build folder (default build/cross-ARCH)
 #              RAVAO_CROSS_JOBS   parallel jobs (default: nproc)
@@ -20,6 +20,9 @@
 #    stops. (Multi-Arch: same packages move in lockstep: installing
 #    libssl3:arm64 upgrades libssl3:amd64 to the same version. Those upgrades
 #    are listed, not refused.)
+#    libpq-dev (the receiver's PostgreSQL engine; always needed) is not
+#    Multi-Arch: same either: libpq5:ARCH is installed at the installed
+#    libpq5:amd64's version and libpq-dev:ARCH unpacked as below.
 #    libzbar-dev and libumockdev-dev cannot sit beside their amd64 versions
 #    (libumockdev-dev is not Multi-Arch: same; libzbar-dev depends on
 #    libmagick++-dev, which is not), and the tests' configure step needs
@@ -100,18 +103,25 @@ target_packages=(
   libtomlplusplus-dev libfmt-dev libunistring-dev libsodium-dev zlib1g-dev
   libfreetype-dev libpng-dev
 )
+# libpq-dev (ravao-receiver's PostgreSQL engine) is not Multi-Arch: same: its
+# ARCH version conflicts with the amd64 one the native build needs. Its
+# runtime libpq5:ARCH is installed at the version of the installed amd64
+# libpq5 (Multi-Arch: same moves both; a pinned version upgrades nothing),
+# and libpq-dev:ARCH is unpacked into the build folder (staged_dev below).
+native_libpq=$(dpkg-query -W -f='${Version}' libpq5:amd64 2>/dev/null || true)
+staged_dev=(libpq-dev:libpq5)
 if ((deb)); then
   # dpkg-buildpackage -a ARCH (unversioned TRIPLET-gcc, dpkg-cross), and the
   # ARCH chroot the packages are installed into (scripts/cross-package.sh).
   host_packages+=("crossbuild-essential-$arch" dpkg-dev debhelper lintian mmdebstrap arch-test qemu-user-static)
+  # debhelper's cmake runs TRIPLET-pkg-config, which pkgconf:ARCH provides.
+  target_packages+=(pkgconf)
 fi
-# Unpacked into the build folder, not installed (see the header).
-staged_dev=()
 if ((tests)); then
   host_packages+=(qemu-user fonts-dejavu-core)
   # glib: umockdev-1.0.pc requires glib-2.0 and gobject-2.0.
   target_packages+=(libboost-test1.81-dev libzbar0 libumockdev0 libglib2.0-dev)
-  staged_dev=(libzbar-dev:libzbar0 libumockdev-dev:libumockdev0)
+  staged_dev+=(libzbar-dev:libzbar0 libumockdev-dev:libumockdev0)
 fi
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
@@ -125,6 +135,9 @@ fi
 missing=()
 for p in "${host_packages[@]}"; do installed "$p" || missing+=("$p"); done
 for p in "${target_packages[@]}"; do installed "$p:$arch" || missing+=("$p:$arch"); done
+if ! installed "libpq5:$arch"; then
+  missing+=("libpq5:$arch${native_libpq:+=$native_libpq}")
+fi
 
 if ((${#missing[@]})); then
   need_root "install ${missing[*]}"

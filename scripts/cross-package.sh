@@ -14,19 +14,19 @@
 #    -Pcross,nocheck, lintian. OUT: build/deb-ARCH.
 # 3. Unless --no-chroot: binfmt_misc runs ARCH programs through
 #    qemu-ARCH-static (registered with the F flag, so it works inside the
-#    chroot; an entry this script registers is removed again at exit). A
-#    minimal Debian 12 ARCH root is made with mmdebstrap (cached as
-#    build/chroot-ARCH.tar; delete it to refresh) and unpacked into a
-#    temporary folder; apt installs the three .deb files there with their
-#    dependencies from the archive; then, in the chroot (no systemd: ravaod
-#    runs in the foreground, as root):
+#    chroot; an entry this script registers is removed again at exit).
+# 4. One mmdebstrap run makes a minimal Debian 12 ARCH root (--variant=
+#    essential) in a temporary folder and installs the three .deb files
+#    there with their dependencies from the archive, every maintainer
+#    script under qemu-user.
+# 5. Then, in the chroot (no systemd: ravaod runs in the foreground, as
+#    root):
 #      ravaod --version; ravaod --check-config /etc/ravao/ravao.toml;
 #      ravao-receiver --version;
 #      the demo (config/demo.toml: a stdin scanner, a file printer): two
 #      visitors scanned, their visits read back with ravaoctl, a slip
 #      printed, then SIGTERM and ravaod's exit status.
-# Environment: RAVAO_CROSS_PACKAGE_OUT (build/deb-ARCH), RAVAO_CHROOT_TAR
-# (build/chroot-ARCH.tar), RAVAO_MIRROR (http://deb.debian.org/debian, as
+# Environment: RAVAO_CROSS_PACKAGE_OUT (build/deb-ARCH), RAVAO_MIRROR (http://deb.debian.org/debian, as
 # scripts/install-deps.sh's apt sources). Root only (chroot, mount,
 # binfmt_misc). Never reads standard input.
 set -euo pipefail
@@ -54,7 +54,6 @@ die() { echo "cross-package[$arch]: $*" >&2; exit 1; }
 [[ $(id -u) -eq 0 ]] || die "run as root (apt, chroot, mount, binfmt_misc)"
 
 out=${RAVAO_CROSS_PACKAGE_OUT:-$root_dir/build/deb-$arch}
-tarball=${RAVAO_CHROOT_TAR:-$root_dir/build/chroot-$arch.tar}
 mirror=${RAVAO_MIRROR:-http://deb.debian.org/debian}
 
 # ---- 1. packages -----------------------------------------------------------
@@ -62,6 +61,16 @@ scripts/cross-build.sh "$arch" --install-only --deb
 
 # ---- 2. the .deb files -------------------------------------------------------
 version=$(dpkg-parsechangelog -l debian/changelog -S Version)
+triplet=$(dpkg-architecture -a"$arch" -qDEB_HOST_MULTIARCH 2>/dev/null)
+# libpq-dev:ARCH, unpacked by cross-build.sh (package.sh builds with -d).
+export PKG_CONFIG_PATH=$root_dir/build/cross-$arch/multiarch-dev/usr/lib/$triplet/pkgconfig
+[[ -f $PKG_CONFIG_PATH/libpq.pc ]] || die "$PKG_CONFIG_PATH/libpq.pc missing (cross-build.sh --install-only)"
+# ccache when installed: package.sh builds in a new /tmp folder each time, so
+# the base folder makes the compiler's paths relative and the cache hit.
+if command -v ccache >/dev/null; then
+  export CMAKE_C_COMPILER_LAUNCHER=ccache CMAKE_CXX_COMPILER_LAUNCHER=ccache
+  export CCACHE_BASEDIR=${CCACHE_BASEDIR:-${TMPDIR:-/tmp}} CCACHE_NOHASHDIR=1
+fi
 rm -f "$out"/*_"$arch".deb
 start=$SECONDS
 RAVAO_DEB_ARCH=$arch scripts/package.sh "$out"
@@ -90,50 +99,35 @@ cleanup() {
   return 0
 }
 trap cleanup EXIT
-[[ -w $binfmt/register ]] || mount -t binfmt_misc binfmt_misc "$binfmt" ||
-  die "cannot mount binfmt_misc (a container without it cannot run the $arch chroot)"
-if [[ ! -e $entry ]]; then
-  conf=/usr/lib/binfmt.d/qemu-$qemu_cpu.conf
-  [[ -f $conf ]] || die "$conf missing (qemu-user-static)"
-  # systemd-binfmt's line, with the F flag: qemu is opened now, so that the
-  # kernel finds it inside the chroot too.
-  line=$(grep -v '^#' "$conf" | head -n1)
-  [[ $line == *:F || $line == *:*F* ]] || line="${line}F"
-  echo "$line" >"$binfmt/register"
-  registered=1
-  say "binfmt_misc: registered qemu-$qemu_cpu (removed again at exit)"
-fi
-grep -qx enabled "$entry" || die "$entry is disabled"
-grep -q '^flags:.*F' "$entry" || die "$entry lacks the F flag: the chroot cannot reach its interpreter"
+said=$(scripts/qemu-binfmt.sh "$qemu_cpu") || die "binfmt_misc cannot run $arch programs here"
+[[ $said == registered ]] && registered=1
+((registered)) && say "binfmt_misc: registered qemu-$qemu_cpu (removed again at exit)"
 
 # ---- 4. the chroot -------------------------------------------------------------
-if [[ ! -s $tarball ]]; then
-  start=$SECONDS
-  say "mmdebstrap bookworm $arch into $tarball"
-  # mmdebstrap writes a tarball when the name ends in .tar, else a folder.
-  part=${tarball%.tar}.part.tar
-  mmdebstrap --quiet --arch="$arch" --variant=apt bookworm "$part" "$mirror"
-  mv "$part" "$tarball"
-  say "mmdebstrap: $((SECONDS - start))s, $(stat -c %s "$tarball") bytes"
-fi
+# One mmdebstrap run makes the root and installs the packages: apt (on the
+# build machine) resolves the .deb files' dependencies against the archive,
+# dpkg in the root unpacks and configures everything, each maintainer script
+# an ARCH program under qemu-user. --variant=essential: no apt inside, so
+# fewer packages to configure under emulation.
+# apt passes the .deb paths to the dpkg inside verbatim, so the setup hook
+# copies them to the same path in the root.
 work=$(mktemp -d "${TMPDIR:-/tmp}/ravao-chroot-XXXXXX")
 chroot_dir=$work/root
-mkdir "$chroot_dir"
-tar -C "$chroot_dir" -xf "$tarball"
-mount -t proc proc "$chroot_dir/proc"
-cp /etc/resolv.conf "$chroot_dir/etc/resolv.conf"
-mkdir -p "$chroot_dir/tmp/debs" "$chroot_dir/tmp/rehearsal/config"
-cp "${debs[@]}" "$chroot_dir/tmp/debs/"
-in_chroot() { chroot "$chroot_dir" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"; }
-say "uname -m in the chroot: $(in_chroot uname -m)"
-
 start=$SECONDS
-in_chroot apt-get update -qq
-debs_in=()
-for d in "${debs[@]}"; do debs_in+=("/tmp/debs/$(basename "$d")"); done
-in_chroot env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${debs_in[@]}" \
-  >"$work/apt.log" 2>&1 || { cat "$work/apt.log" >&2; die "apt-get install of the packages failed in the chroot"; }
-say "apt-get install of the 3 packages and their dependencies under qemu-user: $((SECONDS - start))s"
+say "mmdebstrap bookworm $arch --variant=essential with the 3 packages into $chroot_dir"
+mmdebstrap --quiet --mode=root --format=directory --arch="$arch" --variant=essential \
+  --include="$(IFS=,; echo "${debs[*]}")" \
+  --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
+  --dpkgopt='path-exclude=/usr/share/locale/*' \
+  --setup-hook="mkdir -p \"\$1$out\" && cp ${debs[*]} \"\$1$out/\"" \
+  --customize-hook="rm -rf \"\$1$out\"" \
+  bookworm "$chroot_dir" "$mirror" >"$work/mmdebstrap.log" 2>&1 ||
+  { tail -n 40 "$work/mmdebstrap.log" >&2; die "mmdebstrap (and the install of the packages) failed"; }
+say "mmdebstrap of the root with the 3 packages and their dependencies under qemu-user: $((SECONDS - start))s"
+mount -t proc proc "$chroot_dir/proc"
+mkdir -p "$chroot_dir/tmp/rehearsal/config"
+in_chroot() { chroot "$chroot_dir" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"; }
+say "uname -m in the chroot: $(in_chroot uname -m); dpkg --print-architecture: $(in_chroot dpkg --print-architecture)"
 in_chroot dpkg-query -W -f='  ${Package} ${Version} ${Architecture} ${db:Status-Abbrev}\n' ravao ravao-web ravao-receiver
 
 # ---- 5. what runs ------------------------------------------------------------
@@ -160,7 +154,7 @@ ctl() { ravaoctl --config config/demo.toml "$@"; }
 visits=0
 i=0
 while [ $i -lt 600 ]; do  # up to 60 s under emulation
-  visits=$(ctl --json status 2>/dev/null | grep -o '"visits_today":[0-9]*' | cut -d: -f2)
+  visits=$(ctl --json counters 2>/dev/null | grep -o '"visits_today": *[0-9]*' | head -n1 | tr -dc 0-9)
   visits=${visits:-0}
   [ "$visits" -ge 2 ] && break
   sleep 0.1; i=$((i + 1))

@@ -24,7 +24,11 @@ build_arch=$(dpkg-architecture -qDEB_BUILD_ARCH)
 arch=${RAVAO_DEB_ARCH:-$build_arch}
 cross=()
 if [[ $arch != "$build_arch" ]]; then
-  cross=(-a "$arch" -Pcross,nocheck)
+  # -d: no build-dependency check. libpq-dev:ARCH cannot be installed beside
+  # the amd64 one; scripts/cross-build.sh --install-only --deb installs the
+  # rest and unpacks it into build/cross-ARCH/multiarch-dev, whose .pc folder
+  # comes in through PKG_CONFIG_PATH (scripts/cross-package.sh sets it).
+  cross=(-a "$arch" -Pcross,nocheck -d)
   export DEB_BUILD_OPTIONS="nocheck ${DEB_BUILD_OPTIONS:-}"
 else
   "$root/scripts/install-deps.sh"

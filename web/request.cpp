@@ -100,7 +100,12 @@ result<json::array> declaration_fields(const json::value& fields) {
     if (!v.is_string()) return fail(errc::invalid_argument, fmt::format("field \"{}\" must be a string", name));
     const std::string_view value = v.as_string();
     if (value.size() > max_text_field) return fail(errc::invalid_argument, fmt::format("field \"{}\" is too long", name));
-    if (std::ranges::any_of(value, [](char c) { return (c >= 0 && c < 0x20 && c != '\n' && c != '\t') || c == 0x7f; })) {
+    // As unsigned char: plain char is unsigned on ARM, where `c >= 0` was
+    // always true (-Wtype-limits); UTF-8 bytes (0x80..0xff) pass either way.
+    if (std::ranges::any_of(value, [](char c) {
+          const auto u = static_cast<unsigned char>(c);
+          return (u < 0x20 && c != '\n' && c != '\t') || u == 0x7f;
+        })) {
       return fail(errc::invalid_argument, fmt::format("field \"{}\" holds control characters", name));
     }
     if (value.empty()) continue;  // an empty input is no answer

@@ -6,6 +6,13 @@
 # command agent on the second serial port (tests/field/guest/).
 #
 #   tests/field/build-image.sh [CACHE]        CACHE defaults to build/field
+#   RAVAO_FIELD_ARCH=arm64 tests/field/build-image.sh build/field-arm64
+#       the arm64 guest of scripts/field-rehearsal.sh --arm64 (tests/field/
+#       arm64.py): linux-image-arm64, made under qemu-user through
+#       binfmt_misc (mmdebstrap runs the packages' scripts as arm64
+#       programs), the agent on the virtio console /dev/hvc0 (qemu's virt
+#       machine has one UART, the kernel's console). Give it its own CACHE:
+#       a build removes the other images of its CACHE.
 #
 # Prints the image folder on its last line: CACHE/image-KEY with rootfs.raw
 # (ext4, booted read-only as the backing file of a per-run qcow2 overlay),
@@ -27,6 +34,12 @@ root=$(cd "$here/../.." && pwd)
 cache=${1:-$root/build/field}
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
+arch=${RAVAO_FIELD_ARCH:-amd64}
+case "$arch" in
+  amd64) agent_tty=/dev/ttyS1 ;;
+  arm64) agent_tty=/dev/hvc0 ;;
+  *) echo "build-image: RAVAO_FIELD_ARCH must be amd64 or arm64" >&2; exit 2 ;;
+esac
 
 # The initrd holds only what mounts the root disk (MODULES=list: virtio_pci,
 # virtio_blk, ext4 and their dependencies) instead of MODULES=most's 35 MB,
@@ -37,7 +50,7 @@ cache=$(cd "$cache" && pwd)
 # bookworm (ldd of the programs, dpkg -S): when the programs link a new
 # library, add its package here (the field test then says which is missing).
 packages=(
-  systemd systemd-sysv udev dbus linux-image-amd64 initramfs-tools
+  systemd systemd-sysv udev dbus "linux-image-$arch" initramfs-tools
   sqlite3 procps kmod
   fonts-dejavu-core
   libboost-json1.81.0 libboost-url1.81.0 libfmt9 libfreetype6 libpng16-16
@@ -53,7 +66,7 @@ for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.l
 done
 [ -n "$mirror" ] || { echo "build-image: no Debian mirror in /etc/apt/sources.list*" >&2; exit 1; }
 
-key=$( { cat "$0"; printf '%s\n' "${packages[@]}" "$mirror"; \
+key=$( { cat "$0"; printf '%s\n' "${packages[@]}" "$mirror" "$arch"; \
          find "$here/guest" -type f | sort | xargs cat; } | sha256sum | cut -c1-16)
 image=$cache/image-$key
 
@@ -68,21 +81,24 @@ fi
 command -v mmdebstrap >/dev/null || { echo "build-image: needs mmdebstrap (scripts/install-deps.sh)" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "build-image: needs root" >&2; exit 1; }
 
+# A foreign root: mmdebstrap runs its packages' scripts through qemu-user.
+[ "$arch" = amd64 ] || "$root/scripts/qemu-binfmt.sh" aarch64 >/dev/null
+
 start=$(date +%s)
 rm -rf "$image" "$image.tmp"
 mkdir -p "$image.tmp"
 tree=$image.tmp/tree
 echo "build-image: mmdebstrap bookworm from $mirror into $tree"
 # The hooks run on the host with the tree as $1.
-mmdebstrap --mode=root --variant=minbase --format=directory \
+mmdebstrap --mode=root --variant=minbase --format=directory --architectures="$arch" \
   --include="$(IFS=,; echo "${packages[*]}")" \
   --aptopt='Acquire::Retries "3"' \
   --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
   --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
-  --customize-hook="install -m 0755 '$here/guest/field-agent' \"\$1/usr/local/sbin/field-agent\"" \
-  --customize-hook="install -m 0644 '$here/guest/field-agent.service' \"\$1/etc/systemd/system/field-agent.service\"" \
+  --customize-hook="sed 's|/dev/ttyS1|$agent_tty|g' '$here/guest/field-agent' >\"\$1/usr/local/sbin/field-agent\"; chmod 0755 \"\$1/usr/local/sbin/field-agent\"" \
+  --customize-hook="sed 's|ttyS1|${agent_tty#/dev/}|g' '$here/guest/field-agent.service' >\"\$1/etc/systemd/system/field-agent.service\"" \
   --customize-hook="chroot \"\$1\" systemctl enable field-agent.service" \
-  --customize-hook="chroot \"\$1\" systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer systemd-timesyncd.service serial-getty@ttyS1.service" \
+  --customize-hook="chroot \"\$1\" systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer systemd-timesyncd.service serial-getty@${agent_tty#/dev/}.service serial-getty@hvc1.service" \
   --customize-hook="echo ravao-field > \"\$1/etc/hostname\"" \
   --customize-hook="sed -i 's/^MODULES=.*/MODULES=list/' \"\$1/etc/initramfs-tools/initramfs.conf\"" \
   --customize-hook="printf '%s\n' virtio_pci virtio_blk ext4 crc32c_generic >> \"\$1/etc/initramfs-tools/modules\"" \

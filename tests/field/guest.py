@@ -18,6 +18,12 @@ no 9p or ISO tools, the same under KVM and TCG), mounted read-only at
 Accelerator: KVM when /dev/kvm opens, but on these machines KVM can hang
 with a blank console, so a boot under KVM that prints nothing on the console
 within KVM_SILENT seconds is killed and booted again under TCG.
+
+arch="aarch64" (tests/field/arm64.py) boots the arm64 image instead
+(build-image.sh with RAVAO_FIELD_ARCH=arm64) in qemu-system-aarch64's virt
+machine, always under TCG: the console on its one UART, ttyAMA0, and the
+agent on a virtio console (hvc0) on the same unix socket. MACHINES holds
+what differs; the default, x86_64, is the harness as it always was.
 """
 
 import base64
@@ -33,6 +39,19 @@ import time
 
 KVM_SILENT = 15    # seconds of an empty console after which KVM is judged hung
 BOOT_WAIT = 240    # seconds from qemu start to the agent's READY line (TCG included)
+
+# Per guest architecture: qemu program, machine and CPU arguments, the
+# kernel's console, how the agent's chardev "agent" is attached, and whether
+# KVM can run it on this (x86-64) host.
+MACHINES = {
+    "x86_64": {"qemu": "qemu-system-x86_64", "machine": ["-machine", "pc"], "console": "ttyS0",
+               "agent": ["-serial", "chardev:agent"], "kvm": True},
+    # cortex-a57, not max: TCG emulates max's pointer authentication at a
+    # large cost in every function's prologue.
+    "aarch64": {"qemu": "qemu-system-aarch64", "machine": ["-machine", "virt", "-cpu", "cortex-a57"],
+                "console": "ttyAMA0", "agent": ["-device", "virtio-serial-pci", "-device", "virtconsole,chardev=agent"],
+                "kvm": False},
+}
 
 
 class GuestError(AssertionError):
@@ -57,20 +76,24 @@ def make_disk(folder, image, size_mb=256):
 
 class Guest:
     def __init__(self, image_dir, work, debs_disk=None, memory=1024, accel=None, log=print,
-                 usb_args=(), net=None):
+                 usb_args=(), net=None, arch="x86_64", boot_wait=BOOT_WAIT):
         """usb_args: qemu arguments of the USB controller and the devices
         plugged in at every boot (tests/field/usb.py), kept across reboots
         and power cuts, unlike extra_args, which a case may replace.
         net: qemu arguments of the guest's network (netdevs.qemu_args());
-        None: no network at all (-nic none)."""
+        None: no network at all (-nic none).
+        arch: a key of MACHINES (x86_64, or aarch64 for tests/field/arm64.py)."""
         self.image_dir = image_dir
         self.usb_args = list(usb_args)
         self.net = net
+        self.machine = MACHINES[arch]
+        self.boot_wait = boot_wait
         self.work = work
         self.debs_disk = debs_disk
         self.memory = memory
         self.log = log
-        self.accel = accel or os.environ.get("RAVAO_FIELD_ACCEL") or ("kvm" if kvm_usable() else "tcg")
+        self.accel = accel or os.environ.get("RAVAO_FIELD_ACCEL") or (
+            "kvm" if self.machine["kvm"] and kvm_usable() else "tcg")
         self.proc = None
         self.agent = None
         self.agent_buf = b""
@@ -114,16 +137,17 @@ class Guest:
                 os.unlink(os.path.join(w, s))
             except FileNotFoundError:
                 pass
-        cmd = ["qemu-system-x86_64", "-machine", "pc", "-m", str(self.memory), "-smp", "2",
+        m = self.machine
+        cmd = [m["qemu"]] + m["machine"] + ["-m", str(self.memory), "-smp", "2",
                "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
                "-kernel", os.path.join(self.image_dir, "vmlinuz"),
                "-initrd", os.path.join(self.image_dir, "initrd.img"),
-               "-append", "root=/dev/vda rw console=ttyS0,115200 panic=-1 systemd.show_status=1",
+               "-append", "root=/dev/vda rw console=%s,115200 panic=-1 systemd.show_status=1" % m["console"],
                "-drive", "file=%s,if=virtio,format=qcow2,cache=%s,discard=unmap" % (self.overlay, self.cache_mode),
                "-chardev", "file,id=con,path=%s" % self.console,
                "-serial", "chardev:con",
                "-chardev", "socket,id=agent,path=%s,server=on,wait=off" % os.path.join(w, "agent.sock"),
-               "-serial", "chardev:agent",
+               ] + m["agent"] + [
                "-qmp", "unix:%s,server=on,wait=off" % os.path.join(w, "qmp.sock"),
                # Entropy from the host: without it the guest's crng was ready
                # only ~90 s into a TCG boot, and getrandom() (libsodium,
@@ -152,7 +176,7 @@ class Guest:
 
     def _connect_agent(self, t0):
         path = os.path.join(self.work, "agent.sock")
-        deadline = t0 + BOOT_WAIT
+        deadline = t0 + self.boot_wait
         while True:
             if self.proc.poll() is not None:
                 raise GuestError("qemu exited (%s) during boot: %s\n%s"
