@@ -8,10 +8,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "support/harness.hpp"
@@ -125,6 +127,12 @@ class receiver_fixture {
   std::string log() const {
     std::error_code ec;
     return std::filesystem::exists(log_path(), ec) ? read_file(log_path()) : std::string();
+  }
+  // Whether `needle` is in the log within `deadline`: for lines the server
+  // writes after what the test observed (a handshake's failure is logged
+  // after the socket is closed, a reload's after the signal).
+  bool logged(std::string_view needle, std::chrono::milliseconds deadline = std::chrono::seconds(20)) const {
+    return eventually([&] { return log().find(needle) != std::string::npos; }, deadline);
   }
   unsigned short port() const { return port_; }
   pid_t pid() const { return proc_ ? proc_->pid() : -1; }

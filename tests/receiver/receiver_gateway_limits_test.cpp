@@ -156,5 +156,5 @@ BOOST_AUTO_TEST_CASE(at_max_connections_a_new_connection_waits_for_one_to_end_in
   BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
   BOOST_TEST(rep->status == 200u);
   BOOST_TEST(r.stored() == 5);
-  BOOST_TEST(r.log().find("receiver.too_many_connections") != std::string::npos);
+  BOOST_TEST(r.logged("receiver.too_many_connections"), r.log());
 }
