@@ -247,16 +247,7 @@ class Field(unittest.TestCase):
         usb.until(G, "! test -e /sys/bus/usb/drivers/usbhid/%s:1.0" % port, "usbhid detached from the wedge")
         visit_by_wedge("wedge: Enter key to visit row (s)")
         # Unplugged: ravaod notices; replugged: it takes the wedge again.
-        cursor = journal_cursor()
-        usb.unplug(G, usb.WEDGE)
-        wait_event(cursor, "scanner.gone", "s2")
-        _, st = G.run("ravaoctl status")
-        self.assertRegex(st, r"ALARM: .*scanner s2 .*\[scanner\.", "no alarm for the unplugged wedge in ravaoctl status:\n" + st)
-        cursor = journal_cursor()
-        t0 = time.monotonic()
-        usb.plug(G, usb.WEDGE)
-        wait_event(cursor, "scanner.online", "s2")
-        TIMES.setdefault("wedge: device_add to scanner.online (s)", []).append(round(time.monotonic() - t0, 1))
+        unplug_and_replug(self, usb.WEDGE, "s2", "wedge")
         visit_by_wedge("wedge: Enter key to visit row after replug (s)")
         # Stopped, ravaod gives the keyboard back to the kernel.
         G.run("systemctl stop ravao")
@@ -272,16 +263,7 @@ class Field(unittest.TestCase):
         visit_by_ftdi("serial (FTDI): CR LF to visit row (s)")
         # Unplugged: ravaod notices (scanner.gone, an alarm); replugged in the
         # same port: the same link, reopened by itself.
-        cursor = journal_cursor()
-        usb.unplug(G, usb.FTDI)
-        wait_event(cursor, "scanner.gone", "s3")
-        _, st = G.run("ravaoctl status")
-        self.assertRegex(st, r"ALARM: .*scanner s3 .*\[scanner\.", "no alarm for the unplugged serial scanner in ravaoctl status:\n" + st)
-        cursor = journal_cursor()
-        t0 = time.monotonic()
-        usb.plug(G, usb.FTDI)
-        wait_event(cursor, "scanner.online", "s3")
-        TIMES.setdefault("serial (FTDI): device_add to scanner.online (s)", []).append(round(time.monotonic() - t0, 1))
+        unplug_and_replug(self, usb.FTDI, "s3", "serial (FTDI)")
         visit_by_ftdi("serial (FTDI): CR LF to visit row after replug (s)")
         # A router that booted without the bridge, whose scanner is plugged
         # in later. systemd resolves the unit's DeviceAllow=char-ttyUSB from
@@ -409,6 +391,22 @@ def visit_by_ftdi(figure):
     t = wait_visit("quay-3", before, "the serial scan's visit")
     TIMES.setdefault(figure, []).append(round(t - t0, 2))
 
+
+
+def unplug_and_replug(case, device, scanner, what):
+    """QMP device_del of DEVICE: ravaod logs scanner.gone for SCANNER and
+    ravaoctl status shows its alarm; device_add: scanner.online (timed)."""
+    cursor = journal_cursor()
+    usb.unplug(G, device)
+    wait_event(cursor, "scanner.gone", scanner)
+    _, st = G.run("ravaoctl status")
+    case.assertRegex(st, r"ALARM: .*scanner %s .*\[scanner\." % scanner,
+                     "no alarm for the unplugged %s scanner in ravaoctl status:\n%s" % (what, st))
+    cursor = journal_cursor()
+    t0 = time.monotonic()
+    usb.plug(G, device)
+    wait_event(cursor, "scanner.online", scanner)
+    TIMES.setdefault("%s: device_add to scanner.online (s)" % what, []).append(round(time.monotonic() - t0, 1))
 
 def assert_no_denials(case):
     """No seccomp kill or audit line, no EPERM from ravaod in the journal."""
