@@ -138,7 +138,7 @@ constexpr auto events = std::to_array<event_doc>({
     {receiver, "receiver.too_many_connections", "warning", "at `--max-connections`: accepting paused until a connection ends (logged once each time)", "`connections`"},
     {receiver, "receiver.too_many_connections_from_address", "warning", "connections from one address over `--max-connections-per-address` are refused (logged once each time the address reaches its cap)", "`peer`, `limit`"},
     {receiver, "receiver.handshake_failed", "info", "a TLS handshake failed", "`peer`, `reason`"},
-    {receiver, "receiver.request", "info", "one line per request (or a request cut short)", "`peer`, `gateway`, `records`, `accepted`, `duplicates`, `ms`, `store_ms`, `note`; cut short: `peer`, `reason` or `fault`"},
+    {receiver, "receiver.request", "info", "one line per request (or a request cut short)", "`peer`, `gateway`, `records`, `accepted`, `duplicates`, `ms`, `store_ms`, `group` (batches committed together), `note`; cut short: `peer`, `reason` or `fault`"},
     {receiver, "receiver.duplicates_discarded", "notice", "records already stored were discarded", "`gateway`, `stream`, `count`"},
     {receiver, "receiver.record_conflict", "error", "a record arrived under a (gateway, stream, seq) already stored with other content: the batch was refused with 409, the refused copy kept in `conflicts`", "`gateway`, `stream`, `seqs`, `first_seq`"},
     {receiver, "receiver.reloaded", "notice", "SIGHUP: `--tokens` and `--deny` were read again", "`tokens`, `denied`"},
@@ -148,6 +148,9 @@ constexpr auto events = std::to_array<event_doc>({
     {receiver, "receiver.overloaded", "warning", "the store pool (`--db-connections` threads, `--db-queue` waiting) was full: the request was answered 503 with Retry-After", "`gateway`, `pending`, `capacity`"},
     {receiver, "receiver.retention_applied", "info", "records received before the cutoff were dropped (`--retain-days`)", "`cutoff`"},
     {receiver, "receiver.retention_failed", "error", "`--retain-days`: the old records could not be dropped; tried again in an hour", "`error`"},
+    // storm (issue 15): the session queue and group commit
+    {receiver, "receiver.group_split", "info", "batches grouped into one transaction could not be stored together (a key already stored, a conflict, a deadlock): each is stored again in its own transaction", "`batches`, `reason`"},
+    {receiver, "receiver.session_queue_timeout", "warning", "a connection waited `--queue-timeout-seconds` for a TLS session (`--max-sessions` in use): its first request is answered 503 with Retry-After (logged once per episode)", "`peer`, `waiting`, `max_sessions`"},
     // storm (issue 15): the per-gateway limit
     {receiver, "receiver.descriptor_limit", "warning", "at start: the descriptor limit (RLIMIT_NOFILE, raised to its hard limit) is below `--max-connections`", "`limit`, `max_connections`"},
     {receiver, "receiver.gateway_throttled", "warning", "a gateway went over `--per-gateway-in-flight` or `--per-gateway-rate`: its requests are answered 429 with Retry-After (logged once each time it goes over)", "`gateway`, `limit` (`in_flight` or `rate`), `retry_after`"},

@@ -25,6 +25,7 @@ struct server::exchange {
   std::string gateway;  // for the log line and stats, when known
   std::string note;
   std::optional<std::int64_t> records, accepted, duplicates, store_ms;
+  std::optional<std::int64_t> group;  // batches committed in the same transaction (group commit)
 
   void fail(boost::beast::http::status s, std::string_view message) {
     status = s;

@@ -32,7 +32,8 @@ namespace {
 constexpr option_spec specs[] = {
     {"listen"}, {"cert"}, {"key"}, {"db"}, {"client-ca"}, {"tokens"}, {"deny"},
     {"base-path"}, {"fault", true, true}, {"timeout-seconds"}, {"handshake-timeout-seconds"},
-    {"request-timeout-seconds"}, {"max-connections"}, {"max-connections-per-address"}, {"log-level"},
+    {"request-timeout-seconds"}, {"max-connections"}, {"max-sessions"}, {"max-handshakes"},
+    {"queue-timeout-seconds"}, {"max-connections-per-address"}, {"log-level"},
     {"db-connections"}, {"db-queue"}, {"retain-days"}, {"pg-insert"},
     {"per-gateway-in-flight"}, {"per-gateway-rate"}, {"per-gateway-burst"},
 };
@@ -96,8 +97,16 @@ batches and heartbeats (403 otherwise). At least one of --client-ca and
                           (default 60)
   --timeout-seconds N     an idle keep-alive connection waits N s for its next
                           request; a reply is written within N s (default 30)
-  --max-connections N     connections served at once (default 256); at the cap,
-                          accepting pauses until one ends
+  --max-connections N     connections accepted at once, waiting ones included
+                          (default 20000); at the cap, accepting pauses until
+                          one ends
+  --max-sessions N        connections with a TLS session at once (default
+                          2000); the others wait for one in arrival order,
+                          holding only their socket
+  --max-handshakes N      TLS handshakes at once (default 32)
+  --queue-timeout-seconds N
+                          a connection that waited N s for a session (default
+                          30) is served only to answer 503 with Retry-After
   --max-connections-per-address N
                           connections from one peer address at once (default
                           16); more are accepted and closed
@@ -206,7 +215,10 @@ int serve_command(std::span<char*> args) {
   so.idle_timeout = std::chrono::seconds(opts.integer("timeout-seconds", 30, 1, 3600));
   so.handshake_timeout = std::chrono::seconds(opts.integer("handshake-timeout-seconds", 5, 1, 3600));
   so.request_timeout = std::chrono::seconds(opts.integer("request-timeout-seconds", 60, 1, 3600));
-  so.max_connections = static_cast<std::size_t>(opts.integer("max-connections", 256, 1, 100'000));
+  so.max_connections = static_cast<std::size_t>(opts.integer("max-connections", 20'000, 1, 1'000'000));
+  so.max_sessions = static_cast<std::size_t>(opts.integer("max-sessions", 2'000, 1, 1'000'000));
+  so.max_handshakes = static_cast<std::size_t>(opts.integer("max-handshakes", 32, 1, 100'000));
+  so.queue_timeout = std::chrono::seconds(opts.integer("queue-timeout-seconds", 30, 1, 3600));
   so.max_connections_per_address =
       static_cast<std::size_t>(opts.integer("max-connections-per-address", 16, 1, 100'000));
   so.per_gateway.in_flight = static_cast<std::size_t>(opts.integer("per-gateway-in-flight", 4, 0, 100'000));

@@ -39,6 +39,8 @@ server::server(asio::any_io_executor ex, asio::ssl::context& tls, store_pool& db
       session_ended_(ex),
       per_address_(options_.max_connections_per_address),
       per_gateway_(options_.per_gateway),
+      session_slots_(ex, options_.max_sessions),
+      handshake_slots_(ex, options_.max_handshakes),
       decoders_(options_.decode_threads) {}
 
 // The pool's destructor joins its threads: a decode still running finishes
@@ -72,6 +74,8 @@ void server::stop() {
   boost::system::error_code ec;
   acceptor_.close(ec);
   session_ended_.cancel();
+  session_slots_.close();
+  handshake_slots_.close();
   for (auto& w : sessions_) {
     if (auto s = w.lock()) beast::get_lowest_layer(*s).close();
   }
@@ -116,20 +120,21 @@ void server::refuse_throttled(exchange& x, const std::string& gateway, const gat
   count(gateway, "throttled");
 }
 
-// At --max-connections the loop stops accepting until a session ends: the
-// connections over the cap wait in the kernel's listen queue (and their
+// At --max-connections the loop stops accepting until a connection ends:
+// the connections over the cap wait in the kernel's listen queue (and their
 // SYNs are retried by the client beyond it), none is accepted only to be
-// closed without a reply. Out of descriptors (EMFILE, ENFILE) or kernel
-// memory, it waits the same way, at most 100 ms, instead of spinning on a
-// connection it cannot take.
+// closed without a reply. Below it, every connection is accepted and waits
+// for a session in user space (serve). Out of descriptors (EMFILE, ENFILE)
+// or kernel memory, it waits the same way, at most 100 ms, instead of
+// spinning on a connection it cannot take.
 asio::awaitable<void> server::accept_loop() {
   while (!stopped_) {
     std::erase_if(sessions_, [](const auto& w) { return w.expired(); });
     boost::system::error_code ec;
-    if (sessions_.size() >= options_.max_connections) {
+    if (connections_ >= options_.max_connections) {
       if (!at_capacity_) {
         log::warning("receiver.too_many_connections", "at --max-connections: accepting paused until one ends",
-                     {{"connections", std::to_string(sessions_.size())}});
+                     {{"connections", std::to_string(connections_)}});
       }
       at_capacity_ = true;
       co_await wait_for_a_session_end(std::chrono::seconds(1));
@@ -161,10 +166,9 @@ asio::awaitable<void> server::accept_loop() {
       socket.close(ec);
       continue;
     }
-    auto stream = std::make_shared<tls_stream>(beast::tcp_stream(std::move(socket)), tls_);
-    sessions_.push_back(stream);
+    ++connections_;
     // An exception in one session closes only that connection (session.failed).
-    spawn_session(ex_, "receiver.session", serve(std::move(stream), std::move(peer), std::move(admission.slot)));
+    spawn_session(ex_, "receiver.session", serve(std::move(socket), std::move(peer), std::move(admission.slot)));
   }
 }
 
@@ -174,7 +178,10 @@ asio::awaitable<void> server::wait_for_a_session_end(std::chrono::milliseconds a
   co_await session_ended_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
 }
 
-void server::on_session_end() { session_ended_.cancel(); }
+void server::on_session_end() {
+  --connections_;
+  session_ended_.cancel();
+}
 
 std::expected<sender, refusal> server::authorize(const http::fields& head, const peer_certificate& peer) const {
   return identities_.authenticate(head[http::field::authorization], peer);
@@ -271,10 +278,8 @@ asio::awaitable<void> server::handle(exchange& x, const sender& who, decoded_bod
     co_return;
   }
   const auto store_started = std::chrono::steady_clock::now();
-  std::function<result<ingest_result>(store&)> store_it = [shared, at = now_ms()](store& s) {
-    return s.store_batch(*shared, at);
-  };
-  auto job = co_await db_.submit(std::move(store_it));
+  // Group-committed with the batches waiting beside it (store_pool.hpp).
+  auto job = co_await db_.store_batch(shared, now_ms());
   x.store_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                      store_started).count();
   if (!job) {
@@ -297,6 +302,7 @@ asio::awaitable<void> server::handle(exchange& x, const sender& who, decoded_bod
   }
   x.accepted = stored->accepted;
   x.duplicates = stored->duplicates;
+  x.group = stored->group;
   if (stored->duplicates > 0) {
     log::notice("receiver.duplicates_discarded", "records already stored were discarded",
                 {{"gateway", b.gateway}, {"stream", b.stream}, {"count", std::to_string(stored->duplicates)}});

@@ -6,6 +6,9 @@
 // (before any of its body), and the faults of faults.hpp.
 //
 // Threads: one I/O thread runs the accept loop and every session coroutine.
+// Every connection is accepted (up to max_connections, fd limits permitting);
+// TLS sessions and handshakes are capped by two FIFO gates (slot_gate.hpp),
+// so that a reconnect storm is queued in user space, never reset.
 // Gunzip and JSON parsing, which a large body makes long, run on a small
 // worker pool (body.hpp: pure, owning its input); the database work runs on
 // the store pool (store_pool.hpp: bounded; a full pool is a 503 with
@@ -36,6 +39,7 @@
 #include "receiver/gateway_limiter.hpp"
 #include "receiver/identity.hpp"
 #include "receiver/limits.hpp"
+#include "receiver/slot_gate.hpp"
 #include "receiver/store_pool.hpp"
 
 namespace ravao::receiver {
@@ -50,7 +54,16 @@ struct server_options {
   std::chrono::seconds handshake_timeout{5};
   std::chrono::seconds request_timeout{60};
   std::chrono::seconds idle_timeout{30};
-  std::size_t max_connections = 256;             // more wait in the listen queue until one ends
+  // Connections (docs/receiver.md "Connections"): up to `max_connections`
+  // are accepted (more wait in the listen queue until one ends); of those,
+  // `max_sessions` have a TLS session at once, and the others wait for one
+  // in FIFO order holding only their socket; `max_handshakes` TLS handshakes
+  // run at once. A connection that waited `queue_timeout` for a session is
+  // served anyway, only to answer its first request 503 with Retry-After.
+  std::size_t max_connections = 20'000;
+  std::size_t max_sessions = 2'000;
+  std::size_t max_handshakes = 32;
+  std::chrono::seconds queue_timeout{30};
   std::size_t max_connections_per_address = 16;  // from one peer address; more are accepted and closed
   unsigned decode_threads = 2;                   // the worker pool that gunzips and parses bodies
   std::int64_t busy_retry_after = 2;             // Retry-After (s) of a 503 when the store pool is full
@@ -79,7 +92,15 @@ class server {
   boost::asio::awaitable<void> wait_for_a_session_end(std::chrono::milliseconds at_most);
   void on_session_end();
   // session.cpp: one connection, request after request.
-  boost::asio::awaitable<void> serve(std::shared_ptr<tls_stream> stream, std::string peer, connection_slot slot);
+  // Owns the accepted socket: waits for a session and a handshake slot, then serves.
+  boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket, std::string peer, connection_slot slot);
+  // A TLS session for `socket` within the handshake gate; nullptr when it failed (logged).
+  boost::asio::awaitable<std::shared_ptr<tls_stream>> handshake(boost::asio::ip::tcp::socket socket,
+                                                                const std::string& peer);
+  // Requests on one TLS session until it ends; `overflow`: it waited past
+  // queue_timeout, so its first request is answered 503 and the session closed.
+  boost::asio::awaitable<void> serve_requests(std::shared_ptr<tls_stream> stream, const std::string& peer,
+                                              bool overflow);
   // The one place a request is authenticated (identities::authenticate),
   // from its header and the TLS client certificate, before its body is read.
   std::expected<sender, refusal> authorize(const boost::beast::http::fields& head,
@@ -111,6 +132,10 @@ class server {
   address_limits per_address_;
   gateway_limiter per_gateway_;
   std::vector<std::weak_ptr<tls_stream>> sessions_;
+  std::size_t connections_ = 0;  // accepted and not yet closed, waiting ones included
+  slot_gate session_slots_;      // TLS sessions at once (max_sessions)
+  slot_gate handshake_slots_;    // TLS handshakes at once (max_handshakes)
+  bool queue_timeout_logged_ = false;  // an episode of connections waiting past queue_timeout
   boost::asio::thread_pool decoders_;
   bool stopped_ = false;
 };

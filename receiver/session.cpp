@@ -25,6 +25,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using steady = std::chrono::steady_clock;
+using tcp = asio::ip::tcp;
 
 namespace {
 
@@ -59,26 +60,59 @@ asio::awaitable<decoded_body> decode_on_pool(endpoint where, std::string body, s
 
 }  // namespace
 
-// Owns `stream` (shared only with sessions_, whose weak reference lets stop()
-// close it) and `slot` (its place among its address's connections).
-asio::awaitable<void> server::serve(std::shared_ptr<tls_stream> stream, std::string peer,
+// Owns `socket` and `slot` (its place among its address's connections).
+// While it waits for a session it holds only the socket: no TLS state, no
+// buffer (docs/receiver.md "Connections").
+asio::awaitable<void> server::serve(tcp::socket socket, std::string peer,
                                     [[maybe_unused]] connection_slot slot) {  // held until the session ends
   // However the session ends: a paused accept loop may take the next connection.
   struct wake_accept {
     server* s;
     ~wake_accept() { s->on_session_end(); }
   } wake{this};
+  auto session = co_await session_slots_.acquire(steady::now() + options_.queue_timeout);
+  if (stopped_) co_return;  // the socket closes with this frame
+  const bool overflow = !session;
+  if (overflow && !queue_timeout_logged_) {
+    queue_timeout_logged_ = true;
+    log::warning("receiver.session_queue_timeout",
+                 "connections waited past the queue timeout for a session: answered 503 with Retry-After",
+                 {{"peer", peer}, {"waiting", std::to_string(session_slots_.waiting())},
+                  {"max_sessions", std::to_string(options_.max_sessions)}});
+  } else if (!overflow) {
+    queue_timeout_logged_ = false;
+  }
+  auto stream = co_await handshake(std::move(socket), peer);
+  if (!stream) co_return;
+  co_await serve_requests(std::move(stream), peer, overflow);
+}
+
+asio::awaitable<std::shared_ptr<server::tls_stream>> server::handshake(tcp::socket socket, const std::string& peer) {
+  // Its deadline starts once it has a slot: the I/O thread runs at most
+  // max_handshakes at once, so each gets its share of the CPU in time.
+  auto slot = co_await handshake_slots_.acquire(steady::now() + options_.queue_timeout);
+  if (!slot || stopped_) co_return nullptr;
+  auto stream = std::make_shared<tls_stream>(beast::tcp_stream(std::move(socket)), tls_);
+  sessions_.push_back(stream);
   boost::system::error_code ec;
   auto& lowest = beast::get_lowest_layer(*stream);
-  auto with_ec = asio::redirect_error(asio::use_awaitable, ec);
   lowest.expires_after(options_.handshake_timeout);
-  co_await stream->async_handshake(asio::ssl::stream_base::server, with_ec);
+  co_await stream->async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
     log::info("receiver.handshake_failed", "TLS handshake failed",
               {{"peer", peer}, {"reason", ec == beast::error::timeout ? "handshake deadline passed" : ec.message()}});
     lowest.close();
-    co_return;
+    co_return nullptr;
   }
+  co_return stream;
+}
+
+// Owns `stream` (shared only with sessions_, whose weak reference lets stop() close it).
+asio::awaitable<void> server::serve_requests(std::shared_ptr<tls_stream> stream, const std::string& peer,
+                                             bool overflow) {
+  boost::system::error_code ec;
+  auto& lowest = beast::get_lowest_layer(*stream);
+  auto with_ec = asio::redirect_error(asio::use_awaitable, ec);
   const peer_certificate peer_cert = read_peer_certificate(stream->native_handle());
   beast::flat_buffer buffer;
   bool first = true;
@@ -86,7 +120,14 @@ asio::awaitable<void> server::serve(std::shared_ptr<tls_stream> stream, std::str
     // Waiting for the next request: its first byte within the idle timeout
     // (the handshake deadline for the first request: a gateway sends at once).
     if (buffer.size() == 0) {
-      lowest.expires_after(first ? options_.handshake_timeout : options_.idle_timeout);
+      // Between requests the buffer is given back (a body may have grown it).
+      buffer.shrink_to_fit();
+      // While other connections wait for a session, an idle one keeps its
+      // session only as long as a gateway obeying our Retry-After needs.
+      const auto idle = session_slots_.waiting() > 0
+                            ? std::min(options_.idle_timeout, std::chrono::seconds(options_.busy_retry_after + 2))
+                            : options_.idle_timeout;
+      lowest.expires_after(first ? options_.handshake_timeout : idle);
       const auto n = co_await stream->async_read_some(buffer.prepare(4096), with_ec);
       if (ec) break;
       buffer.commit(n);
@@ -136,6 +177,14 @@ asio::awaitable<void> server::serve(std::shared_ptr<tls_stream> stream, std::str
       count("", "too_large");
     } else if (auto admission = per_gateway_.admit(authorized->gateway); !admission.admitted) {
       refuse_throttled(x, authorized->gateway, admission);
+    } else if (overflow) {
+      // It waited past --queue-timeout-seconds for a session: told when to
+      // come back, then closed, so that the sessions go to the queue's order.
+      x.gateway = authorized->gateway;
+      x.fail(http::status::service_unavailable, "the receiver has too many connections: retry later");
+      x.retry_after = options_.busy_retry_after;
+      close_after = true;
+      count(x.gateway, "overloaded");
     } else if (ticket = std::move(admission.ticket); db_.pending() >= db_.capacity()) {
       // The database is behind: refused before its body costs memory or a
       // decode (the pool may also fill while the body is read: handle() checks again).
@@ -194,7 +243,18 @@ asio::awaitable<void> server::serve(std::shared_ptr<tls_stream> stream, std::str
         }
       }
     }
-    if (!body_read) close_after = true;  // the unread body is still on the wire
+    // A refusal with Retry-After (429, 503) decided from the header keeps
+    // the connection: its announced body is read and discarded after the
+    // reply, so the gateway's retry costs no new TLS handshake. Any other
+    // unread body (too large, chunked, awaiting 100-continue) closes it.
+    std::optional<std::size_t> discard;
+    if (!body_read && !too_large && x.retry_after && !close_after &&
+        head[http::field::expect] != "100-continue") {
+      if (const auto length = parser.content_length(); length && *length <= batch_limits.max_sent_bytes) {
+        discard = static_cast<std::size_t>(*length);
+      }
+    }
+    if (!body_read && !discard) close_after = true;  // the unread body is still on the wire
 
     if (faults_.delay().count() > 0) {
       asio::steady_timer delay(ex_, faults_.delay());
@@ -206,7 +266,7 @@ asio::awaitable<void> server::serve(std::shared_ptr<tls_stream> stream, std::str
     log::info("receiver.request", message,
               {{"peer", peer}, {"gateway", x.gateway.empty() ? "-" : x.gateway}, {"records", opt(x.records)},
                {"accepted", opt(x.accepted)}, {"duplicates", opt(x.duplicates)}, {"ms", std::to_string(ms.count())},
-               {"store_ms", opt(x.store_ms)},
+               {"store_ms", opt(x.store_ms)}, {"group", opt(x.group)},
                {"note", x.note.empty() ? "-" : x.note}});
     if (x.drop || stopped_) break;
     ticket = {};  // the request is done but for its reply: the gateway may send its next one
@@ -221,7 +281,18 @@ asio::awaitable<void> server::serve(std::shared_ptr<tls_stream> stream, std::str
     rep.prepare_payload();
     lowest.expires_after(options_.idle_timeout);
     co_await http::async_write(*stream, rep, with_ec);
-    if (!ec && !body_read) {
+    if (!ec && discard) {
+      // Exactly the announced body: what is already buffered, then the rest
+      // through a fixed scratch buffer (nothing is kept), within the handshake deadline.
+      const std::size_t buffered = std::min(buffer.size(), *discard);
+      buffer.consume(buffered);
+      std::size_t left = *discard - buffered;
+      std::array<char, 16 * 1024> scratch;
+      lowest.expires_after(options_.handshake_timeout);
+      while (left > 0 && !ec) {
+        left -= co_await stream->async_read_some(asio::buffer(scratch.data(), std::min(left, scratch.size())), with_ec);
+      }
+    } else if (!ec && !body_read) {
       // A lingering close: the client may still be sending the body we
       // refused; discard what it announced (at most 4 batches' worth, for at
       // most the handshake deadline, through a fixed scratch buffer: nothing

@@ -5,6 +5,13 @@
 
 namespace ravao::receiver {
 
+std::vector<result<ingest_result>> store::store_batches(std::span<const pending_batch> group) {
+  std::vector<result<ingest_result>> out;
+  out.reserve(group.size());
+  for (const auto& p : group) out.push_back(store_batch(*p.b, p.received_ms));
+  return out;
+}
+
 result<std::unique_ptr<store>> open_store(const std::string& where, store_mode m, insert_method how) {
   if (is_postgresql_url(where)) {
     auto db = pg_store::open(where, m, how);

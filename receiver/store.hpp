@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,13 @@ struct ingest_result {
   // Seqs stored earlier with other content (a forgery, or a gateway that
   // reused its stream): when not empty, nothing of the batch was stored.
   std::vector<std::int64_t> conflicts;
+  std::int64_t group = 1;  // batches committed in the same transaction (store_batches)
+};
+
+// A batch waiting to be stored, as the store pool groups them (store_batches).
+struct pending_batch {
+  std::shared_ptr<const batch> b;
+  std::int64_t received_ms = 0;
 };
 
 struct record_filter {
@@ -76,6 +84,12 @@ class store {
   // and the refused copies are kept in `conflicts` (and counted as the
   // outcome "conflict") for the province to investigate.
   virtual result<ingest_result> store_batch(const batch& b, std::int64_t received_ms) = 0;
+  // Group commit: several batches, each with the outcome store_batch would
+  // give it (out[i] for group[i]), in as few transactions as the engine
+  // can. PostgreSQL stores them all in one transaction when every key is
+  // new, and else each in its own (a duplicate or conflict in one batch
+  // never fails the others). The default stores them one by one.
+  virtual std::vector<result<ingest_result>> store_batches(std::span<const pending_batch> group);
   virtual result<void> store_heartbeat(const heartbeat& h, std::int64_t received_ms) = 0;
   // Adds one to the request count of (gateway, outcome); gateway "" when unknown.
   virtual result<void> count_outcome(std::string_view gateway, std::string_view outcome) = 0;

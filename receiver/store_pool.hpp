@@ -5,6 +5,12 @@
 // is not admitted: the server answers 503 with Retry-After instead of
 // holding more request bodies in memory (docs/receiver.md, "Backpressure").
 //
+// Batches are group-committed (store_batch): they wait in one queue, and
+// the first free thread takes every batch waiting then (up to
+// group_records records) and stores them with store::store_batches, in one
+// transaction where the engine can. Under load many requests share a
+// commit; alone, a batch is stored at once, as before.
+//
 // Threads: submit() and post() are called on the server's I/O thread; a job
 // runs on one of the pool's threads with a store no other thread holds; its
 // result is delivered back on the caller's executor. The destructor joins the
@@ -12,6 +18,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -19,7 +26,9 @@
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -42,6 +51,34 @@ class store_pool {
     if (!admit(pending_)) co_return std::nullopt;
     co_return co_await boost::asio::co_spawn(threads_, run<R>(this, std::move(job)), boost::asio::use_awaitable);
   }
+  // Stores `b` (received at `received_ms`) in a group with the batches
+  // waiting at that moment; its own outcome. nullopt, at once, when the
+  // pool is full (the same count as submit()).
+  // Not a coroutine itself: the awaitable comes straight from async_initiate.
+  boost::asio::awaitable<std::optional<result<ingest_result>>> store_batch(std::shared_ptr<const batch> b,
+                                                                           std::int64_t received_ms) {
+    using outcome = std::optional<result<ingest_result>>;
+    return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(outcome)>(
+        [this, job = pending_batch{std::move(b), received_ms}](auto handler) mutable {
+          // The awaiting coroutine's handler, moved out, called and
+          // destroyed on its own executor (the I/O thread), never on the
+          // pool thread that stored the batch (which keeps only an empty shell).
+          auto h = std::make_shared<decltype(handler)>(std::move(handler));
+          auto done = [h](outcome r) {
+            auto ex = boost::asio::get_associated_executor(*h);
+            boost::asio::post(ex, [h, r = std::move(r)]() mutable {
+              auto resume = std::move(*h);
+              resume(std::move(r));
+            });
+          };
+          if (!admit(pending_)) return done(std::nullopt);
+          enqueue(std::move(job), std::move(done));
+        },
+        boost::asio::use_awaitable);
+  }
+  // Records one group takes at most (five of ravaod's largest batches).
+  static constexpr std::size_t group_records = 10'000;
+
   // Runs `job` on a pool thread, nobody waiting; false (and not run) when
   // as many posted jobs are pending as the pool's capacity. Posted jobs have
   // their own count: they never make submit() refuse a request.
@@ -55,7 +92,8 @@ class store_pool {
   // A store taken from the free list for one job, given back at the end.
   class lease {
    public:
-    lease(store_pool& p, std::atomic<std::size_t>& pending);
+    // `pending`: decremented at the end (nullptr: counted by the caller).
+    lease(store_pool& p, std::atomic<std::size_t>* pending);
     ~lease();
     lease(const lease&) = delete;
     lease& operator=(const lease&) = delete;
@@ -63,16 +101,26 @@ class store_pool {
 
    private:
     store_pool& pool_;
-    std::atomic<std::size_t>& pending_;  // decremented at the end
+    std::atomic<std::size_t>* pending_;
     store* s_;
   };
 
   template <class R>
   static boost::asio::awaitable<R> run(store_pool* pool, std::function<R(store&)> job) {
-    lease l(*pool, pool->pending_);
+    lease l(*pool, &pool->pending_);
     co_return job(l.get());
   }
   bool admit(std::atomic<std::size_t>& pending);
+  struct queued_batch {
+    pending_batch job;
+    std::function<void(std::optional<result<ingest_result>>)> done;  // posts the outcome to the awaiting coroutine
+  };
+  void enqueue(pending_batch job, std::function<void(std::optional<result<ingest_result>>)> done);
+  // On a pool thread: every batch waiting (up to group_records records), stored as one group.
+  void store_group();
+
+  std::mutex queue_mutex_;
+  std::deque<queued_batch> queue_;  // admitted batches not yet taken by a thread
 
   std::vector<std::unique_ptr<store>> stores_;
   std::mutex free_mutex_;

@@ -4,9 +4,11 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <tuple>
 
 #include <fmt/format.h>
 
+#include "common/log.hpp"
 #include "receiver/pg/loader.hpp"
 
 namespace ravao::receiver {
@@ -136,6 +138,27 @@ std::string partition_name(std::int64_t day) {
   auto iso = iso_day(day);
   std::erase(iso, '-');
   return "records_" + iso;
+}
+
+// A PostgreSQL array literal of texts ({"a","b\"c"}), for unnest($1::text[]).
+std::string text_array(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (const auto& v : values) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (const char c : v) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + '}';
+}
+
+std::string number_array(const std::vector<std::int64_t>& values) {
+  std::string out = "{";
+  for (const auto v : values) out += (out.size() > 1 ? "," : "") + std::to_string(v);
+  return out + '}';
 }
 
 std::int64_t day_of(std::int64_t ms) { return ms >= 0 ? ms / day_ms : (ms - day_ms + 1) / day_ms; }
@@ -402,7 +425,7 @@ result<std::optional<ingest_result>> pg_store::insert_batch(const batch& b, std:
     if (auto r = db_.exec(staging); !r) return std::unexpected(r.error());
     staging_ready_ = true;
   }
-  auto tx = pg::transaction::begin(db_);
+  auto tx = begin_ingest();
   if (!tx) return std::unexpected(tx.error());
   if (auto r = anchor(b.gateway, b.sent); !r) return std::unexpected(r.error());
   auto derived = derived_times(b);
@@ -436,6 +459,129 @@ result<std::optional<ingest_result>> pg_store::insert_batch(const batch& b, std:
   if (!g) return std::unexpected(g.error());
   if (auto r = count_outcome(b.gateway, "stored"); !r) return std::unexpected(r.error());
   if (auto r = tx->commit(); !r) return std::unexpected(r.error());
+  return out;
+}
+
+result<pg::transaction> pg_store::begin_ingest() { return pg::transaction::begin(db_); }
+
+std::vector<result<ingest_result>> pg_store::store_batches(std::span<const pending_batch> group) {
+  if (group.size() > 1) {
+    auto together = insert_group(group);
+    if (together) return std::move(*together);
+    // Rolled back: nothing of the group is stored. Each batch again, alone,
+    // with store_batch's own fallback for keys already stored.
+    log::info("receiver.group_split", "a group of batches is stored one batch at a time",
+              {{"batches", std::to_string(group.size())}, {"reason", together.error().message()}});
+  }
+  return store::store_batches(group);
+}
+
+result<std::vector<result<ingest_result>>> pg_store::insert_group(std::span<const pending_batch> group) {
+  const auto day = day_of(group.front().received_ms);
+  for (const auto& p : group) {
+    if (day_of(p.received_ms) != day) return fail(errc::store_unavailable, "the group was received on two days");
+  }
+  if (auto r = ensure_partitions(group.front().received_ms); !r) return std::unexpected(r.error());
+  // Locks in one order in every transaction: by (gateway, stream, first seq).
+  std::vector<std::size_t> order(group.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::ranges::sort(order, [&](std::size_t x, std::size_t y) {
+    const batch& a = *group[x].b;
+    const batch& b = *group[y].b;
+    return std::tie(a.gateway, a.stream, a.records.front().seq) < std::tie(b.gateway, b.stream, b.records.front().seq);
+  });
+  auto tx = begin_ingest();
+  if (!tx) return std::unexpected(tx.error());
+  std::vector<std::vector<std::optional<std::int64_t>>> derived(group.size());
+  std::vector<std::pair<std::size_t, std::size_t>> rows;  // (batch, record), in lock order
+  for (const auto i : order) {
+    const batch& b = *group[i].b;
+    if (auto r = anchor(b.gateway, b.sent); !r) return std::unexpected(r.error());
+    auto d = derived_times(b);
+    if (!d) return std::unexpected(d.error());
+    derived[i] = std::move(*d);
+    for (std::size_t k = 0; k < b.records.size(); ++k) rows.emplace_back(i, k);
+  }
+  const std::string iso = iso_day(day);
+  auto keys = pg::load(db_, how_, "record_keys", key_columns, 4, rows.size(), [&](std::size_t n, auto& out) {
+    const batch& b = *group[rows[n].first].b;
+    out.text(b.gateway);
+    out.text(b.stream);
+    out.number(b.records[rows[n].second].seq);
+    out.text(iso);
+  });
+  if (!keys) {
+    if (db_.last_sqlstate() == pg::unique_violation) return fail(errc::store_unavailable, "a key already stored");
+    return std::unexpected(keys.error());
+  }
+  auto loaded = pg::load(db_, how_, partition_name(day), record_columns, 14, rows.size(), [&](std::size_t n, auto& out) {
+    const auto& p = group[rows[n].first];
+    const auto& rec = p.b->records[rows[n].second];
+    out.text(p.b->gateway);
+    out.text(p.b->stream);
+    out.number(rec.seq);
+    describe_record(rec, derived[rows[n].first][rows[n].second], out);
+    out.number(p.received_ms);
+    out.text(iso);
+    out.text(rec.json);
+    describe_actor(rec, out);
+  });
+  if (!loaded) return std::unexpected(loaded.error());
+  // streams, gateways and outcomes: one upsert each, a row per key (an
+  // upsert may not touch one row twice), in key order.
+  struct stream_sum {
+    std::int64_t records = 0, highest = 0, last_ms = 0;
+  };
+  std::map<std::pair<std::string, std::string>, stream_sum> streams;
+  std::map<std::string, std::pair<std::int64_t, std::int64_t>> gateways;  // last ms, batches
+  for (const auto& p : group) {
+    auto& st = streams[{p.b->gateway, p.b->stream}];
+    st.records += static_cast<std::int64_t>(p.b->records.size());
+    st.highest = std::max(st.highest, p.b->records.back().seq);
+    st.last_ms = std::max(st.last_ms, p.received_ms);
+    auto& g = gateways[p.b->gateway];
+    g.first = std::max(g.first, p.received_ms);
+    ++g.second;
+  }
+  std::vector<std::string> sg, ss, gg;
+  std::vector<std::int64_t> sn, sh, sm, gm, gc;
+  for (const auto& [k, v] : streams) {
+    sg.push_back(k.first);
+    ss.push_back(k.second);
+    sn.push_back(v.records);
+    sh.push_back(v.highest);
+    sm.push_back(v.last_ms);
+  }
+  for (const auto& [k, v] : gateways) {
+    gg.push_back(k);
+    gm.push_back(v.first);
+    gc.push_back(v.second);
+  }
+  auto st = db_.exec("INSERT INTO streams(gateway, stream, records, duplicates, highest_seq, first_ms, last_ms)"
+                     " SELECT g, s, n, 0, h, m, m FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[],"
+                     " $5::bigint[]) AS u(g, s, n, h, m) ORDER BY g, s ON CONFLICT(gateway, stream) DO UPDATE SET"
+                     " records = streams.records + excluded.records,"
+                     " highest_seq = greatest(streams.highest_seq, excluded.highest_seq), last_ms = excluded.last_ms",
+                     {text_array(sg), text_array(ss), number_array(sn), number_array(sh), number_array(sm)});
+  if (!st) return std::unexpected(st.error());
+  auto gw = db_.exec("INSERT INTO gateways(gateway, last_batch_ms) SELECT g, m FROM unnest($1::text[], $2::bigint[])"
+                     " AS u(g, m) ORDER BY g ON CONFLICT(gateway) DO UPDATE SET last_batch_ms = excluded.last_batch_ms",
+                     {text_array(gg), number_array(gm)});
+  if (!gw) return std::unexpected(gw.error());
+  auto oc = db_.exec("INSERT INTO outcomes(gateway, outcome, count) SELECT g, 'stored', n FROM unnest($1::text[],"
+                     " $2::bigint[]) AS u(g, n) ORDER BY g ON CONFLICT(gateway, outcome) DO UPDATE SET"
+                     " count = outcomes.count + excluded.count",
+                     {text_array(gg), number_array(gc)});
+  if (!oc) return std::unexpected(oc.error());
+  if (auto r = tx->commit(); !r) return std::unexpected(r.error());
+  std::vector<result<ingest_result>> out;
+  for (const auto& p : group) {
+    ingest_result one;
+    one.accepted = static_cast<std::int64_t>(p.b->records.size());
+    one.stored_through = p.b->records.back().seq;
+    one.group = static_cast<std::int64_t>(group.size());
+    out.emplace_back(std::move(one));
+  }
   return out;
 }
 

@@ -17,6 +17,13 @@
 // does. Safe for several receivers on one database: the key's unique index
 // makes a second copy of a batch wait for the first's commit, then find it.
 //
+// Group commit (store_batches): batches that waited together for a
+// connection are stored in one transaction, every key assumed new (one
+// COPY into record_keys, one into the day's partition, one upsert each for
+// streams, gateways and outcomes). If anything fails (a key already stored,
+// a deadlock), it rolls back and each batch is stored as above, alone. Rows
+// are locked in one order, by (gateway, stream, seq), in every transaction.
+//
 // One instance = one connection, used by one thread at a time.
 
 #include <cstdint>
@@ -36,6 +43,7 @@ class pg_store final : public store {
   static result<std::unique_ptr<pg_store>> open(const std::string& url, store_mode m, insert_method how);
 
   result<ingest_result> store_batch(const batch& b, std::int64_t received_ms) override;
+  std::vector<result<ingest_result>> store_batches(std::span<const pending_batch> group) override;
   result<void> store_heartbeat(const heartbeat& h, std::int64_t received_ms) override;
   result<void> count_outcome(std::string_view gateway, std::string_view outcome) override;
   result<void> apply_retention(std::int64_t cutoff_ms) override;
@@ -50,7 +58,11 @@ class pg_store final : public store {
 
  private:
   pg_store(pg::connection c, insert_method how) : db_(std::move(c)), how_(how) {}
+  // Every ingest transaction (one batch, or a group) begins here.
+  result<pg::transaction> begin_ingest();
   result<void> anchor(std::string_view gateway, const clock_stamp& sent);
+  // The whole group in one transaction, or an error and nothing stored.
+  result<std::vector<result<ingest_result>>> insert_group(std::span<const pending_batch> group);
   result<std::vector<std::optional<std::int64_t>>> derived_times(const batch& b);
   result<std::optional<ingest_result>> insert_batch(const batch& b, std::int64_t received_ms, bool assume_new);
   result<bool> insert_new(const batch& b, const std::vector<std::optional<std::int64_t>>& derived,

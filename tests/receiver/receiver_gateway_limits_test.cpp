@@ -3,8 +3,11 @@
 // Retry-After as soon as its header is read, before its body; other gateways
 // are not affected (docs/receiver.md "Per-gateway limits"). Real mutual TLS;
 // no timing: the rate is one request per 1,000 s, and a request is held in
-// flight by Expect: 100-continue. Also --max-connections: at the cap a new
-// connection waits in the listen queue until one ends, it is not closed.
+// flight by Expect: 100-continue. A 429 keeps the connection open. Also
+// --max-connections: at the cap a new connection waits in the listen queue
+// until one ends, it is not closed; --max-sessions and --max-handshakes: more
+// clients than slots wait for one and are all answered; one that waited past
+// --queue-timeout-seconds is answered 503 with Retry-After.
 
 #include <boost/test/unit_test.hpp>
 
@@ -103,6 +106,10 @@ BOOST_AUTO_TEST_CASE(a_gateway_with_too_many_requests_in_flight_gets_429_until_o
   BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
   BOOST_TEST(rep->status == 429u);
   BOOST_TEST(rep->header("retry-after") == "1");
+  // The refused body was read and discarded: the connection stays open for
+  // the retry (no new TLS handshake), and the retry below uses it.
+  BOOST_TEST(rep->header("connection") != "close");
+  BOOST_TEST(second.connected());
   // Another gateway is not held up.
   https_client other(second_gateway(r));
   rep = other.post("/v1/batches", seq_batch(1, 5, "gw-test-0"));
@@ -157,4 +164,51 @@ BOOST_AUTO_TEST_CASE(at_max_connections_a_new_connection_waits_for_one_to_end_in
   BOOST_TEST(rep->status == 200u);
   BOOST_TEST(r.stored() == 5);
   BOOST_TEST(r.logged("receiver.too_many_connections"), r.log());
+}
+
+BOOST_AUTO_TEST_CASE(more_clients_than_session_and_handshake_slots_wait_in_turn_and_are_all_answered) {
+  receiver_fixture r;
+  r.start({"--max-sessions", "2", "--max-handshakes", "1", "--per-gateway-in-flight", "0", "--per-gateway-rate", "0",
+           "--max-connections-per-address", "100", "--handshake-timeout-seconds", "60",
+           "--queue-timeout-seconds", "600"});
+  constexpr int clients = 12;
+  std::vector<std::future<ravao::result<http_reply>>> replies;
+  for (int i = 0; i < clients; ++i) {
+    replies.push_back(std::async(std::launch::async, [&r, i] {
+      auto o = r.options();
+      o.timeout = 120s;
+      https_client c(o);
+      return c.post("/v1/batches", seq_batch(10 * i + 1, 10 * i + 10));  // closed when `c` ends: the next may come in
+    }));
+  }
+  for (auto& f : replies) {
+    auto rep = f.get();
+    BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
+    BOOST_TEST(rep->status == 200u, rep->body);
+  }
+  BOOST_TEST(r.stored() == 10 * clients);
+  BOOST_TEST(r.log().find("receiver.session_queue_timeout") == std::string::npos);
+  BOOST_TEST(r.log().find("receiver.handshake_failed") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_connection_that_waited_past_the_queue_timeout_gets_503_with_retry_after_not_a_reset) {
+  receiver_fixture r;
+  r.start({"--max-sessions", "1", "--queue-timeout-seconds", "1", "--handshake-timeout-seconds", "600",
+           "--timeout-seconds", "600"});
+  https_client holder(r.options());
+  BOOST_TEST_REQUIRE(holder.connect().has_value());  // holds the one session, sends nothing
+  auto o = r.options();
+  o.timeout = 60s;
+  https_client late(o);
+  auto rep = late.post("/v1/batches", seq_batch(1, 5));
+  BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
+  BOOST_TEST(rep->status == 503u, rep->body);
+  BOOST_TEST(rep->header("retry-after") == "2");
+  BOOST_TEST(rep->header("connection") == "close");
+  BOOST_TEST(r.logged("receiver.session_queue_timeout"), r.log());
+  holder.close();
+  rep = late.post("/v1/batches", seq_batch(1, 5));
+  BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
+  BOOST_TEST(rep->status == 200u, rep->body);
+  BOOST_TEST(r.stored() == 5);
 }
