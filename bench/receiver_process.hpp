@@ -2,7 +2,7 @@
 // ravao-receiver for benches that need a provincial server: `run_tool` runs
 // one of its commands (pki, keygen) and returns its stdout; `receiver` runs
 // `serve` on a loopback port (certificates from `pki` in DIR/pki) for the
-// lifetime of the object. Needs RAVAO_RECEIVER_PATH (bench/CMakeLists.txt).
+// lifetime of the object (or with the arguments given). Needs RAVAO_RECEIVER_PATH (bench/CMakeLists.txt).
 
 #include <fcntl.h>
 #include <signal.h>
@@ -48,11 +48,18 @@ inline std::string sync_section(const fs::path& dir, int port, std::string_view 
                      (dir / "pki/client.key").string(), pub, (dir / "clock-synced").string(), extra);
 }
 
+// `ravao-receiver ARGS` (serve and its options, without the program name)
+// for the lifetime of the object: stdout in DIR/serve.out, stderr in
+// DIR/receiver.log; the constructor waits up to `deadline` for its
+// "listening on ADDR:PORT" line. Without ARGS: `serve` on a loopback port
+// with the certificates of DIR/pki and DIR/receiver.db.
 struct receiver {
   pid_t pid = -1;
   int port = 0;
-  explicit receiver(const fs::path& dir) {
+  explicit receiver(const fs::path& dir) : receiver(dir, serve_args(dir), 20s) {}
+  receiver(const fs::path& dir, std::vector<std::string> args, std::chrono::seconds deadline) {
     const fs::path out = dir / "serve.out";
+    args.insert(args.begin(), RAVAO_RECEIVER_PATH);
     pid = ::fork();
     if (pid == 0) {
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -60,13 +67,13 @@ struct receiver {
       const int e = ::open((dir / "receiver.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
       ::dup2(o, 1);
       ::dup2(e, 2);
-      const std::string cert = (dir / "pki/server.pem").string(), key = (dir / "pki/server.key").string(),
-                        db = (dir / "receiver.db").string(), ca = (dir / "pki/ca.pem").string();
-      ::execl(RAVAO_RECEIVER_PATH, RAVAO_RECEIVER_PATH, "serve", "--listen", "127.0.0.1:0", "--cert", cert.c_str(),
-              "--key", key.c_str(), "--db", db.c_str(), "--client-ca", ca.c_str(), "--log-level", "warning", nullptr);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
       ::_exit(127);
     }
-    const auto end = clock_type::now() + 20s;
+    const auto end = clock_type::now() + deadline;
     while (clock_type::now() < end) {
       std::ifstream in(out);
       std::string line;
@@ -76,7 +83,7 @@ struct receiver {
       }
       std::this_thread::sleep_for(20ms);
     }
-    throw std::runtime_error("ravao-receiver did not start");
+    throw std::runtime_error("ravao-receiver did not start: see " + (dir / "receiver.log").string());
   }
   ~receiver() {
     ::kill(pid, SIGTERM);
@@ -84,6 +91,12 @@ struct receiver {
   }
   receiver(const receiver&) = delete;
   receiver& operator=(const receiver&) = delete;
+
+  static std::vector<std::string> serve_args(const fs::path& dir) {
+    return {"serve", "--listen", "127.0.0.1:0", "--cert", (dir / "pki/server.pem").string(),
+            "--key", (dir / "pki/server.key").string(), "--db", (dir / "receiver.db").string(),
+            "--client-ca", (dir / "pki/ca.pem").string(), "--log-level", "warning"};
+  }
 };
 
 }  // namespace ravao::bench

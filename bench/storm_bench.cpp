@@ -101,47 +101,14 @@ struct postgres {
 };
 
 // `serve` on PostgreSQL with mutual TLS; its log (warnings and worse) in DIR/receiver.log.
-struct pg_receiver {
-  pid_t pid = -1;
-  int port = 0;
-  pg_receiver(const fs::path& dir, const fs::path& pki, const std::string& url, std::vector<std::string> extra) {
-    const fs::path out = dir / "serve.out";
-    std::vector<std::string> args{RAVAO_RECEIVER_PATH, "serve", "--listen", "127.0.0.1:0",
-                                  "--cert", (pki / "server.pem").string(), "--key", (pki / "server.key").string(),
-                                  "--db", url, "--client-ca", (pki / "ca.pem").string(), "--log-level", "warning"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    pid = ::fork();
-    if (pid == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      const int e = ::open((dir / "receiver.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      ::dup2(o, 1);
-      ::dup2(e, 2);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    const auto end = clock_type::now() + 30s;
-    while (clock_type::now() < end) {
-      std::ifstream in(out);
-      std::string line;
-      if (std::getline(in, line) && line.starts_with("listening on ")) {
-        port = std::stoi(line.substr(line.rfind(':') + 1));
-        return;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    throw std::runtime_error("ravao-receiver serve did not start: see " + (dir / "receiver.log").string());
-  }
-  ~pg_receiver() {
-    ::kill(pid, SIGTERM);
-    ::waitpid(pid, nullptr, 0);
-  }
-  pg_receiver(const pg_receiver&) = delete;
-  pg_receiver& operator=(const pg_receiver&) = delete;
-};
+std::vector<std::string> serve_on_postgresql(const fs::path& pki, const std::string& url,
+                                             const std::vector<std::string>& extra) {
+  std::vector<std::string> args{"serve", "--listen", "127.0.0.1:0", "--cert", (pki / "server.pem").string(),
+                                "--key", (pki / "server.key").string(), "--db", url,
+                                "--client-ca", (pki / "ca.pem").string(), "--log-level", "warning"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
 
 struct identity {
   X509* cert = nullptr;
@@ -166,7 +133,9 @@ struct tally {
   std::vector<double> latency_ms;  // every request that got a reply
   std::map<unsigned, std::int64_t> replies;
   std::map<std::string, std::int64_t> connection_errors;  // by step and reason
-  std::int64_t unanswered_refusals = 0;  // a 5xx/429 without Retry-After, or a connection dropped before its reply
+  // A 5xx/429 without Retry-After, a connection dropped before its reply, or
+  // one that failed to connect or handshake: "refused without Retry-After".
+  std::int64_t unanswered_refusals = 0;
   std::int64_t acknowledged = 0;
   int gateways_done = 0;
   int gateways_failed = 0;
@@ -284,6 +253,7 @@ struct storm {
           if (!rep.keep_alive()) s.reset();
         }
       } else {
+        ++t.unanswered_refusals;  // a connection refused, reset or timed out before any reply
         retry_in = std::chrono::milliseconds(std::min(1000 << std::min(failures++, 5), 30'000));
       }
       if (retry_in.count() > 0) {
@@ -359,7 +329,7 @@ int main(int argc, char** argv) {
               batches.size(), static_cast<double>(batches.front().size()) / static_cast<double>(sizes.front()));
 
   postgres pg(dir.path());
-  pg_receiver recv(dir.path(), pki, pg.url(), extra);
+  receiver recv(dir.path(), serve_on_postgresql(pki, pg.url(), extra), 30s);
   asio::io_context io(1);
   asio::ssl::context tls(asio::ssl::context::tls_client);
   tls.load_verify_file((pki / "ca.pem").string());
