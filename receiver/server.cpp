@@ -53,6 +53,7 @@ result<tcp::endpoint> server::listen(const tcp::endpoint& at) {
   if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor_.bind(at, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec) acceptor_.non_blocking(true, ec);
   if (ec) {
     return fail(std::error_code(ec.value(), std::system_category()),
                 fmt::format("cannot listen on {}:{}", at.address().to_string(), at.port()));
@@ -152,24 +153,38 @@ asio::awaitable<void> server::accept_loop() {
       }
       continue;
     }
-    const auto remote = socket.remote_endpoint(ec);
-    std::string peer = ec ? "?" : fmt::format("{}:{}", remote.address().to_string(), remote.port());
-    const std::string key = ec ? "?" : address_key(remote.address());
-    auto admission = per_address_.admit(key);
-    if (!admission.admitted) {
-      // Logged once each time an address reaches its cap, not per connection:
-      // a flood must not flood the log too.
-      if (admission.first_refusal) {
-        log::warning("receiver.too_many_connections_from_address", "connections from one address refused",
-                     {{"peer", peer}, {"limit", std::to_string(options_.max_connections_per_address)}});
-      }
-      socket.close(ec);
-      continue;
+    admit(std::move(socket));
+    // Then every connection the kernel holds ready, without waiting for the
+    // next turn of the event loop: in a storm the I/O thread is busy with
+    // handshakes, and a listen queue that overflows ends in resets.
+    for (int more = 0; more < 1024 && connections_ < options_.max_connections; ++more) {
+      tcp::socket next(ex_);
+      acceptor_.accept(next, ec);  // non-blocking (listen): would_block when none is ready
+      if (ec) break;               // a lasting error shows again at the next async_accept
+      admit(std::move(next));
     }
-    ++connections_;
-    // An exception in one session closes only that connection (session.failed).
-    spawn_session(ex_, "receiver.session", serve(std::move(socket), std::move(peer), std::move(admission.slot)));
   }
+}
+
+void server::admit(tcp::socket socket) {
+  boost::system::error_code ec;
+  const auto remote = socket.remote_endpoint(ec);
+  std::string peer = ec ? "?" : fmt::format("{}:{}", remote.address().to_string(), remote.port());
+  const std::string key = ec ? "?" : address_key(remote.address());
+  auto admission = per_address_.admit(key);
+  if (!admission.admitted) {
+    // Logged once each time an address reaches its cap, not per connection:
+    // a flood must not flood the log too.
+    if (admission.first_refusal) {
+      log::warning("receiver.too_many_connections_from_address", "connections from one address refused",
+                   {{"peer", peer}, {"limit", std::to_string(options_.max_connections_per_address)}});
+    }
+    socket.close(ec);
+    return;
+  }
+  ++connections_;
+  // An exception in one session closes only that connection (session.failed).
+  spawn_session(ex_, "receiver.session", serve(std::move(socket), std::move(peer), std::move(admission.slot)));
 }
 
 asio::awaitable<void> server::wait_for_a_session_end(std::chrono::milliseconds at_most) {

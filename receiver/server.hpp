@@ -88,6 +88,8 @@ class server {
   struct exchange;
 
   boost::asio::awaitable<void> accept_loop();
+  // An accepted connection: its address's share checked, then served (serve).
+  void admit(boost::asio::ip::tcp::socket socket);
   // Until a session ends (on_session_end) or `at_most` passes.
   boost::asio::awaitable<void> wait_for_a_session_end(std::chrono::milliseconds at_most);
   void on_session_end();
