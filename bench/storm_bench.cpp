@@ -100,12 +100,14 @@ struct postgres {
   }
 };
 
-// `serve` on PostgreSQL with mutual TLS; its log (warnings and worse) in DIR/receiver.log.
+// `serve` on PostgreSQL with mutual TLS; its log (warnings and worse, unless
+// `extra` sets --log-level) in DIR/receiver.log.
 std::vector<std::string> serve_on_postgresql(const fs::path& pki, const std::string& url,
                                              const std::vector<std::string>& extra) {
   std::vector<std::string> args{"serve", "--listen", "127.0.0.1:0", "--cert", (pki / "server.pem").string(),
                                 "--key", (pki / "server.key").string(), "--db", url,
-                                "--client-ca", (pki / "ca.pem").string(), "--log-level", "warning"};
+                                "--client-ca", (pki / "ca.pem").string()};
+  if (std::ranges::find(extra, "--log-level") == extra.end()) args.insert(args.end(), {"--log-level", "warning"});
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }
@@ -364,6 +366,13 @@ int main(int argc, char** argv) {
   }
   std::printf("connection errors: %lld; refused without Retry-After: %lld\n", static_cast<long long>(conn_errors),
               static_cast<long long>(s.t.unanswered_refusals));
+
+  // The receiver's own account of the connections it ended (with --log-level info).
+  const std::string ended = shell_out(fmt::format(
+      "grep -h -e receiver.handshake_failed -e receiver.session_queue_timeout -e 'receiver.request.*incomplete' {} | "
+      "grep -o -e 'receiver[.a-z_]*' -e 'reason=\"[^\"]*\"' | paste -sd' ' | sed 's/ receiver/\\nreceiver/g' | "
+      "sort | uniq -c", (dir.path() / "receiver.log").string()));
+  if (!ended.empty()) std::printf("receiver log (connections it ended):\n%s", ended.c_str());
 
   // Every stream counted in PostgreSQL: each must hold seqs 1..R once.
   const std::string rows = pg.query("SELECT count(*), sum(n), sum(n - d), sum(d), min(d), max(lo), max(hi) FROM "
