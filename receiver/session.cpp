@@ -125,7 +125,7 @@ asio::awaitable<void> server::serve_requests(std::shared_ptr<tls_stream> stream,
       // While other connections wait for a session, an idle one keeps its
       // session only as long as a gateway obeying our Retry-After needs.
       const auto idle = session_slots_.waiting() > 0
-                            ? std::min(options_.idle_timeout, std::chrono::seconds(options_.busy_retry_after + 2))
+                            ? std::min(options_.idle_timeout, std::chrono::seconds(options_.busy_retry_after + 5))
                             : options_.idle_timeout;
       lowest.expires_after(first ? options_.handshake_timeout : idle);
       const auto n = co_await stream->async_read_some(buffer.prepare(4096), with_ec);
