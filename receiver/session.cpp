@@ -5,7 +5,7 @@
 // only then its body, decoded on the worker pool, then stored and answered.
 
 #include <algorithm>
-#include <array>
+#include <vector>
 #include <optional>
 
 #include <boost/asio/co_spawn.hpp>
@@ -287,7 +287,9 @@ asio::awaitable<void> server::serve_requests(std::shared_ptr<tls_stream> stream,
       const std::size_t buffered = std::min(buffer.size(), *discard);
       buffer.consume(buffered);
       std::size_t left = *discard - buffered;
-      std::array<char, 16 * 1024> scratch;
+      // On the heap, for the drain only: an array here would sit in every
+      // session's coroutine frame for its whole life.
+      std::vector<char> scratch(16 * 1024);
       lowest.expires_after(options_.handshake_timeout);
       while (left > 0 && !ec) {
         left -= co_await stream->async_read_some(asio::buffer(scratch.data(), std::min(left, scratch.size())), with_ec);
@@ -297,7 +299,7 @@ asio::awaitable<void> server::serve_requests(std::shared_ptr<tls_stream> stream,
       // refused; discard what it announced (at most 4 batches' worth, for at
       // most the handshake deadline, through a fixed scratch buffer: nothing
       // is kept), so that it reads our reply instead of a reset.
-      std::array<char, 16 * 1024> scratch;
+      std::vector<char> scratch(16 * 1024);  // on the heap, as above
       const std::size_t most = 4 * batch_limits.max_sent_bytes;
       const auto announced = parser.is_header_done() ? parser.content_length() : boost::none;
       const std::size_t budget = std::min<std::size_t>(announced.value_or(most), most);
