@@ -41,9 +41,20 @@ case "$arch" in
   *) echo "build-image: RAVAO_FIELD_ARCH must be amd64 or arm64" >&2; exit 2 ;;
 esac
 
-# The initrd holds only what mounts the root disk (MODULES=list: virtio_pci,
-# virtio_blk, ext4 and their dependencies) instead of MODULES=most's 35 MB,
-# which TCG took 12 s to unpack (docs/reliability.md, "A faster boot").
+# The initrd holds only what mounts the root disk (MODULES=list: the modules
+# below and their dependencies) instead of MODULES=most's 35 MB, which TCG
+# took 12 s to unpack (docs/reliability.md, "A faster boot"). The same list
+# serves both kernels: virtio_pci, virtio_blk and ext4 are modules in
+# linux-image-amd64 and -arm64 alike (the arm64 virt machine's PCIe host,
+# pci-host-generic, is built in), crc32c_generic is ext4's metadata checksum.
+# The settings are written by an essential hook, before the kernel and
+# initramfs-tools are installed: under qemu-user, MODULES=most runs an
+# emulated modinfo per module of the kernel and took over an hour. They go
+# where no package ships a file (conf.d/, modules.d/), so dpkg never asks
+# about a changed conffile. update-initramfs is diverted to a no-op for the
+# install (the kernel's postinst and the initramfs-tools trigger would each
+# build an initrd) and restored by a customize hook, which builds it once.
+initrd_modules=(virtio_pci virtio_blk ext4 crc32c_generic)
 #
 # What the guest has besides Debian's required packages. The libraries are
 # the ravao, ravao-web and ravao-receiver packages' shlibs dependencies on
@@ -66,7 +77,7 @@ for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.l
 done
 [ -n "$mirror" ] || { echo "build-image: no Debian mirror in /etc/apt/sources.list*" >&2; exit 1; }
 
-key=$( { cat "$0"; printf '%s\n' "${packages[@]}" "$mirror" "$arch"; \
+key=$( { cat "$0"; printf '%s\n' "${packages[@]}" "${initrd_modules[@]}" "$mirror" "$arch"; \
          find "$here/guest" -type f | sort | xargs cat; } | sha256sum | cut -c1-16)
 image=$cache/image-$key
 
@@ -90,8 +101,13 @@ mkdir -p "$image.tmp"
 tree=$image.tmp/tree
 echo "build-image: mmdebstrap bookworm from $mirror into $tree"
 # The hooks run on the host with the tree as $1.
+uinit=/usr/sbin/update-initramfs
 mmdebstrap --mode=root --variant=minbase --format=directory --architectures="$arch" \
   --include="$(IFS=,; echo "${packages[*]}")" \
+  --essential-hook="mkdir -p \"\$1/etc/initramfs-tools/conf.d\" \"\$1/usr/share/initramfs-tools/modules.d\"" \
+  --essential-hook="echo MODULES=list > \"\$1/etc/initramfs-tools/conf.d/ravao-field\"" \
+  --essential-hook="printf '%s\n' ${initrd_modules[*]} > \"\$1/usr/share/initramfs-tools/modules.d/ravao-field\"" \
+  --essential-hook="chroot \"\$1\" dpkg-divert --quiet --local --rename --add $uinit && printf '#!/bin/sh\nexit 0\n' > \"\$1$uinit\" && chmod 0755 \"\$1$uinit\"" \
   --aptopt='Acquire::Retries "3"' \
   --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
   --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
@@ -100,9 +116,8 @@ mmdebstrap --mode=root --variant=minbase --format=directory --architectures="$ar
   --customize-hook="chroot \"\$1\" systemctl enable field-agent.service" \
   --customize-hook="chroot \"\$1\" systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer systemd-timesyncd.service serial-getty@${agent_tty#/dev/}.service serial-getty@hvc1.service" \
   --customize-hook="echo ravao-field > \"\$1/etc/hostname\"" \
-  --customize-hook="sed -i 's/^MODULES=.*/MODULES=list/' \"\$1/etc/initramfs-tools/initramfs.conf\"" \
-  --customize-hook="printf '%s\n' virtio_pci virtio_blk ext4 crc32c_generic >> \"\$1/etc/initramfs-tools/modules\"" \
-  --customize-hook="chroot \"\$1\" update-initramfs -u -k all" \
+  --customize-hook="rm \"\$1$uinit\" && chroot \"\$1\" dpkg-divert --quiet --local --rename --remove $uinit" \
+  --customize-hook="chroot \"\$1\" update-initramfs -c -k all" \
   --customize-hook="printf '/dev/vda / ext4 defaults,errors=remount-ro 0 1\n' > \"\$1/etc/fstab\"" \
   --customize-hook="mkdir -p \"\$1/var/log/journal\" \"\$1/mnt/debs\"" \
   --customize-hook="rm -f \"\$1/etc/resolv.conf\" \"\$1/etc/machine-id\"; : > \"\$1/etc/machine-id\"" \

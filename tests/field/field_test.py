@@ -85,7 +85,10 @@ def cccd(n):
     return "0790%08d||Nguyen Van Field %d|01011990|Nam|Thon 3, Xa Ia Kenh, Tinh Gia Lai|15082021" % (n, n)
 
 
-def config(counter_name):
+def config(counter_name, network=True):
+    """The guest's ravao.toml: the serial scanner SERIAL_SCANNER and one
+    counter; with NETWORK, its slip printer and [sync] to the receiver
+    (netdevs; tests/field/arm64.py's guest has no network)."""
     return """[site]
 id = "field-site"
 name = "Buu dien thu nghiem"
@@ -109,7 +112,8 @@ id = "quay-1"
 name = "%s"
 scanner = "s1"
 mode = "entry"
-""" % (SERIAL_SCANNER, counter_name) + netdevs.counter_lines() + netdevs.config_sections(RECEIVER.public_key)
+""" % (SERIAL_SCANNER, counter_name) + (
+        netdevs.counter_lines() + netdevs.config_sections(RECEIVER.public_key) if network else "")
 
 
 def write_guest_file(path, text):
