@@ -12,10 +12,12 @@ journald, and driven from the host through the guest's agent (guest.py):
   - test_3_*: a member of ravao-ctl runs `ravaoctl status`, a non-member is
     refused;
   - test_4_* (only with --cuts N > 0): power cuts, kill -9 of qemu with the
-    root disk on cache=directsync during a stream of scans; after each boot
-    the service is back, integrity_check is ok, and every scan.accepted the
-    host read on the console is in the store exactly once; after the last
-    boot the uploads resume and the receiver holds every record once;
+    root disk on cache=directsync during a stream of scans from both the
+    serial scanner and the wedge (typed by a thread); after each boot the
+    service is back with both scanners, integrity_check is ok, and every
+    scan.accepted the host read on the console is in the store exactly
+    once; after the last boot the uploads resume, the receiver holds every
+    record once, and each visit there is one payload sent, whole;
   - test_5_*: USB, a keyboard-wedge scanner (qemu usb-kbd typed through QMP
     send-key): ravaod takes it from usbhid through libusb, a scan becomes a
     visit, unplug and replug (QMP device_del/device_add) are noticed and
@@ -80,9 +82,18 @@ def log(msg):
     print(msg, flush=True)
 
 
+ADDRESS = "Thon 3, Xa Ia Kenh, Tinh Gia Lai"
+
+
 def cccd(n):
     """A distinct visitor's CCCD QR payload (code-formats.md, 7 fields)."""
-    return "0790%08d||Nguyen Van Field %d|01011990|Nam|Thon 3, Xa Ia Kenh, Tinh Gia Lai|15082021" % (n, n)
+    return "0790%08d||Nguyen Van Field %d|01011990|Nam|%s|15082021" % (n, n, ADDRESS)
+
+
+def person_of(n):
+    """What ravaod seals of cccd(n) (daemon/store/personal.cpp), sex aside."""
+    return {"id_number": "0790%08d" % n, "name": "Nguyen Van Field %d" % n, "birth_date": "1990-01-01",
+            "address": ADDRESS, "issue_date": "2021-08-15"}
 
 
 def config(counter_name):
@@ -300,16 +311,28 @@ class Field(unittest.TestCase):
 USB = {}  # usb_set_up()'s: the FTDI link, the payload counter n, the bridge's host socket
 
 
-def usb_config():
-    """config() plus the wedge (s2, counter quay-2) and the serial scanner
-    behind the FTDI bridge (s3, quay-3) at the link the package's rules made."""
-    return config("Quay 1") + """
+def wedge_config():
+    """The wedge, qemu's usb-kbd plugged in from qemu's start: scanner s2,
+    counter quay-2."""
+    return """
 [[scanner]]
 id = "s2"
 kind = "usb-hid"
 mode = "keyboard"
 usb_id = "%s"
 
+[[counter]]
+id = "quay-2"
+name = "Quay 2"
+scanner = "s2"
+mode = "entry"
+""" % usb.WEDGE_ID
+
+
+def usb_config():
+    """config() plus the wedge (s2, counter quay-2) and the serial scanner
+    behind the FTDI bridge (s3, quay-3) at the link the package's rules made."""
+    return config("Quay 1") + wedge_config() + """
 [[scanner]]
 id = "s3"
 kind = "serial"
@@ -317,17 +340,11 @@ device = "%s"
 baud = 115200
 
 [[counter]]
-id = "quay-2"
-name = "Quay 2"
-scanner = "s2"
-mode = "entry"
-
-[[counter]]
 id = "quay-3"
 name = "Quay 3"
 scanner = "s3"
 mode = "entry"
-""" % (usb.WEDGE_ID, USB["link"])
+""" % USB["link"]
 
 
 def usb_set_up():
@@ -418,7 +435,13 @@ def assert_no_denials(case):
     case.assertEqual(j.strip(), "", "denials in the service's journal: " + j)
 
 
-ACK = re.compile(r"scan\.accepted: \S+ counter=\S+ seq=(\d+) kind=\S+ visit=(\d+)")
+ACK = re.compile(r"scan\.accepted: \S+ counter=(\S+) seq=(\d+) kind=\S+ visit=(\d+)")
+
+# The two scanners of the cut streams, by counter: the serial scanner on
+# ttyS2 (s1) and the wedge (s2); what each sent before the cuts (test_1 and
+# test_2: one serial scan each) and the first payload number of its stream.
+CUT_SCANNERS = {"quay-1": "serial (ttyS2)", "quay-2": "wedge (usb-kbd)"}
+WEDGE_FIRST = 20000  # the wedge's payloads are cccd(20001...), the serial's cccd(1001...)
 
 
 def store_query(sql):
@@ -427,22 +450,33 @@ def store_query(sql):
 
 
 def power_cuts(case, cuts):
-    """kill -9 of qemu at random moments of a scan stream, the root disk on
-    cache=directsync (a flush the guest saw done is on the host's disk).
-    Acknowledged = a scan.accepted line that journald forwarded to ttyS3,
-    a file on the host: ravaod logs it after the commit. After each boot:
-    the service came back by itself, integrity_check is ok, every
-    acknowledged (seq, visit) is in the store, no visit twice and no more
-    visits than scans sent (test_1 and test_2 sent one each)."""
+    """kill -9 of qemu at random moments of a scan stream from both
+    scanners, the root disk on cache=directsync (a flush the guest saw done
+    is on the host's disk): serial payloads written to ttyS2 and, at the
+    same time, payloads typed on the wedge by a thread (usb.Typist; a cut
+    mid-payload ends it). Acknowledged = a scan.accepted line that journald
+    forwarded to ttyS3, a file on the host: ravaod logs it after the commit,
+    with the counter, so the scanner. After each boot: the service came
+    back by itself and holds the wedge again, integrity_check is ok, every
+    acknowledged (counter, seq, visit) is in the store, no visit twice and
+    no more visits per counter than its scanner's payloads."""
     rng = random.Random(ARGS.seed)
     G.run("mkdir -p /etc/systemd/journald.conf.d")
     write_guest_file("/etc/systemd/journald.conf.d/field-acks.conf",
                      "[Journal]\nForwardToConsole=yes\nTTYPath=/dev/ttyS3\nMaxLevelConsole=info\n")
+    # The wedge in the configuration, and the admin's generated rule that
+    # lets ravaod claim it, on every boot (the same as usb_set_up()'s).
+    write_guest_file("/etc/ravao/ravao.toml", config("Quay 1") + wedge_config())
+    G.run("ravaod --print-udev-rules /etc/ravao/ravao.toml > /etc/udev/rules.d/71-ravao-local.rules")
     G.run("sync")
     G.shutdown()
     acked = set()
-    n = 1000
-    lost = dup = 0
+    n, w = 1000, WEDGE_FIRST
+    sent = {"quay-1": 0, "quay-2": 0}
+    bound = {"quay-1": 2, "quay-2": 0}  # payloads that could have become a visit
+    wedge_cut = 0
+    lost = []
+    dup = {}
     start = time.monotonic()
     for cut in range(cuts + 1):
         acks = os.path.join(G.work, "acks-%d.log" % (cut + 1))
@@ -454,36 +488,61 @@ def power_cuts(case, cuts):
         TIMES.setdefault("power cuts: qemu start to ravao active (s)", []).append(
             round(time.monotonic() - t0 + G.boot_seconds, 1))
         case.assertEqual(store_query("pragma integrity_check").strip(), "ok", "integrity_check after cut %d" % cut)
-        rows = store_query("select seq, visit_id from records where type = 'visit_opened'")
+        rows = store_query("select counter_id, seq, visit_id from records where type = 'visit_opened'")
         stored = {}
         for line in rows.split():
-            seq, visit = line.split("|")
-            stored[(seq, visit)] = stored.get((seq, visit), 0) + 1
+            key = tuple(line.split("|"))
+            stored[key] = stored.get(key, 0) + 1
         lost = sorted(a for a in acked if a not in stored)
+        case.assertEqual(lost, [], "acknowledged scans lost after cut %d" % cut)
         # Without the province's key the store keeps no person_key: a visitor
         # twice shows as more visits than scans sent (each payload is sent
         # once) or as one visit id in two records.
-        opened, visits = store_query("select count(*), count(distinct visit_id) from records "
-                                     "where type = 'visit_opened'").strip().split("|")
-        dup = int(opened) - int(visits) + max(0, int(opened) - (n - 1000 + 2))
-        case.assertEqual(lost, [], "acknowledged scans lost after cut %d" % cut)
-        case.assertEqual(dup, 0, "visitors recorded twice after cut %d" % cut)
+        for counter in CUT_SCANNERS:
+            opened, visits = store_query("select count(*), count(distinct visit_id) from records "
+                                         "where type = 'visit_opened' and counter_id = '%s'" % counter
+                                         ).strip().split("|")
+            dup[counter] = int(opened) - int(visits) + max(0, int(opened) - bound[counter])
+            case.assertEqual(dup[counter], 0, "visitors of %s recorded twice after cut %d" % (counter, cut))
+        # ravaod holds both scanners again, by itself: the wedge taken from
+        # usbhid through its udev rule, on every boot.
+        t1 = time.monotonic()
+        wait_guest(device_online("s1") + " && " + device_online("s2"), "both scanners online after boot %d"
+                   % (cut + 1), timeout=180)
+        TIMES.setdefault("power cuts: ravao active to both scanners online (s)", []).append(
+            round(time.monotonic() - t1, 1))
         if cut == cuts:
             break
-        # The stream, and the cut at a random moment within it.
+        # The streams, and the cut at a random moment within them: the
+        # wedge types 1-3 payloads (about 6 s each), the serial scanner's
+        # are written at once.
         count = rng.randint(5, 40)
+        typed = rng.randint(1, 3)
+        typist = usb.Typist(G, [cccd(w + i + 1) for i in range(typed)])
+        w += typed
+        bound["quay-2"] += typed
         for _ in range(count):
             n += 1
             scan(n)
-        time.sleep(rng.uniform(0.2, 4.0))  # the random moment of the cut: what is tested, not a wait
+        sent["quay-1"] += count
+        bound["quay-1"] += count
+        time.sleep(rng.uniform(0.2, 4.0 + 6.0 * typed))  # the random moment of the cut: what is tested, not a wait
         G.kill()
+        typist.stop()
+        sent["quay-2"] += len(typist.complete)
+        wedge_cut += typist.cut is not None
         with open(acks, "rb") as f:
             got = ACK.findall(f.read().decode(errors="replace"))
-        acked.update(got)
-        log("field: cut %d: %d scans sent, %d acknowledged so far" % (cut + 1, count, len(acked)))
+        acked.update(a for a in got if a[0] in CUT_SCANNERS)
+        log("field: cut %d: %d serial scans sent, %d of %d wedge scans typed (%s), %d acknowledged so far"
+            % (cut + 1, count, len(typist.complete), typed,
+               "cut mid-payload" if typist.cut else "none cut", len(acked)))
     TIMES["power cuts"] = cuts
-    TIMES["power cuts: scans acknowledged"] = len(acked)
-    TIMES["power cuts: lost, duplicated"] = (len(lost), dup)
+    for counter, what in CUT_SCANNERS.items():
+        TIMES["power cuts: %s scans sent, acknowledged, lost, duplicated" % what] = (
+            sent[counter], sum(1 for a in acked if a[0] == counter),
+            sum(1 for a in lost if a[0] == counter), dup.get(counter, 0))
+    TIMES["power cuts: wedge scans cut mid-payload"] = wedge_cut
     TIMES["power cuts: seconds"] = round(time.monotonic() - start)
     ready = TIMES["power cuts: qemu start to ravao active (s)"]
     TIMES["power cuts: qemu start to ravao active, median/max (s)"] = (statistics.median(ready), max(ready))
@@ -491,10 +550,36 @@ def power_cuts(case, cuts):
     # record of the store once (wait_uploaded), the acknowledged scans too.
     t0 = time.monotonic()
     held = wait_uploaded(case)
-    missing = sorted(int(seq) for seq, _ in acked if (netdevs.GATEWAY_ID, STREAM[0], int(seq)) not in held)
+    missing = sorted(int(seq) for _, seq, _ in acked if (netdevs.GATEWAY_ID, STREAM[0], int(seq)) not in held)
     case.assertEqual(missing, [], "acknowledged scans the receiver does not hold")
     TIMES["power cuts: after the last boot, every record at the receiver within (s)"] = round(time.monotonic() - t0, 1)
     TIMES["power cuts: records at the receiver (each once), missing acknowledged scans"] = (len(held), len(missing))
+    received = received_visits(case)
+    for counter, what in CUT_SCANNERS.items():
+        TIMES["power cuts: %s visits at the receiver, each payload once and whole" % what] = received[counter]
+
+
+def received_visits(case):
+    """Opens every visit the receiver holds (the province's key) and checks
+    each is one payload sent, whole (no field cut short: a wedge scan cut
+    mid-payload must leave nothing), at its scanner's counter, and that no
+    payload became two visits. Returns the visits per counter."""
+    seen = {}
+    per_counter = {}
+    for seq, counter, opened in RECEIVER.opened_visits():
+        case.assertIsInstance(opened, dict, "visit record %d could not be opened" % seq)
+        m = re.fullmatch(r"0790(\d{8})", opened.get("id_number", ""))
+        case.assertTrue(m, "visit record %d: an ID number no scanner sent: %r" % (seq, opened))
+        k = int(m.group(1))
+        got = {f: opened.get(f) for f in person_of(k)}
+        case.assertEqual(got, person_of(k), "visit record %d is not the payload sent whole" % seq)
+        case.assertNotIn(k, seen, "payload %d recorded as visits %d and %d" % (k, seen.get(k, 0), seq))
+        seen[k] = seq
+        want = "quay-2" if WEDGE_FIRST < k < 5000 + WEDGE_FIRST else "quay-1" if k < 5000 else None
+        if want in CUT_SCANNERS:
+            case.assertEqual(counter, want, "payload %d recorded at %s" % (k, counter))
+        per_counter[counter] = per_counter.get(counter, 0) + 1
+    return per_counter
 
 
 STREAM = [""]  # the guest store's stream (netdevs.guest_records)
