@@ -563,7 +563,7 @@ def power_cuts(case, cuts):
     TIMES["power cuts: records at the receiver (each once), missing acknowledged scans"] = (len(held), len(missing))
     received = received_visits(case)
     for counter, what in CUT_SCANNERS.items():
-        TIMES["power cuts: %s visits at the receiver, each payload once and whole" % what] = received[counter]
+        TIMES["power cuts: %s visits at the receiver, each payload once and whole" % what] = received.get(counter, 0)
 
 
 ACKS = [None]  # cut_boot()'s file for set_up()'s boot
