@@ -138,6 +138,11 @@ def journal(since_cursor=None, unit="ravao"):
 
 
 def journal_cursor():
+    """The cursor of the journal's last entry. Read what follows it with
+    `journalctl --after-cursor` and no match such as -u: systemd 252 with
+    a match seeks to the first matching entry after the cursor's and then
+    skips it as if it were the cursor's (a scanner.gone was missed so when
+    the cursor's entry was a kernel line); grep the events instead."""
     _, out = G.run("journalctl -n 0 --show-cursor --no-pager | sed -n 's/^-- cursor: //p'")
     return out.strip()
 
@@ -183,13 +188,13 @@ class Field(unittest.TestCase):
         cursor = journal_cursor()
         wait_scanner_online()
         scan(1)
-        wait_guest("journalctl -u ravao -o json --after-cursor='%s' | grep -q '\"RAVAO_EVENT\":\"scan.accepted\"'" % cursor,
+        wait_guest("journalctl -o json --after-cursor='%s' | grep -q '\"RAVAO_EVENT\":\"scan.accepted\"'" % cursor,
                    "scan.accepted in the journal")
         # reload: a new counter name is applied (config.reloaded) and shows.
         cursor = journal_cursor()
         write_guest_file("/etc/ravao/ravao.toml", config("Quay doi ten"))
         G.run("systemctl reload ravao")
-        wait_guest("journalctl -u ravao -o json --after-cursor='%s' | grep -q '\"RAVAO_EVENT\":\"config.reloaded\"'" % cursor,
+        wait_guest("journalctl -o json --after-cursor='%s' | grep -q '\"RAVAO_EVENT\":\"config.reloaded\"'" % cursor,
                    "config.reloaded after systemctl reload")
         _, counters = G.run("ravaoctl counters")
         self.assertIn("Quay doi ten", counters)
@@ -229,12 +234,12 @@ class Field(unittest.TestCase):
                    "test \"$(systemctl show ravao -p MainPID --value)\" != 0 && systemctl is-active ravao" % pid,
                    "a restarted ravaod", timeout=180)
         TIMES["watchdog: SIGSTOP to a running new ravaod (s)"] = round(time.monotonic() - t0, 1)
-        _, j = G.run("journalctl -u ravao --no-pager --after-cursor='%s'" % cursor)
-        self.assertRegex(j, r"[Ww]atchdog timeout")
+        _, j = G.run("journalctl --no-pager --after-cursor='%s'" % cursor)
+        self.assertRegex(j, r"ravao\.service: [Ww]atchdog timeout")
         cursor = journal_cursor()
         wait_scanner_online()
         scan(2)
-        wait_guest("journalctl -u ravao -o json --after-cursor='%s' | grep -q '\"RAVAO_EVENT\":\"scan.accepted\"'" % cursor,
+        wait_guest("journalctl -o json --after-cursor='%s' | grep -q '\"RAVAO_EVENT\":\"scan.accepted\"'" % cursor,
                    "a scan accepted after the watchdog restart")
 
     def test_3_control_socket_for_the_control_group_only(self):
@@ -380,7 +385,7 @@ def visits(counter):
 
 def wait_event(cursor, event, scanner, timeout=60):
     """Waits for EVENT of SCANNER in ravaod's journal after CURSOR."""
-    usb.until(G, "journalctl -u ravao -o json --after-cursor=\"%s\" | grep -F '\"RAVAO_EVENT\":\"%s\"' "
+    usb.until(G, "journalctl -o json --after-cursor=\"%s\" | grep -F '\"RAVAO_EVENT\":\"%s\"' "
               "| grep -qF '\"RAVAO_SCANNER\":\"%s\"'" % (cursor, event, scanner),
               "%s of scanner %s in the journal" % (event, scanner), timeout)
 
