@@ -445,8 +445,8 @@ def assert_no_denials(case):
 ACK = re.compile(r"scan\.accepted: \S+ counter=(\S+) seq=(\d+) kind=\S+ visit=(\d+)")
 
 # The two scanners of the cut streams, by counter: the serial scanner on
-# ttyS2 (s1) and the wedge (s2); what each sent before the cuts (test_1 and
-# test_2: one serial scan each) and the first payload number of its stream.
+# ttyS2 (s1) and the wedge (s2). Their payloads are numbered apart, so a
+# visit opened at the receiver names its scanner.
 CUT_SCANNERS = {"quay-1": "serial (ttyS2)", "quay-2": "wedge (usb-kbd)"}
 WEDGE_FIRST = 20000  # the wedge's payloads are cccd(20001...), the serial's cccd(1001...)
 
