@@ -2,7 +2,7 @@
 # The field rehearsal campaign (issue 17, docs/reliability.md): the ravao
 # packages in a Debian 12 qemu guest with a real systemd, the cases of
 # tests/field/field_test.py, and CUTS power cuts (default 20) during scan
-# streams. Needs root; installs what is missing (scripts/install-deps.sh);
+# streams from both scanners (the serial one and the USB wedge). Needs root; installs what is missing (scripts/install-deps.sh);
 # builds the packages unless DEBS (a folder with ravao_*.deb,
 # ravao-web_*.deb and ravao-receiver_*.deb, whose ravao-receiver serves the
 # guest's uploads on the host) is given; the guest image is cached in

@@ -243,6 +243,15 @@ class Receiver:
                              check=True, stdout=subprocess.PIPE).stdout
         return [(r["gateway"], r["stream"], r["seq"], r.get("type", "")) for r in json.loads(out)]
 
+    def opened_visits(self):
+        """Every stored visit_opened record as (seq, counter, opened): its
+        sealed personal data opened with the province's key (a dict)."""
+        out = subprocess.run([self.binary, "records", "--db", self.db, "--json", "--limit", "0",
+                              "--key", os.path.join(self.pki, "province.key")],
+                             check=True, stdout=subprocess.PIPE).stdout
+        return [(r["seq"], r.get("counter", ""), r.get("opened"))
+                for r in json.loads(out) if r.get("type") == "visit_opened"]
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.terminate()

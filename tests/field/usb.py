@@ -135,3 +135,42 @@ def until(guest, condition, what, timeout=60):
     if rc != 0:
         raise AssertionError("timed out after %d s waiting for %s (%s)\n%s" % (timeout, what, condition, out))
     return time.monotonic()
+
+
+class Typist:
+    """A thread typing LINES on the wedge (type_line, one after another)
+    while the guest may be power-cut: a QMP call to a qemu that was killed
+    fails (the socket closes, or the connect is refused) and ends the
+    thread cleanly; none can hang, since each QMP socket has a timeout.
+    stop() (after the cut, before the next boot) waits for the thread, so
+    it never types into the next boot's qemu. Afterwards: `complete`, the
+    lines whose Enter qemu took; `cut`, the line cut mid-payload (or None);
+    `error`, why the typing ended early."""
+
+    def __init__(self, guest, lines):
+        import threading
+        self.guest = guest
+        self.lines = list(lines)
+        self.complete = []
+        self.cut = None
+        self.error = None
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._type, daemon=True)
+        self.thread.start()
+
+    def _type(self):
+        for line in self.lines:
+            if self.stopping.is_set():
+                return
+            try:
+                type_line(self.guest, line)
+            except (OSError, ValueError, AssertionError) as e:  # ValueError: a half JSON reply
+                self.cut, self.error = line, e
+                return
+            self.complete.append(line)
+
+    def stop(self, timeout=60):
+        self.stopping.set()
+        self.thread.join(timeout)
+        if self.thread.is_alive():
+            raise AssertionError("the wedge's typing did not end %d s after the cut" % timeout)
