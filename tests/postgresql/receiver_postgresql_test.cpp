@@ -1,7 +1,7 @@
 // ravao-receiver on PostgreSQL (issue 15) beyond what the receiver suite's
 // _pg variants check: two receivers on one database, day partitions and
 // retention, COPY and multi-row INSERT, backpressure (503 with Retry-After)
-// when the database is slower than the gateways, and the schema 2 -> 3
+// when the database is slower than the gateways, and the schema 2 -> 4
 // migration raced by several processes.
 
 #include <boost/test/unit_test.hpp>
@@ -240,7 +240,7 @@ BOOST_AUTO_TEST_CASE(a_slow_database_gets_503_with_retry_after_before_the_body_i
   BOOST_TEST(r.stored() == 20);
 }
 
-BOOST_AUTO_TEST_CASE(two_receivers_starting_at_once_bring_a_schema_2_database_to_schema_3_once) {
+BOOST_AUTO_TEST_CASE(two_receivers_starting_at_once_bring_a_schema_2_database_to_schema_4_once) {
   auto& pg = shared_postgres();
   const auto name = pg.create_database();
   receiver_fixture r(pg.url(name));
@@ -254,7 +254,7 @@ BOOST_AUTO_TEST_CASE(two_receivers_starting_at_once_bring_a_schema_2_database_to
   pg.psql(name, "DROP TABLE site_gateways; DROP TABLE sites; UPDATE ravao_schema SET version = 2");
   const auto refused = receiver({"sites", "list", "--db", pg.url(name)});
   BOOST_TEST(refused.code == 1);
-  BOOST_TEST(refused.err.find("schema 2: start ravao-receiver serve on it once to bring it to schema 3") !=
+  BOOST_TEST(refused.err.find("schema 2: start ravao-receiver serve on it once to bring it to schema 4") !=
                  std::string::npos, refused.err);
 
   // A serve and a sites load (both open the database to write, migrating
@@ -276,7 +276,7 @@ BOOST_AUTO_TEST_CASE(two_receivers_starting_at_once_bring_a_schema_2_database_to
     BOOST_TEST(st->code == 0, read_file(r.dir() / fmt::format("load-{}.err", i)));
   }
   BOOST_TEST(std::stoll(pg.psql(name, "SELECT count(*) FROM ravao_schema")) == 1);
-  BOOST_TEST(std::stoll(pg.psql(name, "SELECT max(version) FROM ravao_schema")) == 3);
+  BOOST_TEST(std::stoll(pg.psql(name, "SELECT max(version) FROM ravao_schema")) == 4);
   BOOST_TEST(std::stoll(pg.psql(name, "SELECT count(*) FROM sites")) == 1);
   BOOST_TEST(r.log().find("receiver.store_failed") == std::string::npos, r.log());
   // The records of schema 2 are still there and read.
