@@ -171,7 +171,7 @@ BOOST_AUTO_TEST_CASE(records_go_into_day_partitions_and_retention_drops_the_old_
   pg.psql(name,
           "CREATE TABLE records_20200101 PARTITION OF records FOR VALUES FROM ('2020-01-01') TO ('2020-01-02');"
           "INSERT INTO record_keys VALUES('gw-old', 'x', 1, '2020-01-01');"
-          "INSERT INTO records VALUES('gw-old', 'x', 1, 'scan', 'q', 0, 'b', 0, true, 0, 1577836800000, '2020-01-01',"
+          "INSERT INTO records VALUES(DEFAULT, 'gw-old', 'x', 1, 'scan', 'q', 0, 'b', 0, true, 0, 1577836800000, '2020-01-01',"
           " '{}', NULL)");
   BOOST_TEST(pending_records(pg, name) == 11);
 
