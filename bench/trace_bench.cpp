@@ -4,8 +4,11 @@
 // stored through the receiver's database code into a receiver store cached
 // under DIR (generated once per size), then the time to index them all and
 // the time of TRACES traces of random people over the whole period.
-// In-process, one thread.
-// Usage: trace_bench [days=14] [per_day=1000000] [gateways=2000] [traces=20] [dir=trace-bench]
+// In-process, one thread. With --db URL the store is that PostgreSQL
+// database instead of a SQLite file (it must be empty the first time: the
+// key and the "generated" mark are cached under DIR/pg-...); the trace file
+// stays a SQLite file under DIR, as in production.
+// Usage: trace_bench [--db postgresql://...] [days=14] [per_day=1000000] [gateways=2000] [traces=20] [dir=trace-bench]
 
 #include <algorithm>
 #include <cstdlib>
@@ -16,10 +19,12 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "receiver/sqlite_store.hpp"
 #include "receiver/trace_index.hpp"
 #include "receiver/trace_query.hpp"
 #include "tests/support/trace_records.hpp"
@@ -41,11 +46,12 @@ std::string id_of(std::int64_t person) { return fmt::format("{:012}", 79'000'000
 
 // Visits: a person among `people`, a site among `gateways`, a counter among
 // 4, a start between 07:00 and 17:00 local, 2 to 40 minutes.
-void generate(const fs::path& db_path, const seal::key_pair& keys, int days, std::int64_t per_day, int gateways,
+void generate(const std::string& where, const seal::key_pair& keys, int days, std::int64_t per_day, int gateways,
               std::int64_t people) {
-  auto db = sqlite_store::open(db_path, store_mode::serve).value();
+  auto db = open_store(where, store_mode::serve).value();
   // Generation only: a crash means generating again, not lost data.
-  (void)sql::exec(db->handle(), "PRAGMA synchronous=OFF; PRAGMA cache_size=-524288;");
+  if (auto* lite = dynamic_cast<sqlite_store*>(db.get()))
+    (void)sql::exec(lite->handle(), "PRAGMA synchronous=OFF; PRAGMA cache_size=-524288;");
   test::trace_records g(*db, keys.pub);
   std::mt19937_64 rng(42);
   std::vector<std::int64_t> next_visit(static_cast<std::size_t>(gateways), 1);
@@ -84,18 +90,26 @@ T must(ravao::result<T> r, const char* what) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::string url;  // PostgreSQL, when given
+  if (argc > 2 && std::string_view(argv[1]) == "--db") {
+    url = argv[2];
+    argv += 2;
+    argc -= 2;
+  }
   const int days = argc > 1 ? std::stoi(argv[1]) : 14;
   const std::int64_t per_day = argc > 2 ? std::stoll(argv[2]) : 1'000'000;
   const int gateways = argc > 3 ? std::stoi(argv[3]) : 2000;
   const int traces = argc > 4 ? std::stoi(argv[4]) : 20;
-  const fs::path root = fs::path(argc > 5 ? argv[5] : "trace-bench") / fmt::format("{}x{}x{}", days, per_day, gateways);
+  const fs::path root = fs::path(argc > 5 ? argv[5] : "trace-bench") /
+                        fmt::format("{}{}x{}x{}", url.empty() ? "" : "pg-", days, per_day, gateways);
   const std::int64_t people = std::max<std::int64_t>(1000, per_day * days / 2 / 4);  // ~4 visits each
   fs::create_directories(root);
-  const fs::path db = root / "receiver.db", key = root / "province.key", done = root / "generated";
+  const fs::path key = root / "province.key", done = root / "generated";
+  const std::string db = url.empty() ? (root / "receiver.db").native() : url;
 
   seal::key_pair keys;
   if (!fs::exists(done)) {
-    fs::remove(db);
+    if (url.empty()) fs::remove(db);
     fs::remove(root / "trace.db");
     keys = seal::generate();
     std::ofstream(key) << seal::to_text(keys) << "\n";
@@ -112,7 +126,7 @@ int main(int argc, char** argv) {
 
   fs::remove(root / "trace.db");
   fs::remove(root / "trace.db-wal");
-  auto source = must(open_sqlite_source(db), "store");
+  auto source = must(open_trace_source(db), "store");
   auto index = must(trace_index::open(root / "trace.db", trace_keys::derive(keys)), "trace file");
   auto t0 = std::chrono::steady_clock::now();
   const auto stats = must(index->index(*source, keys), "index");

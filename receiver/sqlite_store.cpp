@@ -133,15 +133,6 @@ bool same_content(std::string_view stored, std::string_view received) {
   return a == b;
 }
 
-result<std::unique_ptr<sqlite_store>> sqlite_store::open_sqlite_only(const std::string& where, store_mode m,
-                                                                     std::string_view command) {
-  if (is_postgresql_url(where))
-    return fail(errc::invalid_argument,
-                fmt::format("`{}` reads a SQLite receiver database only, for now: give the file, not a PostgreSQL URL",
-                            command));
-  return open(where, m);
-}
-
 result<std::unique_ptr<sqlite_store>> sqlite_store::open(const std::filesystem::path& path, store_mode m) {
   std::error_code fec;
   if (m == store_mode::read_only && !std::filesystem::exists(path, fec)) {

@@ -26,12 +26,6 @@ class sqlite_store final : public store {
  public:
   // serve: creates the file and schema when missing. read_only: the file must exist.
   static result<std::unique_ptr<sqlite_store>> open(const std::filesystem::path& path, store_mode m);
-  // For the commands whose reads exist for SQLite only so far (trace,
-  // index: their PostgreSQL versions are still to be written,
-  // docs/province-scale.md): a postgresql:// URL is refused with an error
-  // that says so, instead of being taken for a file name.
-  static result<std::unique_ptr<sqlite_store>> open_sqlite_only(const std::string& where, store_mode m,
-                                                                std::string_view command);
   ~sqlite_store() override;
   sqlite_store(const sqlite_store&) = delete;
   sqlite_store& operator=(const sqlite_store&) = delete;

@@ -27,7 +27,7 @@ constexpr option_spec trace_specs[] = {{"db"},       {"key"},        {"trace-db"
 constexpr option_spec index_specs[] = {{"db"}, {"key"}, {"trace-db"}, {"operator"}};
 constexpr option_spec audit_specs[] = {{"trace-db"}, {"key"}, {"verify", false}, {"json", false}};
 
-constexpr const char* trace_help = R"(usage: ravao-receiver trace --db FILE --key FILE --trace-db FILE --operator NAME
+constexpr const char* trace_help = R"(usage: ravao-receiver trace --db STORE --key FILE --trace-db FILE --operator NAME
                             --case REF --basis TEXT (--id NUMBER | --slip N [--gateway G])
                             --from TIME [--to TIME] [--margin-minutes M] [--counter-only]
                             [--format table|csv|json] [--utc-offset +07:00]
@@ -39,7 +39,8 @@ opens only the records of the visits in the answer. The query, who asked,
 the case and the legal basis, and the records opened go to the audit log.
 Runs where the secret key is; the ingest server (serve) does not trace.
 
-  --db FILE            the receiver's store (serve --db), read only
+  --db STORE           the receiver's store (serve --db): a SQLite file or a
+                       postgresql:// URL, read only
   --key FILE           the provincial secret key (keygen --out)
   --trace-db FILE      the trace file: index and audit log (created if missing)
   --operator NAME      who asks (recorded with the unix user)
@@ -57,7 +58,7 @@ Runs where the secret key is; the ingest server (serve) does not trace.
   --utc-offset OFF     the local time of inputs and outputs (default +07:00)
 )";
 
-constexpr const char* index_help = R"(usage: ravao-receiver index --db FILE --key FILE --trace-db FILE [--operator NAME]
+constexpr const char* index_help = R"(usage: ravao-receiver index --db STORE --key FILE --trace-db FILE [--operator NAME]
 
 Indexes the records of the store not indexed yet into the trace file: opens
 the sealed field of each visit opening (and exit without entry) once and

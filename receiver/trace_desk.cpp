@@ -56,9 +56,9 @@ trace_desk::trace_desk(const seal::key_pair& keys, std::unique_ptr<trace_source>
                        std::unique_ptr<trace_index> index)
     : keys_(keys), derived_(trace_keys::derive(keys)), source_(std::move(source)), index_(std::move(index)) {}
 
-result<std::unique_ptr<trace_desk>> trace_desk::open(const seal::key_pair& keys, const std::filesystem::path& db,
+result<std::unique_ptr<trace_desk>> trace_desk::open(const seal::key_pair& keys, const std::string& db,
                                                      const std::filesystem::path& trace_db) {
-  auto source = open_sqlite_source(db);
+  auto source = open_trace_source(db);
   if (!source) return std::unexpected(source.error());
   auto index = trace_index::open(trace_db, trace_keys::derive(keys));
   if (!index) return std::unexpected(index.error());

@@ -48,7 +48,8 @@ boost::json::object audit_entry_head(std::string_view action, const std::string&
 
 class trace_desk {
  public:
-  static result<std::unique_ptr<trace_desk>> open(const seal::key_pair& keys, const std::filesystem::path& db,
+  // `db`: the receiver's store, a SQLite file or a postgresql:// URL (read only).
+  static result<std::unique_ptr<trace_desk>> open(const seal::key_pair& keys, const std::string& db,
                                                   const std::filesystem::path& trace_db);
 
   // Indexes what is new in the store; an entry when anything was read or retimed.

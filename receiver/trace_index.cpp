@@ -328,9 +328,9 @@ result<void> trace_index::retime(trace_source& source, index_stats& stats) {
 result<index_stats> trace_index::index(trace_source& source, const seal::key_pair& keys) {
   seal::batch_opener opener(keys);
   index_stats stats;
-  auto through = meta_int(db_, "indexed_through");
-  if (!through) return std::unexpected(through.error());
-  std::int64_t last = *through;
+  auto indexed = meta_int(db_, "indexed_through");
+  if (!indexed) return std::unexpected(indexed.error());
+  std::int64_t last = *indexed;
   stats.first_id = last + 1;
   {
     auto tx = sql::transaction::begin_immediate(db_);
@@ -338,9 +338,14 @@ result<index_stats> trace_index::index(trace_source& source, const seal::key_pai
     if (auto ok = retime(source, stats); !ok) return std::unexpected(ok.error());
     if (auto ok = tx->commit(); !ok) return std::unexpected(ok.error());
   }
+  // Read up to a bound fixed first: every record at or below it is settled
+  // (trace_source.hpp), so the watermark never passes a record that would
+  // commit later. Records that settle meanwhile are the next pass's.
+  auto through = source.settled_through();
+  if (!through) return std::unexpected(through.error());
   constexpr std::size_t chunk = 10'000;
   while (true) {
-    auto records = source.visit_records_after(last, chunk);
+    auto records = source.visit_records_after(last, *through, chunk);
     if (!records) return std::unexpected(records.error());
     if (records->empty()) break;
     auto tx = sql::transaction::begin_immediate(db_);

@@ -31,7 +31,7 @@ constexpr option_spec specs[] = {
 };
 
 constexpr const char* help = R"(usage: ravao-receiver trace-serve --listen ADDR:PORT --cert FILE --key FILE --client-ca FILE
-                                  --db FILE --secret-key FILE --trace-db FILE [options]
+                                  --db STORE --secret-key FILE --trace-db FILE [options]
 
 The trace API (docs/tracing.md, "The HTTPS API") for the health department:
 POST BASE/v1/trace with a JSON request (case, legal_basis, id_number or slip,
@@ -50,7 +50,8 @@ connections. SIGTERM or SIGINT stop it; SIGHUP reads --deny again.
   --client-ca FILE        the CAs of the department's client certificates (required)
   --deny FILE             certificates refused (403): "sha256:FINGERPRINT" or
                           "serial:HEX" lines, as serve's --deny
-  --db FILE               the receiver's store (a copy or replica), read only
+  --db STORE              the receiver's store (a copy or replica), read only:
+                          a SQLite file or a postgresql:// URL
   --secret-key FILE       the provincial secret key (keygen --out)
   --trace-db FILE         the trace file: index and audit log (created if missing)
   --base-path PATH        path prefix, e.g. /ravao (default: none)

@@ -1,8 +1,10 @@
 // The receiver's SQLite store as tracing reads it: the only file with SQL
-// on the receiver's store for tracing (trace_source.hpp).
+// on the receiver's SQLite store for tracing (trace_source.hpp); PostgreSQL's
+// is pg/pg_trace_source.cpp.
 
 #include "receiver/trace_source.hpp"
 
+#include "receiver/pg/pg_trace_source.hpp"
 #include "receiver/sqlite_store.hpp"
 
 namespace ravao::receiver {
@@ -25,14 +27,25 @@ class sqlite_source final : public trace_source {
     return sql::prepare_members<sqlite_source>(
         db_->handle(), *this,
         {{&sqlite_source::after_, RAVAO_TRACE_COLUMNS
-          "WHERE id > ?1 AND type IN ('visit_opened', 'visit_closed', 'slip_issued') ORDER BY id LIMIT ?2"},
+          "WHERE id > ?1 AND id <= ?2 AND type IN ('visit_opened', 'visit_closed', 'slip_issued') ORDER BY id LIMIT ?3"},
+         {&sqlite_source::max_, "SELECT coalesce(max(id), 0) FROM records"},
          {&sqlite_source::one_, RAVAO_TRACE_COLUMNS "WHERE id = ?1"},
          {&sqlite_source::time_, "SELECT derived_wall_ms FROM records WHERE id = ?1"}});
   }
 
-  result<std::vector<source_record>> visit_records_after(std::int64_t after, std::size_t limit) override {
+  // One writer at a time: a row id is committed in the order it was given.
+  result<std::int64_t> settled_through() override {
+    auto row = max_.step();
+    if (!row) return std::unexpected(row.error());
+    const auto through = max_.int64(0);
+    max_.reset();
+    return through;
+  }
+
+  result<std::vector<source_record>> visit_records_after(std::int64_t after, std::int64_t through,
+                                                         std::size_t limit) override {
     std::vector<source_record> out;
-    after_.bind(1, after).bind(2, static_cast<std::int64_t>(limit));
+    after_.bind(1, after).bind(2, through).bind(3, static_cast<std::int64_t>(limit));
     while (true) {
       auto row = after_.step();
       if (!row) return std::unexpected(row.error());
@@ -63,13 +76,14 @@ class sqlite_source final : public trace_source {
 
  private:
   std::unique_ptr<sqlite_store> db_;  // closed after the statements (declared first)
-  sql::statement after_, one_, time_;
+  sql::statement after_, max_, one_, time_;
 };
 
 }  // namespace
 
-result<std::unique_ptr<trace_source>> open_sqlite_source(const std::filesystem::path& path) {
-  auto db = sqlite_store::open_sqlite_only(path, store_mode::read_only, "trace");
+result<std::unique_ptr<trace_source>> open_trace_source(const std::string& where) {
+  if (is_postgresql_url(where)) return open_pg_trace_source(where);
+  auto db = sqlite_store::open(where, store_mode::read_only);
   if (!db) return std::unexpected(db.error());
   auto source = std::make_unique<sqlite_source>(std::move(*db));
   if (auto ok = source->prepare(); !ok) return std::unexpected(ok.error());

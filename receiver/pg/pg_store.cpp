@@ -18,12 +18,16 @@ namespace {
 // 2: the SQLite engine's schema 2 (records.actor).
 // 3: sites and site_gateways, the province's site table (`sites load`), as
 //    SQLite's schema 3; a database of schema 2 gains them, empty (open()).
-constexpr int schema_version = 3;
+// 4: records.id, the row id tracing's index pass follows (SQLite's records
+//    have had it from the start); a database of schema 2 or 3 gains it.
+constexpr int schema_version = 4;
 constexpr std::int64_t day_ms = 86'400'000;
 // pg_advisory_xact_lock keys: schema creation and partition maintenance run
 // in one receiver at a time (CREATE ... IF NOT EXISTS races otherwise).
 constexpr std::string_view lock_schema = "SELECT pg_advisory_xact_lock(726101)";
 constexpr std::string_view lock_partitions = "SELECT pg_advisory_xact_lock(726102)";
+constexpr std::string_view lock_records_shared = "SELECT pg_advisory_xact_lock_shared(726103)";
+static_assert(records_settled_lock == 726103);
 
 constexpr std::string_view schema = R"sql(
 CREATE TABLE IF NOT EXISTS ravao_schema(version integer NOT NULL);
@@ -35,6 +39,7 @@ CREATE TABLE IF NOT EXISTS record_keys(
   PRIMARY KEY(gateway, stream, seq));
 CREATE INDEX IF NOT EXISTS record_keys_by_day ON record_keys(received_day);
 CREATE TABLE IF NOT EXISTS records(
+  id bigserial NOT NULL,
   gateway text NOT NULL,
   stream text NOT NULL,
   seq bigint NOT NULL,
@@ -49,7 +54,10 @@ CREATE TABLE IF NOT EXISTS records(
   received_day date NOT NULL,
   json text NOT NULL,
   actor text) PARTITION BY RANGE (received_day);
+-- Schema 4 from 2 or 3 (a no-op on a table created above with it).
+ALTER TABLE records ADD COLUMN IF NOT EXISTS id bigserial NOT NULL;
 CREATE INDEX IF NOT EXISTS records_by_key ON records(gateway, stream, seq);
+CREATE INDEX IF NOT EXISTS records_by_id ON records(id);
 CREATE INDEX IF NOT EXISTS records_time_unknown ON records(gateway, boot_id) WHERE derived_wall_ms IS NULL;
 CREATE INDEX IF NOT EXISTS records_by_actor ON records(actor) WHERE actor IS NOT NULL;
 -- A record deleted by hand (a forged row, docs/receiver.md) frees its key,
@@ -208,10 +216,10 @@ result<std::unique_ptr<pg_store>> pg_store::open(const std::string& url, store_m
     if (!exists) return std::unexpected(exists.error());
     auto v = exists->text(0, 0) == "t" ? stored_version(db->db_) : result<std::int64_t>(0);
     if (!v) return std::unexpected(v.error());
-    if (*v == 2) {
-      return fail(errc::store_corrupt, fmt::format("{} is a ravao-receiver database of schema 2: start ravao-receiver "
+    if (*v == 2 || *v == 3) {
+      return fail(errc::store_corrupt, fmt::format("{} is a ravao-receiver database of schema {}: start ravao-receiver "
                                                    "serve on it once to bring it to schema {}",
-                                                   db->db_.shown(), schema_version));
+                                                   db->db_.shown(), *v, schema_version));
     }
     if (*v != schema_version) {
       return fail(errc::store_corrupt, fmt::format("{} is not a ravao-receiver database (schema {})",
@@ -232,8 +240,8 @@ result<std::unique_ptr<pg_store>> pg_store::open(const std::string& url, store_m
     if (auto r = db->db_.exec("INSERT INTO ravao_schema(version) VALUES($1)", {pg::num(schema_version)}); !r) {
       return std::unexpected(r.error());
     }
-  } else if (*v == 2) {
-    // Schema 2 -> 3: the site tables, just created above by `schema`.
+  } else if (*v == 2 || *v == 3) {
+    // Schema 2 or 3 -> 4: the site tables and records.id, just made above by `schema`.
     if (auto r = db->db_.exec("UPDATE ravao_schema SET version = $1", {pg::num(schema_version)}); !r) {
       return std::unexpected(r.error());
     }
@@ -462,7 +470,14 @@ result<std::optional<ingest_result>> pg_store::insert_batch(const batch& b, std:
   return out;
 }
 
-result<pg::transaction> pg_store::begin_ingest() { return pg::transaction::begin(db_); }
+// Every transaction that adds records begins here, and takes
+// records_settled_lock shared as its first statement (pg_store.hpp).
+result<pg::transaction> pg_store::begin_ingest() {
+  auto tx = pg::transaction::begin(db_);
+  if (!tx) return tx;
+  if (auto r = db_.exec(lock_records_shared); !r) return std::unexpected(r.error());
+  return tx;
+}
 
 std::vector<result<ingest_result>> pg_store::store_batches(std::span<const pending_batch> group) {
   if (group.size() > 1) {

@@ -24,6 +24,11 @@
 // a deadlock), it rolls back and each batch is stored as above, alone. Rows
 // are locked in one order, by (gateway, stream, seq), in every transaction.
 //
+// Every transaction that adds records holds records_settled_lock shared
+// (first thing): tracing's index pass takes it exclusively for the instant
+// it reads max(id), so that every id up to that bound is committed or
+// rolled back (docs/tracing.md, "PostgreSQL").
+//
 // One instance = one connection, used by one thread at a time.
 
 #include <cstdint>
@@ -37,6 +42,10 @@
 #include "receiver/store.hpp"
 
 namespace ravao::receiver {
+
+// The pg_advisory_xact_lock key ingest transactions take shared and the
+// index pass exclusive (pg_trace_source.cpp).
+inline constexpr std::int64_t records_settled_lock = 726103;
 
 class pg_store final : public store {
  public:

@@ -3,7 +3,7 @@
 // retention, COPY and multi-row INSERT, backpressure (503 with Retry-After,
 // the connection kept) when the database is slower than the gateways, group
 // commit (a duplicate batch in a group does not fail the others), and the
-// schema 2 -> 3 migration raced by several processes.
+// schema 2 -> 4 migration raced by several processes.
 
 #include <boost/test/unit_test.hpp>
 
@@ -173,7 +173,7 @@ BOOST_AUTO_TEST_CASE(records_go_into_day_partitions_and_retention_drops_the_old_
   pg.psql(name,
           "CREATE TABLE records_20200101 PARTITION OF records FOR VALUES FROM ('2020-01-01') TO ('2020-01-02');"
           "INSERT INTO record_keys VALUES('gw-old', 'x', 1, '2020-01-01');"
-          "INSERT INTO records VALUES('gw-old', 'x', 1, 'scan', 'q', 0, 'b', 0, true, 0, 1577836800000, '2020-01-01',"
+          "INSERT INTO records VALUES(DEFAULT, 'gw-old', 'x', 1, 'scan', 'q', 0, 'b', 0, true, 0, 1577836800000, '2020-01-01',"
           " '{}', NULL)");
   BOOST_TEST(pending_records(pg, name) == 11);
 
@@ -368,7 +368,7 @@ BOOST_AUTO_TEST_CASE(batches_waiting_together_are_committed_as_one_group_and_a_d
   BOOST_TEST(num(s, "highest_seq") == 100);
 }
 
-BOOST_AUTO_TEST_CASE(two_receivers_starting_at_once_bring_a_schema_2_database_to_schema_3_once) {
+BOOST_AUTO_TEST_CASE(two_receivers_starting_at_once_bring_a_schema_2_database_to_schema_4_once) {
   auto& pg = shared_postgres();
   const auto name = pg.create_database();
   receiver_fixture r(pg.url(name));
@@ -382,7 +382,7 @@ BOOST_AUTO_TEST_CASE(two_receivers_starting_at_once_bring_a_schema_2_database_to
   pg.psql(name, "DROP TABLE site_gateways; DROP TABLE sites; UPDATE ravao_schema SET version = 2");
   const auto refused = receiver({"sites", "list", "--db", pg.url(name)});
   BOOST_TEST(refused.code == 1);
-  BOOST_TEST(refused.err.find("schema 2: start ravao-receiver serve on it once to bring it to schema 3") !=
+  BOOST_TEST(refused.err.find("schema 2: start ravao-receiver serve on it once to bring it to schema 4") !=
                  std::string::npos, refused.err);
 
   // A serve and a sites load (both open the database to write, migrating
@@ -404,7 +404,7 @@ BOOST_AUTO_TEST_CASE(two_receivers_starting_at_once_bring_a_schema_2_database_to
     BOOST_TEST(st->code == 0, read_file(r.dir() / fmt::format("load-{}.err", i)));
   }
   BOOST_TEST(std::stoll(pg.psql(name, "SELECT count(*) FROM ravao_schema")) == 1);
-  BOOST_TEST(std::stoll(pg.psql(name, "SELECT max(version) FROM ravao_schema")) == 3);
+  BOOST_TEST(std::stoll(pg.psql(name, "SELECT max(version) FROM ravao_schema")) == 4);
   BOOST_TEST(std::stoll(pg.psql(name, "SELECT count(*) FROM sites")) == 1);
   BOOST_TEST(r.log().find("receiver.store_failed") == std::string::npos, r.log());
   // The records of schema 2 are still there and read.

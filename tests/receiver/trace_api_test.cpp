@@ -30,13 +30,14 @@ const std::string request_body =
 struct trace_api {
   temp_dir dir;
   ravao::seal::key_pair keys = ravao::seal::generate();
-  std::filesystem::path db = dir / "receiver.db", trace_db = dir / "trace.db", key = dir / "province.key";
+  std::string db = receiver_store_location(dir / "receiver.db");
+  std::filesystem::path trace_db = dir / "trace.db", key = dir / "province.key";
   std::unique_ptr<process> proc;
   unsigned short port = 0;
 
   explicit trace_api(std::vector<std::string> extra = {}) {
     {
-      auto d = rr::sqlite_store::open(db, rr::store_mode::serve).value();
+      auto d = rr::open_store(db, rr::store_mode::serve).value();
       trace_records g(*d, keys.pub);
       g.opened("gw-a", "quay-1", 1, {"001090012345", "Nguyễn Văn An", "0901"}, t0);
       g.opened("gw-a", "quay-1", 2, {"079090000001", "=cmd|' /C calc'!A0", "0902"}, t0 + 600'000);
@@ -48,7 +49,7 @@ struct trace_api {
     must_run({"pki", "--add", "--out", pki("").native(), "--trace-client", "old staff", "--expired"});
     std::vector<std::string> argv{RAVAO_RECEIVER_PATH, "trace-serve", "--listen", "127.0.0.1:0",
                                   "--cert", pki("server.pem").native(), "--key", pki("server.key").native(),
-                                  "--client-ca", pki("ca.pem").native(), "--db", db.native(),
+                                  "--client-ca", pki("ca.pem").native(), "--db", db,
                                   "--secret-key", key.native(), "--trace-db", trace_db.native()};
     argv.insert(argv.end(), extra.begin(), extra.end());
     const auto out = dir / "trace-serve.out";
@@ -91,7 +92,7 @@ struct trace_api {
 
   // The trace command on the same store (its own trace file) with the same question.
   std::string cli(std::string_view format) const {
-    return must_run({"trace", "--db", db.native(), "--key", key.native(), "--trace-db", (dir / "cli-trace.db").native(),
+    return must_run({"trace", "--db", db, "--key", key.native(), "--trace-db", (dir / "cli-trace.db").native(),
                      "--operator", "cli", "--case", "CA-2026-118", "--basis", "QĐ 2686/QĐ-BCĐQG", "--id",
                      "001090012345", "--from", "2026-12-01", "--to", "2026-12-01", "--format", std::string(format)})
         .out;

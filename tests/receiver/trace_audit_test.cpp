@@ -22,10 +22,11 @@ constexpr std::int64_t t0 = 1'796'086'800'000;  // 2026-12-01 08:00 +07:00
 struct stores {
   temp_dir dir;
   ravao::seal::key_pair keys = ravao::seal::generate();
-  std::filesystem::path db = dir / "receiver.db", trace_db = dir / "trace.db", key = dir / "province.key";
+  std::string db = receiver_store_location(dir / "receiver.db");
+  std::filesystem::path trace_db = dir / "trace.db", key = dir / "province.key";
 
   stores() {
-    auto d = rr::sqlite_store::open(db, rr::store_mode::serve).value();
+    auto d = rr::open_store(db, rr::store_mode::serve).value();
     trace_records g(*d, keys.pub);
     g.opened("gw-a", "quay-1", 1, {"001090012345", "Nguyễn Văn An", "0901"}, t0);
     g.opened("gw-a", "quay-1", 2, {"079090000001", "=cmd|' /C calc'!A0", "0902"}, t0 + 600'000);
@@ -35,7 +36,7 @@ struct stores {
   }
 
   run_result trace(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args{"trace",      "--db",       db.native(), "--trace-db", trace_db.native(),
+    std::vector<std::string> args{"trace",      "--db",       db, "--trace-db", trace_db.native(),
                                   "--operator", "bs.lan",     "--case",    "CA-2026-118", "--basis",
                                   "QĐ 2686/QĐ-BCĐQG", "--id", "001090012345", "--from", "2026-12-01",
                                   "--to",       "2026-12-01"};

@@ -1,7 +1,8 @@
 // Contact tracing (docs/tracing.md) on generated records with known
 // overlaps: the case's visits, who overlapped them, and the edge cases
 // (open at the end of the period, exit without entry, midnight, clocks not
-// synchronised), tracing by slip, and what is opened.
+// synchronised), tracing by slip, and what is opened. On either engine:
+// trace_test_pg reads the store from PostgreSQL.
 
 #include <boost/test/unit_test.hpp>
 
@@ -12,6 +13,7 @@
 #include "receiver/trace_output.hpp"
 #include "receiver/trace_query.hpp"
 #include "support/harness.hpp"
+#include "support/postgres_server.hpp"
 #include "support/trace_records.hpp"
 
 using namespace ravao;
@@ -34,7 +36,8 @@ trace_records::person visitor(int n) {
 struct scenario {
   test::temp_dir dir;
   seal::key_pair keys = seal::generate();
-  std::unique_ptr<sqlite_store> db = sqlite_store::open(dir / "receiver.db", store_mode::serve).value();
+  std::string where = test::receiver_store_location(dir / "receiver.db");
+  std::unique_ptr<store> db = open_store(where, store_mode::serve).value();
 
   // gw-a, day 1 (local): the case at quay-1 08:00-08:30.
   //   v1 quay-1 08:10-08:20 (inside), v2 quay-2 08:25-09:00 (other counter),
@@ -95,7 +98,7 @@ struct scenario {
   }
 
   trace_answer trace(const trace_request& rq) {
-    auto source = open_sqlite_source(dir / "receiver.db").value();
+    auto source = open_trace_source(where).value();
     auto idx = index();
     BOOST_TEST_REQUIRE(idx->index(*source, keys).has_value());
     auto a = run_trace(*idx, *source, keys, rq);
@@ -241,7 +244,7 @@ BOOST_AUTO_TEST_CASE(a_slip_number_traces_the_visit_it_was_issued_for_and_its_pe
 
 BOOST_AUTO_TEST_CASE(only_the_records_of_the_answer_are_opened) {
   scenario s;
-  auto source = open_sqlite_source(s.dir / "receiver.db").value();
+  auto source = open_trace_source(s.where).value();
   auto idx = s.index();
   const auto first = idx->index(*source, s.keys).value();
   // Openings and exits without entry: one each, closings not.

@@ -99,4 +99,10 @@ postgres_server& shared_postgres() {
   return *server;
 }
 
+std::string receiver_store_location(const std::filesystem::path& file) {
+  if (!testing_postgresql()) return file.native();
+  auto& pg = shared_postgres();
+  return pg.url(pg.create_database());
+}
+
 }  // namespace ravao::test

@@ -52,5 +52,8 @@ bool testing_postgresql();
 // PostgreSQL is wanted but not installed, the process exits with 77 (ctest:
 // skipped).
 postgres_server& shared_postgres();
+// Where a test's receiver store goes: `file` (SQLite), or with
+// RAVAO_TEST_DB=postgresql the URL of a fresh database of shared_postgres().
+std::string receiver_store_location(const std::filesystem::path& file);
 
 }  // namespace ravao::test

@@ -19,7 +19,7 @@
 #include <fmt/format.h>
 
 #include "common/seal_window.hpp"
-#include "receiver/sqlite_store.hpp"
+#include "receiver/store.hpp"
 
 namespace ravao::test {
 
@@ -39,7 +39,7 @@ class trace_records {
   using person = trace_person;
   using clock = trace_clock;
 
-  trace_records(receiver::sqlite_store& db, const seal::public_key& pub) : db_(db), pub_(pub) {}
+  trace_records(receiver::store& db, const seal::public_key& pub) : db_(db), pub_(pub) {}
 
   void opened(const std::string& gateway, const std::string& counter, std::int64_t visit, const person& p,
               std::int64_t at_ms, const clock& c = {}) {
@@ -131,7 +131,7 @@ class trace_records {
     return it->second;
   }
 
-  receiver::sqlite_store& db_;
+  receiver::store& db_;
   seal::public_key pub_;
   std::map<std::string, gateway_state> gateways_;
   std::int64_t records_ = 0;
