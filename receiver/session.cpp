@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <optional>
 
 #include <boost/asio/co_spawn.hpp>
@@ -229,7 +230,8 @@ asio::awaitable<void> server::serve(std::shared_ptr<tls_stream> stream, std::str
       std::array<char, 16 * 1024> scratch;
       const std::size_t most = 4 * batch_limits.max_sent_bytes;
       const auto announced = parser.is_header_done() ? parser.content_length() : boost::none;
-      const std::size_t budget = std::min<std::size_t>(announced.value_or(most), most);
+      // In 64 bits: a Content-Length past 4 GiB must not wrap on 32-bit ARM.
+      const auto budget = static_cast<std::size_t>(std::min<std::uint64_t>(announced.value_or(most), most));
       std::size_t drained = 0;
       lowest.expires_after(options_.handshake_timeout);
       while (drained < budget) {
