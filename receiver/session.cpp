@@ -5,7 +5,12 @@
 // only then its body, decoded on the worker pool, then stored and answered.
 
 #include <algorithm>
+<<<<<<< HEAD
 #include <vector>
+=======
+#include <array>
+#include <cstdint>
+>>>>>>> armhf
 #include <optional>
 
 #include <boost/asio/co_spawn.hpp>
@@ -302,7 +307,8 @@ asio::awaitable<void> server::serve_requests(std::shared_ptr<tls_stream> stream,
       std::vector<char> scratch(16 * 1024);  // on the heap, as above
       const std::size_t most = 4 * batch_limits.max_sent_bytes;
       const auto announced = parser.is_header_done() ? parser.content_length() : boost::none;
-      const std::size_t budget = std::min<std::size_t>(announced.value_or(most), most);
+      // In 64 bits: a Content-Length past 4 GiB must not wrap on 32-bit ARM.
+      const auto budget = static_cast<std::size_t>(std::min<std::uint64_t>(announced.value_or(most), most));
       std::size_t drained = 0;
       lowest.expires_after(options_.handshake_timeout);
       while (drained < budget) {

@@ -1,6 +1,7 @@
 #include "receiver/trace_server.hpp"
 
 #include <array>
+#include <cstdint>
 #include <future>
 #include <optional>
 
@@ -326,7 +327,8 @@ asio::awaitable<void> trace_server::serve(std::shared_ptr<tls_stream> stream, st
       std::array<char, 16 * 1024> scratch;
       const std::size_t most = 1 << 20;
       const auto announced = parser.is_header_done() ? parser.content_length() : boost::none;
-      const std::size_t budget = std::min<std::size_t>(announced.value_or(most), most);
+      // In 64 bits: a Content-Length past 4 GiB must not wrap on 32-bit ARM.
+      const auto budget = static_cast<std::size_t>(std::min<std::uint64_t>(announced.value_or(most), most));
       std::size_t drained = 0;
       lowest.expires_after(options_.handshake_timeout);
       while (drained < budget) {

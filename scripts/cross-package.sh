@@ -5,7 +5,9 @@
 # there (docs/cross-build.md "Debian packages for ARM"). Not in CI: it takes
 # a quarter of an hour per architecture on 2 cores.
 #
-#   scripts/cross-package.sh arm64|armhf [--no-chroot]
+#   scripts/cross-package.sh arm64|armhf [--no-chroot | --no-build]
+#
+# --no-build: steps 3-5 only, with the .deb files already in OUT.
 #
 # 1. scripts/cross-build.sh ARCH --install-only --deb: the cross toolchain,
 #    the ARCH -dev packages, crossbuild-essential-ARCH, mmdebstrap,
@@ -36,15 +38,17 @@ root_dir=$PWD
 
 arch=
 chroot_run=1
+build=1
 for a in "$@"; do
   case "$a" in
     arm64 | armhf) arch=$a ;;
     --no-chroot) chroot_run=0 ;;
+    --no-build) build=0 ;;
     -h | --help) sed -n '2,/^# binfmt_misc. Never reads/s/^# \{0,1\}//p' "$0"; exit 0 ;;
-    *) echo "usage: scripts/cross-package.sh arm64|armhf [--no-chroot]" >&2; exit 2 ;;
+    *) echo "usage: scripts/cross-package.sh arm64|armhf [--no-chroot | --no-build]" >&2; exit 2 ;;
   esac
 done
-[[ -n $arch ]] || { echo "usage: scripts/cross-package.sh arm64|armhf [--no-chroot]" >&2; exit 2; }
+[[ -n $arch ]] || { echo "usage: scripts/cross-package.sh arm64|armhf [--no-chroot | --no-build]" >&2; exit 2; }
 case "$arch" in
   arm64) qemu_cpu=aarch64 ;;
   armhf) qemu_cpu=arm ;;
@@ -57,7 +61,7 @@ out=${RAVAO_CROSS_PACKAGE_OUT:-$root_dir/build/deb-$arch}
 mirror=${RAVAO_MIRROR:-http://deb.debian.org/debian}
 
 # ---- 1. packages -----------------------------------------------------------
-scripts/cross-build.sh "$arch" --install-only --deb
+((build)) && scripts/cross-build.sh "$arch" --install-only --deb
 
 # ---- 2. the .deb files -------------------------------------------------------
 version=$(dpkg-parsechangelog -l debian/changelog -S Version)
@@ -71,10 +75,12 @@ if command -v ccache >/dev/null; then
   export CMAKE_C_COMPILER_LAUNCHER=ccache CMAKE_CXX_COMPILER_LAUNCHER=ccache
   export CCACHE_BASEDIR=${CCACHE_BASEDIR:-${TMPDIR:-/tmp}} CCACHE_NOHASHDIR=1
 fi
-rm -f "$out"/*_"$arch".deb
-start=$SECONDS
-RAVAO_DEB_ARCH=$arch scripts/package.sh "$out"
-say "dpkg-buildpackage -a $arch and lintian: $((SECONDS - start))s"
+if ((build)); then
+  rm -f "$out"/*_"$arch".deb
+  start=$SECONDS
+  RAVAO_DEB_ARCH=$arch scripts/package.sh "$out"
+  say "dpkg-buildpackage -a $arch and lintian: $((SECONDS - start))s"
+fi
 debs=()
 for p in ravao ravao-web ravao-receiver; do
   deb=$out/${p}_${version}_$arch.deb
@@ -111,12 +117,15 @@ said=$(scripts/qemu-binfmt.sh "$qemu_cpu") || die "binfmt_misc cannot run $arch 
 # fewer packages to configure under emulation.
 # apt passes the .deb paths to the dpkg inside verbatim, so the setup hook
 # copies them to the same path in the root.
+# One --include per file: mmdebstrap (1.3.5) takes "a.deb,b.deb" for one path.
+includes=()
+for deb in "${debs[@]}"; do includes+=("--include=$deb"); done
 work=$(mktemp -d "${TMPDIR:-/tmp}/ravao-chroot-XXXXXX")
 chroot_dir=$work/root
 start=$SECONDS
 say "mmdebstrap bookworm $arch --variant=essential with the 3 packages into $chroot_dir"
 mmdebstrap --quiet --mode=root --format=directory --arch="$arch" --variant=essential \
-  --include="$(IFS=,; echo "${debs[*]}")" \
+  "${includes[@]}" \
   --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
   --dpkgopt='path-exclude=/usr/share/locale/*' \
   --setup-hook="mkdir -p \"\$1$out\" && cp ${debs[*]} \"\$1$out/\"" \

@@ -23,6 +23,10 @@ packages=(
   mmdebstrap qemu-system-x86 qemu-utils
   # pg (issue 15): ravao-receiver's PostgreSQL engine (libpq) and the server its tests start
   libpq-dev postgresql-15
+  # armhf 2038 (issue 17, tests/cross/armhf_2038.sh): the date code built for
+  # 32-bit ARM (static, the cross toolchain's own libc and libstdc++) and run
+  # under qemu-arm; no :armhf package, no binfmt_misc
+  g++-12-arm-linux-gnueabihf libstdc++-12-dev-armhf-cross libc6-dev-armhf-cross qemu-user file
 )
 
 missing=()

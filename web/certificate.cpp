@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 
 #include <openssl/bio.h>
@@ -158,12 +159,17 @@ std::vector<std::string> reachable_addresses(const listen_address& listen) {
     if (!i->ifa_addr || (i->ifa_flags & IFF_LOOPBACK) || !(i->ifa_flags & IFF_UP)) continue;
     char text[INET6_ADDRSTRLEN] = {};
     const int family = i->ifa_addr->sa_family;
+    // Copied out, not cast: sockaddr's alignment is 2, sockaddr_in's 4, and
+    // 32-bit ARM faults on a misaligned load (g++ -Wcast-align on armhf).
     if (family == AF_INET) {
-      ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, text, sizeof text);
+      sockaddr_in a4{};
+      std::memcpy(&a4, i->ifa_addr, sizeof a4);
+      ::inet_ntop(AF_INET, &a4.sin_addr, text, sizeof text);
     } else if (family == AF_INET6 && listen.host == "::") {
-      const auto* a6 = reinterpret_cast<sockaddr_in6*>(i->ifa_addr);
-      if (IN6_IS_ADDR_LINKLOCAL(&a6->sin6_addr)) continue;
-      ::inet_ntop(AF_INET6, &a6->sin6_addr, text, sizeof text);
+      sockaddr_in6 a6{};
+      std::memcpy(&a6, i->ifa_addr, sizeof a6);
+      if (IN6_IS_ADDR_LINKLOCAL(&a6.sin6_addr)) continue;
+      ::inet_ntop(AF_INET6, &a6.sin6_addr, text, sizeof text);
     } else {
       continue;
     }
