@@ -5,13 +5,9 @@
 // only then its body, decoded on the worker pool, then stored and answered.
 
 #include <algorithm>
-<<<<<<< HEAD
-#include <vector>
-=======
-#include <array>
 #include <cstdint>
->>>>>>> armhf
 #include <optional>
+#include <vector>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/redirect_error.hpp>
