@@ -398,6 +398,17 @@ result<ingest_result> pg_store::insert_checked(const batch& b, const std::vector
   ingest_result out;
   out.accepted = fresh->affected();
   if (out.accepted < static_cast<std::int64_t>(b.records.size())) {
+    // A key stored before whose row is gone by now (deleted and committed
+    // between the two statements, as a province removing a forged record
+    // does; its trigger drops the key too) is neither a duplicate nor a
+    // conflict: the batch is refused (503, retried) and stored next time.
+    auto rows = db_.exec("SELECT count(*) FROM staging s JOIN records r"
+                         " ON r.gateway = $1 AND r.stream = $2 AND r.seq = s.seq",
+                         {b.gateway, b.stream});
+    if (!rows) return std::unexpected(rows.error());
+    if (rows->int64(0, 0) != static_cast<std::int64_t>(b.records.size())) {
+      return fail(errc::store_unavailable, "a stored record was deleted while its batch was checked");
+    }
     // Keys stored before: the same content is a duplicate, other content a conflict.
     auto differ = db_.exec("SELECT s.seq, r.json, s.json FROM staging s JOIN records r"
                            " ON r.gateway = $1 AND r.stream = $2 AND r.seq = s.seq WHERE r.json <> s.json ORDER BY s.seq",
