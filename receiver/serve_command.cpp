@@ -33,7 +33,7 @@ constexpr option_spec specs[] = {
     {"listen"}, {"cert"}, {"key"}, {"db"}, {"client-ca"}, {"tokens"}, {"deny"},
     {"base-path"}, {"fault", true, true}, {"timeout-seconds"}, {"handshake-timeout-seconds"},
     {"request-timeout-seconds"}, {"max-connections"}, {"max-sessions"}, {"max-handshakes"},
-    {"queue-timeout-seconds"}, {"max-connections-per-address"}, {"log-level"},
+    {"queue-timeout-seconds"}, {"max-body-mib"}, {"max-connections-per-address"}, {"log-level"},
     {"db-connections"}, {"db-queue"}, {"retain-days"}, {"pg-insert"},
     {"per-gateway-in-flight"}, {"per-gateway-rate"}, {"per-gateway-burst"},
 };
@@ -107,6 +107,10 @@ batches and heartbeats (403 otherwise). At least one of --client-ca and
   --queue-timeout-seconds N
                           a connection that waited N s for a session (default
                           30) is served only to answer 503 with Retry-After
+  --max-body-mib N        request bodies held at once, in MiB (default 64):
+                          read, being decoded or waiting for the database; a
+                          request over it gets 503 with Retry-After from its
+                          header, before its body is read
   --max-connections-per-address N
                           connections from one peer address at once (default
                           16); more are accepted and closed
@@ -219,6 +223,7 @@ int serve_command(std::span<char*> args) {
   so.max_sessions = static_cast<std::size_t>(opts.integer("max-sessions", 2'000, 1, 1'000'000));
   so.max_handshakes = static_cast<std::size_t>(opts.integer("max-handshakes", 32, 1, 100'000));
   so.queue_timeout = std::chrono::seconds(opts.integer("queue-timeout-seconds", 30, 1, 3600));
+  so.max_body_bytes = static_cast<std::size_t>(opts.integer("max-body-mib", 64, 1, 65'536)) * 1024 * 1024;
   so.max_connections_per_address =
       static_cast<std::size_t>(opts.integer("max-connections-per-address", 16, 1, 100'000));
   so.per_gateway.in_flight = static_cast<std::size_t>(opts.integer("per-gateway-in-flight", 4, 0, 100'000));

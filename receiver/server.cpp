@@ -1,5 +1,6 @@
 #include "receiver/server.hpp"
 
+#include <algorithm>
 #include <optional>
 
 #include <boost/asio/redirect_error.hpp>
@@ -52,7 +53,13 @@ result<tcp::endpoint> server::listen(const tcp::endpoint& at) {
   acceptor_.open(at.protocol(), ec);
   if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor_.bind(at, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  // The listen queue as long as the connections served (the kernel caps it
+  // at net.core.somaxconn, 4,096 by default; docs/receiver.md "Connections"
+  // says to raise that to the fleet's size): a fleet reconnecting at once
+  // after an outage waits there instead of overflowing it, which the
+  // gateways see as a connection that hangs and is reset, with no Retry-After.
+  const int backlog = static_cast<int>(std::min<std::size_t>(options_.max_connections, 65'535));
+  if (!ec) acceptor_.listen(std::max(backlog, static_cast<int>(asio::socket_base::max_listen_connections)), ec);
   if (!ec) acceptor_.non_blocking(true, ec);
   if (ec) {
     return fail(std::error_code(ec.value(), std::system_category()),
@@ -103,6 +110,11 @@ void server::refuse_busy(exchange& x, const std::string& gateway) {
   }
   x.fail(http::status::service_unavailable, "the receiver is busy: retry later");
   x.retry_after = options_.busy_retry_after;
+}
+
+server::body_hold server::hold_body(std::size_t bytes) {
+  if (body_bytes_ > 0 && body_bytes_ + bytes > options_.max_body_bytes) return {};
+  return body_hold(this, bytes);
 }
 
 void server::refuse_throttled(exchange& x, const std::string& gateway, const gateway_limiter::admission& a) {

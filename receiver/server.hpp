@@ -21,6 +21,7 @@
 #include <expected>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -64,6 +65,11 @@ struct server_options {
   std::size_t max_sessions = 2'000;
   std::size_t max_handshakes = 32;
   std::chrono::seconds queue_timeout{30};
+  // Request bodies held at once (announced bytes: being read, decoded or
+  // waiting for the database); a request over it is answered 503 with
+  // Retry-After from its header, before its body costs memory. One body is
+  // always admitted, whatever its size.
+  std::size_t max_body_bytes = 64 * 1024 * 1024;
   std::size_t max_connections_per_address = 16;  // from one peer address; more are accepted and closed
   unsigned decode_threads = 2;                   // the worker pool that gunzips and parses bodies
   std::int64_t busy_retry_after = 2;             // Retry-After (s) of a 503 when the store pool is full
@@ -97,8 +103,9 @@ class server {
   // Owns the accepted socket: waits for a session and a handshake slot, then serves.
   boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket, std::string peer, connection_slot slot);
   // A TLS session for `socket` within the handshake gate; nullptr when it failed (logged).
+  // `overflow`: it waited past queue_timeout for a session, and goes first.
   boost::asio::awaitable<std::shared_ptr<tls_stream>> handshake(boost::asio::ip::tcp::socket socket,
-                                                                const std::string& peer);
+                                                                const std::string& peer, bool overflow);
   // Requests on one TLS session until it ends; `overflow`: it waited past
   // queue_timeout, so its first request is answered 503 and the session closed.
   boost::asio::awaitable<void> serve_requests(std::shared_ptr<tls_stream> stream, const std::string& peer,
@@ -118,6 +125,34 @@ class server {
   // 503 with Retry-After: the store pool is full.
   void refuse_busy(exchange& x, const std::string& gateway);
   bool busy_logged_ = false;  // an overload episode was logged (I/O thread only)
+  // A request body's share of max_body_bytes, held until its request is
+  // done (stored or refused); given back when destroyed. I/O thread only.
+  class body_hold {
+   public:
+    body_hold() = default;
+    body_hold(server* s, std::size_t bytes) : s_(s), bytes_(bytes) { s_->body_bytes_ += bytes_; }
+    body_hold(body_hold&& o) noexcept : s_(std::exchange(o.s_, nullptr)), bytes_(o.bytes_) {}
+    body_hold& operator=(body_hold&& o) noexcept {
+      if (this != &o) {
+        release();
+        s_ = std::exchange(o.s_, nullptr);
+        bytes_ = o.bytes_;
+      }
+      return *this;
+    }
+    ~body_hold() { release(); }
+    explicit operator bool() const { return s_ != nullptr; }
+
+   private:
+    void release() {
+      if (auto* s = std::exchange(s_, nullptr)) s->body_bytes_ -= bytes_;
+    }
+    server* s_ = nullptr;
+    std::size_t bytes_ = 0;
+  };
+  // A share of max_body_bytes for a body of `bytes`; empty when the budget is spent.
+  body_hold hold_body(std::size_t bytes);
+  std::size_t body_bytes_ = 0;
   // 429 with Retry-After: `gateway` is over its per-gateway limits.
   void refuse_throttled(exchange& x, const std::string& gateway, const gateway_limiter::admission& a);
   void count(const std::string& gateway, std::string_view outcome);  // stats; a failure is only logged
@@ -138,6 +173,7 @@ class server {
   slot_gate session_slots_;      // TLS sessions at once (max_sessions)
   slot_gate handshake_slots_;    // TLS handshakes at once (max_handshakes)
   bool queue_timeout_logged_ = false;  // an episode of connections waiting past queue_timeout
+  bool handshake_timeout_logged_ = false;  // an episode of connections waiting past it for a handshake
   boost::asio::thread_pool decoders_;
   bool stopped_ = false;
 };

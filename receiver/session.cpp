@@ -83,16 +83,33 @@ asio::awaitable<void> server::serve(tcp::socket socket, std::string peer,
   } else if (!overflow) {
     queue_timeout_logged_ = false;
   }
-  auto stream = co_await handshake(std::move(socket), peer);
+  auto stream = co_await handshake(std::move(socket), peer, overflow);
   if (!stream) co_return;
   co_await serve_requests(std::move(stream), peer, overflow);
 }
 
-asio::awaitable<std::shared_ptr<server::tls_stream>> server::handshake(tcp::socket socket, const std::string& peer) {
+asio::awaitable<std::shared_ptr<server::tls_stream>> server::handshake(tcp::socket socket, const std::string& peer,
+                                                                        bool overflow) {
   // Its deadline starts once it has a slot: the I/O thread runs at most
-  // max_handshakes at once, so each gets its share of the CPU in time.
-  auto slot = co_await handshake_slots_.acquire(steady::now() + options_.queue_timeout);
-  if (!slot || stopped_) co_return nullptr;
+  // max_handshakes at once, so each gets its share of the CPU in time. A
+  // connection that already waited past queue_timeout for a session goes
+  // first: it is only told 503 with Retry-After, and its gateway has waited
+  // longest.
+  auto slot = co_await handshake_slots_.acquire(steady::now() + options_.queue_timeout, overflow);
+  if (stopped_) co_return nullptr;
+  if (!slot) {
+    // Closed unanswered (the gateway retries with its backoff): logged once
+    // per episode, as the session queue's timeout.
+    if (!handshake_timeout_logged_) {
+      handshake_timeout_logged_ = true;
+      log::warning("receiver.handshake_queue_timeout",
+                   "connections waited past the queue timeout for a TLS handshake: closed unanswered",
+                   {{"peer", peer}, {"waiting", std::to_string(handshake_slots_.waiting())},
+                    {"max_handshakes", std::to_string(options_.max_handshakes)}});
+    }
+    co_return nullptr;
+  }
+  handshake_timeout_logged_ = false;
   auto stream = std::make_shared<tls_stream>(beast::tcp_stream(std::move(socket)), tls_);
   sessions_.push_back(stream);
   boost::system::error_code ec;
@@ -156,6 +173,7 @@ asio::awaitable<void> server::serve_requests(std::shared_ptr<tls_stream> stream,
     // one byte of the body is read.
     std::optional<sender> who;
     gateway_ticket ticket;  // the request's place among its gateway's, until its reply is ready
+    body_hold body;         // the body's share of --max-body-mib, until the request is done
     if (too_large) {
       x.fail(http::status::payload_too_large, fmt::format("body larger than {} bytes", batch_limits.max_sent_bytes));
       count("", "too_large");
@@ -186,9 +204,12 @@ asio::awaitable<void> server::serve_requests(std::shared_ptr<tls_stream> stream,
       x.retry_after = options_.busy_retry_after;
       close_after = true;
       count(x.gateway, "overloaded");
-    } else if (ticket = std::move(admission.ticket); db_.pending() >= db_.capacity()) {
-      // The database is behind: refused before its body costs memory or a
-      // decode (the pool may also fill while the body is read: handle() checks again).
+    } else if (ticket = std::move(admission.ticket);
+               db_.pending() >= db_.capacity() ||
+               !(body = hold_body(static_cast<std::size_t>(length.value_or(limits_of(*where).max_sent_bytes))))) {
+      // The database is behind, or the bodies already held fill their
+      // budget: refused before this body costs memory or a decode (the pool
+      // may also fill while the body is read: handle() checks again).
       x.gateway = authorized->gateway;
       refuse_busy(x, x.gateway);
       count(x.gateway, "overloaded");
@@ -271,6 +292,7 @@ asio::awaitable<void> server::serve_requests(std::shared_ptr<tls_stream> stream,
                {"note", x.note.empty() ? "-" : x.note}});
     if (x.drop || stopped_) break;
     ticket = {};  // the request is done but for its reply: the gateway may send its next one
+    body = {};
 
     http::response<http::string_body> rep{x.status, 11};
     rep.set(http::field::server, "ravao-receiver/" RAVAO_VERSION);

@@ -8,14 +8,21 @@
 namespace ravao::receiver {
 namespace asio = boost::asio;
 
-asio::awaitable<std::optional<slot_gate::permit>> slot_gate::acquire(std::chrono::steady_clock::time_point deadline) {
+asio::awaitable<std::optional<slot_gate::permit>> slot_gate::acquire(std::chrono::steady_clock::time_point deadline,
+                                                                    bool first) {
   if (closed_) co_return std::nullopt;
   if (free_ > 0 && waiters_.empty()) {
     --free_;
     co_return permit(this);
   }
-  waiter w{asio::steady_timer(ex_, deadline)};
-  waiters_.push_back(&w);
+  waiter w{asio::steady_timer(ex_, deadline), first};
+  if (first) {
+    // Behind the other `first` waiters, ahead of the rest.
+    const auto at = std::find_if(waiters_.begin(), waiters_.end(), [](const waiter* o) { return !o->first; });
+    waiters_.insert(at, &w);
+  } else {
+    waiters_.push_back(&w);
+  }
   boost::system::error_code ec;
   // Woken by give_back() (granted) or close() (cancelled), or the deadline.
   // `granted` decides, not `ec`: a slot handed over just as the deadline

@@ -54,8 +54,10 @@ class slot_gate {
 
   // A slot, at once when one is free and nobody waits; else after waiting
   // (FIFO) until one is given back. nullopt when `deadline` passed first or
-  // the gate was closed.
-  boost::asio::awaitable<std::optional<permit>> acquire(std::chrono::steady_clock::time_point deadline);
+  // the gate was closed. `first`: ahead of the waiters that are not
+  // (behind the earlier `first` ones).
+  boost::asio::awaitable<std::optional<permit>> acquire(std::chrono::steady_clock::time_point deadline,
+                                                        bool first = false);
   // Wakes every waiter without a slot; later acquire() calls fail at once.
   void close();
 
@@ -65,6 +67,7 @@ class slot_gate {
  private:
   struct waiter {
     boost::asio::steady_timer wake;
+    bool first = false;
     bool granted = false;
   };
   void give_back();

@@ -52,34 +52,38 @@ std::string field(const json::object& o, std::string_view key) {
 
 // Opens the record that names the visit's person (its opening, or its exit
 // without entry) and notes it as opened.
-result<void> open_person(traced_visit& t, trace_source& source, seal::batch_opener& opener,
-                         std::vector<opened_record>& opened) {
-  const auto id = t.v.in_record ? t.v.in_record : t.v.out_record;
-  if (!id) return {};
-  auto rec = source.record(*id);
-  if (!rec) return std::unexpected(rec.error());
-  if (!*rec) {
+std::optional<std::int64_t> person_record(const traced_visit& t) {
+  return t.v.in_record ? t.v.in_record : t.v.out_record;
+}
+
+// `records`: every record the answer opens, read from the store at once.
+void open_person(traced_visit& t, const std::map<std::int64_t, source_record>& records, seal::batch_opener& opener,
+                 std::vector<opened_record>& opened) {
+  const auto id = person_record(t);
+  if (!id) return;
+  const auto found = records.find(*id);
+  if (found == records.end()) {
     t.open_error = "the record is no longer in the store";
-    return {};
+    return;
   }
+  const source_record& rec = found->second;
   boost::system::error_code ec;
-  const json::value v = json::parse((*rec)->json, ec);
+  const json::value v = json::parse(rec.json, ec);
   const auto* sealed = !ec && v.is_object() ? v.as_object().if_contains("sealed") : nullptr;
-  if (!sealed || !sealed->is_string()) return {};
-  opened.push_back({(*rec)->gateway, (*rec)->stream, (*rec)->seq});
+  if (!sealed || !sealed->is_string()) return;
+  opened.push_back({rec.gateway, rec.stream, rec.seq});
   auto box = seal::unbase64(sealed->get_string());
   auto plain = box ? opener.open(*box) : std::unexpected(box.error());
   if (!plain) {
     t.open_error = plain.error().message();
-    return {};
+    return;
   }
   const json::value p = json::parse(*plain, ec);
-  if (ec || !p.is_object()) return {};
+  if (ec || !p.is_object()) return;
   t.name = field(p.as_object(), "name");
   t.id_number = field(p.as_object(), "id_number");
   if (t.id_number.empty()) t.id_number = field(p.as_object(), "old_id_number");
   t.phone = field(p.as_object(), "phone");
-  return {};
 }
 
 result<std::vector<indexed_visit>> case_visits_of(trace_index& index, const trace_request& rq,
@@ -159,10 +163,16 @@ result<trace_answer> run_trace(trace_index& index, trace_source& source, const s
     return std::tie(a.case_visit, a.visit.start, a.visit.v.row) < std::tie(b.case_visit, b.visit.start, b.visit.v.row);
   });
   // Only now, and only these: the records of the visits in the answer.
+  std::vector<std::int64_t> ids;
+  for (const auto& t : answer.case_visits)
+    if (const auto id = person_record(t)) ids.push_back(*id);
+  for (const auto& c : answer.contacts)
+    if (const auto id = person_record(c.visit)) ids.push_back(*id);
+  auto records = source.records(ids);
+  if (!records) return std::unexpected(records.error());
   seal::batch_opener opener(keys);
   std::map<std::int64_t, const traced_visit*> done;
-  for (auto& t : answer.case_visits)
-    if (auto ok = open_person(t, source, opener, answer.opened); !ok) return std::unexpected(ok.error());
+  for (auto& t : answer.case_visits) open_person(t, *records, opener, answer.opened);
   for (auto& c : answer.contacts) {
     // A visitor in contact with two of the case's visits is opened once.
     if (const auto it = done.find(c.visit.v.row); it != done.end()) {
@@ -170,7 +180,7 @@ result<trace_answer> run_trace(trace_index& index, trace_source& source, const s
       c.visit.phone = it->second->phone, c.visit.open_error = it->second->open_error;
       continue;
     }
-    if (auto ok = open_person(c.visit, source, opener, answer.opened); !ok) return std::unexpected(ok.error());
+    open_person(c.visit, *records, opener, answer.opened);
     done[c.visit.v.row] = &c.visit;
   }
   return answer;

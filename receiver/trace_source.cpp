@@ -81,6 +81,17 @@ class sqlite_source final : public trace_source {
 
 }  // namespace
 
+result<std::map<std::int64_t, source_record>> trace_source::records(const std::vector<std::int64_t>& ids) {
+  std::map<std::int64_t, source_record> out;
+  for (const auto id : ids) {
+    if (out.contains(id)) continue;
+    auto rec = record(id);
+    if (!rec) return std::unexpected(rec.error());
+    if (*rec) out.emplace(id, std::move(**rec));
+  }
+  return out;
+}
+
 result<std::unique_ptr<trace_source>> open_trace_source(const std::string& where) {
   if (is_postgresql_url(where)) return open_pg_trace_source(where);
   auto db = sqlite_store::open(where, store_mode::read_only);

@@ -7,6 +7,7 @@
 // Owned by one thread (the trace or index command).
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,6 +48,11 @@ class trace_source {
                                                                  std::size_t limit) = 0;
   // The record with this id; nullopt when it is gone (removed by hand).
   virtual result<std::optional<source_record>> record(std::int64_t id) = 0;
+  // The records with these ids, by id; an id that is gone is left out. One
+  // query where the engine can (PostgreSQL: one `id = ANY(...)`, so that a
+  // trace plans and probes the day partitions once, not once per record);
+  // else one record() each.
+  virtual result<std::map<std::int64_t, source_record>> records(const std::vector<std::int64_t>& ids);
   // derived_wall_ms of the record with this id now (a boot's anchor may
   // have arrived since it was indexed).
   virtual result<std::optional<std::int64_t>> derived_time(std::int64_t id) = 0;

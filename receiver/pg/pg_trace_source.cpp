@@ -62,6 +62,25 @@ class pg_source final : public trace_source {
     return row_of(*q, 0);
   }
 
+  // One statement for the whole answer: planned once, each day partition's
+  // id index probed once with every id (a lookup per id planned and probed
+  // every partition each time: 273 ms median per trace at 14 days).
+  result<std::map<std::int64_t, source_record>> records(const std::vector<std::int64_t>& ids) override {
+    std::map<std::int64_t, source_record> out;
+    if (ids.empty()) return out;
+    std::string list = "{";
+    for (std::size_t i = 0; i < ids.size(); ++i) list += fmt::format("{}{}", i ? "," : "", ids[i]);
+    list += "}";
+    auto q = db_.exec(RAVAO_PG_TRACE_COLUMNS "WHERE id = ANY($1::bigint[])", {list});
+    if (!q) return std::unexpected(q.error());
+    for (int i = 0; i < q->size(); ++i) {
+      auto r = row_of(*q, i);
+      const auto id = r.id;
+      out.emplace(id, std::move(r));
+    }
+    return out;
+  }
+
   result<std::optional<std::int64_t>> derived_time(std::int64_t id) override {
     auto q = db_.exec("SELECT derived_wall_ms FROM records WHERE id = $1::bigint", {pg::num(id)});
     if (!q) return std::unexpected(q.error());

@@ -254,6 +254,30 @@ BOOST_AUTO_TEST_CASE(only_the_records_of_the_answer_are_opened) {
   BOOST_TEST(a.opened.size() == a.case_visits.size() + 7);  // 7 distinct contacts, v7 listed twice
 }
 
+BOOST_AUTO_TEST_CASE(a_record_removed_from_the_store_after_indexing_is_listed_with_why_it_was_not_opened) {
+  scenario s;
+  const auto before = s.trace(s.request());
+  const auto gone = contact(before, visitor(1).name).visit.v.in_record;
+  BOOST_TEST_REQUIRE(gone.has_value());
+  // The province removes it by hand (a forged record, docs/receiver.md).
+  test::execute_store_sql(s.where, fmt::format("DELETE FROM records WHERE id = {}", *gone));
+  const auto after = s.trace(s.request());
+  // Still a contact (the index keeps the visit), not opened, and why.
+  std::size_t unnamed = 0;
+  for (const auto& c : after.contacts) {
+    if (c.visit.v.in_record != gone) continue;
+    ++unnamed;
+    BOOST_TEST(c.visit.name.empty());
+    BOOST_TEST(c.visit.open_error == "the record is no longer in the store");
+  }
+  BOOST_TEST(unnamed == 1u);
+  BOOST_TEST(after.contacts.size() == before.contacts.size());
+  BOOST_TEST(after.opened.size() == before.opened.size() - 1);
+  // Every other visitor is opened as before.
+  BOOST_TEST(contact(after, visitor(2).name).visit.phone == visitor(2).phone);
+  BOOST_TEST(after.case_visits[0].name == the_case.name);
+}
+
 BOOST_AUTO_TEST_CASE(the_id_number_is_matched_whatever_its_spacing_and_case) {
   BOOST_TEST(normalise_id_number(" 001 090-012.345 ") == "001090012345");
   BOOST_TEST(normalise_id_number("c1234567") == "C1234567");

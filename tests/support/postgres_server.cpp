@@ -1,6 +1,7 @@
 #include "support/postgres_server.hpp"
 
 #include <pwd.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -103,6 +104,22 @@ std::string receiver_store_location(const std::filesystem::path& file) {
   if (!testing_postgresql()) return file.native();
   auto& pg = shared_postgres();
   return pg.url(pg.create_database());
+}
+
+void execute_store_sql(const std::string& location, const std::string& sql) {
+  if (location.starts_with("postgresql://")) {
+    // postgresql://ravao@/DATABASE?host=... (url() above)
+    const auto from = location.find("@/") + 2, to = location.find('?', from);
+    shared_postgres().psql(location.substr(from, to - from), sql);
+    return;
+  }
+  sqlite3* db = nullptr;
+  const bool opened = sqlite3_open(location.c_str(), &db) == SQLITE_OK;
+  if (opened) sqlite3_busy_timeout(db, 5000);
+  const bool done = opened && sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK;
+  const std::string message = db ? sqlite3_errmsg(db) : "out of memory";
+  sqlite3_close(db);
+  if (!done) throw std::runtime_error(fmt::format("{}: {}", sql, message));
 }
 
 }  // namespace ravao::test

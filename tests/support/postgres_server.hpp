@@ -55,5 +55,9 @@ postgres_server& shared_postgres();
 // Where a test's receiver store goes: `file` (SQLite), or with
 // RAVAO_TEST_DB=postgresql the URL of a fresh database of shared_postgres().
 std::string receiver_store_location(const std::filesystem::path& file);
+// Runs SQL on the store at `location` (a receiver_store_location: a SQLite
+// file, or a database of shared_postgres()), as an operator would by hand;
+// throws when it fails.
+void execute_store_sql(const std::string& location, const std::string& sql);
 
 }  // namespace ravao::test

@@ -86,17 +86,7 @@ void receiver_under_test::stop() {
 }
 
 void receiver_under_test::execute_sql(const std::string& sql) const {
-  if (!on_sqlite()) {
-    shared_postgres().psql(pg_name_, sql);
-    return;
-  }
-  sqlite3* db = nullptr;
-  const bool opened = sqlite3_open(this->db().c_str(), &db) == SQLITE_OK;
-  if (opened) sqlite3_busy_timeout(db, 5000);
-  const bool done = opened && sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK;
-  const std::string message = db ? sqlite3_errmsg(db) : "out of memory";
-  sqlite3_close(db);
-  if (!done) throw std::runtime_error(fmt::format("{}: {}", sql, message));
+  execute_store_sql(on_sqlite() ? db().native() : db_url_, sql);
 }
 
 bool receiver_under_test::running() { return proc_ && proc_->running(); }
