@@ -1,6 +1,7 @@
 #include "receiver/server.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <optional>
 
 #include <boost/asio/redirect_error.hpp>
@@ -109,7 +110,33 @@ void server::refuse_busy(exchange& x, const std::string& gateway) {
                   {"capacity", std::to_string(db_.capacity())}});
   }
   x.fail(http::status::service_unavailable, "the receiver is busy: retry later");
-  x.retry_after = options_.busy_retry_after;
+  x.retry_after = load_retry_after(sessions_in_use());
+}
+
+std::int64_t server::load_retry_after(std::size_t ahead) {
+  const std::int64_t base = options_.busy_retry_after;
+  if (store_rate_ <= 0) return base;
+  const std::int64_t most = std::max<std::int64_t>(base, options_.idle_timeout.count() - 5);
+  const double need = static_cast<double>(ahead) / store_rate_;
+  const std::int64_t high = std::clamp(static_cast<std::int64_t>(std::ceil(need)), base, most);
+  const std::int64_t low = std::max(base, high / 2);
+  return std::uniform_int_distribution<std::int64_t>(low, high)(jitter_);
+}
+
+// The rate over windows of at least a second, smoothed; a window after a
+// quiet spell (over 5 s without a store) starts afresh instead of counting
+// the quiet as slowness.
+void server::note_stored() {
+  const auto now = std::chrono::steady_clock::now();
+  ++rate_count_;
+  const double elapsed = std::chrono::duration<double>(now - rate_since_).count();
+  if (elapsed < 1.0) return;
+  if (elapsed <= 5.0) {
+    const double sample = static_cast<double>(rate_count_) / elapsed;
+    store_rate_ = store_rate_ > 0 ? 0.7 * store_rate_ + 0.3 * sample : sample;
+  }
+  rate_since_ = now;
+  rate_count_ = 0;
 }
 
 server::body_hold server::hold_body(std::size_t bytes) {
@@ -315,6 +342,7 @@ asio::awaitable<void> server::handle(exchange& x, const sender& who, decoded_bod
     co_return;
   }
   busy_logged_ = false;
+  note_stored();
   auto& stored = *job;
   if (!stored) {
     log::error("receiver.store_failed", stored.error().message(), {{"gateway", x.gateway}});

@@ -21,6 +21,7 @@
 #include <expected>
 #include <memory>
 #include <string>
+#include <random>
 #include <utility>
 #include <vector>
 
@@ -122,8 +123,23 @@ class server {
   void refuse_records(exchange& x, const std::vector<rejection>& refused);
   // The decoded body checked against the sender, stored, and the reply set in `x`.
   boost::asio::awaitable<void> handle(exchange& x, const sender& who, decoded_body body);
-  // 503 with Retry-After: the store pool is full.
+  // 503 with Retry-After (load_retry_after): the store pool or the body budget is full.
   void refuse_busy(exchange& x, const std::string& gateway);
+  // Retry-After (s) of a 503 for load: how long the `ahead` requests take
+  // at the rate batches were stored lately, at least busy_retry_after and
+  // at most idle_timeout - 5 s (a gateway obeying it still finds its
+  // keep-alive session), drawn from its upper half so that the refused do
+  // not all come back in the same second; busy_retry_after while no rate
+  // is known. A reconnect storm is spread over the time the database needs
+  // instead of retried every 2 s with its whole body.
+  std::int64_t load_retry_after(std::size_t ahead);
+  // Sessions in use: each may hold a batch for the database.
+  std::size_t sessions_in_use() const { return options_.max_sessions - session_slots_.free(); }
+  void note_stored();  // a batch stored: counted into store_rate_
+  std::chrono::steady_clock::time_point rate_since_{};
+  std::int64_t rate_count_ = 0;
+  double store_rate_ = 0;        // batches stored per second, smoothed (I/O thread only)
+  std::minstd_rand jitter_{42};  // spreads Retry-After (not a secret)
   bool busy_logged_ = false;  // an overload episode was logged (I/O thread only)
   // A request body's share of max_body_bytes, held until its request is
   // done (stored or refused); given back when destroyed. I/O thread only.

@@ -134,6 +134,7 @@ asio::awaitable<void> server::serve_requests(std::shared_ptr<tls_stream> stream,
   const peer_certificate peer_cert = read_peer_certificate(stream->native_handle());
   beast::flat_buffer buffer;
   bool first = true;
+  std::int64_t promised_retry = 0;  // the Retry-After of our last reply on this session
   while (!stopped_) {
     // Waiting for the next request: its first byte within the idle timeout
     // (the handshake deadline for the first request: a gateway sends at once).
@@ -141,10 +142,12 @@ asio::awaitable<void> server::serve_requests(std::shared_ptr<tls_stream> stream,
       // Between requests the buffer is given back (a body may have grown it).
       buffer.shrink_to_fit();
       // While other connections wait for a session, an idle one keeps its
-      // session only as long as a gateway obeying our Retry-After needs.
-      const auto idle = session_slots_.waiting() > 0
-                            ? std::min(options_.idle_timeout, std::chrono::seconds(options_.busy_retry_after + 5))
-                            : options_.idle_timeout;
+      // session only as long as a gateway obeying our last Retry-After needs.
+      const auto idle =
+          session_slots_.waiting() > 0
+              ? std::min(options_.idle_timeout,
+                         std::chrono::seconds(std::max(options_.busy_retry_after, promised_retry) + 5))
+              : options_.idle_timeout;
       lowest.expires_after(first ? options_.handshake_timeout : idle);
       const auto n = co_await stream->async_read_some(buffer.prepare(4096), with_ec);
       if (ec) break;
@@ -201,7 +204,7 @@ asio::awaitable<void> server::serve_requests(std::shared_ptr<tls_stream> stream,
       // come back, then closed, so that the sessions go to the queue's order.
       x.gateway = authorized->gateway;
       x.fail(http::status::service_unavailable, "the receiver has too many connections: retry later");
-      x.retry_after = options_.busy_retry_after;
+      x.retry_after = load_retry_after(sessions_in_use() + session_slots_.waiting());
       close_after = true;
       count(x.gateway, "overloaded");
     } else if (ticket = std::move(admission.ticket);
@@ -299,6 +302,7 @@ asio::awaitable<void> server::serve_requests(std::shared_ptr<tls_stream> stream,
     rep.set(http::field::content_type, "application/json");
     rep.set("Ravao-Protocol", "1");
     if (x.retry_after) rep.set(http::field::retry_after, std::to_string(*x.retry_after));
+    promised_retry = x.retry_after.value_or(0);
     rep.keep_alive(!close_after);
     rep.body() = std::move(x.body);
     rep.prepare_payload();
