@@ -151,7 +151,7 @@ constexpr auto events = std::to_array<event_doc>({
     // storm (issue 15): the session queue and group commit
     {receiver, "receiver.group_split", "info", "batches grouped into one transaction could not be stored together (a key already stored, a conflict, a deadlock): each is stored again in its own transaction", "`batches`, `reason`"},
     {receiver, "receiver.session_queue_timeout", "warning", "a connection waited `--queue-timeout-seconds` for a TLS session (`--max-sessions` in use): its first request is answered 503 with Retry-After (logged once per episode)", "`peer`, `waiting`, `max_sessions`"},
-    {receiver, "receiver.handshake_queue_timeout", "warning", "a connection waited `--queue-timeout-seconds` for one of the `--max-handshakes` TLS handshakes: closed unanswered, the gateway retries with its backoff (logged once per episode)", "`peer`, `waiting`, `max_handshakes`"},
+    {receiver, "receiver.handshake_queue_timeout", "warning", "a connection already past the session queue timeout waited `--queue-timeout-seconds` again for one of the `--max-handshakes` TLS handshakes: closed unanswered, the gateway retries with its backoff (logged once per episode)", "`peer`, `waiting`, `max_handshakes`"},
     // storm (issue 15): the per-gateway limit
     {receiver, "receiver.descriptor_limit", "warning", "at start: the descriptor limit (RLIMIT_NOFILE, raised to its hard limit) is below `--max-connections`", "`limit`, `max_connections`"},
     {receiver, "receiver.gateway_throttled", "warning", "a gateway went over `--per-gateway-in-flight` or `--per-gateway-rate`: its requests are answered 429 with Retry-After (logged once each time it goes over)", "`gateway`, `limit` (`in_flight` or `rate`), `retry_after`"},

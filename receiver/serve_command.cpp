@@ -60,7 +60,8 @@ batches and heartbeats (403 otherwise). At least one of --client-ca and
   --db-connections N      database connections (threads) storing at once
                           (default 1 for SQLite, 4 for PostgreSQL)
   --db-queue N            requests waiting for one of them (default 64); more
-                          get 503 with Retry-After: 2
+                          get 503 with Retry-After (2 s; under load, the
+                          time the sessions ahead take, up to 25 s)
   --retain-days N         drop records received more than N days ago, at start
                           and every hour (PostgreSQL: whole day partitions);
                           default 0: keep everything

@@ -94,11 +94,16 @@ asio::awaitable<std::shared_ptr<server::tls_stream>> server::handshake(tcp::sock
   // max_handshakes at once, so each gets its share of the CPU in time. A
   // connection that already waited past queue_timeout for a session goes
   // first: it is only told 503 with Retry-After, and its gateway has waited
-  // longest.
-  auto slot = co_await handshake_slots_.acquire(steady::now() + options_.queue_timeout, overflow);
+  // longest; it waits at most queue_timeout again. One that holds a session
+  // waits for its turn however long the queue is (it is served in order;
+  // each handshake ahead ends within the handshake deadline), or until its
+  // gateway gives up and closes.
+  const auto until = overflow ? steady::now() + options_.queue_timeout : steady::time_point::max();
+  auto slot = co_await handshake_slots_.acquire(until, overflow);
   if (stopped_) co_return nullptr;
   if (!slot) {
-    // Closed unanswered (the gateway retries with its backoff): logged once
+    // Past the session queue timeout and now the handshake queue's too:
+    // closed unanswered (the gateway retries with its backoff), logged once
     // per episode, as the session queue's timeout.
     if (!handshake_timeout_logged_) {
       handshake_timeout_logged_ = true;
@@ -132,7 +137,10 @@ asio::awaitable<void> server::serve_requests(std::shared_ptr<tls_stream> stream,
   auto& lowest = beast::get_lowest_layer(*stream);
   auto with_ec = asio::redirect_error(asio::use_awaitable, ec);
   const peer_certificate peer_cert = read_peer_certificate(stream->native_handle());
-  beast::flat_buffer buffer;
+  // At most 32 KiB (a header is at most 16 KiB; a body goes through it in
+  // pieces of a TLS record or two): 2,000 sessions each growing it to
+  // Beast's 64 KiB reads would hold 128 MiB in a storm.
+  beast::flat_buffer buffer(32 * 1024);
   bool first = true;
   std::int64_t promised_retry = 0;  // the Retry-After of our last reply on this session
   while (!stopped_) {
