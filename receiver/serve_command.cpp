@@ -104,11 +104,11 @@ batches and heartbeats (403 otherwise). At least one of --client-ca and
   --max-sessions N        connections with a TLS session at once (default
                           2000); the others wait for one in arrival order,
                           holding only their socket
-  --max-handshakes N      TLS handshakes at once (default 32)
+  --max-handshakes N      TLS handshakes at once (default 256)
   --queue-timeout-seconds N
                           a connection that waited N s for a session (default
                           30) is served only to answer 503 with Retry-After
-  --max-body-mib N        request bodies held at once, in MiB (default 64):
+  --max-body-mib N        request bodies held at once, in MiB (default 32):
                           read, being decoded or waiting for the database; a
                           request over it gets 503 with Retry-After from its
                           header, before its body is read
@@ -222,9 +222,9 @@ int serve_command(std::span<char*> args) {
   so.request_timeout = std::chrono::seconds(opts.integer("request-timeout-seconds", 60, 1, 3600));
   so.max_connections = static_cast<std::size_t>(opts.integer("max-connections", 20'000, 1, 1'000'000));
   so.max_sessions = static_cast<std::size_t>(opts.integer("max-sessions", 2'000, 1, 1'000'000));
-  so.max_handshakes = static_cast<std::size_t>(opts.integer("max-handshakes", 32, 1, 100'000));
+  so.max_handshakes = static_cast<std::size_t>(opts.integer("max-handshakes", 256, 1, 100'000));
   so.queue_timeout = std::chrono::seconds(opts.integer("queue-timeout-seconds", 30, 1, 3600));
-  so.max_body_bytes = static_cast<std::size_t>(opts.integer("max-body-mib", 64, 1, 65'536)) * 1024 * 1024;
+  so.max_body_bytes = static_cast<std::size_t>(opts.integer("max-body-mib", 32, 1, 65'536)) * 1024 * 1024;
   so.max_connections_per_address =
       static_cast<std::size_t>(opts.integer("max-connections-per-address", 16, 1, 100'000));
   so.per_gateway.in_flight = static_cast<std::size_t>(opts.integer("per-gateway-in-flight", 4, 0, 100'000));

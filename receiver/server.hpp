@@ -64,13 +64,13 @@ struct server_options {
   // served anyway, only to answer its first request 503 with Retry-After.
   std::size_t max_connections = 20'000;
   std::size_t max_sessions = 2'000;
-  std::size_t max_handshakes = 32;
+  std::size_t max_handshakes = 256;
   std::chrono::seconds queue_timeout{30};
   // Request bodies held at once (announced bytes: being read, decoded or
   // waiting for the database); a request over it is answered 503 with
   // Retry-After from its header, before its body costs memory. One body is
   // always admitted, whatever its size.
-  std::size_t max_body_bytes = 64 * 1024 * 1024;
+  std::size_t max_body_bytes = 32 * 1024 * 1024;
   std::size_t max_connections_per_address = 16;  // from one peer address; more are accepted and closed
   unsigned decode_threads = 2;                   // the worker pool that gunzips and parses bodies
   std::int64_t busy_retry_after = 2;             // Retry-After (s) of a 503 when the store pool is full
