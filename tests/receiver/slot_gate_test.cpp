@@ -33,16 +33,22 @@ asio::awaitable<void> wait_for(slot_gate& gate, std::string name, bool first, cl
   order.push_back(p ? name : "-" + name);
 }
 
+// The gate's one slot, taken; `io` ready to run again.
+std::optional<slot_gate::permit> take_the_slot(asio::io_context& io, slot_gate& gate) {
+  std::optional<slot_gate::permit> held;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> { held = co_await gate.acquire(far); }, asio::detached);
+  io.run();
+  io.restart();
+  return held;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(waiters_get_slots_in_arrival_order_with_first_ones_ahead) {
   asio::io_context io;
   slot_gate gate(io.get_executor(), 1);
   std::vector<std::string> order;
-  std::optional<slot_gate::permit> held;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> { held = co_await gate.acquire(far); }, asio::detached);
-  io.run();
-  io.restart();
+  auto held = take_the_slot(io, gate);
   BOOST_TEST_REQUIRE(held.has_value());
   BOOST_TEST(gate.free() == 0u);
   for (const auto& [name, first] : std::vector<std::pair<std::string, bool>>{
@@ -64,10 +70,7 @@ BOOST_AUTO_TEST_CASE(a_passed_deadline_gives_nothing_and_close_wakes_every_waite
   asio::io_context io;
   slot_gate gate(io.get_executor(), 1);
   std::vector<std::string> order;
-  std::optional<slot_gate::permit> held;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> { held = co_await gate.acquire(far); }, asio::detached);
-  io.run();
-  io.restart();
+  auto held = take_the_slot(io, gate);
   asio::co_spawn(io, wait_for(gate, "late", true, clock_type::now() - std::chrono::seconds(1), order), asio::detached);
   io.run();
   io.restart();
