@@ -20,8 +20,8 @@
 #include <cstddef>
 #include <expected>
 #include <memory>
-#include <string>
 #include <random>
+#include <string>
 #include <utility>
 #include <vector>
 

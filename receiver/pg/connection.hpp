@@ -83,5 +83,11 @@ void append_copy_field(std::string& out, std::string_view v);  // never NULL
 inline constexpr std::string_view unique_violation = "23505";
 // `v` as an int64 parameter.
 inline param num(std::int64_t v) { return std::to_string(v); }
+// `values` as a bigint[] parameter ({1,2,3}), for unnest($1::bigint[]) or = ANY($1::bigint[]).
+inline std::string number_array(const std::vector<std::int64_t>& values) {
+  std::string out = "{";
+  for (const auto v : values) out += (out.size() > 1 ? "," : "") + std::to_string(v);
+  return out + '}';
+}
 
 }  // namespace ravao::receiver::pg

@@ -163,12 +163,6 @@ std::string text_array(const std::vector<std::string>& values) {
   return out + '}';
 }
 
-std::string number_array(const std::vector<std::int64_t>& values) {
-  std::string out = "{";
-  for (const auto v : values) out += (out.size() > 1 ? "," : "") + std::to_string(v);
-  return out + '}';
-}
-
 std::int64_t day_of(std::int64_t ms) { return ms >= 0 ? ms / day_ms : (ms - day_ms + 1) / day_ms; }
 
 result<std::int64_t> stored_version(pg::connection& c) {
@@ -588,16 +582,17 @@ result<std::vector<result<ingest_result>>> pg_store::insert_group(std::span<cons
                      " $5::bigint[]) AS u(g, s, n, h, m) ORDER BY g, s ON CONFLICT(gateway, stream) DO UPDATE SET"
                      " records = streams.records + excluded.records,"
                      " highest_seq = greatest(streams.highest_seq, excluded.highest_seq), last_ms = excluded.last_ms",
-                     {text_array(sg), text_array(ss), number_array(sn), number_array(sh), number_array(sm)});
+                     {text_array(sg), text_array(ss), pg::number_array(sn), pg::number_array(sh),
+                      pg::number_array(sm)});
   if (!st) return std::unexpected(st.error());
   auto gw = db_.exec("INSERT INTO gateways(gateway, last_batch_ms) SELECT g, m FROM unnest($1::text[], $2::bigint[])"
                      " AS u(g, m) ORDER BY g ON CONFLICT(gateway) DO UPDATE SET last_batch_ms = excluded.last_batch_ms",
-                     {text_array(gg), number_array(gm)});
+                     {text_array(gg), pg::number_array(gm)});
   if (!gw) return std::unexpected(gw.error());
   auto oc = db_.exec("INSERT INTO outcomes(gateway, outcome, count) SELECT g, 'stored', n FROM unnest($1::text[],"
                      " $2::bigint[]) AS u(g, n) ORDER BY g ON CONFLICT(gateway, outcome) DO UPDATE SET"
                      " count = outcomes.count + excluded.count",
-                     {text_array(gg), number_array(gc)});
+                     {text_array(gg), pg::number_array(gc)});
   if (!oc) return std::unexpected(oc.error());
   if (auto r = tx->commit(); !r) return std::unexpected(r.error());
   std::vector<result<ingest_result>> out;

@@ -68,10 +68,7 @@ class pg_source final : public trace_source {
   result<std::map<std::int64_t, source_record>> records(const std::vector<std::int64_t>& ids) override {
     std::map<std::int64_t, source_record> out;
     if (ids.empty()) return out;
-    std::string list = "{";
-    for (std::size_t i = 0; i < ids.size(); ++i) list += fmt::format("{}{}", i ? "," : "", ids[i]);
-    list += "}";
-    auto q = db_.exec(RAVAO_PG_TRACE_COLUMNS "WHERE id = ANY($1::bigint[])", {list});
+    auto q = db_.exec(RAVAO_PG_TRACE_COLUMNS "WHERE id = ANY($1::bigint[])", {pg::number_array(ids)});
     if (!q) return std::unexpected(q.error());
     for (int i = 0; i < q->size(); ++i) {
       auto r = row_of(*q, i);
