@@ -3,6 +3,7 @@
 // one of its commands (pki, keygen) and returns its stdout; `receiver` runs
 // `serve` on a loopback port (certificates from `pki` in DIR/pki) for the
 // lifetime of the object (or with the arguments given). Needs RAVAO_RECEIVER_PATH (bench/CMakeLists.txt).
+// $RAVAO_BENCH_RECEIVER_WRAPPER runs `serve` under a tool (heaptrack, perf).
 
 #include <fcntl.h>
 #include <signal.h>
@@ -10,6 +11,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <stdexcept>
 #include <string>
@@ -67,19 +69,37 @@ struct receiver {
       const int e = ::open((dir / "receiver.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
       ::dup2(o, 1);
       ::dup2(e, 2);
+      // RAVAO_BENCH_RECEIVER_WRAPPER: a command the receiver is run under,
+      // split at spaces (e.g. "heaptrack -o /tmp/receiver.heaptrack").
+      if (const char* w = std::getenv("RAVAO_BENCH_RECEIVER_WRAPPER"); w && *w) {
+        std::vector<std::string> wrap;
+        std::string word;
+        for (const char* c = w;; ++c) {
+          if (*c == ' ' || *c == '\0') {
+            if (!word.empty()) wrap.push_back(std::move(word));
+            word.clear();
+            if (*c == '\0') break;
+          } else {
+            word += *c;
+          }
+        }
+        args.insert(args.begin(), wrap.begin(), wrap.end());
+      }
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
+      ::execvp(argv[0], argv.data());
       ::_exit(127);
     }
     const auto end = clock_type::now() + deadline;
     while (clock_type::now() < end) {
       std::ifstream in(out);
-      std::string line;
-      if (std::getline(in, line) && line.starts_with("listening on ")) {
-        port = std::stoi(line.substr(line.rfind(':') + 1));
-        return;
+      // The first such line: a wrapper may print its own before it.
+      for (std::string line; std::getline(in, line);) {
+        if (line.starts_with("listening on ")) {
+          port = std::stoi(line.substr(line.rfind(':') + 1));
+          return;
+        }
       }
       std::this_thread::sleep_for(20ms);
     }

@@ -4,11 +4,13 @@
 #include <pty.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -90,30 +92,56 @@ void fake_serial_scanner::drain() {
   ::fcntl(slave_, F_SETFL, flags);
 }
 
+// Everything the child needs is made before fork(): in the child, between
+// fork and exec, only system calls run. A test process is multithreaded (the
+// umockdev testbed's worker thread; ASan's and the preload's own locks), and a
+// lock another thread held at fork() stays locked forever in the child: an
+// open() through umockdev's preload or a malloc under ASan there once hung a
+// ravaoctl for the whole 30 s deadline.
 process::process(std::vector<std::string> argv, const fs::path& stdout_file, const fs::path& stderr_file,
                  std::map<std::string, std::string> env, std::optional<fs::path> stdin_file) {
+  std::map<std::string, std::string> environment;
+  for (char** e = ::environ; *e; ++e) {
+    const std::string_view kv(*e);
+    const auto eq = kv.find('=');
+    if (eq != std::string_view::npos) environment.emplace(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  for (auto& [k, v] : env) environment[k] = std::move(v);
+  std::vector<std::string> env_lines;
+  for (const auto& [k, v] : environment) env_lines.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& line : env_lines) envp.push_back(line.data());
+  envp.push_back(nullptr);
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  const int fds[3] = {::open(stdin_file ? stdin_file->c_str() : "/dev/null", O_RDONLY | O_CLOEXEC),
+                      ::open(stdout_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644),
+                      ::open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)};
+  const auto close_fds = [&] {
+    for (const int fd : fds)
+      if (fd >= 0) ::close(fd);
+  };
+  if (fds[0] < 0 || fds[1] < 0 || fds[2] < 0) {
+    const int err = errno;
+    close_fds();
+    throw std::runtime_error(fmt::format("cannot open the standard streams for {}: {}", argv.front(),
+                                         std::strerror(err)));
+  }
   pid_ = ::fork();
-  if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
-    const int in = ::open(stdin_file ? stdin_file->c_str() : "/dev/null", O_RDONLY);
-    const int out = ::open(stdout_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    const int err = ::open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    ::dup2(in, 0);
-    ::dup2(out, 1);
-    ::dup2(err, 2);
+    for (int i = 0; i < 3; ++i) ::syscall(SYS_dup3, fds[i], i, 0);
     ::close_range(3, ~0U, 0);  // the test's pty masters must not leak into the child
     ::setpgid(0, 0);
     // Dies with the test: a daemon orphaned by a crashed or timed-out test
     // would otherwise go on reopening its tty links, and a later test whose
     // pty reuses the same /dev/pts number would lose its scans to it.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
+    ::execve(args[0], args.data(), envp.data());
     ::_exit(127);
   }
+  close_fds();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
 }
 
 process::~process() {
