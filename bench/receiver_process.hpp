@@ -91,7 +91,9 @@ struct receiver {
       ::execvp(argv[0], argv.data());
       ::_exit(127);
     }
-    const auto end = clock_type::now() + deadline;
+    // A tool the receiver runs under may slow its start tenfold.
+    const char* wrapper = std::getenv("RAVAO_BENCH_RECEIVER_WRAPPER");
+    const auto end = clock_type::now() + (wrapper && *wrapper ? 10 * deadline : deadline);
     while (clock_type::now() < end) {
       std::ifstream in(out);
       // The first such line: a wrapper may print its own before it.

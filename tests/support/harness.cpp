@@ -241,7 +241,10 @@ run_result daemon_under_test::ctl_raw(const std::vector<std::string>& args) cons
   std::vector<std::string> argv{RAVAOCTL_PATH, "--socket", socket_path().string()};
   argv.insert(argv.end(), args.begin(), args.end());
   try {
-    return run(argv);
+    // Longer than ravaoctl's own 30 s wait for an answer: a daemon that does
+    // not answer is reported by ravaoctl ("no answer from ravaod"), and a
+    // ravaoctl that is itself stuck by this deadline.
+    return run(argv, 40s);
   } catch (const std::runtime_error& e) {
     // A daemon that does not answer: what it was doing is in its log.
     const std::string all = log();
