@@ -10,8 +10,8 @@ flavour=${1:-release}
 if [ $# -gt 0 ]; then shift; fi
 # The sanitize flavour leaves the benchmarks out (RAVAO_BENCH=OFF): they
 # measure the release build (scripts/bench.sh; scripts/test.sh builds release
-# with RAVAO_BENCH=OFF in the environment), and CI's 30 minutes on two
-# cores are better spent on the tests.
+# with RAVAO_BENCH=OFF in the environment), and CI's time on two cores
+# is better spent on the tests.
 case "$flavour" in
   release) type=Release; bench=${RAVAO_BENCH:-ON} ;;
   sanitize) type=Sanitize; bench=OFF ;;
