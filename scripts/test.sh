@@ -10,25 +10,27 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 # The field rehearsal's guest image (tests/field/build-image.sh: mmdebstrap,
 # mostly downloading) builds in the background, from the start, at the
-# lowest priority (SCHED_IDLE: it runs only on a core nothing else wants); the field test (sanitized pass, root only) waits for it through the
+# lowest priority (SCHED_IDLE and the idle I/O class: it runs only on a
+# core and a disk nothing else wants); the field test (sanitized pass, root only) waits for it through the
 # image's lock, and it is cached in build/field/ for the next run. Its log:
 # build/field/build.log.
 if [ "$(id -u)" = 0 ] && command -v mmdebstrap >/dev/null; then
   mkdir -p build/field
-  (chrt --idle 0 nice -n 19 tests/field/build-image.sh build/field >build/field/build.log 2>&1 </dev/null) >/dev/null 2>&1 </dev/null &
+  (ionice -c 3 chrt --idle 0 nice -n 19 tests/field/build-image.sh build/field >build/field/build.log 2>&1 </dev/null) >/dev/null 2>&1 </dev/null &
 fi
 scripts/build.sh sanitize
 # The Release build without the benchmarks (scripts/bench.sh builds them).
 RAVAO_BENCH=OFF scripts/build.sh release
 # The Debian packages for the package test (tests/packaging/
 # deb_package_test.sh, root only) build in the background while ctest runs
-# the other tests, which mostly wait on daemons. SCHED_IDLE, not only nice:
-# at nice 15 this build still slowed the CPU-bound sync tests
-# (docs/benchmarks.md, "Packages and CI"). The test waits for this build and
+# the other tests, which mostly wait on daemons. SCHED_IDLE and the idle I/O
+# class, not only nice: at nice 15 this build still slowed the sync tests,
+# which commit to SQLite thousands of times (docs/benchmarks.md, "Packages
+# and CI"). The test waits for this build and
 # uses its packages; the build's log is in build/deb-ci/package.log.
 if [ "$(id -u)" = 0 ] && command -v dpkg-buildpackage >/dev/null; then
   rm -rf build/deb-ci && mkdir -p build/deb-ci
-  (DEB_BUILD_OPTIONS="noautodbgsym ${DEB_BUILD_OPTIONS:-}" chrt --idle 0 nice -n 19 scripts/package.sh build/deb-ci \
+  (DEB_BUILD_OPTIONS="noautodbgsym ${DEB_BUILD_OPTIONS:-}" ionice -c 3 chrt --idle 0 nice -n 19 scripts/package.sh build/deb-ci \
      >build/deb-ci/package.log 2>&1 </dev/null
    echo $? >build/deb-ci/package.rc) >/dev/null 2>&1 </dev/null &
   export RAVAO_PREBUILT_DEBS=$PWD/build/deb-ci
