@@ -139,6 +139,11 @@ void usb_bus::maybe_finish_shutdown() {
   events_->stop();
 }
 
+bool usb_bus::udev_may_be_settling(libusb_device* dev) const {
+  auto it = std::ranges::find(devices_, dev, &present::dev);
+  return it != devices_.end() && std::chrono::steady_clock::now() - it->arrived < udev_grace_;
+}
+
 std::vector<usb_bus::device_entry> usb_bus::devices() const {
   std::vector<device_entry> out;
   for (const auto& p : devices_) {

@@ -92,6 +92,14 @@ class usb_bus {
   result<libusb_device_handle*> open(libusb_device* dev, const usb_device_info& d);
   void close(libusb_device_handle* h);
 
+  // Whether a refused open() of DEV may still be udev at work: the device
+  // arrived less than udev_grace ago. libusb can announce a device before
+  // udev has given its node the group and mode of the rules (libusb issues
+  // 718 and 1586; at boot, ravaod may enumerate before udev's coldplug is
+  // done): the clients then try again within moments and report nothing.
+  bool udev_may_be_settling(libusb_device* dev) const;
+  void set_udev_grace(std::chrono::milliseconds g) { udev_grace_ = g; }  // 10 s unless set
+
   // Stops hotplug and, as soon as every handle from open() is closed, stops
   // watching libusb so io_context::run() can return. If handles are still
   // open after `grace` (a transfer the kernel never gives back), it stops
@@ -120,6 +128,7 @@ class usb_bus {
     // interface still claimed (busy) otherwise.
     int open_handles = 0;
     bool releasing = false;
+    std::chrono::steady_clock::time_point arrived = std::chrono::steady_clock::now();
   };
 
   usb_bus(boost::asio::any_io_executor ex, libusb_context* ctx);
@@ -138,6 +147,7 @@ class usb_bus {
   std::map<libusb_device_handle*, libusb_device*> handles_;  // from open(), until close()
   int open_handles_ = 0;
   bool shutting_down_ = false;
+  std::chrono::milliseconds udev_grace_{10000};
   boost::asio::steady_timer grace_timer_;
 };
 

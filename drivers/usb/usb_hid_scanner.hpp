@@ -9,7 +9,9 @@
 // Faults: unplug (NO_DEVICE or the hotplug "left" event) -> offline until the
 // bus assigns a device again; stall -> clear halt and continue; permission
 // denied or busy -> error state naming the fix, retried every
-// retry_interval while the device is present; unusable descriptors -> error
+// retry_interval while the device is present (a refusal while udev may still
+// be applying its rules, usb_bus::udev_may_be_settling, is retried within
+// moments and is no error); unusable descriptors -> error
 // state, not retried until the device is plugged in again.
 //
 // Ownership: the daemon holds the source; a running device session
