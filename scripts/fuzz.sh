@@ -2,21 +2,35 @@
 # Builds the libFuzzer targets with clang 16 into build/fuzz and runs each for
 # a while on its seed corpus.
 #   scripts/fuzz.sh [--seconds N] [TARGET...]     (default 20 s each, all targets)
+#   scripts/fuzz.sh --build-only                  (scripts/test.sh, in the background)
+# The build holds build/fuzz/.lock: a run waits for a build in progress, then
+# finds the targets up to date (or builds what failed, with its errors).
 # clang 16, not the default clang 14: with libstdc++ 12, clang 14 cannot
 # destroy std::expected values that hold strings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=20
+build_only=
 targets=()
 while (($#)); do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
+    --build-only) build_only=1; shift ;;
     *) targets+=("$1"); shift ;;
   esac
 done
-cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DRAVAO_FUZZ=ON \
-      -DCMAKE_C_COMPILER=clang-16 -DCMAKE_CXX_COMPILER=clang++-16 >/dev/null
-cmake --build build/fuzz -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
+mkdir -p build/fuzz
+exec 9>build/fuzz/.lock
+flock 9
+if ! { cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DRAVAO_FUZZ=ON \
+         -DCMAKE_C_COMPILER=clang-16 -DCMAKE_CXX_COMPILER=clang++-16 &&
+       cmake --build build/fuzz -j "$(nproc 2>/dev/null || echo 2)"; } >build/fuzz/build.log 2>&1; then
+  tail -50 build/fuzz/build.log
+  echo "fuzz: the build failed (build/fuzz/build.log)" >&2
+  exit 1
+fi
+flock -u 9
+[[ -n ${build_only:-} ]] && exit 0
 if ((${#targets[@]} == 0)); then
   for f in tests/fuzz/*_fuzz.cpp; do targets+=("$(basename "$f" .cpp)"); done
 fi

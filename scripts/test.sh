@@ -35,6 +35,13 @@ if [ "$(id -u)" = 0 ] && command -v dpkg-buildpackage >/dev/null; then
    echo $? >build/deb-ci/package.rc) >/dev/null 2>&1 </dev/null &
   export RAVAO_PREBUILT_DEBS=$PWD/build/deb-ci
 fi
+# The libFuzzer targets (clang 16, tests/fuzz) build in the background too,
+# at the same idle priority: their test (fuzz/libfuzzer, sanitized pass)
+# waits for this build through build/fuzz/.lock and then only runs them.
+if command -v clang++-16 >/dev/null; then
+  (ionice -c 3 chrt --idle 0 nice -n 19 scripts/fuzz.sh --build-only >build/fuzz-build.log 2>&1 </dev/null) \
+    >/dev/null 2>&1 </dev/null &
+fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # The Release run leaves out the tests that do not test this build: the
