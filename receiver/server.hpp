@@ -43,6 +43,7 @@
 #include "receiver/limits.hpp"
 #include "receiver/slot_gate.hpp"
 #include "receiver/store_pool.hpp"
+#include "receiver/tls_socket.hpp"
 
 namespace ravao::receiver {
 
@@ -91,7 +92,7 @@ class server {
   void stop();
 
  private:
-  using tls_stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+  using tls_stream = tls_socket;  // no buffers of its own while a session waits (tls_socket.hpp)
   struct exchange;
 
   boost::asio::awaitable<void> accept_loop();

@@ -115,12 +115,12 @@ asio::awaitable<std::shared_ptr<server::tls_stream>> server::handshake(tcp::sock
     co_return nullptr;
   }
   handshake_timeout_logged_ = false;
-  auto stream = std::make_shared<tls_stream>(beast::tcp_stream(std::move(socket)), tls_);
+  auto stream = std::make_shared<tls_stream>(beast::tcp_stream(std::move(socket)), tls_.native_handle());
   sessions_.push_back(stream);
   boost::system::error_code ec;
   auto& lowest = beast::get_lowest_layer(*stream);
   lowest.expires_after(options_.handshake_timeout);
-  co_await stream->async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
+  co_await stream->async_handshake(asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
     log::info("receiver.handshake_failed", "TLS handshake failed",
               {{"peer", peer}, {"reason", ec == beast::error::timeout ? "handshake deadline passed" : ec.message()}});
