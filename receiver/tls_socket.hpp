@@ -89,11 +89,15 @@ class tls_socket {
     tls_socket& s;
     Call call;
     std::size_t done = 0;
-    enum { start, writing, reading, finishing } state = start;
+    boost::system::error_code failure{};  // a fatal error, reported once its alert is sent
+    enum { start, writing, reading, finishing, failing } state = start;
 
     template <class Self>
     void operator()(Self& self, boost::system::error_code ec = {}, std::size_t n = 0) {
       switch (state) {
+        case failing:
+          release(s.out_);
+          return self.complete(failure, 0);
         case writing:
         case finishing:
           release(s.out_);  // sent (or failed): given back
@@ -134,11 +138,22 @@ class tls_socket {
           if (!s.out_.empty()) return send(self, writing);
           continue;  // not from our BIO, which takes every write
         }
-        if (err == SSL_ERROR_ZERO_RETURN) return self.complete(boost::asio::error::eof, 0);
+        if (err == SSL_ERROR_ZERO_RETURN) return fail(self, boost::asio::error::eof);
         const unsigned long e = ERR_get_error();
-        if (e == 0) return self.complete(boost::asio::ssl::error::stream_truncated, 0);
-        return self.complete(boost::system::error_code(static_cast<int>(e), boost::asio::error::get_ssl_category()), 0);
+        if (e == 0) return fail(self, boost::asio::ssl::error::stream_truncated);
+        return fail(self, boost::system::error_code(static_cast<int>(e), boost::asio::error::get_ssl_category()));
       }
+    }
+
+    // The alert OpenSSL wrote for the failure (a refused certificate, say)
+    // goes to the peer first; the buffer is given back either way.
+    template <class Self>
+    void fail(Self& self, boost::system::error_code ec) {
+      release(s.in_);  // the rest of what the peer sent is of no use now
+      s.in_pos_ = 0;
+      if (s.out_.empty()) return self.complete(ec, 0);
+      failure = ec;
+      send(self, failing);
     }
 
     template <class Self>
