@@ -21,6 +21,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <memory>
 #include <vector>
@@ -73,9 +74,13 @@ class tls_socket {
   auto async_write_some(const ConstBuffers& buffers, Token&& token) {
     const boost::asio::const_buffer b = first_non_empty(boost::asio::buffer_sequence_begin(buffers),
                                                         boost::asio::buffer_sequence_end(buffers));
-    return run(std::forward<Token>(token), [this, b](std::size_t& n) {
-      if (b.size() == 0) return 1;
-      return SSL_write_ex(ssl_, b.data(), b.size(), &n);
+    // At most one record's worth per call (a partial write, as a socket's):
+    // `out_` then never holds more than one record of ciphertext, however
+    // large the reply.
+    const std::size_t len = std::min(b.size(), max_plaintext);
+    return run(std::forward<Token>(token), [this, b, len](std::size_t& n) {
+      if (len == 0) return 1;
+      return SSL_write_ex(ssl_, b.data(), len, &n);
     });
   }
 
@@ -185,6 +190,7 @@ class tls_socket {
 
   // One TLS record and its header: what one socket read asks for.
   static constexpr std::size_t read_size = 17 * 1024;
+  static constexpr std::size_t max_plaintext = 16 * 1024;  // a TLS record's largest
 
   next_layer_type next_;
   SSL* ssl_ = nullptr;

@@ -93,7 +93,7 @@ void connection::remember_sqlstate(const PGresult* r) {
   last_sqlstate_ = state ? state : "";
 }
 
-result<void> connection::copy_in(std::string_view sql, std::string_view data) {
+result<void> connection::copy_in(std::string_view sql, const std::function<bool(std::string&)>& fill) {
   const auto failed = [&] {
     return fail(errc::store_unavailable, fmt::format("{}: COPY: {}", shown_, trimmed(PQerrorMessage(c_.get()))));
   };
@@ -102,9 +102,16 @@ result<void> connection::copy_in(std::string_view sql, std::string_view data) {
     remember_sqlstate(started.raw());
     return failed();
   }
-  const bool sent = PQputCopyData(c_.get(), data.data(), static_cast<int>(data.size())) == 1 &&
-                    PQputCopyEnd(c_.get(), nullptr) == 1;
-  bool ok = sent;
+  std::string chunk;
+  bool sent = true;
+  for (bool more = true; more && sent;) {
+    chunk.clear();
+    more = fill(chunk);
+    if (!chunk.empty()) sent = PQputCopyData(c_.get(), chunk.data(), static_cast<int>(chunk.size())) == 1;
+  }
+  // A failed send (a lost connection) ends the COPY as failed.
+  const bool ended = PQputCopyEnd(c_.get(), sent ? nullptr : "ravao-receiver: sending the rows failed") == 1;
+  bool ok = sent && ended;
   last_sqlstate_.clear();
   while (PGresult* r = PQgetResult(c_.get())) {
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {

@@ -7,6 +7,7 @@
 #include <libpq-fe.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,8 +46,12 @@ class connection {
 
   // Runs `sql` (several statements allowed when there are no parameters).
   result<rows> exec(std::string_view sql, const std::vector<param>& params = {});
-  // COPY ... FROM STDIN with `data` in COPY's text format.
-  result<void> copy_in(std::string_view sql, std::string_view data);
+  // COPY ... FROM STDIN. `fill(chunk)` appends the next rows, in COPY's text
+  // format, to the empty `chunk` and returns whether more follow; each chunk
+  // is sent before the next is asked for, so neither the caller nor libpq's
+  // output buffer (which grows to the largest piece sent and keeps that size
+  // for the connection's life) holds the whole load.
+  result<void> copy_in(std::string_view sql, const std::function<bool(std::string&)>& fill);
 
   // The URL with any password removed, for messages.
   const std::string& shown() const { return shown_; }

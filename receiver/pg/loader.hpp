@@ -27,7 +27,10 @@ namespace ravao::receiver::pg {
 // parameters in one statement; records has 14 columns.
 inline constexpr std::size_t values_rows = 1000;
 
-// One COPY text buffer for the whole load.
+// What load() gives PQputCopyData at a time: a few hundred records.
+inline constexpr std::size_t copy_chunk = 64 * 1024;
+
+// COPY text, a chunk at a time.
 class copy_sink {
  public:
   void text(std::string_view v) {
@@ -48,7 +51,12 @@ class copy_sink {
     out_ += '\n';
     first_ = true;
   }
-  const std::string& data() const { return out_; }
+  std::size_t size() const { return out_.size(); }
+  // Hands the rows so far to `chunk` (empty) and starts again empty.
+  void move_to(std::string& chunk) {
+    out_.swap(chunk);
+    out_.clear();
+  }
 
  private:
   void separate() {
@@ -80,11 +88,15 @@ result<void> load(connection& db, insert_method how, std::string_view table, std
                   std::size_t width, std::size_t n, Row&& row) {
   if (how == insert_method::copy) {
     copy_sink sink;
-    for (std::size_t i = 0; i < n; ++i) {
-      row(i, sink);
-      sink.end_row();
-    }
-    return db.copy_in(fmt::format("COPY {}{} FROM STDIN", table, columns), sink.data());
+    std::size_t i = 0;
+    return db.copy_in(fmt::format("COPY {}{} FROM STDIN", table, columns), [&](std::string& chunk) {
+      for (; i < n && sink.size() < copy_chunk; ++i) {
+        row(i, sink);
+        sink.end_row();
+      }
+      sink.move_to(chunk);
+      return i < n;
+    });
   }
   for (std::size_t first = 0; first < n; first += values_rows) {
     const std::size_t count = std::min(values_rows, n - first);

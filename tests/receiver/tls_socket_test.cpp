@@ -128,6 +128,22 @@ BOOST_AUTO_TEST_CASE(a_mutual_tls_session_carries_a_megabyte_each_way_and_holds_
   BOOST_TEST_REQUIRE(!read_ec);
   BOOST_TEST((echoed == sent));
   BOOST_TEST(c.server->buffered_capacity() == 0u);
+
+  // One write_some takes at most one record, so the stream never holds
+  // more than one record of ciphertext however large the reply.
+  std::size_t written = 0;
+  c.server->async_write_some(asio::buffer(sent), [&](boost::system::error_code ec, std::size_t n) {
+    back_ec = ec;
+    written = n;
+  });
+  std::string part(16 * 1024, '\0');
+  asio::async_read(c.client, asio::buffer(part), [&](boost::system::error_code ec, std::size_t) { read_ec = ec; });
+  c.io.run();
+  c.io.restart();
+  BOOST_TEST_REQUIRE(!back_ec);
+  BOOST_TEST(written == 16u * 1024u);
+  BOOST_TEST((part == sent.substr(0, part.size())));
+  BOOST_TEST(c.server->buffered_capacity() == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(a_client_without_a_certificate_fails_the_handshake) {
