@@ -17,6 +17,27 @@ refused_body from(bad_request bad) {
 
 }  // namespace
 
+namespace {
+// A string's heap block, none while it fits in the string itself.
+std::size_t heap_of(const std::string& s) {
+  return s.capacity() > std::string().capacity() ? s.capacity() + 1 : 0;
+}
+}  // namespace
+
+std::size_t memory_of(const decoded_body& d) {
+  if (const auto* b = std::get_if<batch>(&d)) {
+    std::size_t n = heap_of(b->gateway) + heap_of(b->stream) + heap_of(b->sent.boot_id) +
+                    b->records.capacity() * sizeof(record_row);
+    for (const record_row& r : b->records)
+      n += heap_of(r.type) + heap_of(r.counter) + heap_of(r.at.boot_id) + heap_of(r.actor) + heap_of(r.json);
+    return n;
+  }
+  if (const auto* h = std::get_if<heartbeat>(&d))
+    return heap_of(h->gateway) + heap_of(h->stream) + heap_of(h->sent.boot_id) + heap_of(h->json);
+  if (const auto* v = std::get_if<invalid_records>(&d)) return heap_of(v->gateway) + v->rejected.capacity() * sizeof(rejection);
+  return 0;
+}
+
 decoded_body decode_body(endpoint where, std::string body, std::string encoding) {
   const auto& limits = limits_of(where);
   if (encoding == "gzip" || encoding == "x-gzip") {

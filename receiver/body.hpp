@@ -43,4 +43,8 @@ using decoded_body = std::variant<batch, invalid_records, heartbeat, refused_bod
 // `encoding` is the Content-Encoding header: gzip, x-gzip, identity or empty.
 decoded_body decode_body(endpoint where, std::string body, std::string encoding);
 
+// The heap a decoded body holds (its strings and vectors), for the body
+// budget: a gzip body's records take several times its Content-Length.
+std::size_t memory_of(const decoded_body& d);
+
 }  // namespace ravao::receiver

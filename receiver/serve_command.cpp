@@ -109,7 +109,8 @@ batches and heartbeats (403 otherwise). At least one of --client-ca and
                           a connection that waited N s for a session (default
                           30) is served only to answer 503 with Retry-After
   --max-body-mib N        request bodies held at once, in MiB (default 32):
-                          read, being decoded or waiting for the database; a
+                          by announced length while read, by their decoded
+                          records' size once decoded, until stored; a
                           request over it gets 503 with Retry-After from its
                           header, before its body is read
   --max-connections-per-address N

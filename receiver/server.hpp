@@ -159,6 +159,14 @@ class server {
     }
     ~body_hold() { release(); }
     explicit operator bool() const { return s_ != nullptr; }
+    // Once decoded the body's records are what it holds: its share becomes
+    // their size (more than a gzip Content-Length). Never refused: the
+    // request is admitted; later headers find the budget spent.
+    void resize(std::size_t bytes) {
+      if (!s_) return;
+      s_->body_bytes_ = s_->body_bytes_ - bytes_ + bytes;
+      bytes_ = bytes;
+    }
 
    private:
     void release() {

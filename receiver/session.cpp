@@ -265,6 +265,7 @@ asio::awaitable<void> server::serve_requests(std::shared_ptr<tls_stream> stream,
             decoders_, decode_on_pool(x.where, std::move(req.body()), std::string(req[http::field::content_encoding])),
             asio::use_awaitable);
         if (stopped_) break;
+        body.resize(memory_of(decoded));  // the raw body is gone; its records are held instead
         if (steady::now() > deadline) {
           // Decoding waited behind other bodies: nothing is stored, the gateway retries later.
           x.fail(http::status::service_unavailable,

@@ -164,6 +164,35 @@ BOOST_AUTO_TEST_CASE(bodies_over_the_memory_budget_get_503_with_retry_after_from
   BOOST_TEST(r.records().size() == 5u);
 }
 
+// A gzip body's share of the budget becomes the size of its records once
+// decoded (several times its Content-Length), until its request is done.
+BOOST_AUTO_TEST_CASE(a_gzip_body_holds_the_size_of_its_decoded_records_until_its_request_is_done) {
+  receiver_fixture r;
+  add_second_gateway(r);
+  // Every reply waits 8 s first: the stored request still holds its share then.
+  r.start({"--client-ca", r.pki("ca.pem").native(), "--max-body-mib", "1", "--fault", "delay-ms:8000"});
+  // 5,000 records: some 150 KB gzipped (the client gzips), over 2 MB decoded.
+  const std::string body = seq_batch(1, 5000);
+  auto first = std::async(std::launch::async, [&] {
+    https_client c(first_gateway(r));
+    return c.post("/v1/batches", body);
+  });
+  BOOST_TEST_REQUIRE(eventually([&] { return r.records().size() == 5000u; }));
+  https_client other(second_gateway(r));
+  auto rep = other.post("/v1/batches", seq_batch(1, 5, "gw-test-0"));
+  BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
+  BOOST_TEST(rep->status == 503u, rep->body);
+  BOOST_TEST(!rep->header("retry-after").empty());
+  auto done = first.get();
+  BOOST_TEST_REQUIRE(done.has_value(), why(done));
+  BOOST_TEST(done->status == 200u, done->body);
+  // Its share given back: the other gateway's batch is taken.
+  rep = other.post("/v1/batches", seq_batch(1, 5, "gw-test-0"));
+  BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
+  BOOST_TEST(rep->status == 200u, rep->body);
+  BOOST_TEST(r.records().size() == 5005u);
+}
+
 BOOST_AUTO_TEST_CASE(per_gateway_options_are_checked) {
   receiver_fixture r;
   for (const auto& bad : std::vector<std::vector<std::string>>{{"--per-gateway-rate", "-1"},
