@@ -51,6 +51,7 @@ constexpr auto events = std::to_array<event_doc>({
     {ravaod, "printer.status", "info/warning", "the printer reported a status change (paper out, cover open, ...)", "`printer`, `from`, `to`, `reason`"},
     {ravaod, "usb.assigned", "info", "a USB device was given to a scanner or printer", "`device`, `usb_id`, `port`, `matched_by`"},
     {ravaod, "usb.arrived", "debug", "a USB device was plugged in", "`usb_id`, `port`, `bus`, `address`"},
+    {ravaod, "usb.access_pending", "debug", "a device refused to open within 10 s of its arrival (udev may not have applied the rules yet); tried again within a second, no error yet", "`scanner` (scanners), `usb_id`, `port`"},
     {ravaod, "usb.left", "debug", "a USB device was removed", "`usb_id`, `port`"},
     {ravaod, "usb.stall", "warning", "an endpoint stalled; halt cleared", "`scanner` or `printer`, `endpoint`, `result`"},
     {ravaod, "usb.polling", "warning", "a libusb descriptor cannot be watched; polled every 10 ms", "`fd`, `error`"},
