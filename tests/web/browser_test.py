@@ -157,7 +157,11 @@ class Console(unittest.TestCase):
         return rows[0] if rows else None
 
     def row_ids(self):
-        return [r.get_attribute("id") for r in self.d.find_elements(By.CSS_SELECTOR, "#visits-body tr")]
+        # In the page, in one step: a redraw between finding the rows and
+        # reading their ids would make the rows found stale (CI saw it).
+        return self.d.execute_script(
+            "return Array.prototype.map.call(document.querySelectorAll('#visits-body tr'),"
+            " function (r) { return r.id; });")
 
     def row_text(self, visit):
         """The text of a visit's row, read again (a redraw makes old elements stale)."""
