@@ -15,9 +15,6 @@ refused_body from(bad_request bad) {
           .gateway = std::move(bad.gateway)};
 }
 
-}  // namespace
-
-namespace {
 // A string's heap block, none while it fits in the string itself.
 std::size_t heap_of(const std::string& s) {
   return s.capacity() > std::string().capacity() ? s.capacity() + 1 : 0;

@@ -21,12 +21,15 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/error.hpp"
@@ -99,6 +102,20 @@ class usb_bus {
   // done): the clients then try again within moments and report nothing.
   bool udev_may_be_settling(libusb_device* dev) const;
   void set_udev_grace(std::chrono::milliseconds g) { udev_grace_ = g; }  // 10 s unless set
+
+  // A client's waits between refused opens while udev may be settling:
+  // 50 ms, doubling up to 1 s; nothing once the refusal is to be reported
+  // (not a permission error, or the device arrived too long ago).
+  class settle_backoff {
+   public:
+    std::optional<std::chrono::milliseconds> next(const usb_bus& bus, libusb_device* dev, const error& e) {
+      if (e.code != std::errc::permission_denied || !bus.udev_may_be_settling(dev)) return std::nullopt;
+      return std::exchange(step_, std::min(step_ * 2, std::chrono::milliseconds(1000)));
+    }
+
+   private:
+    std::chrono::milliseconds step_{50};
+  };
 
   // Stops hotplug and, as soon as every handle from open() is closed, stops
   // watching libusb so io_context::run() can return. If handles are still

@@ -132,17 +132,16 @@ asio::awaitable<void> usb_hid_scanner::run() {
 
 asio::awaitable<void> usb_hid_scanner::serve(libusb_device* dev, usb_device_info info) {
   const std::string where = fmt::format("{} at port {}", info.ids(), info.port);
-  auto settle_step = std::chrono::milliseconds(50);
+  usb_bus::settle_backoff settle;
   while (!stopped_ && present_) {
     bool retry = false;
     auto o = open_device(dev, info, retry);
-    if (!o && o.error().code == std::errc::permission_denied && bus_->udev_may_be_settling(dev)) {
+    if (const auto wait = o ? std::nullopt : settle.next(*bus_, dev, o.error())) {
       // Just plugged in: udev may not have applied the rules yet. No error
       // (no alarm) unless it lasts.
       log::debug("usb.access_pending", "USB device refused just after it arrived; trying again",
                  {{"scanner", cfg_.id}, {"usb_id", info.ids()}, {"port", info.port}});
-      retry_.expires_after(settle_step);
-      settle_step = std::min(settle_step * 2, std::chrono::milliseconds(1000));
+      retry_.expires_after(*wait);
       boost::system::error_code ec;
       co_await retry_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;

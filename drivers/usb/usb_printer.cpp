@@ -114,17 +114,16 @@ asio::awaitable<void> usb_printer::run() {
     info_ = pending_info_;
     present_ = true;
     const std::string where = fmt::format("{} at port {}", info_.ids(), info_.port);
-    auto settle_step = std::chrono::milliseconds(50);
+    usb_bus::settle_backoff settle;
     while (!stopped_ && present_) {
       bool retry = true;
       auto s = open_device(dev, info_, retry);
-      if (!s && s.error().code == std::errc::permission_denied && bus_->udev_may_be_settling(dev)) {
+      if (const auto wait = s ? std::nullopt : settle.next(*bus_, dev, s.error())) {
         // Just plugged in: udev may not have applied the rules yet. No error
         // (no alarm) unless it lasts.
         log::debug("usb.access_pending", "USB device refused just after it arrived; trying again",
                    {{"usb_id", info_.ids()}, {"port", info_.port}});
-        wait_.expires_after(settle_step);
-        settle_step = std::min(settle_step * 2, std::chrono::milliseconds(1000));
+        wait_.expires_after(*wait);
         boost::system::error_code ec;
         co_await wait_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         continue;
