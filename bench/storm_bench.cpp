@@ -369,7 +369,7 @@ int main(int argc, char** argv) {
 
   // The receiver's own account of the connections it ended (with --log-level info).
   const std::string ended = shell_out(fmt::format(
-      "grep -h -e receiver.handshake_failed -e receiver.session_queue_timeout -e receiver.handshake_queue_timeout -e 'receiver.request.*incomplete' {} | "
+      "grep -h -e receiver.handshake_failed -e receiver.session_queue_timeout -e receiver.handshake_queue_timeout -e receiver.session_closed -e 'receiver.request.*incomplete' {} | "
       "grep -o -e 'receiver[.a-z_]*' -e 'reason=\"[^\"]*\"' | paste -sd' ' | sed 's/ receiver/\\nreceiver/g' | "
       "sort | uniq -c", (dir.path() / "receiver.log").string()));
   if (!ended.empty()) std::printf("receiver log (connections it ended):\n%s", ended.c_str());

@@ -139,6 +139,7 @@ constexpr auto events = std::to_array<event_doc>({
     {receiver, "receiver.too_many_connections", "warning", "at `--max-connections`: accepting paused until a connection ends (logged once each time)", "`connections`"},
     {receiver, "receiver.too_many_connections_from_address", "warning", "connections from one address over `--max-connections-per-address` are refused (logged once each time the address reaches its cap)", "`peer`, `limit`"},
     {receiver, "receiver.handshake_failed", "info", "a TLS handshake failed", "`peer`, `reason`"},
+    {receiver, "receiver.session_closed", "info", "the receiver closed a connection that sent no request in time (its first within the handshake deadline; the next within the idle timeout, shorter while others wait for a session)", "`peer`, `reason`, `seconds`"},
     {receiver, "receiver.request", "info", "one line per request (or a request cut short)", "`peer`, `gateway`, `records`, `accepted`, `duplicates`, `ms`, `store_ms`, `group` (batches committed together), `note`; cut short: `peer`, `reason` or `fault`"},
     {receiver, "receiver.duplicates_discarded", "notice", "records already stored were discarded", "`gateway`, `stream`, `count`"},
     {receiver, "receiver.record_conflict", "error", "a record arrived under a (gateway, stream, seq) already stored with other content: the batch was refused with 409, the refused copy kept in `conflicts`", "`gateway`, `stream`, `seqs`, `first_seq`"},

@@ -1,6 +1,8 @@
 // ravao-receiver serve: HTTPS ingest until SIGTERM or SIGINT; SIGHUP reads
 // --tokens and --deny again.
 
+#include <malloc.h>
+#include <openssl/ssl.h>
 #include <sys/resource.h>
 
 #include <charconv>
@@ -192,6 +194,21 @@ void raise_descriptor_limit(std::size_t wanted) {
   }
 }
 
+// glibc's allocator as a server with bursts of large buffers needs it
+// (docs/receiver.md "Memory"): a request's buffers (its gzip body, the
+// inflated text, the decoded records: hundreds of KiB each) come from mmap
+// and go back to the system when freed, where glibc's sliding threshold
+// would soon take them from the heap and keep the peak; and two arenas
+// instead of one per thread, so memory freed on one thread serves the
+// next request on another. Skipped when GLIBC_TUNABLES is set: the
+// operator's tuning wins. Storm at 10,000 x 1,000: 312 -> 266 MiB peak.
+void tune_allocator() {
+  if (const char* t = std::getenv("GLIBC_TUNABLES"); t && *t) return;
+  (void)::mallopt(M_ARENA_MAX, 2);
+  (void)::mallopt(M_MMAP_THRESHOLD, 128 * 1024);  // fixed: no sliding threshold
+  (void)::mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
+}
+
 int failure(const std::string& message) {
   std::fprintf(stderr, "ravao-receiver serve: %s\n", message.c_str());
   return 1;
@@ -205,6 +222,7 @@ int serve_command(std::span<char*> args) {
     std::fputs(help, stdout);
     return 0;
   }
+  tune_allocator();
   const auto listen_at = parse_listen(opts.required("listen"));
   tls_server_options tls{.cert_chain = opts.required("cert"), .key = opts.required("key"), .client_ca = {}};
   const std::string db_path = opts.required("db");
@@ -251,6 +269,14 @@ int serve_command(std::span<char*> args) {
   raise_descriptor_limit(so.max_connections);
   auto ctx = make_server_context(tls);
   if (!ctx) return failure(ctx.error().message());
+  // No session resumption: ravaod makes a full handshake on each new
+  // connection (and keeps it alive), so session tickets (two per TLS 1.3
+  // handshake, each the session with the client's certificate, encrypted)
+  // and a session cache (a TLS 1.2 session keeps that certificate) would
+  // only cost CPU during a storm of handshakes and memory after it.
+  SSL_CTX_set_session_cache_mode((*ctx)->native_handle(), SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_num_tickets((*ctx)->native_handle(), 0);
+  SSL_CTX_set_options((*ctx)->native_handle(), SSL_OP_NO_TICKET);
   auto ids = identities::load(who);
   if (!ids) return failure(ids.error().message());
   if (!is_postgresql_url(db_path)) {

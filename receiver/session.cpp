@@ -156,8 +156,15 @@ asio::awaitable<void> server::serve_requests(std::shared_ptr<tls_stream> stream,
               ? std::min(options_.idle_timeout,
                          std::chrono::seconds(std::max(options_.busy_retry_after, promised_retry) + 5))
               : options_.idle_timeout;
-      lowest.expires_after(first ? options_.handshake_timeout : idle);
+      const auto wait = first ? options_.handshake_timeout : idle;
+      lowest.expires_after(wait);
       const auto n = co_await stream->async_read_some(buffer.prepare(4096), with_ec);
+      if (ec == beast::error::timeout) {
+        log::info("receiver.session_closed", "a connection sent no request in time: closed",
+                  {{"peer", peer},
+                   {"reason", first ? "no first request within the handshake deadline" : "idle"},
+                   {"seconds", std::to_string(wait.count())}});
+      }
       if (ec) break;
       buffer.commit(n);
     }
@@ -281,6 +288,13 @@ asio::awaitable<void> server::serve_requests(std::shared_ptr<tls_stream> stream,
     // the connection: its announced body is read and discarded after the
     // reply, so the gateway's retry costs no new TLS handshake. Any other
     // unread body (too large, chunked, awaiting 100-continue) closes it.
+    // A gateway told to come back later gives up its session with this
+    // reply while other connections wait for one: the slot serves one of
+    // them instead of idling, and the gateway's retry (a new connection,
+    // in turn) finds no keep-alive connection closed under it. Kept alive
+    // after a slow gateway's own retry had raced the idle close, a
+    // storm's gateways lost hundreds of requests to it (docs/receiver.md).
+    if (x.retry_after && session_slots_.waiting() > 0) close_after = true;
     std::optional<std::size_t> discard;
     if (!body_read && !too_large && x.retry_after && !close_after &&
         head[http::field::expect] != "100-continue") {

@@ -14,6 +14,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <future>
+#include <thread>
 
 #include "receiver/receiver_fixture.hpp"
 
@@ -255,6 +256,48 @@ BOOST_AUTO_TEST_CASE(more_clients_than_session_and_handshake_slots_wait_in_turn_
   BOOST_TEST(r.stored() == 10 * clients);
   BOOST_TEST(r.log().find("receiver.session_queue_timeout") == std::string::npos);
   BOOST_TEST(r.log().find("receiver.handshake_failed") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_gateway_told_to_come_back_later_gives_up_its_session_while_others_wait) {
+  receiver_fixture r;
+  add_second_gateway(r);
+  r.start({"--client-ca", r.pki("ca.pem").native(), "--max-sessions", "1", "--per-gateway-rate", "0.001",
+           "--per-gateway-burst", "1", "--queue-timeout-seconds", "600", "--timeout-seconds", "600"});
+  https_client holder(first_gateway(r));
+  auto rep = holder.post("/v1/batches", seq_batch(1, 5));
+  BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
+  BOOST_TEST(rep->status == 200u);
+  // No one waits: a 429 keeps the connection (the retry needs no handshake).
+  rep = holder.post("/v1/batches", seq_batch(6, 10));
+  BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
+  BOOST_TEST(rep->status == 429u);
+  BOOST_TEST(rep->header("connection") != "close");
+  BOOST_TEST(holder.connected());
+
+  // Another gateway now waits for the one session.
+  auto waiting = std::async(std::launch::async, [&] {
+    auto o = second_gateway(r);
+    o.timeout = 60s;
+    https_client late(o);
+    return late.post("/v1/batches", seq_batch(1, 5, "gw-test-0"));
+  });
+  // Once it waits (polled: its connection reaches the queue on its own
+  // thread), the holder's next 429 comes with Connection: close.
+  bool closed = false;
+  for (int i = 0; i < 100 && !closed; ++i) {
+    rep = holder.post("/v1/batches", seq_batch(6, 10));
+    BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
+    BOOST_TEST_REQUIRE(rep->status == 429u);
+    BOOST_TEST(!rep->header("retry-after").empty());
+    closed = rep->header("connection") == "close";
+    if (!closed) std::this_thread::sleep_for(100ms);
+  }
+  BOOST_TEST_REQUIRE(closed, r.log());
+  rep = waiting.get();  // served on the freed session
+  BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
+  BOOST_TEST(rep->status == 200u, rep->body);
+  BOOST_TEST(r.records().size() == 10u);  // 5 of each gateway
+  BOOST_TEST(!r.logged("receiver.session_closed"), r.log());
 }
 
 BOOST_AUTO_TEST_CASE(a_connection_that_waited_past_the_queue_timeout_gets_503_with_retry_after_not_a_reset) {

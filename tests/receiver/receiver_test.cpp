@@ -50,6 +50,19 @@ BOOST_AUTO_TEST_CASE(a_batch_is_stored_once_and_a_resend_counts_duplicates) {
   BOOST_TEST((st->exited && st->code == 0), r.log());
 }
 
+// ravaod makes a full handshake per connection and keeps it alive: the
+// receiver hands out no session ticket (CPU and bytes wasted in a storm of
+// handshakes; docs/receiver.md "Memory").
+BOOST_AUTO_TEST_CASE(the_receiver_hands_out_no_session_to_resume) {
+  receiver_fixture r;
+  r.start();
+  https_client c(r.mtls_options());
+  auto rep = c.post("/v1/batches", seq_batch(1, 5));
+  BOOST_TEST_REQUIRE(rep.has_value(), why(rep));
+  BOOST_TEST(rep->status == 200u, rep->body);
+  BOOST_TEST(!c.resumable());
+}
+
 BOOST_AUTO_TEST_CASE(a_record_is_stored_as_received_with_unknown_fields_kept) {
   receiver_fixture r;
   r.start();

@@ -53,6 +53,12 @@ https_client::https_client(https_options o) : impl_(std::make_unique<impl>()) { 
 
 https_client::~https_client() { close(); }
 
+bool https_client::resumable() const {
+  if (!impl_->stream) return false;
+  const SSL_SESSION* s = SSL_get_session(impl_->stream->native_handle());
+  return s != nullptr && SSL_SESSION_is_resumable(s) == 1;
+}
+
 bool https_client::connected() const {
   return impl_->stream && beast::get_lowest_layer(*impl_->stream).socket().is_open();
 }

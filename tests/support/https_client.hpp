@@ -60,6 +60,9 @@ class https_client {
   // TCP connect and TLS handshake; the error says which step failed.
   result<void> connect();
   bool connected() const;
+  // Whether the server gave this connection a session to resume (a TLS 1.3
+  // ticket, read with the first reply; a TLS 1.2 session id or ticket).
+  bool resumable() const;
   void close();
 
   // POST `target` with `body` (gzipped when asked); an error for a connection
