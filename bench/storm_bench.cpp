@@ -38,7 +38,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <map>
 
 #include "bench_util.hpp"
@@ -133,6 +135,7 @@ identity load_identity(const fs::path& cert, const fs::path& key) {
 
 struct tally {
   std::vector<double> latency_ms;  // every request that got a reply
+  std::vector<double> loop_lag_ms;  // how late a 100 ms timer of the client's own loop fired
   std::map<unsigned, std::int64_t> replies;
   std::map<std::string, std::int64_t> connection_errors;  // by step and reason
   // A 5xx/429 without Retry-After, a connection dropped before its reply, or
@@ -266,6 +269,20 @@ struct storm {
     }
     ++t.gateways_done;
   }
+
+  // The client's own event loop, sampled: a 100 ms timer and how late it
+  // fires. A loop seconds late stands for 10,000 gateways answering the
+  // receiver seconds late, which gateways on their own CPUs do not.
+  asio::awaitable<void> lag_probe(int gateways) {
+    asio::steady_timer tick(io);
+    while (t.gateways_done + t.gateways_failed < gateways) {
+      const auto due = clock_type::now() + 100ms;
+      tick.expires_at(due);
+      boost::system::error_code ec;
+      co_await tick.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      t.loop_lag_ms.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - due).count());
+    }
+  }
 };
 
 void raise_descriptor_limit() {
@@ -337,8 +354,22 @@ int main(int argc, char** argv) {
   tls.load_verify_file((pki / "ca.pem").string());
   tls.set_verify_mode(asio::ssl::verify_peer);
   storm s{io, tls, recv.port, batches, sizes, per_gateway, {}};
+  // The client stands for thousands of machines with a CPU each, but shares
+  // this one's two cores with the receiver and PostgreSQL: at nice 0 it got
+  // a third of a core where it needed half, and its loop lagged by up to
+  // 12 s, so gateways answered handshakes and sent requests later than the
+  // receiver's deadlines allow (docs/province-scale.md, "Session 29"). It
+  // runs at nice -5 (RAVAO_STORM_CLIENT_NICE; the receiver and PostgreSQL,
+  // started above, keep 0): its CPU time is the same, it gets it sooner.
+  // setpriority on 0 sets this thread only: the one the client runs on.
+  const int client_nice = std::getenv("RAVAO_STORM_CLIENT_NICE") ? std::atoi(std::getenv("RAVAO_STORM_CLIENT_NICE")) : -5;
+  if (::setpriority(PRIO_PROCESS, 0, client_nice) != 0) {
+    std::printf("client: cannot set nice %d (%s): it runs at %d\n", client_nice, std::strerror(errno),
+                ::getpriority(PRIO_PROCESS, 0));
+  }
   const auto t0 = clock_type::now();
   for (int g = 0; g < gateways; ++g) asio::co_spawn(io, s.gateway(g, ids[static_cast<std::size_t>(g)]), asio::detached);
+  asio::co_spawn(io, s.lag_probe(gateways), asio::detached);
   io.run();
   const double secs = std::chrono::duration<double>(s.t.last_ack - t0).count();
   const std::int64_t hwm_kib = proc_field(recv.pid, "status", "VmHWM");
@@ -353,6 +384,8 @@ int main(int argc, char** argv) {
   std::printf("request latency (every reply): p50 %.0f ms, p99 %.0f ms, max %.0f ms over %zu requests\n",
               percentile(s.t.latency_ms, 50), percentile(s.t.latency_ms, 99), percentile(s.t.latency_ms, 100),
               s.t.latency_ms.size());
+  std::printf("client loop lag (nice %d): p50 %.0f ms, p99 %.0f ms, max %.0f ms\n", ::getpriority(PRIO_PROCESS, 0),
+              percentile(s.t.loop_lag_ms, 50), percentile(s.t.loop_lag_ms, 99), percentile(s.t.loop_lag_ms, 100));
   std::printf("receiver peak RSS (VmHWM): %.1f MiB; bench CPU %.1f s\n", static_cast<double>(hwm_kib) / 1024.0,
               static_cast<double>(self.ru_utime.tv_sec + self.ru_stime.tv_sec) +
                   static_cast<double>(self.ru_utime.tv_usec + self.ru_stime.tv_usec) / 1e6);
@@ -370,7 +403,7 @@ int main(int argc, char** argv) {
   // The receiver's own account of the connections it ended (with --log-level info).
   const std::string ended = shell_out(fmt::format(
       "grep -h -e receiver.handshake_failed -e receiver.session_queue_timeout -e receiver.handshake_queue_timeout -e receiver.session_closed -e 'receiver.request.*incomplete' {} | "
-      "grep -o -e 'receiver[.a-z_]*' -e 'reason=\"[^\"]*\"' | paste -sd' ' | sed 's/ receiver/\\nreceiver/g' | "
+      "grep -o -e 'receiver[.a-z_]*' -e 'reason=\"[^\"]*\"' -e 'reason=[a-z_]*' | paste -sd' ' | sed 's/ receiver/\\nreceiver/g' | "
       "sort | uniq -c", (dir.path() / "receiver.log").string()));
   if (!ended.empty()) std::printf("receiver log (connections it ended):\n%s", ended.c_str());
 

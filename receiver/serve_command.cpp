@@ -93,7 +93,7 @@ batches and heartbeats (403 otherwise). At least one of --client-ca and
                                                 Retry-After: SECONDS
   --handshake-timeout-seconds N
                           the TLS handshake, and each request's header once its
-                          first byte arrived, within N s (default 5); so is the
+                          first byte arrived, within N s (default 10); so is the
                           first request of a connection
   --request-timeout-seconds N
                           a whole request (header, body, decoding) within N s
@@ -237,7 +237,7 @@ int serve_command(std::span<char*> args) {
     throw usage_error(fmt::format("--base-path {}: must start with /", so.base_path));
   }
   so.idle_timeout = std::chrono::seconds(opts.integer("timeout-seconds", 30, 1, 3600));
-  so.handshake_timeout = std::chrono::seconds(opts.integer("handshake-timeout-seconds", 5, 1, 3600));
+  so.handshake_timeout = std::chrono::seconds(opts.integer("handshake-timeout-seconds", 10, 1, 3600));
   so.request_timeout = std::chrono::seconds(opts.integer("request-timeout-seconds", 60, 1, 3600));
   so.max_connections = static_cast<std::size_t>(opts.integer("max-connections", 20'000, 1, 1'000'000));
   so.max_sessions = static_cast<std::size_t>(opts.integer("max-sessions", 2'000, 1, 1'000'000));

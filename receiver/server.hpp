@@ -54,7 +54,7 @@ struct server_options {
   // (header, body, decoding, up to storing) within `request_timeout`; a
   // keep-alive connection waits `idle_timeout` for its next request, and a
   // reply is written within `idle_timeout`.
-  std::chrono::seconds handshake_timeout{5};
+  std::chrono::seconds handshake_timeout{10};
   std::chrono::seconds request_timeout{60};
   std::chrono::seconds idle_timeout{30};
   // Connections (docs/receiver.md "Connections"): up to `max_connections`
