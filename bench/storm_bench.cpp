@@ -15,7 +15,8 @@
 // once and cached in RAVAO_STORM_CACHE (build/storm-cache).
 //
 // Prints: records/s end to end (first connect to the last record
-// acknowledged), the drain time, request latency p50/p99/max, the
+// acknowledged), the drain time, request latency p50/p99/max, the client's
+// loop lag (it runs at nice -5, RAVAO_STORM_CLIENT_NICE), the
 // receiver's peak RSS (VmHWM), replies by status, connections that failed
 // (refused, reset, closed without a reply: "refused without Retry-After"),
 // and per-stream counts read back from PostgreSQL: lost and duplicated.
@@ -42,6 +43,10 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <unistd.h>
+#include <thread>
+#include <sstream>
+#include <fstream>
 
 #include "bench_util.hpp"
 #include "common/gzip.hpp"
@@ -141,6 +146,7 @@ struct tally {
   // A 5xx/429 without Retry-After, a connection dropped before its reply, or
   // one that failed to connect or handshake: "refused without Retry-After".
   std::int64_t unanswered_refusals = 0;
+  std::int64_t keepalive_resends = 0;  // requests sent again at once after an idle close (as ravaod does)
   std::int64_t acknowledged = 0;
   int gateways_done = 0;
   int gateways_failed = 0;
@@ -209,7 +215,9 @@ struct storm {
     std::size_t next = 0;  // batch index; heartbeat first (as after ravaod's start)
     bool heartbeat_done = false;
     int failures = 0;
+    bool resent = false;  // this request already went again on a new connection
     while (next < batches.size()) {
+      const bool reused = s != nullptr;
       if (!s) s = co_await connect(gw, id);
       std::chrono::milliseconds retry_in{0};
       if (s) {
@@ -226,8 +234,22 @@ struct storm {
         beast::get_lowest_layer(*s).expires_after(120s);
         co_await http::async_write(*s, req, asio::redirect_error(asio::use_awaitable, ec));
         beast::flat_buffer buffer;
-        http::response<http::string_body> rep;
-        if (!ec) co_await http::async_read(*s, buffer, rep, asio::redirect_error(asio::use_awaitable, ec));
+        http::response_parser<http::string_body> parser;
+        parser.body_limit(boost::none);
+        const bool write_failed = static_cast<bool>(ec);
+        if (!ec) co_await http::async_read(*s, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+        const auto rep = parser.release();
+        if (ec && reused && !resent && (write_failed || (!parser.got_some() && ec != beast::error::timeout))) {
+          // A kept connection the receiver closed while it was idle: as
+          // ravaod's uploader does (daemon/sync/uploader.cpp, exchange),
+          // the request goes again at once on a new connection, once.
+          // Not a refusal: the receiver answered the last request and may
+          // close an idle connection (RFC 9112, 9.6).
+          ++t.keepalive_resends;
+          resent = true;
+          s.reset();
+          continue;
+        }
         if (ec) {
           ++t.connection_errors["request: " + ec.message()];
           ++t.unanswered_refusals;
@@ -237,6 +259,7 @@ struct storm {
           t.latency_ms.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - started).count());
           const unsigned status = rep.result_int();
           ++t.replies[status];
+          resent = false;
           if (status == 200) {
             failures = 0;
             if (!heartbeat_done) {
@@ -284,6 +307,36 @@ struct storm {
     }
   }
 };
+
+// A process's CPU time (user + system) in seconds, from /proc/PID/stat.
+double cpu_seconds(int pid) {
+  std::ifstream in(fmt::format("/proc/{}/stat", pid));
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(stat.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
+  }
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+// Every live process named "postgres" (the bench's server: its backends live
+// as long as the receiver's connections).
+double postgres_cpu_seconds() {
+  double total = 0;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string name = e.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream comm(e.path() / "comm");
+    std::string c;
+    std::getline(comm, c);
+    if (c == "postgres") total += cpu_seconds(std::stoi(name));
+  }
+  return total;
+}
 
 void raise_descriptor_limit() {
   rlimit lim{};
@@ -373,6 +426,8 @@ int main(int argc, char** argv) {
   io.run();
   const double secs = std::chrono::duration<double>(s.t.last_ack - t0).count();
   const std::int64_t hwm_kib = proc_field(recv.pid, "status", "VmHWM");
+  const double receiver_cpu = cpu_seconds(recv.pid);
+  const double postgres_cpu = postgres_cpu_seconds();
   rusage self{};
   ::getrusage(RUSAGE_SELF, &self);
 
@@ -384,6 +439,16 @@ int main(int argc, char** argv) {
   std::printf("request latency (every reply): p50 %.0f ms, p99 %.0f ms, max %.0f ms over %zu requests\n",
               percentile(s.t.latency_ms, 50), percentile(s.t.latency_ms, 99), percentile(s.t.latency_ms, 100),
               s.t.latency_ms.size());
+  {
+    const double bench_cpu = static_cast<double>(self.ru_utime.tv_sec + self.ru_stime.tv_sec) +
+                             static_cast<double>(self.ru_utime.tv_usec + self.ru_stime.tv_usec) / 1e6;
+    const double per_record = 1e6 / static_cast<double>(std::max<std::int64_t>(s.t.acknowledged, 1));
+    std::printf("CPU: receiver %.1f s (%.1f us/record), PostgreSQL %.1f s (%.1f us/record), bench %.1f s (%.1f "
+                "us/record); %.0f of the %.0f core-seconds of the drain\n",
+                receiver_cpu, receiver_cpu * per_record, postgres_cpu, postgres_cpu * per_record, bench_cpu,
+                bench_cpu * per_record, receiver_cpu + postgres_cpu + bench_cpu,
+                secs * static_cast<double>(std::thread::hardware_concurrency()));
+  }
   std::printf("client loop lag (nice %d): p50 %.0f ms, p99 %.0f ms, max %.0f ms\n", ::getpriority(PRIO_PROCESS, 0),
               percentile(s.t.loop_lag_ms, 50), percentile(s.t.loop_lag_ms, 99), percentile(s.t.loop_lag_ms, 100));
   std::printf("receiver peak RSS (VmHWM): %.1f MiB; bench CPU %.1f s\n", static_cast<double>(hwm_kib) / 1024.0,
@@ -397,15 +462,17 @@ int main(int argc, char** argv) {
     std::printf("connection error: %s x %lld\n", what.c_str(), static_cast<long long>(n));
     conn_errors += n;
   }
-  std::printf("connection errors: %lld; refused without Retry-After: %lld\n", static_cast<long long>(conn_errors),
-              static_cast<long long>(s.t.unanswered_refusals));
+  std::printf("connection errors: %lld; refused without Retry-After: %lld; requests sent again at once after the "
+              "receiver closed an idle keep-alive connection (as ravaod does): %lld\n",
+              static_cast<long long>(conn_errors), static_cast<long long>(s.t.unanswered_refusals),
+              static_cast<long long>(s.t.keepalive_resends));
 
   // The receiver's own account of the connections it ended (with --log-level info).
   const std::string ended = shell_out(fmt::format(
       "grep -h -e receiver.handshake_failed -e receiver.session_queue_timeout -e receiver.handshake_queue_timeout -e receiver.session_closed -e 'receiver.request.*incomplete' {} | "
       "grep -o -e 'receiver[.a-z_]*' -e 'reason=\"[^\"]*\"' -e 'reason=[a-z_]*' | paste -sd' ' | sed 's/ receiver/\\nreceiver/g' | "
       "sort | uniq -c", (dir.path() / "receiver.log").string()));
-  if (!ended.empty()) std::printf("receiver log (connections it ended):\n%s", ended.c_str());
+  if (ended.find("receiver") != std::string::npos) std::printf("receiver log (connections it ended):\n%s", ended.c_str());
 
   // Every stream counted in PostgreSQL: each must hold seqs 1..R once.
   const std::string rows = pg.query("SELECT count(*), sum(n), sum(n - d), sum(d), min(d), max(lo), max(hi) FROM "

@@ -22,6 +22,7 @@
 #include <openssl/ssl.h>
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <memory>
 #include <vector>
@@ -95,7 +96,7 @@ class tls_socket {
     Call call;
     std::size_t done = 0;
     boost::system::error_code failure{};  // a fatal error, reported once its alert is sent
-    enum { start, writing, reading, finishing, failing } state = start;
+    enum { start, writing, peeking, reading, finishing, failing } state = start;
 
     template <class Self>
     void operator()(Self& self, boost::system::error_code ec = {}, std::size_t n = 0) {
@@ -109,6 +110,7 @@ class tls_socket {
           if (ec) return self.complete(ec, 0);
           if (state == finishing) return self.complete({}, done);
           break;
+        case peeking:
         case reading:
           if (ec) {
             release(s.in_);
@@ -116,7 +118,11 @@ class tls_socket {
             if (ec == boost::asio::error::eof) ec = boost::asio::ssl::error::stream_truncated;
             return self.complete(ec, 0);
           }
-          s.in_.resize(n);
+          if (state == peeking) {
+            s.in_.assign(s.peek_.begin(), s.peek_.begin() + static_cast<std::ptrdiff_t>(n));
+          } else {
+            s.in_.resize(n);
+          }
           s.in_pos_ = 0;
           break;
         case start:
@@ -135,6 +141,15 @@ class tls_socket {
         if (err == SSL_ERROR_WANT_READ) {
           // What OpenSSL wrote first (a handshake flight) goes out before we wait.
           if (!s.out_.empty()) return send(self, writing);
+          // Nothing to read yet (a keep-alive session between requests, a
+          // gateway's next flight): wait with a record header's 5 bytes,
+          // not a record's 17 KiB (2,000 such sessions: 34 MiB). Once
+          // bytes are there, a whole record's worth is read at once.
+          boost::system::error_code pending;
+          if (s.next_.socket().available(pending) == 0 && !pending) {
+            state = peeking;
+            return s.next_.async_read_some(boost::asio::buffer(s.peek_), std::move(self));
+          }
           state = reading;
           s.in_.resize(read_size);
           return s.next_.async_read_some(boost::asio::buffer(s.in_), std::move(self));
@@ -194,6 +209,7 @@ class tls_socket {
 
   next_layer_type next_;
   SSL* ssl_ = nullptr;
+  std::array<unsigned char, 5> peek_{};  // a wait's read: a TLS record header
   std::vector<unsigned char> in_;  // ciphertext read and not yet taken by OpenSSL
   std::size_t in_pos_ = 0;
   std::vector<unsigned char> out_;  // ciphertext written by OpenSSL, not yet sent
