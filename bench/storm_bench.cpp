@@ -27,6 +27,7 @@
 #include <openssl/ssl.h>
 #include <pwd.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -42,11 +43,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <map>
-#include <unistd.h>
-#include <thread>
-#include <sstream>
 #include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
 
 #include "bench_util.hpp"
 #include "common/gzip.hpp"
@@ -415,7 +415,8 @@ int main(int argc, char** argv) {
   // runs at nice -5 (RAVAO_STORM_CLIENT_NICE; the receiver and PostgreSQL,
   // started above, keep 0): its CPU time is the same, it gets it sooner.
   // setpriority on 0 sets this thread only: the one the client runs on.
-  const int client_nice = std::getenv("RAVAO_STORM_CLIENT_NICE") ? std::atoi(std::getenv("RAVAO_STORM_CLIENT_NICE")) : -5;
+  const char* nice_env = std::getenv("RAVAO_STORM_CLIENT_NICE");
+  const int client_nice = nice_env ? std::atoi(nice_env) : -5;
   if (::setpriority(PRIO_PROCESS, 0, client_nice) != 0) {
     std::printf("client: cannot set nice %d (%s): it runs at %d\n", client_nice, std::strerror(errno),
                 ::getpriority(PRIO_PROCESS, 0));
@@ -430,6 +431,8 @@ int main(int argc, char** argv) {
   const double postgres_cpu = postgres_cpu_seconds();
   rusage self{};
   ::getrusage(RUSAGE_SELF, &self);
+  const double bench_cpu = static_cast<double>(self.ru_utime.tv_sec + self.ru_stime.tv_sec) +
+                           static_cast<double>(self.ru_utime.tv_usec + self.ru_stime.tv_usec) / 1e6;
 
   std::printf("drained: %lld records acknowledged in %.1f s = %.0f records/s end to end (%d gateways done, %d failed)\n",
               static_cast<long long>(s.t.acknowledged), secs, static_cast<double>(s.t.acknowledged) / secs,
@@ -440,8 +443,6 @@ int main(int argc, char** argv) {
               percentile(s.t.latency_ms, 50), percentile(s.t.latency_ms, 99), percentile(s.t.latency_ms, 100),
               s.t.latency_ms.size());
   {
-    const double bench_cpu = static_cast<double>(self.ru_utime.tv_sec + self.ru_stime.tv_sec) +
-                             static_cast<double>(self.ru_utime.tv_usec + self.ru_stime.tv_usec) / 1e6;
     const double per_record = 1e6 / static_cast<double>(std::max<std::int64_t>(s.t.acknowledged, 1));
     std::printf("CPU: receiver %.1f s (%.1f us/record), PostgreSQL %.1f s (%.1f us/record), bench %.1f s (%.1f "
                 "us/record); %.0f of the %.0f core-seconds of the drain\n",
@@ -452,8 +453,7 @@ int main(int argc, char** argv) {
   std::printf("client loop lag (nice %d): p50 %.0f ms, p99 %.0f ms, max %.0f ms\n", ::getpriority(PRIO_PROCESS, 0),
               percentile(s.t.loop_lag_ms, 50), percentile(s.t.loop_lag_ms, 99), percentile(s.t.loop_lag_ms, 100));
   std::printf("receiver peak RSS (VmHWM): %.1f MiB; bench CPU %.1f s\n", static_cast<double>(hwm_kib) / 1024.0,
-              static_cast<double>(self.ru_utime.tv_sec + self.ru_stime.tv_sec) +
-                  static_cast<double>(self.ru_utime.tv_usec + self.ru_stime.tv_usec) / 1e6);
+              bench_cpu);
   std::string replies;
   for (const auto& [status, n] : s.t.replies) replies += fmt::format(" {}={}", status, n);
   std::printf("replies:%s\n", replies.c_str());
